@@ -1,0 +1,164 @@
+//! The rdsguard snapshot: a versioned, serialisable picture of everything RDS security depends
+//! on in one or more AWS accounts (RDS, EC2 networking, KMS, IAM, CloudTrail, Security Hub).
+//!
+//! The snapshot is the contract between collection and analysis. The collector fills it from
+//! the AWS APIs; the checks, the IAM engine and the network engine read it and nothing else, so
+//! an offline audit of a saved snapshot gives exactly the same result as a live one.
+//!
+//! Collection never lies: every API call that failed is recorded as a [`Gap`], and analysis
+//! turns gaps into "not assessed" results instead of assuming the data was empty.
+//!
+//! Field names follow the AWS API shapes in snake_case so that the mapping from the SDK is
+//! mechanical and the JSON is recognisable to anyone who knows the AWS APIs.
+
+pub mod ec2;
+pub mod gap;
+pub mod iam;
+pub mod io;
+pub mod kms;
+pub mod logging;
+pub mod rds;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use ec2::*;
+pub use gap::*;
+pub use iam::*;
+pub use kms::*;
+pub use logging::*;
+pub use rds::*;
+
+/// Version of the snapshot JSON schema. Bump on any incompatible change; readers refuse
+/// snapshots with a different major version rather than misreading them.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Resource tags, ordered for stable output.
+pub type Tags = BTreeMap<String, String>;
+
+/// A whole snapshot: one or more accounts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub schema_version: u32,
+    /// RFC 3339 time at which collection started.
+    pub collected_at: String,
+    /// Version of rdsguard that wrote the snapshot.
+    pub tool_version: String,
+    /// Where the data came from (live collection, the bundled demo, a synthetic generator).
+    pub source: SnapshotSource,
+    pub accounts: Vec<AccountSnapshot>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotSource {
+    /// `live`, `demo` or `synthetic`.
+    pub kind: String,
+    /// Custom endpoint the collector talked to, if any (emulators, compatible endpoints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_url: Option<String>,
+    /// Regions that were requested.
+    #[serde(default)]
+    pub regions: Vec<String>,
+}
+
+/// Everything about one account. IAM is global; everything else is per region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountSnapshot {
+    pub account_id: String,
+    /// `aws`, `aws-cn` or `aws-us-gov`.
+    pub partition: String,
+    /// IAM (global). `None` when it was not collected at all (see `gaps`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iam: Option<IamData>,
+    pub regions: Vec<RegionSnapshot>,
+    /// Gaps of global (non-regional) calls, such as IAM or STS.
+    #[serde(default)]
+    pub gaps: Vec<Gap>,
+}
+
+/// Everything about one region of one account.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegionSnapshot {
+    pub region: String,
+    #[serde(default)]
+    pub rds: RdsData,
+    #[serde(default)]
+    pub ec2: Ec2Data,
+    #[serde(default)]
+    pub kms: KmsData,
+    #[serde(default)]
+    pub cloudtrail: CloudTrailData,
+    #[serde(default)]
+    pub securityhub: SecurityHubData,
+    /// Every call in this region that failed, and so every fact that is unknown.
+    #[serde(default)]
+    pub gaps: Vec<Gap>,
+}
+
+impl Snapshot {
+    /// An empty snapshot stamped with the current schema version.
+    pub fn new(source: SnapshotSource, collected_at: impl Into<String>) -> Self {
+        Snapshot {
+            schema_version: SCHEMA_VERSION,
+            collected_at: collected_at.into(),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            source,
+            accounts: Vec::new(),
+        }
+    }
+
+    /// Number of DB instances across all accounts and regions.
+    pub fn db_instance_count(&self) -> usize {
+        self.accounts
+            .iter()
+            .flat_map(|a| &a.regions)
+            .map(|r| r.rds.db_instances.len())
+            .sum()
+    }
+}
+
+impl AccountSnapshot {
+    pub fn region(&self, name: &str) -> Option<&RegionSnapshot> {
+        self.regions.iter().find(|r| r.region == name)
+    }
+}
+
+impl RegionSnapshot {
+    pub fn new(region: impl Into<String>) -> Self {
+        RegionSnapshot {
+            region: region.into(),
+            ..Default::default()
+        }
+    }
+
+    /// The gap recorded for `op` in this region, either for the whole operation (no resource)
+    /// or for the given resource.
+    pub fn gap(&self, op: Op, resource: Option<&str>) -> Option<&Gap> {
+        self.gaps.iter().find(|g| {
+            g.service == op.service
+                && g.operation == op.operation
+                && (g.resource.is_none()
+                    || resource.is_some_and(|r| g.resource.as_deref() == Some(r)))
+        })
+    }
+
+    /// The gap that made the whole operation fail (not a per-resource one).
+    pub fn listing_gap(&self, op: Op) -> Option<&Gap> {
+        self.gaps.iter().find(|g| {
+            g.service == op.service && g.operation == op.operation && g.resource.is_none()
+        })
+    }
+}
+
+impl AccountSnapshot {
+    /// The gap recorded for a global operation (IAM, STS...).
+    pub fn gap(&self, op: Op, resource: Option<&str>) -> Option<&Gap> {
+        self.gaps.iter().find(|g| {
+            g.service == op.service
+                && g.operation == op.operation
+                && (g.resource.is_none()
+                    || resource.is_some_and(|r| g.resource.as_deref() == Some(r)))
+        })
+    }
+}
