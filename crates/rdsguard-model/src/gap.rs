@@ -164,6 +164,8 @@ pub mod ops {
     pub const SECURITYHUB_DESCRIBE_HUB: Op = op("securityhub", "DescribeHub");
     pub const SECURITYHUB_GET_ENABLED_STANDARDS: Op = op("securityhub", "GetEnabledStandards");
 
+    pub const BACKUP_LIST_PROTECTED_RESOURCES: Op = op("backup", "ListProtectedResources");
+
     /// Every operation above, for the denied-permissions test and documentation.
     pub const ALL: &[Op] = &[
         STS_GET_CALLER_IDENTITY,
@@ -208,6 +210,7 @@ pub mod ops {
         CLOUDTRAIL_GET_EVENT_SELECTORS,
         SECURITYHUB_DESCRIBE_HUB,
         SECURITYHUB_GET_ENABLED_STANDARDS,
+        BACKUP_LIST_PROTECTED_RESOURCES,
     ];
 
     /// Look an operation up by its `service:Operation` name.

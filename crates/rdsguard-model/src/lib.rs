@@ -91,6 +91,8 @@ pub struct RegionSnapshot {
     pub cloudtrail: CloudTrailData,
     #[serde(default)]
     pub securityhub: SecurityHubData,
+    #[serde(default)]
+    pub backup: BackupData,
     /// Every call in this region that failed, and so every fact that is unknown.
     #[serde(default)]
     pub gaps: Vec<Gap>,

@@ -62,3 +62,11 @@ pub struct SecurityHubData {
     #[serde(default)]
     pub enabled_standards: Option<Vec<String>>,
 }
+
+/// AWS Backup: which resources a backup plan protects (FSBP RDS.26).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BackupData {
+    /// ARNs of protected resources (ListProtectedResources); `None` when not collected.
+    #[serde(default)]
+    pub protected_resource_arns: Option<Vec<String>>,
+}

@@ -1,22 +1,14 @@
 //! DB instance checks.
 
-use rdsguard_findings::{ResourceRef, Severity};
-use rdsguard_model::{DbInstance, ops};
+use rdsguard_findings::Severity;
+use rdsguard_model::ops;
+
+use super::common::instance_resource;
 
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
 use crate::evidence;
 
 pub static CHECKS: &[&CheckDef] = &[&RDS_INSTANCE_STORAGE_ENCRYPTED];
-
-pub fn instance_resource(ctx: &RegionCtx<'_>, db: &DbInstance) -> ResourceRef {
-    ResourceRef {
-        resource_type: "AwsRdsDbInstance".into(),
-        id: db.db_instance_identifier.clone(),
-        arn: Some(db.db_instance_arn.clone()),
-        account_id: ctx.account.account_id.clone(),
-        region: Some(ctx.region.region.clone()),
-    }
-}
 
 pub static RDS_INSTANCE_STORAGE_ENCRYPTED: CheckDef = CheckDef {
     id: "rds_instance_storage_encrypted",

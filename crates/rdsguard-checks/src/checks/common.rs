@@ -1,0 +1,144 @@
+//! Helpers shared by checks: resource references, engine families, cluster and key lookups.
+
+use rdsguard_findings::ResourceRef;
+use rdsguard_model::{DbCluster, DbInstance, DbProxy, DbSnapshot, KmsKey, RegionSnapshot, ops};
+
+use crate::engine::RegionCtx;
+
+fn resource(ctx: &RegionCtx<'_>, resource_type: &str, id: &str, arn: Option<&str>) -> ResourceRef {
+    ResourceRef {
+        resource_type: resource_type.to_string(),
+        id: id.to_string(),
+        arn: arn.map(str::to_string),
+        account_id: ctx.account.account_id.clone(),
+        region: Some(ctx.region.region.clone()),
+    }
+}
+
+pub fn instance_resource(ctx: &RegionCtx<'_>, db: &DbInstance) -> ResourceRef {
+    resource(
+        ctx,
+        "AwsRdsDbInstance",
+        &db.db_instance_identifier,
+        Some(&db.db_instance_arn),
+    )
+}
+
+pub fn cluster_resource(ctx: &RegionCtx<'_>, c: &DbCluster) -> ResourceRef {
+    resource(
+        ctx,
+        "AwsRdsDbCluster",
+        &c.db_cluster_identifier,
+        Some(&c.db_cluster_arn),
+    )
+}
+
+pub fn snapshot_resource(ctx: &RegionCtx<'_>, s: &DbSnapshot) -> ResourceRef {
+    resource(ctx, "AwsRdsDbSnapshot", &s.identifier, Some(&s.arn))
+}
+
+pub fn cluster_snapshot_resource(ctx: &RegionCtx<'_>, s: &DbSnapshot) -> ResourceRef {
+    resource(ctx, "AwsRdsDbClusterSnapshot", &s.identifier, Some(&s.arn))
+}
+
+pub fn proxy_resource(ctx: &RegionCtx<'_>, p: &DbProxy) -> ResourceRef {
+    resource(ctx, "AwsRdsDbProxy", &p.name, Some(&p.arn))
+}
+
+pub fn key_resource(ctx: &RegionCtx<'_>, k: &KmsKey) -> ResourceRef {
+    resource(ctx, "AwsKmsKey", &k.key_id, Some(&k.arn))
+}
+
+/// A region-wide resource, for checks about the region as a whole (trails, subscriptions).
+pub fn region_resource(ctx: &RegionCtx<'_>, resource_type: &str) -> ResourceRef {
+    resource(ctx, resource_type, &ctx.region.region, None)
+}
+
+/// Engine families, which decide parameter names, log types and defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineFamily {
+    Postgres,
+    MySql,
+    MariaDb,
+    Oracle,
+    SqlServer,
+    Db2,
+    AuroraMySql,
+    AuroraPostgres,
+    Other,
+}
+
+impl EngineFamily {
+    pub fn of(engine: &str) -> EngineFamily {
+        match engine {
+            "postgres" => EngineFamily::Postgres,
+            "mysql" => EngineFamily::MySql,
+            "mariadb" => EngineFamily::MariaDb,
+            "aurora" | "aurora-mysql" => EngineFamily::AuroraMySql,
+            "aurora-postgresql" => EngineFamily::AuroraPostgres,
+            e if e.starts_with("oracle") || e.starts_with("custom-oracle") => EngineFamily::Oracle,
+            e if e.starts_with("sqlserver") || e.starts_with("custom-sqlserver") => {
+                EngineFamily::SqlServer
+            }
+            e if e.starts_with("db2") => EngineFamily::Db2,
+            _ => EngineFamily::Other,
+        }
+    }
+
+    pub fn is_aurora(self) -> bool {
+        matches!(
+            self,
+            EngineFamily::AuroraMySql | EngineFamily::AuroraPostgres
+        )
+    }
+
+    /// The engine's default port (RDS.23).
+    pub fn default_port(self) -> Option<u16> {
+        match self {
+            EngineFamily::Postgres | EngineFamily::AuroraPostgres => Some(5432),
+            EngineFamily::MySql | EngineFamily::MariaDb | EngineFamily::AuroraMySql => Some(3306),
+            EngineFamily::Oracle => Some(1521),
+            EngineFamily::SqlServer => Some(1433),
+            EngineFamily::Db2 => Some(50000),
+            EngineFamily::Other => None,
+        }
+    }
+}
+
+/// The cluster an instance belongs to, if any.
+pub fn cluster_of<'a>(region: &'a RegionSnapshot, db: &DbInstance) -> Option<&'a DbCluster> {
+    let id = db.db_cluster_identifier.as_deref()?;
+    region
+        .rds
+        .db_clusters
+        .iter()
+        .find(|c| c.db_cluster_identifier == id)
+}
+
+/// What is known about the KMS key behind a `KmsKeyId` reference.
+pub enum KeyLookup<'a> {
+    /// The key is in the snapshot.
+    Found(&'a KmsKey),
+    /// The key is not in the snapshot; the string says why (gap or other account).
+    Unknown(String),
+}
+
+/// Resolve a key reference (ARN, id or alias) against the region's KMS data, explaining why
+/// when it cannot be resolved (so callers report NOT_ASSESSED, never PASS).
+pub fn lookup_key<'a>(region: &'a RegionSnapshot, reference: &str) -> KeyLookup<'a> {
+    if let Some(k) = region.kms.resolve(reference) {
+        return KeyLookup::Found(k);
+    }
+    for op in [
+        ops::KMS_LIST_KEYS,
+        ops::KMS_DESCRIBE_KEY,
+        ops::KMS_LIST_ALIASES,
+    ] {
+        if let Some(g) = region.gap(op, Some(reference)) {
+            return KeyLookup::Unknown(g.describe());
+        }
+    }
+    KeyLookup::Unknown(format!(
+        "KMS key {reference} is not in the snapshot (another account's key, or not collected)"
+    ))
+}

@@ -1,0 +1,5 @@
+//! (iam checks: to be written)
+
+use crate::engine::CheckDef;
+
+pub static CHECKS: &[&CheckDef] = &[];

@@ -1,0 +1,5 @@
+//! (logging checks: to be written)
+
+use crate::engine::CheckDef;
+
+pub static CHECKS: &[&CheckDef] = &[];

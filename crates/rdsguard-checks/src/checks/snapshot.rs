@@ -1,0 +1,5 @@
+//! (snapshot checks: to be written)
+
+use crate::engine::CheckDef;
+
+pub static CHECKS: &[&CheckDef] = &[];

@@ -1,0 +1,5 @@
+//! (tagging checks: to be written)
+
+use crate::engine::CheckDef;
+
+pub static CHECKS: &[&CheckDef] = &[];
