@@ -12,6 +12,8 @@
 pub mod checks;
 pub mod config;
 pub mod engine;
+#[cfg(test)]
+pub mod testkit;
 
 pub use config::{Config, ConfigError, SuppressionRule};
 pub use engine::{
