@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 /// Version of the report JSON schema (`rdsguard audit --format json`).
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Informational,
@@ -64,7 +64,7 @@ impl std::str::FromStr for Severity {
 }
 
 /// The outcome of one check on one resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Status {
     Pass,
@@ -94,7 +94,7 @@ impl fmt::Display for Status {
 }
 
 /// Compliance controls a check implements.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Compliance {
     /// CIS AWS Foundations Benchmark, as `v<version>/<control>`, e.g. `v5.0.0/2.2.1`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -108,7 +108,7 @@ pub struct Compliance {
 }
 
 /// Metadata of a check (or a CloudTrail detection), kept next to its code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CheckMetadata {
     /// Stable id, e.g. `rds_instance_storage_encrypted`. Never renamed once published.
     pub id: String,
@@ -127,7 +127,7 @@ pub struct CheckMetadata {
 }
 
 /// The resource a finding is about.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ResourceRef {
     /// ASFF-style type, e.g. `AwsRdsDbInstance`.
     pub resource_type: String,
@@ -144,7 +144,7 @@ pub struct ResourceRef {
 }
 
 /// A suppression that applied to a finding (from `rdsguard.toml`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Suppression {
     pub reason: String,
     /// ISO date (YYYY-MM-DD) after which the suppression stops applying.
@@ -153,7 +153,7 @@ pub struct Suppression {
 }
 
 /// One result of one check for one resource.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     pub check_id: String,
     pub title: String,
@@ -178,7 +178,7 @@ impl Finding {
 }
 
 /// Counts for the summary line and for scripts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     pub total: usize,
     pub pass: usize,
@@ -219,7 +219,7 @@ impl Summary {
 }
 
 /// A complete report: what ran, on what, and every result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Report {
     pub schema_version: u32,
     pub tool_version: String,
@@ -326,5 +326,32 @@ mod tests {
         assert_eq!("HIGH".parse::<Severity>().unwrap(), Severity::High);
         assert!(Severity::Critical > Severity::Low);
         assert!("urgent".parse::<Severity>().is_err());
+    }
+}
+
+/// The JSON Schema of the report (`rdsguard audit --format json`). Committed as
+/// `docs/schemas/report.schema.json`.
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Report)).unwrap_or(serde_json::Value::Null)
+}
+
+#[cfg(test)]
+mod schema_tests {
+    /// The committed schema must match the types; regenerate with
+    /// `UPDATE_SCHEMAS=1 cargo test -p rdsguard-findings schema`.
+    #[test]
+    fn committed_schema_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../docs/schemas/report.schema.json");
+        let generated = serde_json::to_string_pretty(&super::json_schema()).unwrap() + "\n";
+        if std::env::var_os("UPDATE_SCHEMAS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/schemas/report.schema.json is stale: run UPDATE_SCHEMAS=1 cargo test -p rdsguard-findings schema"
+        );
     }
 }

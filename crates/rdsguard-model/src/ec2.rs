@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Tags;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Ec2Data {
     #[serde(default)]
     pub vpcs: Vec<Vpc>,
@@ -30,7 +30,7 @@ pub struct Ec2Data {
     pub vpc_peering_connections: Vec<VpcPeeringConnection>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Vpc {
     pub vpc_id: String,
     #[serde(default)]
@@ -45,7 +45,7 @@ pub struct Vpc {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Subnet {
     pub subnet_id: String,
     pub vpc_id: String,
@@ -62,7 +62,7 @@ pub struct Subnet {
 }
 
 /// A route. Exactly one destination and (normally) one target are set.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Route {
     #[serde(default)]
     pub destination_cidr_block: Option<String>,
@@ -90,7 +90,7 @@ pub struct Route {
     pub state: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RouteTableAssociation {
     #[serde(default)]
     pub subnet_id: Option<String>,
@@ -101,7 +101,7 @@ pub struct RouteTableAssociation {
     pub main: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RouteTable {
     pub route_table_id: String,
     pub vpc_id: String,
@@ -111,7 +111,7 @@ pub struct RouteTable {
     pub associations: Vec<RouteTableAssociation>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InternetGateway {
     pub id: String,
     /// VPCs the gateway is attached to (state `available`/`attached`).
@@ -119,7 +119,7 @@ pub struct InternetGateway {
     pub attached_vpc_ids: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NatGateway {
     pub nat_gateway_id: String,
     #[serde(default)]
@@ -133,13 +133,13 @@ pub struct NatGateway {
     pub state: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PortRange {
     pub from: i32,
     pub to: i32,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NetworkAclEntry {
     pub rule_number: i32,
     /// IP protocol number as a string (`6` tcp, `17` udp, `-1` all), as EC2 reports it.
@@ -155,7 +155,7 @@ pub struct NetworkAclEntry {
     pub port_range: Option<PortRange>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NetworkAcl {
     pub network_acl_id: String,
     pub vpc_id: String,
@@ -169,7 +169,7 @@ pub struct NetworkAcl {
 }
 
 /// A security group reference in a rule (`UserIdGroupPairs`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SecurityGroupReference {
     pub group_id: String,
     /// Account that owns the referenced group (other accounts are possible).
@@ -187,7 +187,7 @@ pub struct SecurityGroupReference {
 }
 
 /// One permission (`IpPermissions` entry) of a security group, with all its sources.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SecurityGroupPermission {
     /// `tcp`, `udp`, `icmp`, `icmpv6`, a protocol number, or `-1` for all traffic.
     pub ip_protocol: String,
@@ -206,7 +206,7 @@ pub struct SecurityGroupPermission {
     pub security_groups: Vec<SecurityGroupReference>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SecurityGroup {
     pub group_id: String,
     pub group_name: String,
@@ -231,14 +231,14 @@ impl SecurityGroup {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PrefixListEntry {
     pub cidr: String,
     #[serde(default)]
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ManagedPrefixList {
     pub prefix_list_id: String,
     #[serde(default)]
@@ -253,7 +253,7 @@ pub struct ManagedPrefixList {
     pub entries: Option<Vec<PrefixListEntry>>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NetworkInterface {
     pub network_interface_id: String,
     #[serde(default)]
@@ -283,7 +283,7 @@ pub struct NetworkInterface {
     pub attached_instance_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VpcPeeringEnd {
     #[serde(default)]
     pub vpc_id: Option<String>,
@@ -297,7 +297,7 @@ pub struct VpcPeeringEnd {
     pub ipv6_cidr_blocks: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VpcPeeringConnection {
     pub vpc_peering_connection_id: String,
     #[serde(default)]

@@ -17,7 +17,7 @@ impl std::fmt::Display for Op {
 }
 
 /// Why a call failed, in a form checks and users can act on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GapKind {
     /// AccessDenied, UnauthorizedOperation and the like: grant the permission and re-run.
@@ -36,7 +36,7 @@ pub enum GapKind {
 
 /// A failed collection call. `resource` is set when only the call for one resource failed
 /// (e.g. the parameters of one parameter group); without it the whole operation failed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Gap {
     pub service: String,
     pub operation: String,

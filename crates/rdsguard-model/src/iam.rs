@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Tags;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IamData {
     #[serde(default)]
     pub users: Vec<IamUser>,
@@ -19,14 +19,14 @@ pub struct IamData {
     pub policies: Vec<ManagedPolicy>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InlinePolicy {
     pub name: String,
     /// The policy document, JSON text.
     pub document: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IamUser {
     pub name: String,
     pub arn: String,
@@ -48,7 +48,7 @@ pub struct IamUser {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IamGroup {
     pub name: String,
     pub arn: String,
@@ -60,7 +60,7 @@ pub struct IamGroup {
     pub attached_policy_arns: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IamRole {
     pub name: String,
     pub arn: String,
@@ -81,7 +81,7 @@ pub struct IamRole {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ManagedPolicy {
     pub arn: String,
     #[serde(default)]

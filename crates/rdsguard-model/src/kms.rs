@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Tags;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KmsData {
     #[serde(default)]
     pub keys: Vec<KmsKey>,
@@ -12,7 +12,7 @@ pub struct KmsData {
     pub aliases: Vec<KmsAlias>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KmsAlias {
     /// e.g. `alias/aws/rds`.
     pub alias_name: String,
@@ -22,7 +22,7 @@ pub struct KmsAlias {
     pub target_key_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KmsKey {
     pub key_id: String,
     pub arn: String,

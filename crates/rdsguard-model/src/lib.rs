@@ -38,7 +38,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub type Tags = BTreeMap<String, String>;
 
 /// A whole snapshot: one or more accounts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Snapshot {
     pub schema_version: u32,
     /// RFC 3339 time at which collection started.
@@ -50,7 +50,7 @@ pub struct Snapshot {
     pub accounts: Vec<AccountSnapshot>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SnapshotSource {
     /// `live`, `demo` or `synthetic`.
     pub kind: String,
@@ -63,7 +63,7 @@ pub struct SnapshotSource {
 }
 
 /// Everything about one account. IAM is global; everything else is per region.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AccountSnapshot {
     pub account_id: String,
     /// `aws`, `aws-cn` or `aws-us-gov`.
@@ -78,7 +78,7 @@ pub struct AccountSnapshot {
 }
 
 /// Everything about one region of one account.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RegionSnapshot {
     pub region: String,
     #[serde(default)]
@@ -162,5 +162,32 @@ impl AccountSnapshot {
                 && (g.resource.is_none()
                     || resource.is_some_and(|r| g.resource.as_deref() == Some(r)))
         })
+    }
+}
+
+/// The JSON Schema of the snapshot file, generated from these types (their doc comments are
+/// the field descriptions). Committed as `docs/schemas/snapshot.schema.json`.
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Snapshot)).unwrap_or(serde_json::Value::Null)
+}
+
+#[cfg(test)]
+mod schema_tests {
+    /// The committed schema must match the types; regenerate with
+    /// `UPDATE_SCHEMAS=1 cargo test -p rdsguard-model schema`.
+    #[test]
+    fn committed_schema_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../docs/schemas/snapshot.schema.json");
+        let generated = serde_json::to_string_pretty(&super::json_schema()).unwrap() + "\n";
+        if std::env::var_os("UPDATE_SCHEMAS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/schemas/snapshot.schema.json is stale: run UPDATE_SCHEMAS=1 cargo test -p rdsguard-model schema"
+        );
     }
 }

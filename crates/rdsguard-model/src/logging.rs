@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CloudTrailData {
     /// Trails visible from this region (DescribeTrails with shadow trails), i.e. trails
     /// whose home is this region and multi-region trails from other home regions.
@@ -10,7 +10,7 @@ pub struct CloudTrailData {
     pub trails: Vec<Trail>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Trail {
     pub name: String,
     pub trail_arn: String,
@@ -40,7 +40,7 @@ pub struct Trail {
 }
 
 /// Which management events a trail records.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ManagementEvents {
     /// Records write management events (the ones that change databases).
     pub write: bool,
@@ -51,7 +51,7 @@ pub struct ManagementEvents {
     pub excluded_event_sources: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SecurityHubData {
     /// `Some(true)` subscribed, `Some(false)` not enabled, `None` unknown (see gaps).
     #[serde(default)]
@@ -64,7 +64,7 @@ pub struct SecurityHubData {
 }
 
 /// AWS Backup: which resources a backup plan protects (FSBP RDS.26).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BackupData {
     /// ARNs of protected resources (ListProtectedResources); `None` when not collected.
     #[serde(default)]

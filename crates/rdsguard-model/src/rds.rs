@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Tags;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RdsData {
     #[serde(default)]
     pub db_instances: Vec<DbInstance>,
@@ -41,7 +41,7 @@ pub struct RdsData {
 }
 
 /// A VPC security group membership as RDS reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VpcSecurityGroupMembership {
     pub vpc_security_group_id: String,
     /// `active`, `adding`, `removing`...
@@ -50,7 +50,7 @@ pub struct VpcSecurityGroupMembership {
 }
 
 /// A parameter or option group attached to an instance, with its apply status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GroupMembership {
     pub name: String,
     /// `in-sync`, `pending-reboot`, `applying`... for parameter groups; `in-sync`/`pending-apply`
@@ -59,7 +59,7 @@ pub struct GroupMembership {
     pub status: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DbInstance {
     pub db_instance_identifier: String,
     pub db_instance_arn: String,
@@ -168,7 +168,7 @@ impl DbInstance {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClusterMember {
     pub db_instance_identifier: String,
     #[serde(default)]
@@ -177,7 +177,7 @@ pub struct ClusterMember {
     pub db_cluster_parameter_group_status: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DbCluster {
     pub db_cluster_identifier: String,
     pub db_cluster_arn: String,
@@ -263,7 +263,7 @@ impl DbCluster {
 }
 
 /// Who may restore a snapshot (DescribeDB[Cluster]SnapshotAttributes, attribute `restore`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RestoreAttribute {
     /// `all` is among the values: anyone may restore it.
     pub public: bool,
@@ -273,7 +273,7 @@ pub struct RestoreAttribute {
 }
 
 /// An instance snapshot or a cluster snapshot.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DbSnapshot {
     pub identifier: String,
     pub arn: String,
@@ -310,7 +310,7 @@ impl DbSnapshot {
 }
 
 /// A parameter's value as RDS reports it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Parameter {
     /// `None` when the parameter has no value set (engine default with no value).
     #[serde(default)]
@@ -323,7 +323,7 @@ pub struct Parameter {
     pub apply_type: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ParameterGroup {
     pub name: String,
     #[serde(default)]
@@ -397,14 +397,14 @@ pub const SECURITY_PARAMETERS: &[&str] = &[
     "local_infile",
 ];
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OptionSetting {
     pub name: String,
     #[serde(default)]
     pub value: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OptionGroupOption {
     /// e.g. `TDE`, `TDE_HSM`, `NATIVE_NETWORK_ENCRYPTION`, `SSL`, `TRANSPARENT_DATA_ENCRYPTION`.
     pub option_name: String,
@@ -425,7 +425,7 @@ impl OptionGroupOption {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OptionGroup {
     pub name: String,
     #[serde(default)]
@@ -444,7 +444,7 @@ impl OptionGroup {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DbSubnetGroup {
     pub name: String,
     #[serde(default)]
@@ -457,7 +457,7 @@ pub struct DbSubnetGroup {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProxyAuth {
     /// `SECRETS`.
     #[serde(default)]
@@ -473,7 +473,7 @@ pub struct ProxyAuth {
     pub secret_arn: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DbProxy {
     pub name: String,
     pub arn: String,
@@ -500,7 +500,7 @@ pub struct DbProxy {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EventSubscription {
     pub name: String,
     #[serde(default)]
@@ -523,7 +523,7 @@ pub struct EventSubscription {
     pub status: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CaCertificate {
     pub certificate_identifier: String,
     #[serde(default)]
@@ -538,7 +538,7 @@ pub struct CaCertificate {
     pub customer_override: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EngineVersion {
     pub engine: String,
     pub engine_version: String,

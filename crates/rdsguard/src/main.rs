@@ -1,1 +1,39 @@
-fn main() {}
+//! rdsguard: the command-line front end. Thin by design: parsing, choosing the data source,
+//! and printing; the work happens in the library crates (collect → model → checks → report).
+
+mod cli;
+mod commands;
+mod output;
+#[cfg(feature = "live")]
+mod progress;
+mod source;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+/// Exit code for usage and runtime errors (1 is reserved for "findings at or above --fail-on").
+const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Audit(args) => commands::audit::run(args),
+        Command::Collect(args) => commands::collect::run(args),
+        Command::Checks(args) => commands::checks::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            let color = output::stderr_color();
+            let label = if color { "\x1b[1;31merror\x1b[0m" } else { "error" };
+            eprintln!("{label}: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! One module per subcommand.
+
+pub mod audit;
+pub mod checks;
+pub mod collect;
