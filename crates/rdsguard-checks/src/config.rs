@@ -22,6 +22,17 @@ pub struct Config {
     pub default_master_usernames: Vec<String>,
     /// Maximum Enhanced Monitoring interval in seconds that passes (FSBP RDS.6 param).
     pub max_monitoring_interval_seconds: i32,
+    /// An IPv4 source block (in the minimal CIDR form of a database's allowed sources) with a
+    /// prefix shorter than this fails `rds_security_group_broad_cidr`. Default 16 (0-32).
+    pub max_source_prefix_v4: u8,
+    /// The same for IPv6. Default 48 (0-128).
+    pub max_source_prefix_v6: u8,
+    /// Tag keys every RDS cluster, instance, snapshot and subnet group must carry (FSBP
+    /// RDS.28-RDS.33 `requiredTagKeys`, case-sensitive). Empty (default): at least one tag
+    /// other than AWS system tags (`aws:` prefix).
+    pub required_tag_keys: Vec<String>,
+    /// Thresholds of the IAM checks (`[iam]` table): how many principals is too many.
+    pub iam: crate::checks::iam::IamThresholds,
     /// Check ids to skip entirely.
     pub disabled_checks: Vec<String>,
     /// Findings to suppress, each with a reason and optionally an expiry date.
@@ -49,6 +60,10 @@ impl Default for Config {
             .map(|s| s.to_string())
             .collect(),
             max_monitoring_interval_seconds: 60,
+            max_source_prefix_v4: 16,
+            max_source_prefix_v6: 48,
+            required_tag_keys: Vec::new(),
+            iam: Default::default(),
             disabled_checks: Vec::new(),
             suppressions: Vec::new(),
         }
@@ -141,6 +156,11 @@ impl Config {
         if !(1..=35).contains(&self.min_backup_retention_days) {
             return Err(invalid(
                 "min_backup_retention_days must be between 1 and 35".to_string(),
+            ));
+        }
+        if self.max_source_prefix_v4 > 32 || self.max_source_prefix_v6 > 128 {
+            return Err(invalid(
+                "max_source_prefix_v4 must be 0-32 and max_source_prefix_v6 0-128".to_string(),
             ));
         }
         Ok(())

@@ -1,6 +1,9 @@
 //! The check engine: runs check definitions over a snapshot and applies suppressions.
 
-use std::collections::BTreeMap;
+use std::any::{Any, TypeId};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use rdsguard_findings::{
     CheckMetadata, Compliance, Finding, ResourceRef, Severity, Status, Suppression,
@@ -66,6 +69,8 @@ pub struct RegionCtx<'a> {
     pub config: &'a Config,
     /// The evaluation time (certificate expiry, suppression expiry). Fixed in tests.
     pub now: OffsetDateTime,
+    /// Work shared by the checks of this region.
+    pub memo: &'a Memo,
 }
 
 /// What an account-scoped check sees.
@@ -74,6 +79,8 @@ pub struct AccountCtx<'a> {
     pub account: &'a AccountSnapshot,
     pub config: &'a Config,
     pub now: OffsetDateTime,
+    /// Work shared by the checks of this account.
+    pub memo: &'a Memo,
 }
 
 /// Collects the findings of one check, filling in its id, title and severity.
@@ -174,67 +181,101 @@ pub fn evaluate(snapshot: &Snapshot, config: &Config) -> Vec<Finding> {
 }
 
 /// Evaluate the given checks at time `now`, then apply suppressions.
+///
+/// Regions are the outer loop so that work shared by several checks of a region (the network
+/// exposure analysis, IAM who-can answers) is computed once, through [`RegionCtx::memo`].
 pub fn evaluate_with(
     snapshot: &Snapshot,
     config: &Config,
     now: OffsetDateTime,
     defs: &[&CheckDef],
 ) -> Vec<Finding> {
+    let enabled: Vec<&CheckDef> = defs
+        .iter()
+        .copied()
+        .filter(|def| !config.disabled_checks.iter().any(|d| d == def.id))
+        .collect();
     let mut out = Vec::new();
-    for def in defs {
-        if config.disabled_checks.iter().any(|d| d == def.id) {
-            continue;
+    for account in &snapshot.accounts {
+        let account_memo = Memo::default();
+        for def in &enabled {
+            let Runner::Account(run) = def.run else {
+                continue;
+            };
+            let mut em = Emitter::new(def, &mut out);
+            if let Some(gap) = def
+                .depends_on
+                .iter()
+                .find_map(|op| account.gap(*op, None).filter(|g| g.resource.is_none()))
+            {
+                em.not_assessed(scope_resource(def, account, None), gap.describe());
+                continue;
+            }
+            let ctx = AccountCtx {
+                snapshot,
+                account,
+                config,
+                now,
+                memo: &account_memo,
+            };
+            run(&ctx, &mut em);
         }
-        for account in &snapshot.accounts {
-            match def.run {
-                Runner::Account(run) => {
-                    let mut em = Emitter::new(def, &mut out);
-                    if let Some(gap) = def
-                        .depends_on
-                        .iter()
-                        .find_map(|op| account.gap(*op, None).filter(|g| g.resource.is_none()))
-                    {
-                        em.not_assessed(scope_resource(def, account, None), gap.describe());
-                        continue;
-                    }
-                    let ctx = AccountCtx {
-                        snapshot,
-                        account,
-                        config,
-                        now,
-                    };
-                    run(&ctx, &mut em);
+        for region in &account.regions {
+            let region_memo = Memo::default();
+            for def in &enabled {
+                let Runner::Region(run) = def.run else {
+                    continue;
+                };
+                let mut em = Emitter::new(def, &mut out);
+                let gap = def.depends_on.iter().find_map(|op| {
+                    region
+                        .listing_gap(*op)
+                        .or_else(|| account.gap(*op, None).filter(|g| g.resource.is_none()))
+                });
+                if let Some(gap) = gap {
+                    em.not_assessed(
+                        scope_resource(def, account, Some(&region.region)),
+                        gap.describe(),
+                    );
+                    continue;
                 }
-                Runner::Region(run) => {
-                    for region in &account.regions {
-                        let mut em = Emitter::new(def, &mut out);
-                        let gap = def.depends_on.iter().find_map(|op| {
-                            region
-                                .listing_gap(*op)
-                                .or_else(|| account.gap(*op, None).filter(|g| g.resource.is_none()))
-                        });
-                        if let Some(gap) = gap {
-                            em.not_assessed(
-                                scope_resource(def, account, Some(&region.region)),
-                                gap.describe(),
-                            );
-                            continue;
-                        }
-                        let ctx = RegionCtx {
-                            snapshot,
-                            account,
-                            region,
-                            config,
-                            now,
-                        };
-                        run(&ctx, &mut em);
-                    }
-                }
+                let ctx = RegionCtx {
+                    snapshot,
+                    account,
+                    region,
+                    config,
+                    now,
+                    memo: &region_memo,
+                };
+                run(&ctx, &mut em);
             }
         }
     }
     apply_suppressions(&mut out, config, now);
     out
+}
+
+/// Results computed once per region (or account) and shared by the checks that need them,
+/// keyed by type. Single-threaded by design: a region is evaluated on one thread.
+#[derive(Default)]
+pub struct Memo {
+    slots: RefCell<HashMap<TypeId, Rc<dyn Any>>>,
+}
+
+impl Memo {
+    /// The value of type `T`, computed by `init` the first time it is asked for.
+    pub fn get_or_init<T: 'static>(&self, init: impl FnOnce() -> T) -> Rc<T> {
+        let key = TypeId::of::<T>();
+        if let Some(v) = self.slots.borrow().get(&key).cloned()
+            && let Ok(v) = v.downcast::<T>()
+        {
+            return v;
+        }
+        // Computed outside the borrow so `init` may itself use the memo.
+        let value = Rc::new(init());
+        self.slots.borrow_mut().insert(key, value.clone());
+        value
+    }
 }
 
 /// The resource of a scope-wide result ("every DB instance in us-east-1").
@@ -317,7 +358,26 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::glob_match;
+    use super::{Memo, glob_match};
+
+    #[test]
+    fn memo_computes_each_type_once() {
+        let memo = Memo::default();
+        let mut calls = 0;
+        let a = memo.get_or_init(|| {
+            calls += 1;
+            41u32
+        });
+        let b = memo.get_or_init(|| {
+            calls += 1;
+            0u32
+        });
+        assert_eq!((*a, *b, calls), (41, 41, 1));
+        assert_eq!(
+            *memo.get_or_init(|| String::from("other type")),
+            "other type"
+        );
+    }
 
     #[test]
     fn glob() {

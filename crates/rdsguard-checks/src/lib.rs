@@ -18,5 +18,5 @@ pub mod testkit;
 pub use config::{Config, ConfigError, SuppressionRule};
 pub use engine::{
     AccountCtx, CheckDef, Emitter, RegionCtx, Runner, catalogue, check_defs, evaluate,
-    evaluate_with,
+    evaluate_with, glob_match,
 };

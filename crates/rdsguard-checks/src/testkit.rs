@@ -52,6 +52,10 @@ pub fn run(def: &CheckDef, snap: &Snapshot) -> Vec<Finding> {
 /// The status of the single finding about resource `id`; panics (test failure) otherwise.
 pub fn status_of(findings: &[Finding], id: &str) -> Status {
     let matching: Vec<_> = findings.iter().filter(|f| f.resource.id == id).collect();
-    assert_eq!(matching.len(), 1, "expected one finding for {id}, got {findings:#?}");
+    assert_eq!(
+        matching.len(),
+        1,
+        "expected one finding for {id}, got {findings:#?}"
+    );
     matching[0].status
 }

@@ -132,6 +132,8 @@ pub mod ops {
     pub const RDS_DESCRIBE_EVENT_SUBSCRIPTIONS: Op = op("rds", "DescribeEventSubscriptions");
     pub const RDS_DESCRIBE_CERTIFICATES: Op = op("rds", "DescribeCertificates");
     pub const RDS_DESCRIBE_DB_ENGINE_VERSIONS: Op = op("rds", "DescribeDBEngineVersions");
+    /// Only for resources whose Describe call returns no tags (DB subnet groups).
+    pub const RDS_LIST_TAGS_FOR_RESOURCE: Op = op("rds", "ListTagsForResource");
 
     pub const EC2_DESCRIBE_VPCS: Op = op("ec2", "DescribeVpcs");
     pub const EC2_DESCRIBE_SUBNETS: Op = op("ec2", "DescribeSubnets");
@@ -186,6 +188,7 @@ pub mod ops {
         RDS_DESCRIBE_EVENT_SUBSCRIPTIONS,
         RDS_DESCRIBE_CERTIFICATES,
         RDS_DESCRIBE_DB_ENGINE_VERSIONS,
+        RDS_LIST_TAGS_FOR_RESOURCE,
         EC2_DESCRIBE_VPCS,
         EC2_DESCRIBE_SUBNETS,
         EC2_DESCRIBE_ROUTE_TABLES,

@@ -1,5 +1,1707 @@
-//! (network checks: to be written)
+//! Network exposure checks. Every answer comes from the rdsguard-network engine, which
+//! combines security groups on the real port, route tables, internet gateways, network ACLs,
+//! IPv6 and peering into exact address sets; the checks only grade its results.
+//!
+//! Public access is graded in two steps: the PubliclyAccessible flag alone fails (as FSBP
+//! RDS.2 does) at high severity, with the link that currently blocks the internet named in the
+//! message ("latent"); a database the internet can actually reach fails at critical, with the
+//! path. Missing network data never turns into PASS: the engine reports it unknown and the
+//! checks say NOT_ASSESSED (or, for a set flag, FAIL at high with the reason).
 
-use crate::engine::CheckDef;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::rc::Rc;
 
-pub static CHECKS: &[&CheckDef] = &[];
+use rdsguard_findings::{ResourceRef, Severity};
+use rdsguard_model::{SecurityGroup, ops};
+use rdsguard_network::{
+    DbExposure, DbKind, InternetPath, ReferenceState, RegionAnalysis, ipset, is_all_ports,
+    is_all_protocols,
+};
+
+use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
+use crate::evidence;
+
+pub static CHECKS: &[&CheckDef] = &[
+    &RDS_INSTANCE_NO_PUBLIC_ACCESS,
+    &RDS_CLUSTER_NO_PUBLIC_ACCESS,
+    &RDS_INSTANCE_NOT_IN_PUBLIC_SUBNET,
+    &RDS_DB_PORT_OPEN_TO_INTERNET,
+    &RDS_SECURITY_GROUP_BROAD_CIDR,
+    &RDS_SECURITY_GROUP_ALL_PORTS,
+    &RDS_DEFAULT_SECURITY_GROUP_ATTACHED,
+    &RDS_SECURITY_GROUP_STALE_REFERENCE,
+    &RDS_SUBNET_GROUP_PUBLIC_SUBNET,
+    &RDS_REACHABLE_VIA_PEERING,
+];
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn analysis<'a>(ctx: &RegionCtx<'a>) -> RegionAnalysis<'a> {
+    RegionAnalysis::new(ctx.snapshot, ctx.account, ctx.region)
+}
+
+/// The exposure of every database of the region, computed once for all network checks.
+struct RegionExposures(Vec<DbExposure>);
+
+fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
+    ctx.memo
+        .get_or_init(|| RegionExposures(analysis(ctx).databases()))
+}
+
+/// The exposure of the databases of one kind.
+fn exposures_of(ctx: &RegionCtx<'_>, kind: DbKind) -> Vec<DbExposure> {
+    all_exposures(ctx)
+        .0
+        .iter()
+        .filter(|d| d.kind == kind)
+        .cloned()
+        .collect()
+}
+
+/// The exposure of the [`subjects`] of the region.
+fn subject_exposures(ctx: &RegionCtx<'_>) -> Vec<DbExposure> {
+    let with_members = clusters_with_members(ctx);
+    all_exposures(ctx)
+        .0
+        .iter()
+        .filter(|d| d.kind != DbKind::DbCluster || !with_members.contains(d.identifier.as_str()))
+        .cloned()
+        .collect()
+}
+
+fn clusters_with_members<'a>(ctx: &RegionCtx<'a>) -> HashSet<&'a str> {
+    ctx.region
+        .rds
+        .db_instances
+        .iter()
+        .filter_map(|i| i.db_cluster_identifier.as_deref())
+        .collect()
+}
+
+fn resource(
+    ctx: &RegionCtx<'_>,
+    resource_type: &str,
+    id: &str,
+    arn: Option<String>,
+) -> ResourceRef {
+    ResourceRef {
+        resource_type: resource_type.to_string(),
+        id: id.to_string(),
+        arn,
+        account_id: ctx.account.account_id.clone(),
+        region: Some(ctx.region.region.clone()),
+    }
+}
+
+fn db_resource(ctx: &RegionCtx<'_>, d: &DbExposure) -> ResourceRef {
+    let t = match d.kind {
+        DbKind::DbInstance => "AwsRdsDbInstance",
+        DbKind::DbCluster => "AwsRdsDbCluster",
+        DbKind::DbProxy => "AwsRdsDbProxy",
+    };
+    resource(ctx, t, &d.identifier, Some(d.arn.clone()))
+}
+
+fn group_resource(ctx: &RegionCtx<'_>, group_id: &str) -> ResourceRef {
+    let arn = format!(
+        "arn:{}:ec2:{}:{}:security-group/{group_id}",
+        ctx.account.partition, ctx.region.region, ctx.account.account_id
+    );
+    resource(ctx, "AwsEc2SecurityGroup", group_id, Some(arn))
+}
+
+fn what(d: &DbExposure) -> String {
+    let kind = match d.kind {
+        DbKind::DbInstance => "DB instance",
+        DbKind::DbCluster => "DB cluster",
+        DbKind::DbProxy => "RDS proxy",
+    };
+    format!("{kind} {}", d.identifier)
+}
+
+/// Neptune and DocumentDB resources also come back from the RDS APIs; RDS controls do not
+/// apply to them.
+fn other_service(d: &DbExposure) -> Option<String> {
+    engine_service(&what(d), &d.engine)
+}
+
+/// The databases whose own groups and subnets decide their exposure ("subjects"): instances
+/// (cluster members included), proxies, and clusters with no member instance in the snapshot
+/// (Aurora Serverless v1, or members not collected). Clusters with members are covered by
+/// their members, so findings are not doubled.
+struct Subject<'a> {
+    resource: ResourceRef,
+    what: String,
+    engine: &'a str,
+    group_ids: Vec<&'a str>,
+}
+
+fn subjects<'a>(ctx: &RegionCtx<'a>) -> Vec<Subject<'a>> {
+    let rds = &ctx.region.rds;
+    let with_members = clusters_with_members(ctx);
+    let mut out = Vec::new();
+    for i in &rds.db_instances {
+        out.push(Subject {
+            resource: resource(
+                ctx,
+                "AwsRdsDbInstance",
+                &i.db_instance_identifier,
+                Some(i.db_instance_arn.clone()),
+            ),
+            what: format!("DB instance {}", i.db_instance_identifier),
+            engine: &i.engine,
+            group_ids: i.security_group_ids().collect(),
+        });
+    }
+    for c in &rds.db_clusters {
+        if with_members.contains(c.db_cluster_identifier.as_str()) {
+            continue;
+        }
+        out.push(Subject {
+            resource: resource(
+                ctx,
+                "AwsRdsDbCluster",
+                &c.db_cluster_identifier,
+                Some(c.db_cluster_arn.clone()),
+            ),
+            what: format!("DB cluster {}", c.db_cluster_identifier),
+            engine: &c.engine,
+            group_ids: c.security_group_ids().collect(),
+        });
+    }
+    for p in &rds.db_proxies {
+        out.push(Subject {
+            resource: resource(ctx, "AwsRdsDbProxy", &p.name, Some(p.arn.clone())),
+            what: format!("RDS proxy {}", p.name),
+            engine: &p.engine_family,
+            group_ids: p
+                .vpc_security_group_ids
+                .iter()
+                .map(String::as_str)
+                .collect(),
+        });
+    }
+    out
+}
+
+fn engine_service(what: &str, engine: &str) -> Option<String> {
+    let service = match engine {
+        "neptune" => "Amazon Neptune",
+        "docdb" => "Amazon DocumentDB",
+        _ => return None,
+    };
+    Some(format!("{what} runs {service}, not an RDS database engine"))
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `subnet-a: rtb-1 (0.0.0.0/0 → igw-1), acl-1 in #100 out #100, sg-1 tcp 5432 from 0.0.0.0/0`
+fn path_summary(p: &InternetPath) -> String {
+    let routes = p
+        .routes
+        .iter()
+        .map(|r| format!("{} → {}", r.destination, r.target))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rules = |v: &[i32]| {
+        v.iter()
+            .map(|r| format!("#{r}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let sg = p
+        .security_group_rules
+        .iter()
+        .map(|r| format!("{} {} from {}", r.group_id, r.protocol, r.source))
+        .collect::<Vec<_>>()
+        .join("; ");
+    format!(
+        "{} {}: {} ({routes}), {} in {} out {}, {sg}",
+        p.family.as_str(),
+        p.subnet_id,
+        p.route_table_id.as_deref().unwrap_or("?"),
+        p.network_acl_id.as_deref().unwrap_or("?"),
+        rules(&p.nacl_inbound_rules),
+        rules(&p.nacl_outbound_rules),
+    )
+}
+
+fn reach_message(d: &DbExposure) -> String {
+    let v4: u64 = d.internet_sources.ipv4.iter().map(|c| c.addresses).sum();
+    let mut m = format!(
+        "{} is reachable from the internet on port {}",
+        what(d),
+        d.port.map_or("?".to_string(), |p| p.to_string())
+    );
+    if v4 > 0 {
+        m.push_str(&format!(" from {} IPv4 addresses", thousands(v4)));
+    }
+    if !d.internet_sources.ipv6.is_empty() {
+        m.push_str(if v4 > 0 { " and IPv6" } else { " from IPv6" });
+    }
+    if let Some(p) = d.path.first() {
+        m.push_str(&format!(": {}", path_summary(p)));
+    }
+    m
+}
+
+fn public_access_evidence(d: &DbExposure) -> BTreeMap<String, serde_json::Value> {
+    evidence! {
+        "publicly_accessible" => d.publicly_accessible,
+        "public_members" => d.public_members,
+        "internet_reachable" => d.internet_reachable,
+        "path" => d.path,
+        "blocked_by" => d.blocked_by,
+        "unknown_reason" => d.unknown_reason,
+        "internet_sources" => d.internet_sources,
+        "port" => d.port,
+    }
+}
+
+/// Grade public access: reachable → critical; flag set but blocked or unknown → high (FSBP
+/// RDS.2 fails on the flag alone); flag clear → pass.
+fn grade_public_access(
+    em: &mut Emitter<'_>,
+    res: ResourceRef,
+    d: &DbExposure,
+    flag_unknown: impl FnOnce() -> String,
+) {
+    let ev = public_access_evidence(d);
+    match (d.internet_reachable, d.publicly_accessible) {
+        (Some(true), _) => em.fail_with_severity(Severity::Critical, res, reach_message(d), ev),
+        (_, Some(true)) => {
+            let why = match (&d.blocked_by, &d.unknown_reason) {
+                (Some(b), _) => format!("currently blocked by {}: {}", b.link.as_str(), b.detail),
+                (None, Some(u)) => format!("whether the internet can reach it is unknown: {u}"),
+                (None, None) => "whether the internet can reach it is unknown".to_string(),
+            };
+            em.fail_with_severity(
+                Severity::High,
+                res,
+                format!("{} has PubliclyAccessible set; {why}", what(d)),
+                ev,
+            );
+        }
+        (_, Some(false)) => em.pass(res, format!("{} is not publicly accessible", what(d)), ev),
+        (_, None) => em.not_assessed(res, flag_unknown()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+pub static RDS_INSTANCE_NO_PUBLIC_ACCESS: CheckDef = CheckDef {
+    id: "rds_instance_no_public_access",
+    title: "RDS DB instance is not publicly accessible",
+    severity: Severity::Critical,
+    resource_type: "AwsRdsDbInstance",
+    description: "Fails at critical when the internet can open a TCP connection to the \
+                  instance's port: PubliclyAccessible is set, a subnet of its DB subnet group \
+                  routes internet addresses to an attached internet gateway, the network ACL \
+                  lets the port in and the replies out, and a security group allows internet \
+                  sources (IPv4 or IPv6); the path is in the evidence. Fails at high when only \
+                  the flag is set (FSBP RDS.2 fails on the flag alone), naming the link that \
+                  blocks the internet today, or why reachability is unknown.",
+    rationale: "A database reachable from the internet is exposed to credential stuffing, \
+                engine exploits and data theft by anyone. A set flag with a closed path is one \
+                route or security group change away from that.",
+    remediation: "Set PubliclyAccessible to false (`aws rds modify-db-instance \
+                  --db-instance-identifier <id> --no-publicly-accessible --apply-immediately`), \
+                  place the instance in private subnets, and restrict its security groups to \
+                  the application's groups.",
+    cis: &["v3.0.0/2.3.3", "v5.0.0/2.2.3"],
+    fsbp: &["RDS.2"],
+    depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES],
+    run: Runner::Region(instance_no_public_access),
+};
+
+fn instance_no_public_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
+    for d in &exposures_of(ctx, DbKind::DbInstance) {
+        let res = db_resource(ctx, d);
+        if let Some(why) = other_service(d) {
+            em.not_applicable(res, why);
+            continue;
+        }
+        grade_public_access(em, res, d, || "PubliclyAccessible is unknown".to_string());
+    }
+}
+
+pub static RDS_CLUSTER_NO_PUBLIC_ACCESS: CheckDef = CheckDef {
+    id: "rds_cluster_no_public_access",
+    title: "RDS DB cluster is not publicly accessible",
+    severity: Severity::Critical,
+    resource_type: "AwsRdsDbCluster",
+    description: "Multi-AZ DB clusters are judged by their PubliclyAccessible flag, Aurora \
+                  clusters by their member instances' flags, with the cluster's security \
+                  groups and DB subnet group. Critical when the internet can reach the cluster \
+                  port; high when the flag is set but the path is blocked or unknown.",
+    rationale: "The cluster endpoints resolve to the member instances: one public member \
+                exposes the cluster's data to the internet.",
+    remediation: "Set PubliclyAccessible to false on the Multi-AZ cluster \
+                  (`modify-db-cluster --no-publicly-accessible`) or on every Aurora member \
+                  (`modify-db-instance --no-publicly-accessible`), and use private subnets.",
+    cis: &[],
+    fsbp: &[],
+    depends_on: &[ops::RDS_DESCRIBE_DB_CLUSTERS],
+    run: Runner::Region(cluster_no_public_access),
+};
+
+fn cluster_no_public_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
+    for d in &exposures_of(ctx, DbKind::DbCluster) {
+        let res = db_resource(ctx, d);
+        if let Some(why) = other_service(d) {
+            em.not_applicable(res, why);
+            continue;
+        }
+        grade_public_access(em, res, d, || {
+            let mut m = format!(
+                "cannot tell whether members of {} are publicly accessible: {}",
+                what(d),
+                d.unknown_reason.as_deref().unwrap_or("unknown")
+            );
+            if let Some(b) = &d.blocked_by {
+                m.push_str(&format!(
+                    " (the network blocks the internet today: {})",
+                    b.link.as_str()
+                ));
+            }
+            m
+        });
+    }
+}
+
+pub static RDS_INSTANCE_NOT_IN_PUBLIC_SUBNET: CheckDef = CheckDef {
+    id: "rds_instance_not_in_public_subnet",
+    title: "RDS DB instance is not in a public subnet",
+    severity: Severity::High,
+    resource_type: "AwsRdsDbInstance",
+    description: "Fails when a subnet of the instance's DB subnet group has an active route \
+                  (after longest-prefix match, explicit association or the VPC's main table) \
+                  to an internet gateway attached to the VPC. Blackhole routes and detached \
+                  gateways do not count.",
+    rationale: "An instance in a public subnet is one flag or security group change away from \
+                the internet, and RDS can move it to any subnet of its group on failover.",
+    remediation: "Move the instance to a DB subnet group whose subnets route only inside the \
+                  VPC (or through a NAT gateway), or remove the internet gateway routes from \
+                  those subnets' route tables.",
+    cis: &[],
+    fsbp: &["RDS.46"],
+    depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES],
+    run: Runner::Region(instance_not_in_public_subnet),
+};
+
+fn instance_not_in_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
+    let analysis = analysis(ctx);
+    for db in &ctx.region.rds.db_instances {
+        let what = format!("DB instance {}", db.db_instance_identifier);
+        let res = resource(
+            ctx,
+            "AwsRdsDbInstance",
+            &db.db_instance_identifier,
+            Some(db.db_instance_arn.clone()),
+        );
+        if let Some(why) = engine_service(&what, &db.engine) {
+            em.not_applicable(res, why);
+            continue;
+        }
+        let Some(group) = db.db_subnet_group_name.as_deref() else {
+            em.not_applicable(res, format!("{what} is not in a VPC"));
+            continue;
+        };
+        let subnets = match analysis.db_subnet_group_subnets(group) {
+            Ok(s) => s,
+            Err(why) => {
+                em.not_assessed(res, why);
+                continue;
+            }
+        };
+        let ev = evidence! { "db_subnet_group" => group, "subnets" => subnets };
+        let public: Vec<String> = subnets
+            .iter()
+            .filter(|s| s.public == Some(true))
+            .map(|s| {
+                let routes = s
+                    .internet_gateway_routes
+                    .iter()
+                    .map(|r| format!("{} → {}", r.destination, r.target))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!(
+                    "{} ({}: {routes})",
+                    s.subnet_id,
+                    s.route_table_id.as_deref().unwrap_or("?")
+                )
+            })
+            .collect();
+        if !public.is_empty() {
+            em.fail(
+                res,
+                format!(
+                    "{what} can be placed in public subnets: {}",
+                    public.join("; ")
+                ),
+                ev,
+            );
+        } else if let Some(s) = subnets.iter().find(|s| s.public.is_none()) {
+            em.not_assessed(
+                res,
+                format!(
+                    "whether subnet {} is public is unknown: {}",
+                    s.subnet_id,
+                    s.unknown_reason.as_deref().unwrap_or("unknown")
+                ),
+            );
+        } else if subnets.is_empty() {
+            em.not_applicable(res, format!("{what} has no subnets"));
+        } else {
+            em.pass(
+                res,
+                format!("no subnet of {what} routes to an internet gateway"),
+                ev,
+            );
+        }
+    }
+}
+
+/// Ports the database listens on: its endpoint port and the ports of its option-group options
+/// (e.g. Oracle's SSL listener, 2484 by default; OEM).
+fn listening_ports(ctx: &RegionCtx<'_>, d: &DbExposure) -> Vec<(u16, String)> {
+    let mut ports: Vec<(u16, String)> = d
+        .port
+        .map(|p| (p, "database port".to_string()))
+        .into_iter()
+        .collect();
+    if d.kind != DbKind::DbInstance {
+        return ports;
+    }
+    let Some(db) = ctx
+        .region
+        .rds
+        .db_instances
+        .iter()
+        .find(|i| i.db_instance_identifier == d.identifier)
+    else {
+        return ports;
+    };
+    for m in &db.option_group_memberships {
+        if let Some(g) = ctx
+            .region
+            .rds
+            .option_groups
+            .iter()
+            .find(|g| g.name == m.name)
+        {
+            for o in &g.options {
+                if let Some(p) = o.port
+                    && !ports.iter().any(|(q, _)| *q == p)
+                {
+                    ports.push((p, format!("option {} of {}", o.option_name, g.name)));
+                }
+            }
+        }
+    }
+    ports
+}
+
+pub static RDS_DB_PORT_OPEN_TO_INTERNET: CheckDef = CheckDef {
+    id: "rds_db_port_open_to_internet",
+    title: "Database port is not open to the whole internet in its security groups",
+    severity: Severity::High,
+    resource_type: "AwsRdsDbInstance",
+    description: "Fails when the security groups attached to a database (instance, proxy, or \
+                  cluster without member instances) allow every internet address (0.0.0.0/0 or \
+                  ::/0, directly, merged from several rules, or through a prefix list) on the \
+                  database's real port or on the port of one of its options (Oracle SSL \
+                  listener, OEM...), even when the database is not reachable today (latent). \
+                  Covers the per-port checks of Prowler and FSBP EC2.19 for database ports, \
+                  Oracle included, on the port actually configured.",
+    rationale: "An open group is the only thing left between the database and the internet \
+                once the flag or a route changes; open database ports are scanned within \
+                minutes.",
+    remediation: "Replace the 0.0.0.0/0 and ::/0 rules with the application's security groups \
+                  or the specific CIDRs that need access \
+                  (`aws ec2 revoke-security-group-ingress`, `authorize-security-group-ingress`).",
+    cis: &[],
+    fsbp: &[],
+    depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES],
+    run: Runner::Region(port_open_to_internet),
+};
+
+fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
+    let analysis = analysis(ctx);
+    let exps = subject_exposures(ctx);
+    let internet4 = ipset::internet_v4();
+    let internet6 = ipset::internet_v6();
+    for d in &exps {
+        let res = db_resource(ctx, d);
+        if let Some(why) = other_service(d) {
+            em.not_applicable(res, why);
+            continue;
+        }
+        if d.security_groups.is_empty() {
+            em.not_applicable(res, format!("{} has no VPC security groups", what(d)));
+            continue;
+        }
+        let groups: Vec<&str> = d
+            .security_groups
+            .iter()
+            .map(|g| g.group_id.as_str())
+            .collect();
+        let mut open = Vec::new();
+        let mut unknown = Vec::new();
+        let mut open_rules = Vec::new();
+        for (port, label) in listening_ports(ctx, d) {
+            let sources = if Some(port) == d.port {
+                d.sources.clone()
+            } else {
+                analysis.sources_for(&groups, Some(port))
+            };
+            let v4 = sources.ipv4.iter().fold(ipset::V4Set::empty(), |acc, c| {
+                acc.union(&ipset::parse_v4(&c.cidr).unwrap_or_default())
+            });
+            let v6 = sources.ipv6.iter().fold(ipset::V6Set::empty(), |acc, c| {
+                acc.union(&ipset::parse_v6(&c.cidr).unwrap_or_default())
+            });
+            let mut families = Vec::new();
+            if internet4.is_subset(&v4) {
+                families.push("0.0.0.0/0");
+            }
+            if internet6.is_subset(&v6) {
+                families.push("::/0");
+            }
+            if !families.is_empty() {
+                open.push(format!("{port} ({label}) to {}", families.join(" and ")));
+                open_rules.extend(
+                    sources
+                        .rules
+                        .iter()
+                        .filter(|r| {
+                            r.ipv4_ranges
+                                .iter()
+                                .chain(&r.ipv6_ranges)
+                                .any(|c| c.ends_with("/0"))
+                                || !r.prefix_list_ids.is_empty()
+                        })
+                        .cloned(),
+                );
+            } else if !sources.complete {
+                unknown.push(format!("port {port}: {}", sources.unknown.join("; ")));
+            }
+        }
+        let port_known = d.port.is_some();
+        if !open.is_empty() {
+            let now = match d.internet_reachable {
+                Some(true) => "and the database is reachable from the internet now".to_string(),
+                Some(false) => format!(
+                    "latent: the internet is blocked today by {}",
+                    d.blocked_by.as_ref().map_or("?", |b| b.link.as_str())
+                ),
+                None => "whether the internet reaches it today is unknown".to_string(),
+            };
+            em.fail(
+                res,
+                format!(
+                    "security groups of {} open port {}, {now}",
+                    what(d),
+                    open.join(", ")
+                ),
+                evidence! {
+                    "open" => open,
+                    "rules" => open_rules,
+                    "internet_reachable" => d.internet_reachable,
+                    "blocked_by" => d.blocked_by.as_ref().map(|b| b.link),
+                },
+            );
+        } else if !unknown.is_empty() || !port_known {
+            let mut why = unknown;
+            if !port_known {
+                why.push("the database port is unknown".to_string());
+            }
+            em.not_assessed(res, why.join("; "));
+        } else {
+            em.pass(
+                res,
+                format!(
+                    "no security group of {} opens its ports to the whole internet",
+                    what(d)
+                ),
+                evidence! { "sources_ipv4" => d.sources.ipv4, "sources_ipv6" => d.sources.ipv6 },
+            );
+        }
+    }
+}
+
+pub static RDS_SECURITY_GROUP_BROAD_CIDR: CheckDef = CheckDef {
+    id: "rds_security_group_broad_cidr",
+    title: "Database security groups do not allow overly broad source ranges",
+    severity: Severity::Medium,
+    resource_type: "AwsRdsDbInstance",
+    description: "Fails when the sources the security groups allow on the database port, \
+                  merged into their minimal CIDR form (CIDR rules, prefix-list entries and \
+                  referenced groups' interfaces together), contain a block broader than \
+                  `max_source_prefix_v4` (default /16) or `max_source_prefix_v6` (default /48). \
+                  Adjacent rules that merge into a broader block count as that block.",
+    rationale: "Broad ranges grant access to far more hosts than need it, including networks \
+                the account does not control.",
+    remediation: "Narrow the rules to the application's security groups or to the specific \
+                  subnets that connect to the database.",
+    cis: &[],
+    fsbp: &[],
+    depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES],
+    run: Runner::Region(broad_cidr),
+};
+
+fn prefix_len(cidr: &str) -> Option<u8> {
+    cidr.rsplit_once('/').and_then(|(_, l)| l.parse().ok())
+}
+
+fn broad_cidr(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
+    let max4 = ctx.config.max_source_prefix_v4;
+    let max6 = ctx.config.max_source_prefix_v6;
+    for d in &subject_exposures(ctx) {
+        let res = db_resource(ctx, d);
+        if let Some(why) = other_service(d) {
+            em.not_applicable(res, why);
+            continue;
+        }
+        if d.security_groups.is_empty() {
+            em.not_applicable(res, format!("{} has no VPC security groups", what(d)));
+            continue;
+        }
+        let broad: Vec<&str> = d
+            .sources
+            .ipv4
+            .iter()
+            .filter(|c| prefix_len(&c.cidr).is_some_and(|l| l < max4))
+            .map(|c| c.cidr.as_str())
+            .chain(
+                d.sources
+                    .ipv6
+                    .iter()
+                    .filter(|c| prefix_len(&c.cidr).is_some_and(|l| l < max6))
+                    .map(|c| c.cidr.as_str()),
+            )
+            .collect();
+        let ev = evidence! {
+            "broad_cidrs" => broad,
+            "max_source_prefix_v4" => max4,
+            "max_source_prefix_v6" => max6,
+            "rules" => d.sources.rules,
+        };
+        if !broad.is_empty() {
+            em.fail(
+                res,
+                format!(
+                    "{} accepts port {} connections from {} (broader than /{max4} IPv4 or \
+                     /{max6} IPv6)",
+                    what(d),
+                    d.port.map_or("?".to_string(), |p| p.to_string()),
+                    broad.join(", ")
+                ),
+                ev,
+            );
+        } else if !d.sources.complete {
+            em.not_assessed(
+                res,
+                format!(
+                    "sources of {} are incomplete: {}",
+                    what(d),
+                    d.sources.unknown.join("; ")
+                ),
+            );
+        } else {
+            em.pass(
+                res,
+                format!(
+                    "every source block of {} is /{max4} (IPv4) or /{max6} (IPv6) or narrower",
+                    what(d)
+                ),
+                ev,
+            );
+        }
+    }
+}
+
+/// Security groups attached to the region's databases (RDS engines), with the databases
+/// using each, in first-seen order.
+fn attached_groups(ctx: &RegionCtx<'_>) -> Vec<(String, Vec<String>)> {
+    let mut order: Vec<String> = Vec::new();
+    let mut users: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for s in subjects(ctx) {
+        if engine_service(&s.what, s.engine).is_some() {
+            continue;
+        }
+        for g in s.group_ids {
+            users
+                .entry(g.to_string())
+                .or_insert_with(|| {
+                    order.push(g.to_string());
+                    BTreeSet::new()
+                })
+                .insert(s.resource.id.clone());
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|id| users.remove(&id).map(|dbs| (id, dbs.into_iter().collect())))
+        .collect()
+}
+
+fn missing_group(ctx: &RegionCtx<'_>, gid: &str) -> String {
+    match ctx.region.listing_gap(ops::EC2_DESCRIBE_SECURITY_GROUPS) {
+        Some(g) => g.describe(),
+        None => format!("security group {gid} is not in the snapshot"),
+    }
+}
+
+fn find_group<'a>(ctx: &'a RegionCtx<'_>, id: &str) -> Option<&'a SecurityGroup> {
+    ctx.region
+        .ec2
+        .security_groups
+        .iter()
+        .find(|g| g.group_id == id)
+}
+
+pub static RDS_SECURITY_GROUP_ALL_PORTS: CheckDef = CheckDef {
+    id: "rds_security_group_all_ports",
+    title: "Database security groups have no all-ports or all-protocols ingress rules",
+    severity: Severity::Medium,
+    resource_type: "AwsEc2SecurityGroup",
+    description: "For every security group attached to a database, fails when an ingress rule \
+                  allows all protocols (-1) or every TCP or UDP port (0-65535), whatever the \
+                  source.",
+    rationale: "A database needs one port. All-ports rules open every other service on the \
+                host and hide which access is really intended.",
+    remediation: "Replace the rule with one for the database's TCP port only.",
+    cis: &[],
+    fsbp: &[],
+    depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES],
+    run: Runner::Region(all_ports),
+};
+
+fn all_ports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
+    for (gid, dbs) in attached_groups(ctx) {
+        let res = group_resource(ctx, &gid);
+        let Some(g) = find_group(ctx, &gid) else {
+            em.not_assessed(res, missing_group(ctx, &gid));
+            continue;
+        };
+        let wide: Vec<_> = g
+            .ingress
+            .iter()
+            .filter(|p| is_all_ports(p) || is_all_protocols(p))
+            .collect();
+        let ev = evidence! { "rules" => wide, "databases" => dbs };
+        if wide.is_empty() {
+            em.pass(
+                res,
+                format!("security group {gid} has no all-ports or all-protocols rule"),
+                ev,
+            );
+        } else {
+            em.fail(
+                res,
+                format!(
+                    "security group {gid} (used by {}) has {} all-ports or all-protocols \
+                     ingress rule(s)",
+                    dbs.join(", "),
+                    wide.len()
+                ),
+                ev,
+            );
+        }
+    }
+}
+
+pub static RDS_DEFAULT_SECURITY_GROUP_ATTACHED: CheckDef = CheckDef {
+    id: "rds_default_security_group_attached",
+    title: "Database does not use the VPC's default security group",
+    severity: Severity::Medium,
+    resource_type: "AwsRdsDbInstance",
+    description: "Fails when the VPC's `default` security group is attached to a database \
+                  (instance, proxy, or cluster without member instances).",
+    rationale: "The default group is shared by everything launched without a group and, by \
+                default, lets all its members reach each other on every port.",
+    remediation: "Create a dedicated security group for the database that allows only its \
+                  port from the application's groups, attach it, and detach `default`.",
+    cis: &[],
+    fsbp: &[],
+    depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES],
+    run: Runner::Region(default_group),
+};
+
+fn default_group(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
+    for s in subjects(ctx) {
+        if let Some(why) = engine_service(&s.what, s.engine) {
+            em.not_applicable(s.resource, why);
+            continue;
+        }
+        if s.group_ids.is_empty() {
+            em.not_applicable(s.resource, format!("{} has no VPC security groups", s.what));
+            continue;
+        }
+        let groups: Vec<Option<&SecurityGroup>> =
+            s.group_ids.iter().map(|g| find_group(ctx, g)).collect();
+        let ev = evidence! { "security_groups" => s.group_ids };
+        if let Some(g) = groups.iter().flatten().find(|g| g.is_default()) {
+            em.fail(
+                s.resource,
+                format!(
+                    "{} uses the default security group {} of {}",
+                    s.what,
+                    g.group_id,
+                    g.vpc_id.as_deref().unwrap_or("its VPC")
+                ),
+                ev,
+            );
+        } else if let Some((gid, _)) = s.group_ids.iter().zip(&groups).find(|(_, g)| g.is_none()) {
+            em.not_assessed(s.resource, missing_group(ctx, gid));
+        } else {
+            em.pass(
+                s.resource,
+                format!("{} does not use a default security group", s.what),
+                ev,
+            );
+        }
+    }
+}
+
+pub static RDS_SECURITY_GROUP_STALE_REFERENCE: CheckDef = CheckDef {
+    id: "rds_security_group_stale_reference",
+    title: "Database security groups reference no deleted groups",
+    severity: Severity::Low,
+    resource_type: "AwsEc2SecurityGroup",
+    description: "For every security group attached to a database, fails when an ingress or \
+                  egress rule references a group that no longer exists: marked deleted by EC2 \
+                  (stale peered-VPC references), or absent from the same account and region \
+                  although every group there was collected. References to other accounts or \
+                  regions the snapshot does not cover are NOT_ASSESSED.",
+    rationale: "Stale rules are dead configuration that hides the intended access and can be \
+                revived by a new group reusing the intent.",
+    remediation: "Remove the rules that reference deleted groups \
+                  (`aws ec2 revoke-security-group-ingress`), or \
+                  `aws ec2 describe-stale-security-groups` to list them.",
+    cis: &[],
+    fsbp: &[],
+    depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES],
+    run: Runner::Region(stale_reference),
+};
+
+fn stale_reference(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
+    let analysis = analysis(ctx);
+    for (gid, dbs) in attached_groups(ctx) {
+        let res = group_resource(ctx, &gid);
+        let Some(g) = find_group(ctx, &gid) else {
+            em.not_assessed(res, missing_group(ctx, &gid));
+            continue;
+        };
+        let mut stale = Vec::new();
+        let mut unknown = Vec::new();
+        for perm in g.ingress.iter().chain(&g.egress) {
+            for r in &perm.security_groups {
+                match analysis.reference_state(r) {
+                    ReferenceState::Exists => {}
+                    ReferenceState::Stale(why) => stale.push(why),
+                    ReferenceState::Unknown(why) => unknown.push(why),
+                }
+            }
+        }
+        stale.dedup();
+        unknown.dedup();
+        if !stale.is_empty() {
+            em.fail(
+                res,
+                format!(
+                    "security group {gid} (used by {}) has stale references: {}",
+                    dbs.join(", "),
+                    stale.join("; ")
+                ),
+                evidence! { "stale" => stale, "unknown" => unknown, "databases" => dbs },
+            );
+        } else if !unknown.is_empty() {
+            em.not_assessed(res, unknown.join("; "));
+        } else {
+            em.pass(
+                res,
+                format!("every group referenced by {gid} exists"),
+                evidence! { "databases" => dbs },
+            );
+        }
+    }
+}
+
+pub static RDS_SUBNET_GROUP_PUBLIC_SUBNET: CheckDef = CheckDef {
+    id: "rds_subnet_group_public_subnet",
+    title: "DB subnet group contains no public subnets",
+    severity: Severity::Medium,
+    resource_type: "AwsRdsDbSubnetGroup",
+    description: "Fails when a subnet of the DB subnet group has an active route to an \
+                  internet gateway attached to its VPC (explicit route table association or \
+                  the VPC's main table, longest-prefix match).",
+    rationale: "Every database created with the group can land in the public subnet, one flag \
+                away from the internet.",
+    remediation: "Remove the public subnets from the group \
+                  (`aws rds modify-db-subnet-group --subnet-ids <private subnets>`).",
+    cis: &[],
+    fsbp: &[],
+    depends_on: &[ops::RDS_DESCRIBE_DB_SUBNET_GROUPS],
+    run: Runner::Region(subnet_group_public_subnet),
+};
+
+fn subnet_group_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
+    let analysis = analysis(ctx);
+    for g in &ctx.region.rds.db_subnet_groups {
+        let res = resource(ctx, "AwsRdsDbSubnetGroup", &g.name, g.arn.clone());
+        if g.subnet_ids.is_empty() {
+            em.not_applicable(res, format!("DB subnet group {} has no subnets", g.name));
+            continue;
+        }
+        let subnets = match analysis.db_subnet_group_subnets(&g.name) {
+            Ok(s) => s,
+            Err(why) => {
+                em.not_assessed(res, why);
+                continue;
+            }
+        };
+        let public: Vec<&str> = subnets
+            .iter()
+            .filter(|s| s.public == Some(true))
+            .map(|s| s.subnet_id.as_str())
+            .collect();
+        let ev = evidence! { "subnets" => subnets };
+        if !public.is_empty() {
+            em.fail(
+                res,
+                format!(
+                    "DB subnet group {} contains public subnets {}",
+                    g.name,
+                    public.join(", ")
+                ),
+                ev,
+            );
+        } else if let Some(s) = subnets.iter().find(|s| s.public.is_none()) {
+            em.not_assessed(
+                res,
+                format!(
+                    "whether subnet {} is public is unknown: {}",
+                    s.subnet_id,
+                    s.unknown_reason.as_deref().unwrap_or("unknown")
+                ),
+            );
+        } else {
+            em.pass(
+                res,
+                format!("DB subnet group {} has only private subnets", g.name),
+                ev,
+            );
+        }
+    }
+}
+
+pub static RDS_REACHABLE_VIA_PEERING: CheckDef = CheckDef {
+    id: "rds_reachable_via_peering",
+    title: "Database is not reachable from peered VPCs",
+    severity: Severity::Medium,
+    resource_type: "AwsRdsDbInstance",
+    description: "Fails when addresses of a VPC connected by an active peering connection can \
+                  reach the database port: the security groups allow them (CIDRs, or groups of \
+                  the peer VPC), the database's subnets route them to the peering connection, \
+                  and the network ACLs let the traffic in and the replies out.",
+    rationale: "Peering extends the database's network to another VPC, often another team or \
+                account; access across it should be deliberate and reviewed.",
+    remediation: "Restrict the security group rules to the peer's application subnets or \
+                  groups, or remove the peering routes from the database's subnets.",
+    cis: &[],
+    fsbp: &[],
+    depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES],
+    run: Runner::Region(reachable_via_peering),
+};
+
+fn reachable_via_peering(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
+    for d in &subject_exposures(ctx) {
+        let res = db_resource(ctx, d);
+        if let Some(why) = other_service(d) {
+            em.not_applicable(res, why);
+            continue;
+        }
+        if d.vpc_id.is_none() {
+            em.not_applicable(res, format!("{} is not in a VPC", what(d)));
+            continue;
+        }
+        let ev = evidence! { "peered_vpcs" => d.peered_vpcs };
+        if !d.peered_vpcs.is_empty() {
+            let from = d
+                .peered_vpcs
+                .iter()
+                .map(|p| {
+                    let mut blocks: Vec<String> = p.ipv4.iter().map(|c| c.cidr.clone()).collect();
+                    blocks.extend(p.ipv6.iter().map(|c| c.cidr.clone()));
+                    blocks.extend(p.security_groups.iter().map(|g| format!("group {g}")));
+                    format!(
+                        "VPC {} via {} ({})",
+                        p.vpc_id.as_deref().unwrap_or("?"),
+                        p.peering_connection_id,
+                        blocks.join(", ")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            em.fail(res, format!("{} is reachable from {from}", what(d)), ev);
+        } else if let Some(u) = &d.peering_unknown {
+            em.not_assessed(res, format!("peering reachability unknown: {u}"));
+        } else {
+            em.pass(res, format!("no peered VPC can reach {}", what(d)), ev);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+    use crate::testkit::{ACCOUNT, REGION, run, run_with, snapshot, status_of};
+    use rdsguard_findings::{Finding, Status};
+    use rdsguard_model::*;
+
+    fn perm(proto: &str, from: i32, to: i32, v4: &[&str]) -> SecurityGroupPermission {
+        SecurityGroupPermission {
+            ip_protocol: proto.into(),
+            from_port: Some(from),
+            to_port: Some(to),
+            ipv4_ranges: v4.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn group(id: &str, name: &str, ingress: Vec<SecurityGroupPermission>) -> SecurityGroup {
+        SecurityGroup {
+            group_id: id.into(),
+            group_name: name.into(),
+            vpc_id: Some("vpc-1".into()),
+            owner_id: Some(ACCOUNT.into()),
+            ingress,
+            ..Default::default()
+        }
+    }
+
+    fn route(dest: &str, gw: &str) -> Route {
+        Route {
+            destination_cidr_block: Some(dest.into()),
+            gateway_id: Some(gw.into()),
+            state: Some("active".into()),
+            ..Default::default()
+        }
+    }
+
+    fn acl_entry(n: i32, egress: bool) -> NetworkAclEntry {
+        NetworkAclEntry {
+            rule_number: n,
+            protocol: "-1".into(),
+            rule_action: "allow".into(),
+            egress,
+            cidr_block: Some("0.0.0.0/0".into()),
+            ..Default::default()
+        }
+    }
+
+    fn db(id: &str, public: bool) -> DbInstance {
+        DbInstance {
+            db_instance_identifier: id.into(),
+            db_instance_arn: format!("arn:aws:rds:{REGION}:{ACCOUNT}:db:{id}"),
+            engine: "postgres".into(),
+            port: Some(5432),
+            publicly_accessible: public,
+            vpc_id: Some("vpc-1".into()),
+            db_subnet_group_name: Some("grp".into()),
+            vpc_security_groups: vec![VpcSecurityGroupMembership {
+                vpc_security_group_id: "sg-db".into(),
+                status: "active".into(),
+            }],
+            ..Default::default()
+        }
+    }
+
+    /// vpc-1 with public subnet-pub (rtb-pub: 0.0.0.0/0 → igw-1) and private subnet-priv
+    /// (main table), an open default ACL, sg-db (TCP 5432 from 0.0.0.0/0), subnet groups
+    /// `grp` (public) and `private-grp`, and instances `open` (public) and `private`.
+    fn region() -> RegionSnapshot {
+        let mut r = RegionSnapshot::new(REGION);
+        let ec2 = &mut r.ec2;
+        ec2.vpcs.push(Vpc {
+            vpc_id: "vpc-1".into(),
+            cidr_blocks: vec!["10.0.0.0/16".into()],
+            ..Default::default()
+        });
+        for s in ["subnet-pub", "subnet-priv"] {
+            ec2.subnets.push(Subnet {
+                subnet_id: s.into(),
+                vpc_id: "vpc-1".into(),
+                ..Default::default()
+            });
+        }
+        ec2.internet_gateways.push(InternetGateway {
+            id: "igw-1".into(),
+            attached_vpc_ids: vec!["vpc-1".into()],
+        });
+        ec2.route_tables.push(RouteTable {
+            route_table_id: "rtb-main".into(),
+            vpc_id: "vpc-1".into(),
+            routes: vec![route("10.0.0.0/16", "local")],
+            associations: vec![RouteTableAssociation {
+                main: true,
+                ..Default::default()
+            }],
+        });
+        ec2.route_tables.push(RouteTable {
+            route_table_id: "rtb-pub".into(),
+            vpc_id: "vpc-1".into(),
+            routes: vec![route("10.0.0.0/16", "local"), route("0.0.0.0/0", "igw-1")],
+            associations: vec![RouteTableAssociation {
+                subnet_id: Some("subnet-pub".into()),
+                ..Default::default()
+            }],
+        });
+        ec2.network_acls.push(NetworkAcl {
+            network_acl_id: "acl-1".into(),
+            vpc_id: "vpc-1".into(),
+            is_default: true,
+            entries: vec![acl_entry(100, false), acl_entry(100, true)],
+            subnet_ids: vec![],
+        });
+        ec2.security_groups.push(group(
+            "sg-db",
+            "db",
+            vec![perm("tcp", 5432, 5432, &["0.0.0.0/0"])],
+        ));
+        ec2.security_groups.push(group(
+            "sg-default",
+            "default",
+            vec![perm("-1", -1, -1, &[])],
+        ));
+        r.rds.db_subnet_groups.push(DbSubnetGroup {
+            name: "grp".into(),
+            vpc_id: Some("vpc-1".into()),
+            subnet_ids: vec!["subnet-pub".into(), "subnet-priv".into()],
+            ..Default::default()
+        });
+        r.rds.db_subnet_groups.push(DbSubnetGroup {
+            name: "private-grp".into(),
+            vpc_id: Some("vpc-1".into()),
+            subnet_ids: vec!["subnet-priv".into()],
+            ..Default::default()
+        });
+        r.rds.db_instances.push(db("open", true));
+        r.rds.db_instances.push(db("private", false));
+        r
+    }
+
+    fn sg_mut<'a>(r: &'a mut RegionSnapshot, id: &str) -> &'a mut SecurityGroup {
+        r.ec2
+            .security_groups
+            .iter_mut()
+            .find(|g| g.group_id == id)
+            .unwrap()
+    }
+
+    fn gap(op: Op) -> Gap {
+        Gap::new(op, Some(REGION), GapKind::AccessDenied, "denied")
+    }
+
+    fn find<'a>(f: &'a [Finding], id: &str) -> &'a Finding {
+        f.iter().find(|x| x.resource.id == id).unwrap()
+    }
+
+    fn check(def: &CheckDef, r: RegionSnapshot) -> Vec<Finding> {
+        run(def, &snapshot(r, None))
+    }
+
+    #[test]
+    fn instance_public_access_grades() {
+        let mut r = region();
+        let mut latent = db("latent", true);
+        latent.vpc_security_groups[0].vpc_security_group_id = "sg-closed".into();
+        r.ec2.security_groups.push(group(
+            "sg-closed",
+            "closed",
+            vec![perm("tcp", 5432, 5432, &["10.0.0.0/16"])],
+        ));
+        r.rds.db_instances.push(latent);
+        let mut neptune = db("graph", true);
+        neptune.engine = "neptune".into();
+        r.rds.db_instances.push(neptune);
+        let f = check(&RDS_INSTANCE_NO_PUBLIC_ACCESS, r);
+        let open = find(&f, "open");
+        assert_eq!(open.status, Status::Fail);
+        assert_eq!(open.severity, Severity::Critical);
+        assert!(
+            open.message.contains("subnet-pub") && open.message.contains("igw-1"),
+            "{}",
+            open.message
+        );
+        assert_eq!(open.evidence["internet_reachable"], true);
+        let latent = find(&f, "latent");
+        assert_eq!(latent.status, Status::Fail);
+        assert_eq!(latent.severity, Severity::High);
+        assert!(
+            latent.message.contains("security_groups_closed"),
+            "{}",
+            latent.message
+        );
+        assert_eq!(status_of(&f, "private"), Status::Pass);
+        assert_eq!(status_of(&f, "graph"), Status::NotApplicable);
+    }
+
+    #[test]
+    fn instance_public_flag_with_unknown_network_fails_high() {
+        let mut r = region();
+        r.ec2.network_acls.clear();
+        r.gaps.push(gap(ops::EC2_DESCRIBE_NETWORK_ACLS));
+        let f = check(&RDS_INSTANCE_NO_PUBLIC_ACCESS, r);
+        let open = find(&f, "open");
+        assert_eq!((open.status, open.severity), (Status::Fail, Severity::High));
+        assert!(
+            open.message.contains("DescribeNetworkAcls"),
+            "{}",
+            open.message
+        );
+        assert_eq!(status_of(&f, "private"), Status::Pass);
+    }
+
+    #[test]
+    fn instance_public_access_not_assessed_without_instances() {
+        let mut r = region();
+        r.rds.db_instances.clear();
+        r.gaps.push(gap(ops::RDS_DESCRIBE_DB_INSTANCES));
+        let f = check(&RDS_INSTANCE_NO_PUBLIC_ACCESS, r);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].status, Status::NotAssessed);
+    }
+
+    fn aurora(r: &mut RegionSnapshot, id: &str, engine: &str, members: &[&str]) {
+        r.rds.db_clusters.push(DbCluster {
+            db_cluster_identifier: id.into(),
+            db_cluster_arn: format!("arn:aws:rds:{REGION}:{ACCOUNT}:cluster:{id}"),
+            engine: engine.into(),
+            port: Some(5432),
+            members: members
+                .iter()
+                .map(|m| ClusterMember {
+                    db_instance_identifier: m.to_string(),
+                    is_cluster_writer: false,
+                    db_cluster_parameter_group_status: None,
+                })
+                .collect(),
+            vpc_security_groups: vec![VpcSecurityGroupMembership {
+                vpc_security_group_id: "sg-db".into(),
+                status: "active".into(),
+            }],
+            db_subnet_group: Some("grp".into()),
+            ..Default::default()
+        });
+    }
+
+    #[test]
+    fn cluster_public_access_grades() {
+        let mut r = region();
+        aurora(&mut r, "pub", "aurora-postgresql", &["open"]);
+        aurora(&mut r, "priv", "aurora-postgresql", &["private"]);
+        aurora(&mut r, "ghost", "aurora-postgresql", &["missing"]);
+        aurora(&mut r, "docs", "docdb", &[]);
+        aurora(&mut r, "maz", "postgres", &[]);
+        r.rds.db_clusters[4].publicly_accessible = Some(true);
+        r.rds.db_clusters[4].db_subnet_group = Some("private-grp".into());
+        let f = check(&RDS_CLUSTER_NO_PUBLIC_ACCESS, r);
+        let p = find(&f, "pub");
+        assert_eq!((p.status, p.severity), (Status::Fail, Severity::Critical));
+        assert_eq!(status_of(&f, "priv"), Status::Pass);
+        assert_eq!(status_of(&f, "ghost"), Status::NotAssessed);
+        assert!(find(&f, "ghost").message.contains("missing"));
+        assert_eq!(status_of(&f, "docs"), Status::NotApplicable);
+        let maz = find(&f, "maz");
+        assert_eq!((maz.status, maz.severity), (Status::Fail, Severity::High));
+        assert!(maz.message.contains("no_igw_route"), "{}", maz.message);
+    }
+
+    #[test]
+    fn public_subnet_placement() {
+        let mut r = region();
+        r.rds.db_instances[1].db_subnet_group_name = Some("private-grp".into());
+        let mut lost = db("lost", false);
+        lost.db_subnet_group_name = Some("nope".into());
+        r.rds.db_instances.push(lost);
+        let mut classic = db("classic", false);
+        classic.db_subnet_group_name = None;
+        classic.vpc_id = None;
+        r.rds.db_instances.push(classic);
+        let f = check(&RDS_INSTANCE_NOT_IN_PUBLIC_SUBNET, r);
+        assert_eq!(status_of(&f, "open"), Status::Fail);
+        assert!(
+            find(&f, "open")
+                .message
+                .contains("subnet-pub (rtb-pub: 0.0.0.0/0 → igw-1)")
+        );
+        assert_eq!(status_of(&f, "private"), Status::Pass);
+        assert_eq!(status_of(&f, "lost"), Status::NotAssessed);
+        assert_eq!(status_of(&f, "classic"), Status::NotApplicable);
+    }
+
+    #[test]
+    fn public_subnet_unknown_when_route_tables_missing() {
+        let mut r = region();
+        r.ec2.route_tables.clear();
+        r.gaps.push(gap(ops::EC2_DESCRIBE_ROUTE_TABLES));
+        let f = check(&RDS_INSTANCE_NOT_IN_PUBLIC_SUBNET, r);
+        assert_eq!(status_of(&f, "open"), Status::NotAssessed);
+        assert!(find(&f, "open").message.contains("DescribeRouteTables"));
+    }
+
+    #[test]
+    fn port_open_to_internet_latent_and_closed() {
+        let mut r = region();
+        r.ec2.security_groups.push(group(
+            "sg-half",
+            "half",
+            vec![
+                perm("tcp", 5432, 5432, &["0.0.0.0/1"]),
+                perm("tcp", 5400, 5500, &["128.0.0.0/1"]),
+            ],
+        ));
+        let mut merged = db("merged", false);
+        merged.vpc_security_groups[0].vpc_security_group_id = "sg-half".into();
+        r.rds.db_instances.push(merged);
+        let mut closed = db("closed", false);
+        closed.vpc_security_groups[0].vpc_security_group_id = "sg-default".into();
+        r.rds.db_instances.push(closed);
+        let mut none = db("nogroups", false);
+        none.vpc_security_groups.clear();
+        r.rds.db_instances.push(none);
+        let f = check(&RDS_DB_PORT_OPEN_TO_INTERNET, r);
+        assert_eq!(status_of(&f, "open"), Status::Fail);
+        assert!(
+            find(&f, "open")
+                .message
+                .contains("reachable from the internet now")
+        );
+        assert_eq!(status_of(&f, "private"), Status::Fail);
+        assert!(
+            find(&f, "private").message.contains("latent"),
+            "{}",
+            find(&f, "private").message
+        );
+        assert_eq!(status_of(&f, "merged"), Status::Fail);
+        assert_eq!(status_of(&f, "closed"), Status::Pass);
+        assert_eq!(status_of(&f, "nogroups"), Status::NotApplicable);
+    }
+
+    #[test]
+    fn port_open_on_an_oracle_option_port() {
+        let mut r = region();
+        r.ec2.security_groups.push(group(
+            "sg-ora",
+            "ora",
+            vec![
+                perm("tcp", 1521, 1521, &["10.0.0.0/16"]),
+                perm("tcp", 2484, 2484, &["0.0.0.0/0"]),
+            ],
+        ));
+        let mut ora = db("ora", false);
+        ora.engine = "oracle-ee".into();
+        ora.port = Some(1521);
+        ora.vpc_security_groups[0].vpc_security_group_id = "sg-ora".into();
+        ora.option_group_memberships = vec![GroupMembership {
+            name: "ora-opts".into(),
+            status: "in-sync".into(),
+        }];
+        r.rds.db_instances = vec![ora.clone()];
+        r.rds.option_groups.push(OptionGroup {
+            name: "ora-opts".into(),
+            engine_name: "oracle-ee".into(),
+            options: vec![OptionGroupOption {
+                option_name: "SSL".into(),
+                port: Some(2484),
+                vpc_security_group_ids: vec![],
+                settings: vec![],
+            }],
+            ..Default::default()
+        });
+        let f = check(&RDS_DB_PORT_OPEN_TO_INTERNET, r.clone());
+        assert_eq!(status_of(&f, "ora"), Status::Fail);
+        assert!(
+            find(&f, "ora")
+                .message
+                .contains("2484 (option SSL of ora-opts)")
+        );
+        r.rds.option_groups.clear();
+        let f = check(&RDS_DB_PORT_OPEN_TO_INTERNET, r);
+        assert_eq!(status_of(&f, "ora"), Status::Pass);
+    }
+
+    #[test]
+    fn port_open_not_assessed_with_unknown_prefix_list() {
+        let mut r = region();
+        let mut p = perm("tcp", 5432, 5432, &[]);
+        p.prefix_list_ids = vec!["pl-unknown".into()];
+        sg_mut(&mut r, "sg-db").ingress = vec![p];
+        let f = check(&RDS_DB_PORT_OPEN_TO_INTERNET, r);
+        assert_eq!(status_of(&f, "private"), Status::NotAssessed);
+        assert!(find(&f, "private").message.contains("pl-unknown"));
+    }
+
+    #[test]
+    fn broad_cidr_threshold_and_merging() {
+        let mut r = region();
+        sg_mut(&mut r, "sg-db").ingress = vec![perm("tcp", 5432, 5432, &["10.1.0.0/16"])];
+        r.ec2.security_groups.push(group(
+            "sg-two",
+            "two",
+            vec![perm("tcp", 5432, 5432, &["10.2.0.0/16", "10.3.0.0/16"])],
+        ));
+        let mut two = db("two", false);
+        two.vpc_security_groups[0].vpc_security_group_id = "sg-two".into();
+        r.rds.db_instances.push(two);
+        let mut lost = db("lost", false);
+        lost.vpc_security_groups[0].vpc_security_group_id = "sg-gone".into();
+        r.rds.db_instances.push(lost);
+        let snap = snapshot(r, None);
+        let f = run(&RDS_SECURITY_GROUP_BROAD_CIDR, &snap);
+        assert_eq!(status_of(&f, "private"), Status::Pass);
+        assert_eq!(
+            status_of(&f, "two"),
+            Status::Fail,
+            "two adjacent /16 are a /15"
+        );
+        assert!(find(&f, "two").message.contains("10.2.0.0/15"));
+        assert_eq!(status_of(&f, "lost"), Status::NotAssessed);
+        let strict = Config {
+            max_source_prefix_v4: 24,
+            ..Config::default()
+        };
+        let f = run_with(&RDS_SECURITY_GROUP_BROAD_CIDR, &snap, &strict);
+        assert_eq!(status_of(&f, "private"), Status::Fail);
+    }
+
+    #[test]
+    fn broad_cidr_not_applicable_without_groups() {
+        let mut r = region();
+        r.rds.db_instances[0].vpc_security_groups.clear();
+        let f = check(&RDS_SECURITY_GROUP_BROAD_CIDR, r);
+        assert_eq!(status_of(&f, "open"), Status::NotApplicable);
+        assert_eq!(status_of(&f, "private"), Status::Fail, "0.0.0.0/0 is broad");
+    }
+
+    #[test]
+    fn all_ports_rules_per_group() {
+        let mut r = region();
+        r.rds.db_instances[1]
+            .vpc_security_groups
+            .push(VpcSecurityGroupMembership {
+                vpc_security_group_id: "sg-default".into(),
+                status: "active".into(),
+            });
+        r.ec2.security_groups.push(group(
+            "sg-tcpall",
+            "tcpall",
+            vec![perm("tcp", 0, 65535, &["10.0.0.0/16"])],
+        ));
+        let mut wide = db("wide", false);
+        wide.vpc_security_groups[0].vpc_security_group_id = "sg-tcpall".into();
+        wide.vpc_security_groups.push(VpcSecurityGroupMembership {
+            vpc_security_group_id: "sg-missing".into(),
+            status: "active".into(),
+        });
+        r.rds.db_instances.push(wide);
+        let f = check(&RDS_SECURITY_GROUP_ALL_PORTS, r);
+        assert_eq!(status_of(&f, "sg-db"), Status::Pass);
+        assert_eq!(status_of(&f, "sg-default"), Status::Fail);
+        assert_eq!(status_of(&f, "sg-tcpall"), Status::Fail);
+        assert_eq!(status_of(&f, "sg-missing"), Status::NotAssessed);
+        assert_eq!(
+            find(&f, "sg-db").resource.resource_type,
+            "AwsEc2SecurityGroup"
+        );
+        assert_eq!(find(&f, "sg-default").evidence["databases"][0], "private");
+    }
+
+    #[test]
+    fn default_group_attached() {
+        let mut r = region();
+        r.rds.db_instances[1].vpc_security_groups[0].vpc_security_group_id = "sg-default".into();
+        let mut lost = db("lost", false);
+        lost.vpc_security_groups[0].vpc_security_group_id = "sg-gone".into();
+        r.rds.db_instances.push(lost);
+        let mut none = db("nogroups", false);
+        none.vpc_security_groups.clear();
+        r.rds.db_instances.push(none);
+        let f = check(&RDS_DEFAULT_SECURITY_GROUP_ATTACHED, r);
+        assert_eq!(status_of(&f, "private"), Status::Fail);
+        assert_eq!(status_of(&f, "open"), Status::Pass);
+        assert_eq!(status_of(&f, "lost"), Status::NotAssessed);
+        assert_eq!(status_of(&f, "nogroups"), Status::NotApplicable);
+    }
+
+    #[test]
+    fn stale_references() {
+        let mut r = region();
+        let reference = |id: &str, account: &str| SecurityGroupReference {
+            group_id: id.into(),
+            user_id: Some(account.into()),
+            vpc_id: None,
+            vpc_peering_connection_id: None,
+            peering_status: None,
+            description: None,
+        };
+        let mut p = perm("tcp", 5432, 5432, &[]);
+        p.security_groups = vec![reference("sg-deleted", ACCOUNT)];
+        sg_mut(&mut r, "sg-db").ingress.push(p);
+        let mut q = perm("tcp", 5432, 5432, &[]);
+        q.security_groups = vec![reference("sg-elsewhere", "999988887777")];
+        r.ec2.security_groups.push(group("sg-x", "x", vec![q]));
+        let mut ok = perm("tcp", 5432, 5432, &[]);
+        ok.security_groups = vec![reference("sg-db", ACCOUNT)];
+        r.ec2.security_groups.push(group("sg-ok", "ok", vec![ok]));
+        let mut a = db("a", false);
+        a.vpc_security_groups[0].vpc_security_group_id = "sg-x".into();
+        let mut b = db("b", false);
+        b.vpc_security_groups[0].vpc_security_group_id = "sg-ok".into();
+        let mut c = db("c", false);
+        c.vpc_security_groups[0].vpc_security_group_id = "sg-missing".into();
+        r.rds.db_instances.extend([a, b, c]);
+        let f = check(&RDS_SECURITY_GROUP_STALE_REFERENCE, r);
+        assert_eq!(status_of(&f, "sg-db"), Status::Fail);
+        assert!(find(&f, "sg-db").message.contains("sg-deleted"));
+        assert_eq!(status_of(&f, "sg-x"), Status::NotAssessed);
+        assert_eq!(status_of(&f, "sg-ok"), Status::Pass);
+        assert_eq!(status_of(&f, "sg-missing"), Status::NotAssessed);
+    }
+
+    #[test]
+    fn subnet_groups_with_public_subnets() {
+        let mut r = region();
+        r.rds.db_subnet_groups.push(DbSubnetGroup {
+            name: "empty".into(),
+            ..Default::default()
+        });
+        r.rds.db_subnet_groups.push(DbSubnetGroup {
+            name: "unknown".into(),
+            subnet_ids: vec!["subnet-zzz".into()],
+            ..Default::default()
+        });
+        let f = check(&RDS_SUBNET_GROUP_PUBLIC_SUBNET, r);
+        assert_eq!(status_of(&f, "grp"), Status::Fail);
+        assert!(find(&f, "grp").message.contains("subnet-pub"));
+        assert_eq!(status_of(&f, "private-grp"), Status::Pass);
+        assert_eq!(status_of(&f, "empty"), Status::NotApplicable);
+        assert_eq!(status_of(&f, "unknown"), Status::NotAssessed);
+    }
+
+    #[test]
+    fn subnet_groups_not_assessed_without_listing() {
+        let mut r = region();
+        r.gaps.push(gap(ops::RDS_DESCRIBE_DB_SUBNET_GROUPS));
+        let f = check(&RDS_SUBNET_GROUP_PUBLIC_SUBNET, r);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].status, Status::NotAssessed);
+    }
+
+    fn with_peering(r: &mut RegionSnapshot) {
+        r.ec2.vpc_peering_connections.push(VpcPeeringConnection {
+            vpc_peering_connection_id: "pcx-1".into(),
+            status: Some("active".into()),
+            requester: VpcPeeringEnd {
+                vpc_id: Some("vpc-1".into()),
+                cidr_blocks: vec!["10.0.0.0/16".into()],
+                ..Default::default()
+            },
+            accepter: VpcPeeringEnd {
+                vpc_id: Some("vpc-2".into()),
+                cidr_blocks: vec!["172.31.0.0/16".into()],
+                ..Default::default()
+            },
+        });
+        let mut to_peer = route("172.31.0.0/16", "x");
+        to_peer.gateway_id = None;
+        to_peer.vpc_peering_connection_id = Some("pcx-1".into());
+        r.ec2.route_tables[0].routes.push(to_peer);
+    }
+
+    #[test]
+    fn peering_reachability() {
+        let mut r = region();
+        with_peering(&mut r);
+        r.ec2.security_groups.push(group(
+            "sg-local",
+            "local",
+            vec![perm("tcp", 5432, 5432, &["10.0.0.0/16"])],
+        ));
+        r.rds.db_instances[0].vpc_security_groups[0].vpc_security_group_id = "sg-local".into();
+        let mut outside = db("outside", false);
+        outside.vpc_id = None;
+        outside.db_subnet_group_name = None;
+        r.rds.db_instances.push(outside);
+        let f = check(&RDS_REACHABLE_VIA_PEERING, r);
+        assert_eq!(status_of(&f, "private"), Status::Fail);
+        assert!(
+            find(&f, "private")
+                .message
+                .contains("VPC vpc-2 via pcx-1 (172.31.0.0/16)")
+        );
+        assert_eq!(status_of(&f, "open"), Status::Pass);
+        assert_eq!(status_of(&f, "outside"), Status::NotApplicable);
+    }
+
+    #[test]
+    fn peering_not_assessed_without_listing() {
+        let mut r = region();
+        r.gaps.push(gap(ops::EC2_DESCRIBE_VPC_PEERING_CONNECTIONS));
+        let f = check(&RDS_REACHABLE_VIA_PEERING, r);
+        assert_eq!(status_of(&f, "private"), Status::NotAssessed);
+    }
+
+    #[test]
+    fn cluster_members_are_judged_once() {
+        let mut r = region();
+        r.rds.db_instances[0].db_cluster_identifier = Some("cl".into());
+        aurora(&mut r, "cl", "aurora-postgresql", &["open"]);
+        aurora(&mut r, "serverless", "aurora-postgresql", &[]);
+        let f = check(&RDS_DEFAULT_SECURITY_GROUP_ATTACHED, r);
+        assert!(
+            f.iter().all(|x| x.resource.id != "cl"),
+            "covered by member `open`"
+        );
+        assert_eq!(status_of(&f, "serverless"), Status::Pass);
+        assert_eq!(
+            find(&f, "serverless").resource.resource_type,
+            "AwsRdsDbCluster"
+        );
+    }
+
+    #[test]
+    fn prefix_thresholds_are_configurable_and_validated() {
+        let path = std::path::Path::new("rdsguard.toml");
+        let c = Config::from_toml_str("max_source_prefix_v4 = 20\nmax_source_prefix_v6 = 56", path)
+            .unwrap();
+        assert_eq!((c.max_source_prefix_v4, c.max_source_prefix_v6), (20, 56));
+        assert_eq!(Config::default().max_source_prefix_v4, 16);
+        assert_eq!(Config::default().max_source_prefix_v6, 48);
+        assert!(Config::from_toml_str("max_source_prefix_v4 = 33", path).is_err());
+        assert!(Config::from_toml_str("max_source_prefix_v6 = 129", path).is_err());
+    }
+
+    #[test]
+    fn metadata_maps_the_controls() {
+        assert_eq!(RDS_INSTANCE_NO_PUBLIC_ACCESS.fsbp, &["RDS.2"]);
+        assert!(RDS_INSTANCE_NO_PUBLIC_ACCESS.cis.contains(&"v5.0.0/2.2.3"));
+        assert_eq!(RDS_INSTANCE_NOT_IN_PUBLIC_SUBNET.fsbp, &["RDS.46"]);
+        assert_eq!(CHECKS.len(), 10);
+    }
+}

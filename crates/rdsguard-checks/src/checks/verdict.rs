@@ -1,0 +1,47 @@
+//! A check's decision about one resource, computed first and emitted once, so evaluation
+//! functions stay pure and testable.
+
+use std::collections::BTreeMap;
+
+use rdsguard_findings::{ResourceRef, Severity};
+
+use crate::engine::Emitter;
+
+pub type Evidence = BTreeMap<String, serde_json::Value>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Pass(String, Evidence),
+    Fail(String, Evidence),
+    /// A failure graded at a severity other than the check's default.
+    FailAt(Severity, String, Evidence),
+    NotAssessed(String),
+    NotApplicable(String),
+}
+
+impl Verdict {
+    pub fn emit(self, em: &mut Emitter<'_>, resource: ResourceRef) {
+        match self {
+            Verdict::Pass(m, ev) => em.pass(resource, m, ev),
+            Verdict::Fail(m, ev) => em.fail(resource, m, ev),
+            Verdict::FailAt(sev, m, ev) => em.fail_with_severity(sev, resource, m, ev),
+            Verdict::NotAssessed(r) => em.not_assessed(resource, r),
+            Verdict::NotApplicable(r) => em.not_applicable(resource, r),
+        }
+    }
+
+    /// A PASS that only holds once a pending group change is applied becomes a FAIL saying
+    /// so (FSBP also fails groups that are not in sync); other verdicts are kept.
+    pub fn pending(self, in_sync: bool, what: &str, status: &str) -> Verdict {
+        match self {
+            Verdict::Pass(m, ev) if !in_sync => Verdict::Fail(
+                format!(
+                    "{m}, but {what} is {status}: the running configuration may still differ \
+                     until the change is applied (reboot)"
+                ),
+                ev,
+            ),
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,1390 @@
+//! The exposure of each database of a region: its security groups, the subnets it can be
+//! placed in, their routes and network ACLs, combined into who can reach the port.
+//!
+//! Every link is a pair of sets (known to allow, possibly allows): equal when the facts are
+//! known, `(∅, everything)` when they are not. The internet reaches the database when the
+//! intersection of the "known" sets is not empty; it does not when the intersection of the
+//! "possible" sets is empty (the first link where it becomes empty is the blocking link);
+//! otherwise the answer is unknown, with the reasons. Missing data therefore never turns into
+//! "not reachable".
+
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use rdsguard_model::{
+    AccountSnapshot, DbCluster, DbInstance, DbProxy, NetworkAcl, RegionSnapshot,
+    SecurityGroupPermission, SecurityGroupReference, Snapshot,
+};
+
+use crate::family::Fam;
+use crate::index::{GroupLookup, RegionIndex};
+use crate::ipset::{Cidr, IpSet, V4Set, V6Set, internet_v4, internet_v6};
+use crate::nacl::{self, NaclEval, rules_touching};
+use crate::report::{
+    AddressSets, BlockLink, Blocked, DbExposure, DbKind, Egress, EgressRoute, Family, GroupSource,
+    IngressRule, InternetPath, PeeredVpc, RouteRef, SgRuleRef, Sources, SubnetBlock, SubnetInfo,
+    cidrs4, cidrs6, count_u64,
+};
+use crate::routes::{self, RouteEval, Target};
+use crate::sg::{self, GroupEval, ParsedPrefixList, SgEval};
+
+/// What is known about a referenced security group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReferenceState {
+    /// The group is in the snapshot.
+    Exists,
+    /// The group no longer exists (marked deleted, or absent although every group of its
+    /// account and region was collected).
+    Stale(String),
+    /// The group is in an account, region or peered VPC the snapshot does not cover.
+    Unknown(String),
+}
+
+/// The PubliclyAccessible flag as (known true, possibly true).
+struct Flag {
+    lower: bool,
+    upper: bool,
+    value: Option<bool>,
+    reason: Option<String>,
+    detail: String,
+    public_members: Vec<String>,
+}
+
+impl Flag {
+    fn known(value: bool, detail: String) -> Flag {
+        Flag {
+            lower: value,
+            upper: value,
+            value: Some(value),
+            reason: None,
+            detail,
+            public_members: Vec::new(),
+        }
+    }
+}
+
+/// A database reduced to what its exposure depends on.
+struct DbTarget<'a> {
+    kind: DbKind,
+    identifier: &'a str,
+    arn: &'a str,
+    engine: String,
+    port: Option<u16>,
+    vpc_id: Option<String>,
+    flag: Flag,
+    group_ids: Vec<&'a str>,
+    subnet_ids: Result<Vec<&'a str>, String>,
+    notes: Vec<String>,
+}
+
+/// A subnet with its effective route table and network ACL.
+struct SubnetCtx<'a> {
+    info: SubnetInfo,
+    route: Result<Rc<RouteEval>, String>,
+    nacl: Result<&'a NetworkAcl, String>,
+    /// `None` when the subnet itself is unknown.
+    ipv6: Option<bool>,
+}
+
+/// Result of the internet path through one subnet for one family.
+struct Leg<A: Fam> {
+    subnet_id: String,
+    reach: IpSet<A>,
+    block: Option<SubnetBlock>,
+    unknown: Vec<String>,
+    path: Option<InternetPath>,
+}
+
+#[derive(Default)]
+struct Cache<'a> {
+    routes: HashMap<&'a str, Rc<RouteEval>>,
+    nacls: HashMap<(&'a str, Option<u16>), Rc<NaclEval>>,
+    groups: HashMap<(Vec<&'a str>, Option<u16>), Rc<SgEval<'a>>>,
+    group_evals: HashMap<(&'a str, Option<u16>), Rc<GroupEval<'a>>>,
+    /// Report forms shared by every database that uses them.
+    group_sources: HashMap<(&'a str, Option<&'a str>), Arc<GroupSource>>,
+    rules: HashMap<*const SecurityGroupPermission, Arc<IngressRule>>,
+    subnets: HashMap<&'a str, Rc<SubnetCtx<'a>>>,
+}
+
+/// The network analysis of one region of one account. Building it indexes the region once;
+/// [`RegionAnalysis::databases`] then evaluates every database.
+pub struct RegionAnalysis<'a> {
+    idx: RegionIndex<'a>,
+    prefix_lists: HashMap<&'a str, Rc<ParsedPrefixList>>,
+    internet_v4: V4Set,
+    internet_v6: V6Set,
+}
+
+trait Internet: Fam {
+    fn internet(a: &RegionAnalysis<'_>) -> IpSet<Self>;
+}
+
+impl Internet for u32 {
+    fn internet(a: &RegionAnalysis<'_>) -> V4Set {
+        a.internet_v4.clone()
+    }
+}
+
+impl Internet for u128 {
+    fn internet(a: &RegionAnalysis<'_>) -> V6Set {
+        a.internet_v6.clone()
+    }
+}
+
+/// Default port of an RDS Proxy's engine family.
+fn proxy_port(engine_family: &str) -> Option<u16> {
+    match engine_family.to_ascii_uppercase().as_str() {
+        "MYSQL" => Some(3306),
+        "POSTGRESQL" => Some(5432),
+        "SQLSERVER" => Some(1433),
+        _ => None,
+    }
+}
+
+fn dedup(v: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|s| seen.insert(s.clone()));
+}
+
+impl<'a> RegionAnalysis<'a> {
+    pub fn new(
+        snapshot: &'a Snapshot,
+        account: &'a AccountSnapshot,
+        region: &'a RegionSnapshot,
+    ) -> Self {
+        let idx = RegionIndex::new(snapshot, account, region);
+        let prefix_lists = region
+            .ec2
+            .managed_prefix_lists
+            .iter()
+            .map(|p| {
+                let id = p.prefix_list_id.as_str();
+                (id, Rc::new(sg::parse_prefix_list(&idx, id)))
+            })
+            .collect();
+        RegionAnalysis {
+            idx,
+            prefix_lists,
+            internet_v4: internet_v4(),
+            internet_v6: internet_v6(),
+        }
+    }
+
+    /// The exposure of every DB instance, DB cluster and RDS proxy of the region, in that
+    /// order (each in snapshot order).
+    pub fn databases(&self) -> Vec<DbExposure> {
+        self.databases_where(|_, _| true)
+    }
+
+    /// The exposure of the databases `keep(kind, identifier)` selects (checks that concern
+    /// one kind skip the work for the others).
+    pub fn databases_where(&self, keep: impl Fn(DbKind, &str) -> bool) -> Vec<DbExposure> {
+        let mut cache = Cache::default();
+        let rds = &self.idx.region.rds;
+        let mut out = Vec::new();
+        for db in &rds.db_instances {
+            if keep(DbKind::DbInstance, &db.db_instance_identifier) {
+                let t = self.instance_target(db);
+                out.push(self.exposure(t, &mut cache));
+            }
+        }
+        for c in &rds.db_clusters {
+            if keep(DbKind::DbCluster, &c.db_cluster_identifier) {
+                let t = self.cluster_target(c);
+                out.push(self.exposure(t, &mut cache));
+            }
+        }
+        for p in &rds.db_proxies {
+            if keep(DbKind::DbProxy, &p.name) {
+                let t = self.proxy_target(p);
+                out.push(self.exposure(t, &mut cache));
+            }
+        }
+        out
+    }
+
+    /// The subnets of a DB subnet group, or why they are unknown.
+    pub fn db_subnet_group_subnets(&self, name: &str) -> Result<Vec<SubnetInfo>, String> {
+        let mut cache = Cache::default();
+        let ids = self.subnet_group_subnets(Some(name))?;
+        Ok(ids
+            .into_iter()
+            .map(|id| self.subnet_ctx(id, &mut cache).info.clone())
+            .collect())
+    }
+
+    /// Where a subnet sends internet traffic (for subnet-group checks).
+    pub fn subnet(&self, subnet_id: &str) -> SubnetInfo {
+        let mut cache = Cache::default();
+        self.subnet_ctx(subnet_id, &mut cache).info.clone()
+    }
+
+    /// Who the groups `group_ids` let in on TCP `port` (e.g. an option's port, such as
+    /// Oracle's SSL listener), resolved like [`DbExposure::sources`].
+    pub fn sources_for(&self, group_ids: &[&str], port: Option<u16>) -> Sources {
+        let mut key: Vec<&str> = group_ids.to_vec();
+        key.sort_unstable();
+        key.dedup();
+        let members = key
+            .iter()
+            .map(|g| {
+                Rc::new(sg::evaluate_group(&self.idx, g, port, &mut |p| {
+                    self.prefix_list(p)
+                }))
+            })
+            .collect();
+        self.sources_of(&SgEval::merge(members), &mut Cache::default())
+    }
+
+    fn sources_of(&self, sgs: &SgEval<'a>, cache: &mut Cache<'a>) -> Sources {
+        let all4 = sgs.v4.cidr.union(&sgs.v4.refs);
+        let all6 = sgs.v6.cidr.union(&sgs.v6.refs);
+        let unknown = sgs.unknown();
+        Sources {
+            ipv4: cidrs4(&all4),
+            ipv6: cidrs6(&all6),
+            ipv4_addresses: count_u64(&all4),
+            ipv6_addresses: all6.count_decimal(),
+            security_groups: sgs
+                .groups()
+                .into_iter()
+                .map(|r| {
+                    cache
+                        .group_sources
+                        .entry((r.group_id.as_str(), r.vpc_peering_connection_id.as_deref()))
+                        .or_insert_with(|| Arc::new(sg::group_source(&self.idx, r)))
+                        .clone()
+                })
+                .collect(),
+            prefix_lists: sgs
+                .prefix_list_ids()
+                .into_iter()
+                .map(|p| self.prefix_list(p).source.clone())
+                .collect(),
+            rules: sgs
+                .rules()
+                .map(|(g, p)| {
+                    // Keyed by address: the snapshot is borrowed, so permissions do not move.
+                    cache
+                        .rules
+                        .entry(p as *const SecurityGroupPermission)
+                        .or_insert_with(|| Arc::new(sg::ingress_rule(g, p)))
+                        .clone()
+                })
+                .collect(),
+            complete: unknown.is_empty(),
+            unknown,
+        }
+    }
+
+    /// A prefix list, parsed (lists missing from the snapshot come back unknown).
+    fn prefix_list(&self, id: &str) -> Rc<ParsedPrefixList> {
+        match self.prefix_lists.get(id) {
+            Some(p) => p.clone(),
+            None => Rc::new(sg::parse_prefix_list(&self.idx, id)),
+        }
+    }
+
+    /// Whether a group referenced by a rule still exists.
+    pub fn reference_state(&self, r: &SecurityGroupReference) -> ReferenceState {
+        match self.idx.lookup_reference(r) {
+            GroupLookup::Found { .. } => ReferenceState::Exists,
+            GroupLookup::Deleted(why) => ReferenceState::Stale(why),
+            GroupLookup::Unknown(why) => ReferenceState::Unknown(why),
+        }
+    }
+
+    fn subnet_group_subnets(&self, name: Option<&str>) -> Result<Vec<&'a str>, String> {
+        let Some(name) = name else {
+            return Err("the database has no DB subnet group (not in a VPC)".to_string());
+        };
+        match self.idx.subnet_groups.get(name) {
+            Some(g) => Ok(g.subnet_ids.iter().map(String::as_str).collect()),
+            None => Err(match &self.idx.gaps.subnet_groups {
+                Some(g) => g.clone(),
+                None => format!("DB subnet group {name} is not in the snapshot"),
+            }),
+        }
+    }
+
+    fn subnet_group_vpc(&self, name: Option<&str>) -> Option<String> {
+        name.and_then(|n| self.idx.subnet_groups.get(n))
+            .and_then(|g| g.vpc_id.clone())
+    }
+
+    fn instance_target(&self, db: &'a DbInstance) -> DbTarget<'a> {
+        let cluster = db
+            .db_cluster_identifier
+            .as_deref()
+            .and_then(|c| self.idx.clusters.get(c));
+        let port = db.port.or_else(|| cluster.and_then(|c| c.port));
+        let mut notes = Vec::new();
+        if let Some(c) = &db.db_cluster_identifier {
+            notes.push(format!("member of DB cluster {c}"));
+        }
+        let subnet_group = db.db_subnet_group_name.as_deref();
+        DbTarget {
+            kind: DbKind::DbInstance,
+            identifier: &db.db_instance_identifier,
+            arn: &db.db_instance_arn,
+            engine: db.engine.clone(),
+            port,
+            vpc_id: db
+                .vpc_id
+                .clone()
+                .or_else(|| self.subnet_group_vpc(subnet_group)),
+            flag: Flag::known(
+                db.publicly_accessible,
+                format!(
+                    "PubliclyAccessible is {} on DB instance {}",
+                    db.publicly_accessible, db.db_instance_identifier
+                ),
+            ),
+            group_ids: db.security_group_ids().collect(),
+            subnet_ids: self.subnet_group_subnets(subnet_group),
+            notes,
+        }
+    }
+
+    fn cluster_flag(&self, c: &DbCluster) -> Flag {
+        if !c.is_aurora()
+            && let Some(v) = c.publicly_accessible
+        {
+            return Flag::known(
+                v,
+                format!(
+                    "PubliclyAccessible is {v} on Multi-AZ DB cluster {}",
+                    c.db_cluster_identifier
+                ),
+            );
+        }
+        if c.members.is_empty() {
+            if c.engine_mode.as_deref() == Some("serverless") {
+                return Flag::known(
+                    false,
+                    "Aurora Serverless v1 clusters cannot be publicly accessible".to_string(),
+                );
+            }
+            if c.is_aurora() {
+                return Flag::known(
+                    false,
+                    "the cluster has no DB instances, so nothing listens on its endpoints"
+                        .to_string(),
+                );
+            }
+        }
+        let mut public = Vec::new();
+        let mut missing = Vec::new();
+        for m in &c.members {
+            match self.idx.instances.get(m.db_instance_identifier.as_str()) {
+                Some(i) if i.publicly_accessible => public.push(m.db_instance_identifier.clone()),
+                Some(_) => {}
+                None => missing.push(m.db_instance_identifier.clone()),
+            }
+        }
+        let lower = !public.is_empty();
+        let upper = lower || !missing.is_empty() || c.members.is_empty();
+        let reason = if lower || !upper {
+            None
+        } else if c.members.is_empty() {
+            Some(format!(
+                "cluster {} reports neither members nor PubliclyAccessible",
+                c.db_cluster_identifier
+            ))
+        } else {
+            Some(format!(
+                "member instances {} are not in the snapshot{}",
+                missing.join(", "),
+                self.idx
+                    .gaps
+                    .instances
+                    .as_deref()
+                    .map(|g| format!(" ({g})"))
+                    .unwrap_or_default()
+            ))
+        };
+        let detail = if lower {
+            format!("PubliclyAccessible is set on members {}", public.join(", "))
+        } else {
+            format!(
+                "no member of cluster {} has PubliclyAccessible set",
+                c.db_cluster_identifier
+            )
+        };
+        Flag {
+            lower,
+            upper,
+            value: if lower {
+                Some(true)
+            } else if !upper {
+                Some(false)
+            } else {
+                None
+            },
+            reason,
+            detail,
+            public_members: public,
+        }
+    }
+
+    fn cluster_target(&self, c: &'a DbCluster) -> DbTarget<'a> {
+        let subnet_group = c.db_subnet_group.as_deref();
+        let members: Vec<&str> = c
+            .members
+            .iter()
+            .map(|m| m.db_instance_identifier.as_str())
+            .collect();
+        let mut notes = Vec::new();
+        if !members.is_empty() {
+            notes.push(format!(
+                "cluster endpoints resolve to members {}",
+                members.join(", ")
+            ));
+        }
+        DbTarget {
+            kind: DbKind::DbCluster,
+            identifier: &c.db_cluster_identifier,
+            arn: &c.db_cluster_arn,
+            engine: c.engine.clone(),
+            port: c.port,
+            vpc_id: self.subnet_group_vpc(subnet_group),
+            flag: self.cluster_flag(c),
+            group_ids: c.security_group_ids().collect(),
+            subnet_ids: self.subnet_group_subnets(subnet_group),
+            notes,
+        }
+    }
+
+    fn proxy_target(&self, p: &'a DbProxy) -> DbTarget<'a> {
+        DbTarget {
+            kind: DbKind::DbProxy,
+            identifier: &p.name,
+            arn: &p.arn,
+            engine: p.engine_family.to_ascii_lowercase(),
+            port: proxy_port(&p.engine_family),
+            vpc_id: p.vpc_id.clone(),
+            flag: Flag::known(
+                false,
+                "RDS Proxy endpoints are never publicly accessible".to_string(),
+            ),
+            group_ids: p
+                .vpc_security_group_ids
+                .iter()
+                .map(String::as_str)
+                .collect(),
+            subnet_ids: Ok(p.vpc_subnet_ids.iter().map(String::as_str).collect()),
+            notes: Vec::new(),
+        }
+    }
+
+    fn route_eval(
+        &self,
+        rt: &'a rdsguard_model::RouteTable,
+        cache: &mut Cache<'a>,
+    ) -> Rc<RouteEval> {
+        cache
+            .routes
+            .entry(rt.route_table_id.as_str())
+            .or_insert_with(|| Rc::new(routes::evaluate(&self.idx, rt)))
+            .clone()
+    }
+
+    fn subnet_ctx(&self, subnet_id: &'a str, cache: &mut Cache<'a>) -> Rc<SubnetCtx<'a>> {
+        if let Some(c) = cache.subnets.get(subnet_id) {
+            return c.clone();
+        }
+        let ctx = Rc::new(self.build_subnet_ctx(subnet_id, cache));
+        cache.subnets.insert(subnet_id, ctx.clone());
+        ctx
+    }
+
+    fn build_subnet_ctx(&self, subnet_id: &'a str, cache: &mut Cache<'a>) -> SubnetCtx<'a> {
+        let mut info = SubnetInfo {
+            subnet_id: subnet_id.to_string(),
+            vpc_id: None,
+            availability_zone: None,
+            ipv6: false,
+            route_table_id: None,
+            main_route_table: false,
+            network_acl_id: None,
+            internet_gateway_routes: Vec::new(),
+            public: None,
+            unknown_reason: None,
+        };
+        let Some(subnet) = self.idx.subnets.get(subnet_id) else {
+            let why = match &self.idx.gaps.subnets {
+                Some(g) => g.clone(),
+                None => format!("subnet {subnet_id} is not in the snapshot"),
+            };
+            info.unknown_reason = Some(why.clone());
+            return SubnetCtx {
+                info,
+                route: Err(why.clone()),
+                nacl: Err(why),
+                ipv6: None,
+            };
+        };
+        info.vpc_id = Some(subnet.vpc_id.clone());
+        info.availability_zone = subnet.availability_zone.clone();
+        info.ipv6 = !subnet.ipv6_cidr_blocks.is_empty();
+        let route = match self.idx.route_table_of(subnet_id, &subnet.vpc_id) {
+            Some((rt, main)) => {
+                info.route_table_id = Some(rt.route_table_id.clone());
+                info.main_route_table = main;
+                Ok(self.route_eval(rt, cache))
+            }
+            None => Err(match &self.idx.gaps.route_tables {
+                Some(g) => g.clone(),
+                None => format!(
+                    "no route table for subnet {subnet_id} (no association and no main table \
+                     for {})",
+                    subnet.vpc_id
+                ),
+            }),
+        };
+        let nacl = match self.idx.nacl_of(subnet_id, &subnet.vpc_id) {
+            Some(acl) => {
+                info.network_acl_id = Some(acl.network_acl_id.clone());
+                Ok(acl)
+            }
+            None => Err(match &self.idx.gaps.network_acls {
+                Some(g) => g.clone(),
+                None => format!("no network ACL for subnet {subnet_id} in the snapshot"),
+            }),
+        };
+        match &route {
+            Ok(re) => {
+                let mut lower = false;
+                let mut upper = false;
+                let mut unknown = None;
+                for (parts, fam_unknown, to_igw) in [
+                    (route_parts_v4(re), &re.v4.unknown, re.v4.unknown_to_igw),
+                    (route_parts_v6(re), &re.v6.unknown, re.v6.unknown_to_igw),
+                ] {
+                    // A route with unknown destinations only matters when it goes to a gateway.
+                    if fam_unknown.is_some() && to_igw {
+                        upper = true;
+                        unknown = unknown.or_else(|| fam_unknown.clone());
+                    }
+                    for (dest, target) in parts {
+                        if let Target::Igw { id, attached } = target {
+                            if *attached == Some(true) {
+                                lower = true;
+                                info.internet_gateway_routes.push(RouteRef {
+                                    destination: dest.clone(),
+                                    target: id.clone(),
+                                });
+                            }
+                            if attached.is_none() {
+                                upper = true;
+                                unknown =
+                                    unknown.or_else(|| self.idx.gaps.internet_gateways.clone());
+                            }
+                        }
+                    }
+                }
+                info.public = if lower {
+                    Some(true)
+                } else if !upper {
+                    Some(false)
+                } else {
+                    info.unknown_reason = unknown;
+                    None
+                };
+            }
+            Err(why) => info.unknown_reason = Some(why.clone()),
+        }
+        SubnetCtx {
+            info,
+            route,
+            nacl,
+            ipv6: Some(!subnet.ipv6_cidr_blocks.is_empty()),
+        }
+    }
+
+    fn nacl_eval(
+        &self,
+        acl: &'a NetworkAcl,
+        port: Option<u16>,
+        cache: &mut Cache<'a>,
+    ) -> Rc<NaclEval> {
+        cache
+            .nacls
+            .entry((acl.network_acl_id.as_str(), port))
+            .or_insert_with(|| Rc::new(nacl::evaluate(acl, port)))
+            .clone()
+    }
+
+    fn sg_eval(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> Rc<SgEval<'a>> {
+        let mut key = t.group_ids.clone();
+        key.sort_unstable();
+        key.dedup();
+        let k = (key, t.port);
+        if let Some(e) = cache.groups.get(&k) {
+            return e.clone();
+        }
+        let members =
+            k.0.iter()
+                .map(|g| {
+                    cache
+                        .group_evals
+                        .entry((*g, t.port))
+                        .or_insert_with(|| {
+                            Rc::new(sg::evaluate_group(&self.idx, g, t.port, &mut |p| {
+                                self.prefix_list(p)
+                            }))
+                        })
+                        .clone()
+                })
+                .collect();
+        let e = Rc::new(SgEval::merge(members));
+        cache.groups.insert(k, e.clone());
+        e
+    }
+
+    /// The internet path through one subnet for one family.
+    fn leg<A: Internet>(
+        &self,
+        subnet: &SubnetCtx<'a>,
+        nacl: Option<&NaclEval>,
+        sgs: &SgEval<'a>,
+    ) -> Leg<A> {
+        let internet = A::internet(self);
+        let subnet_id = subnet.info.subnet_id.clone();
+        let mut unknown = Vec::new();
+        let block = |link: BlockLink, detail: String, rule_numbers: Vec<i32>| SubnetBlock {
+            subnet_id: subnet_id.clone(),
+            family: A::FAMILY,
+            link,
+            detail,
+            rule_numbers,
+        };
+        // Route back to the internet.
+        let (r_lower, r_upper) = match &subnet.route {
+            Ok(re) => {
+                let rf = A::route(re);
+                if let Some(u) = &rf.unknown {
+                    unknown.push(u.clone());
+                }
+                let (l, u) = rf.igw_sets();
+                if u != l && rf.unknown.is_none() {
+                    unknown.push(
+                        self.idx
+                            .gaps
+                            .internet_gateways
+                            .clone()
+                            .unwrap_or_else(|| "internet gateway attachment unknown".into()),
+                    );
+                }
+                (l.intersection(&internet), u.intersection(&internet))
+            }
+            Err(why) => {
+                unknown.push(why.clone());
+                (IpSet::empty(), internet.clone())
+            }
+        };
+        let empty_leg = |b: SubnetBlock| Leg {
+            subnet_id: subnet.info.subnet_id.clone(),
+            reach: IpSet::empty(),
+            block: Some(b),
+            unknown: Vec::new(),
+            path: None,
+        };
+        if r_upper.is_empty() {
+            let detail = match &subnet.route {
+                Ok(re) => format!(
+                    "route table {} sends no internet {} address to an attached internet \
+                     gateway{}",
+                    re.route_table_id,
+                    A::FAMILY.as_str(),
+                    igw_problem(A::route(re))
+                ),
+                Err(_) => String::new(),
+            };
+            return empty_leg(block(BlockLink::NoIgwRoute, detail, Vec::new()));
+        }
+        // Network ACL inbound.
+        let nf = nacl.map(A::nacl);
+        let (n_lower, n_upper) = match (nf, &subnet.nacl) {
+            (Some(nf), _) => {
+                if let Some(u) = &nf.inbound_unknown {
+                    unknown.push(u.clone());
+                }
+                nf.inbound_bounds()
+            }
+            (None, Err(why)) => {
+                unknown.push(why.clone());
+                (IpSet::empty(), IpSet::full())
+            }
+            (None, Ok(_)) => (IpSet::empty(), IpSet::full()),
+        };
+        let u2 = r_upper.intersection(&n_upper);
+        if u2.is_empty() {
+            let (acl_id, rules) = match nf {
+                Some(nf) => (
+                    nacl.map(|n| n.nacl_id.clone()).unwrap_or_default(),
+                    rules_touching(&nf.inbound_matches, false, &r_upper),
+                ),
+                None => (String::new(), Vec::new()),
+            };
+            return empty_leg(block(
+                BlockLink::NaclInboundDenies,
+                format!(
+                    "network ACL {acl_id} denies inbound TCP from the internet ({}) by rules {}",
+                    A::FAMILY.as_str(),
+                    rule_list(&rules)
+                ),
+                rules,
+            ));
+        }
+        // Security groups.
+        let sf = A::sg(sgs);
+        let sg_lower = sf.cidr.clone();
+        let sg_upper = if sgs.cidr_unknown.is_empty() {
+            sf.cidr.clone()
+        } else {
+            unknown.extend(sgs.cidr_unknown.iter().cloned());
+            IpSet::full()
+        };
+        let u3 = u2.intersection(&sg_upper);
+        if u3.is_empty() {
+            return empty_leg(block(
+                BlockLink::SecurityGroupsClosed,
+                format!(
+                    "no security group rule allows internet {} sources that the route and \
+                     network ACL let through",
+                    A::FAMILY.as_str()
+                ),
+                Vec::new(),
+            ));
+        }
+        // Network ACL outbound, for the replies.
+        let (o_lower, o_upper) = match nf {
+            Some(nf) => {
+                if let Some(u) = &nf.outbound_unknown {
+                    unknown.push(u.clone());
+                }
+                nf.outbound_bounds()
+            }
+            None => (IpSet::empty(), IpSet::full()),
+        };
+        let u4 = u3.intersection(&o_upper);
+        if u4.is_empty() {
+            let (acl_id, rules) = match nf {
+                Some(nf) => (
+                    nacl.map(|n| n.nacl_id.clone()).unwrap_or_default(),
+                    rules_touching(&nf.outbound_matches, false, &u3),
+                ),
+                None => (String::new(), Vec::new()),
+            };
+            return empty_leg(block(
+                BlockLink::NaclOutboundDenies,
+                format!(
+                    "network ACL {acl_id} denies the return traffic to ephemeral ports \
+                     1024-65535 by rules {}",
+                    rule_list(&rules)
+                ),
+                rules,
+            ));
+        }
+        let reach = r_lower
+            .intersection(&n_lower)
+            .intersection(&sg_lower)
+            .intersection(&o_lower);
+        if reach.is_empty() {
+            dedup(&mut unknown);
+            return Leg {
+                subnet_id,
+                reach,
+                block: None,
+                unknown,
+                path: None,
+            };
+        }
+        let path = self.path::<A>(subnet, nacl, sgs, &reach);
+        Leg {
+            subnet_id,
+            reach,
+            block: None,
+            unknown: Vec::new(),
+            path: Some(path),
+        }
+    }
+
+    fn path<A: Internet>(
+        &self,
+        subnet: &SubnetCtx<'a>,
+        nacl: Option<&NaclEval>,
+        sgs: &SgEval<'a>,
+        reach: &IpSet<A>,
+    ) -> InternetPath {
+        let mut routes = Vec::new();
+        let mut igws: Vec<String> = Vec::new();
+        if let Ok(re) = &subnet.route {
+            for p in &A::route(re).parts {
+                if let Target::Igw {
+                    id,
+                    attached: Some(true),
+                } = &p.target
+                    && p.set.intersects(reach)
+                {
+                    routes.push(RouteRef {
+                        destination: p.destination.clone(),
+                        target: id.clone(),
+                    });
+                    if !igws.contains(id) {
+                        igws.push(id.clone());
+                    }
+                }
+            }
+        }
+        let nf = nacl.map(A::nacl);
+        let mut sg_rules = Vec::new();
+        for (group_id, r) in sgs.rules() {
+            for (label, set) in sg::rule_sources::<A>(r, &mut |p| self.prefix_list(p)) {
+                if !set.intersects(reach) {
+                    continue;
+                }
+                let rr = SgRuleRef {
+                    group_id: group_id.to_string(),
+                    protocol: r.ip_protocol.clone(),
+                    from_port: r.from_port,
+                    to_port: r.to_port,
+                    source: label,
+                };
+                if !sg_rules.contains(&rr) {
+                    sg_rules.push(rr);
+                }
+            }
+        }
+        InternetPath {
+            family: A::FAMILY,
+            subnet_id: subnet.info.subnet_id.clone(),
+            route_table_id: subnet.info.route_table_id.clone(),
+            routes,
+            internet_gateway_ids: igws,
+            network_acl_id: subnet.info.network_acl_id.clone(),
+            nacl_inbound_rules: nf
+                .map(|n| rules_touching(&n.inbound_matches, true, reach))
+                .unwrap_or_default(),
+            nacl_outbound_rules: nf
+                .map(|n| rules_touching(&n.outbound_matches, true, reach))
+                .unwrap_or_default(),
+            security_group_rules: sg_rules,
+            sources: A::address_sets(reach),
+        }
+    }
+
+    fn exposure(&self, t: DbTarget<'a>, cache: &mut Cache<'a>) -> DbExposure {
+        let sgs = self.sg_eval(&t, cache);
+        let mut notes = t.notes.clone();
+        let subnets: Vec<Rc<SubnetCtx<'a>>> = match &t.subnet_ids {
+            Ok(ids) => ids.iter().map(|id| self.subnet_ctx(id, cache)).collect(),
+            Err(_) => Vec::new(),
+        };
+        // The NACL evaluation of each subnet for this port.
+        let nacls: Vec<Option<Rc<NaclEval>>> = subnets
+            .iter()
+            .map(|s| {
+                s.nacl
+                    .as_ref()
+                    .ok()
+                    .map(|a| self.nacl_eval(a, t.port, cache))
+            })
+            .collect();
+
+        let mut legs4: Vec<Leg<u32>> = Vec::new();
+        let mut legs6: Vec<Leg<u128>> = Vec::new();
+        if t.flag.upper {
+            match &t.subnet_ids {
+                Ok(_) => {
+                    for (s, n) in subnets.iter().zip(&nacls) {
+                        legs4.push(self.leg::<u32>(s, n.as_deref(), &sgs));
+                        if s.ipv6 != Some(false) {
+                            legs6.push(self.leg::<u128>(s, n.as_deref(), &sgs));
+                        }
+                    }
+                }
+                Err(why) => {
+                    // Unknown placement: every subnet link is unknown, the groups still count.
+                    let unknown = SubnetCtx {
+                        info: SubnetInfo {
+                            subnet_id: "(unknown)".to_string(),
+                            vpc_id: None,
+                            availability_zone: None,
+                            ipv6: false,
+                            route_table_id: None,
+                            main_route_table: false,
+                            network_acl_id: None,
+                            internet_gateway_routes: Vec::new(),
+                            public: None,
+                            unknown_reason: Some(why.clone()),
+                        },
+                        route: Err(why.clone()),
+                        nacl: Err(why.clone()),
+                        ipv6: None,
+                    };
+                    legs4.push(self.leg::<u32>(&unknown, None, &sgs));
+                    legs6.push(self.leg::<u128>(&unknown, None, &sgs));
+                }
+            }
+        }
+        if legs6.iter().any(|l| l.block.is_none()) || subnets.iter().any(|s| s.info.ipv6) {
+            notes.push(
+                "IPv6 paths assume the database may be dual-stack: the snapshot does not \
+                 record its network type"
+                    .to_string(),
+            );
+        }
+
+        let reach4 = legs4
+            .iter()
+            .fold(V4Set::empty(), |acc, l| acc.union(&l.reach));
+        let reach6 = legs6
+            .iter()
+            .fold(V6Set::empty(), |acc, l| acc.union(&l.reach));
+        let mut path: Vec<InternetPath> = legs4
+            .iter()
+            .filter_map(|l| l.path.clone())
+            .chain(legs6.iter().filter_map(|l| l.path.clone()))
+            .collect();
+        let blocks: Vec<SubnetBlock> = legs4
+            .iter()
+            .filter_map(|l| l.block.clone())
+            .chain(legs6.iter().filter_map(|l| l.block.clone()))
+            .collect();
+        let all_blocked =
+            legs4.iter().all(|l| l.block.is_some()) && legs6.iter().all(|l| l.block.is_some());
+        let mut unknown: Vec<String> = legs4
+            .iter()
+            .flat_map(|l| l.unknown.iter().cloned())
+            .chain(legs6.iter().flat_map(|l| l.unknown.iter().cloned()))
+            .collect();
+        dedup(&mut unknown);
+
+        let (internet_reachable, blocked_by, unknown_reason) = if !t.flag.upper {
+            (
+                Some(false),
+                Some(Blocked {
+                    link: BlockLink::NotPublicFlag,
+                    detail: t.flag.detail.clone(),
+                    subnets: Vec::new(),
+                }),
+                None,
+            )
+        } else if !reach4.is_empty() || !reach6.is_empty() {
+            if t.flag.lower {
+                (Some(true), None, None)
+            } else {
+                (None, None, t.flag.reason.clone())
+            }
+        } else if all_blocked {
+            let furthest = blocks.iter().map(|b| b.link).max();
+            match furthest {
+                Some(link) => {
+                    let detail = blocks
+                        .iter()
+                        .find(|b| b.link == link)
+                        .map(|b| format!("{}: {}", b.subnet_id, b.detail))
+                        .unwrap_or_default();
+                    (
+                        Some(false),
+                        Some(Blocked {
+                            link,
+                            detail,
+                            subnets: blocks,
+                        }),
+                        None,
+                    )
+                }
+                None => (
+                    Some(false),
+                    Some(Blocked {
+                        link: BlockLink::NoIgwRoute,
+                        detail: "the database has no subnets".to_string(),
+                        subnets: Vec::new(),
+                    }),
+                    None,
+                ),
+            }
+        } else {
+            let mut reasons = unknown.clone();
+            if let Some(r) = &t.flag.reason {
+                reasons.insert(0, r.clone());
+            }
+            (None, None, Some(reasons.join("; ")))
+        };
+        if internet_reachable != Some(true) {
+            path.clear();
+        }
+        let internet_sources = if internet_reachable == Some(true) {
+            AddressSets::from_sets(&reach4, &reach6)
+        } else {
+            AddressSets::default()
+        };
+        if internet_reachable == Some(true) {
+            for (s, n) in subnets.iter().zip(&nacls) {
+                if let Some(n) = n
+                    && legs4
+                        .iter()
+                        .any(|l| l.subnet_id == s.info.subnet_id && !l.reach.is_empty())
+                    && !reach4.is_subset(&n.v4.outbound_all)
+                {
+                    notes.push(format!(
+                        "network ACL {} lets replies out only to some ephemeral ports: clients \
+                         using other source ports cannot connect",
+                        n.nacl_id
+                    ));
+                }
+            }
+        }
+
+        let egress = self.egress(&t, &subnets, &sgs);
+        let (peered_vpcs, peering_unknown) = self.peering(&t, &subnets, &nacls, &sgs);
+        if !egress.ipv4.is_empty() || !egress.ipv6.is_empty() {
+            notes.push("egress ignores network ACLs".to_string());
+        }
+        dedup(&mut notes);
+
+        DbExposure {
+            identifier: t.identifier.to_string(),
+            arn: t.arn.to_string(),
+            kind: t.kind,
+            account_id: self.idx.account.account_id.clone(),
+            region: self.idx.region.region.clone(),
+            engine: t.engine.clone(),
+            port: t.port,
+            vpc_id: t.vpc_id.clone(),
+            publicly_accessible: t.flag.value,
+            public_members: t.flag.public_members.clone(),
+            internet_reachable,
+            unknown_reason,
+            internet_sources,
+            path,
+            blocked_by,
+            sources: self.sources_of(&sgs, cache),
+            security_groups: sgs.attached(),
+            subnets: match &t.subnet_ids {
+                Ok(_) => subnets.iter().map(|s| s.info.clone()).collect(),
+                Err(_) => Vec::new(),
+            },
+            subnets_unknown: t.subnet_ids.as_ref().err().cloned(),
+            egress,
+            peered_vpcs,
+            peering_unknown,
+            notes,
+        }
+    }
+
+    fn egress(&self, t: &DbTarget<'a>, subnets: &[Rc<SubnetCtx<'a>>], sgs: &SgEval<'a>) -> Egress {
+        let mut e = Egress {
+            ipv4: cidrs4(&sgs.v4.egress),
+            ipv6: cidrs6(&sgs.v6.egress),
+            all_traffic: sgs.egress_all_traffic,
+            security_groups: sgs.egress_groups(),
+            prefix_list_ids: sgs.egress_prefix_lists(),
+            internet: None,
+            internet_via: Vec::new(),
+            unknown_reason: None,
+        };
+        let mut lower = false;
+        let mut upper = false;
+        let mut reasons: Vec<String> = sgs.egress_unknown.clone();
+        let sg_v4 = sgs.v4.egress.intersection(&self.internet_v4);
+        let sg_v6 = sgs.v6.egress.intersection(&self.internet_v6);
+        let sg_unknown = !sgs.egress_unknown.is_empty();
+        if t.subnet_ids.is_err() {
+            upper |= sg_unknown || !sg_v4.is_empty() || !sg_v6.is_empty();
+            if let Err(why) = &t.subnet_ids {
+                reasons.push(why.clone());
+            }
+        }
+        for s in subnets {
+            let re = match &s.route {
+                Ok(re) => re,
+                Err(why) => {
+                    upper |= sg_unknown || !sg_v4.is_empty() || !sg_v6.is_empty();
+                    reasons.push(why.clone());
+                    continue;
+                }
+            };
+            for (fam, parts, unknown) in [
+                (Family::Ipv4, egress_parts_v4(re, &sg_v4), &re.v4.unknown),
+                (Family::Ipv6, egress_parts_v6(re, &sg_v6), &re.v6.unknown),
+            ] {
+                if let Some(u) = unknown {
+                    upper = true;
+                    reasons.push(u.clone());
+                }
+                for (dest, target, touches_sg) in parts {
+                    let (usable_lower, usable_upper) = match target {
+                        Target::Igw { attached, .. } => (
+                            t.flag.lower && *attached == Some(true),
+                            t.flag.upper && *attached != Some(false),
+                        ),
+                        Target::Nat { available, .. } => (
+                            fam == Family::Ipv4 && *available == Some(true),
+                            fam == Family::Ipv4 && *available != Some(false),
+                        ),
+                        Target::EgressOnlyIgw { attached, .. } => (
+                            fam == Family::Ipv6 && *attached == Some(true),
+                            fam == Family::Ipv6 && *attached != Some(false),
+                        ),
+                        _ => (false, false),
+                    };
+                    if !usable_upper {
+                        continue;
+                    }
+                    if touches_sg || sg_unknown {
+                        upper = true;
+                    }
+                    if touches_sg && usable_lower {
+                        lower = true;
+                        e.internet_via.push(EgressRoute {
+                            subnet_id: s.info.subnet_id.clone(),
+                            route_table_id: s.info.route_table_id.clone(),
+                            family: fam,
+                            destination: dest.clone(),
+                            target: target.label(),
+                        });
+                    } else if touches_sg || sg_unknown {
+                        reasons.push(format!(
+                            "whether {} can carry traffic out is unknown",
+                            target.label()
+                        ));
+                    }
+                }
+            }
+        }
+        e.internet = if lower {
+            Some(true)
+        } else if !upper {
+            Some(false)
+        } else {
+            dedup(&mut reasons);
+            e.unknown_reason = Some(reasons.join("; "));
+            None
+        };
+        e
+    }
+
+    fn peering(
+        &self,
+        t: &DbTarget<'a>,
+        subnets: &[Rc<SubnetCtx<'a>>],
+        nacls: &[Option<Rc<NaclEval>>],
+        sgs: &SgEval<'a>,
+    ) -> (Vec<PeeredVpc>, Option<String>) {
+        let mut unknown: Vec<String> = Vec::new();
+        if let Some(g) = &self.idx.gaps.peering {
+            unknown.push(g.clone());
+        }
+        let Some(vpc) = t.vpc_id.as_deref() else {
+            return (Vec::new(), None);
+        };
+        let peerings = self
+            .idx
+            .peerings_by_vpc
+            .get(vpc)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        let sources4 = sgs.v4.cidr.union(&sgs.v4.refs);
+        let sources6 = sgs.v6.cidr.union(&sgs.v6.refs);
+        for pcx in peerings {
+            if pcx.status.as_deref().is_some_and(|s| s != "active") {
+                continue;
+            }
+            let peer = if pcx.requester.vpc_id.as_deref() == Some(vpc) {
+                &pcx.accepter
+            } else {
+                &pcx.requester
+            };
+            let mut peer4 = V4Set::empty();
+            let mut peer6 = V6Set::empty();
+            let local_peer = peer.vpc_id.as_deref().and_then(|v| self.idx.vpcs.get(v));
+            let peer_cidrs = peer
+                .cidr_blocks
+                .iter()
+                .chain(&peer.ipv6_cidr_blocks)
+                .chain(local_peer.iter().flat_map(|v| v.cidr_blocks.iter()))
+                .chain(local_peer.iter().flat_map(|v| v.ipv6_cidr_blocks.iter()));
+            let mut cidrs_known = false;
+            for c in peer_cidrs {
+                if let Ok(p) = Cidr::parse(c) {
+                    cidrs_known = true;
+                    if let Some(s) = u32::from_cidr(p) {
+                        peer4.union_in_place(&s);
+                    }
+                    if let Some(s) = u128::from_cidr(p) {
+                        peer6.union_in_place(&s);
+                    }
+                }
+            }
+            if !cidrs_known {
+                // The routes to the connection say what is sent to the peer.
+                peer4 = V4Set::full();
+                peer6 = V6Set::full();
+            }
+            let id = pcx.vpc_peering_connection_id.as_str();
+            let mut got4 = V4Set::empty();
+            let mut got6 = V6Set::empty();
+            for (s, n) in subnets.iter().zip(nacls) {
+                let re = match &s.route {
+                    Ok(re) => re,
+                    Err(why) => {
+                        unknown.push(why.clone());
+                        continue;
+                    }
+                };
+                let Some(n) = n else {
+                    if let Err(why) = &s.nacl {
+                        unknown.push(why.clone());
+                    }
+                    continue;
+                };
+                for u in [&re.v4.unknown, &re.v6.unknown, &n.v4.inbound_unknown]
+                    .into_iter()
+                    .flatten()
+                {
+                    unknown.push(u.clone());
+                }
+                got4.union_in_place(
+                    &re.v4
+                        .peering_set(id)
+                        .intersection(&peer4)
+                        .intersection(&sources4)
+                        .intersection(&n.v4.inbound)
+                        .intersection(&n.v4.outbound_any),
+                );
+                if s.ipv6 != Some(false) {
+                    got6.union_in_place(
+                        &re.v6
+                            .peering_set(id)
+                            .intersection(&peer6)
+                            .intersection(&sources6)
+                            .intersection(&n.v6.inbound)
+                            .intersection(&n.v6.outbound_any),
+                    );
+                }
+            }
+            if let Err(why) = &t.subnet_ids {
+                unknown.push(why.clone());
+            }
+            let groups: Vec<String> = sgs
+                .groups()
+                .into_iter()
+                .filter(|g| {
+                    let vpc = g.vpc_id.as_deref().or_else(|| {
+                        self.idx
+                            .security_group(&g.group_id)
+                            .and_then(|s| s.vpc_id.as_deref())
+                    });
+                    g.vpc_peering_connection_id.as_deref() == Some(id)
+                        || (vpc.is_some() && vpc == peer.vpc_id.as_deref())
+                })
+                .map(|g| g.group_id.clone())
+                .collect();
+            if !sgs.cidr_unknown.is_empty() {
+                unknown.extend(sgs.cidr_unknown.iter().cloned());
+            }
+            if got4.is_empty() && got6.is_empty() && groups.is_empty() {
+                continue;
+            }
+            out.push(PeeredVpc {
+                vpc_id: peer.vpc_id.clone(),
+                owner_id: peer.owner_id.clone(),
+                region: peer.region.clone(),
+                peering_connection_id: id.to_string(),
+                ipv4: cidrs4(&got4),
+                ipv6: cidrs6(&got6),
+                security_groups: groups,
+            });
+        }
+        if peerings.is_empty() && self.idx.gaps.peering.is_none() {
+            return (out, None);
+        }
+        dedup(&mut unknown);
+        let reason = if unknown.is_empty() {
+            None
+        } else {
+            Some(unknown.join("; "))
+        };
+        (out, reason)
+    }
+}
+
+fn route_parts_v4(re: &RouteEval) -> Vec<(&String, &Target)> {
+    re.v4
+        .parts
+        .iter()
+        .map(|p| (&p.destination, &p.target))
+        .collect()
+}
+
+fn route_parts_v6(re: &RouteEval) -> Vec<(&String, &Target)> {
+    re.v6
+        .parts
+        .iter()
+        .map(|p| (&p.destination, &p.target))
+        .collect()
+}
+
+/// (destination, target, whether the part meets the groups' internet egress set).
+fn egress_parts_v4<'r>(re: &'r RouteEval, sg: &V4Set) -> Vec<(&'r String, &'r Target, bool)> {
+    re.v4
+        .parts
+        .iter()
+        .map(|p| (&p.destination, &p.target, p.set.intersects(sg)))
+        .collect()
+}
+
+fn egress_parts_v6<'r>(re: &'r RouteEval, sg: &V6Set) -> Vec<(&'r String, &'r Target, bool)> {
+    re.v6
+        .parts
+        .iter()
+        .map(|p| (&p.destination, &p.target, p.set.intersects(sg)))
+        .collect()
+}
+
+/// Why the routes give no way to the internet, for the blocking detail.
+fn igw_problem<A: Fam>(rf: &crate::routes::RouteFamily<A>) -> String {
+    let mut problems = Vec::new();
+    for p in &rf.parts {
+        match &p.target {
+            Target::Igw {
+                id,
+                attached: Some(false),
+            } => problems.push(format!(
+                "{} → {id}: the gateway is not attached to the VPC",
+                p.destination
+            )),
+            Target::Blackhole => problems.push(format!("{} is a blackhole route", p.destination)),
+            _ => {}
+        }
+    }
+    if problems.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", problems.join("; "))
+    }
+}
+
+fn rule_list(rules: &[i32]) -> String {
+    if rules.is_empty() {
+        return "(none)".to_string();
+    }
+    rules
+        .iter()
+        .map(|r| {
+            if *r == crate::report::NACL_DEFAULT_RULE {
+                "*".to_string()
+            } else {
+                r.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,500 @@
+//! Security groups: the union of the ingress permissions of a database's groups that let TCP
+//! in on its port, with every source resolved to addresses (CIDRs, managed prefix-list
+//! entries, the private addresses of interfaces carrying a referenced group), and the union
+//! of their egress permissions.
+//!
+//! Each group is evaluated once per port ([`GroupEval`], cached by the analysis); a
+//! database's [`SgEval`] merges the evaluations of its groups.
+
+use std::collections::HashSet;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use rdsguard_model::{NetworkInterface, SecurityGroupPermission, SecurityGroupReference, ops};
+
+use crate::family::Fam;
+use crate::index::{GroupLookup, RegionIndex};
+use crate::ipset::{Addr, Cidr, IpSet};
+use crate::nacl::Proto;
+use crate::report::{AttachedGroup, GroupSource, IngressRule, InterfaceRef, PrefixListSource};
+
+/// Whether a permission lets TCP in on `port`: `Some(true)`, `Some(false)`, or `None` when
+/// the port is unknown and the rule does not cover every port.
+pub(crate) fn covers_tcp(perm: &SecurityGroupPermission, port: Option<u16>) -> Option<bool> {
+    match Proto::of(&perm.ip_protocol) {
+        Proto::Other => Some(false),
+        Proto::All => Some(true),
+        Proto::Tcp => match (perm.from_port, perm.to_port) {
+            (Some(from), Some(to)) => match port {
+                Some(p) => Some(from <= i32::from(p) && i32::from(p) <= to),
+                None if from <= 0 && to >= 65535 => Some(true),
+                None => None,
+            },
+            // EC2 always reports ports for TCP; a rule without them is read as every port.
+            _ => Some(true),
+        },
+    }
+}
+
+/// A permission for every protocol (`-1`).
+pub fn is_all_protocols(perm: &SecurityGroupPermission) -> bool {
+    Proto::of(&perm.ip_protocol) == Proto::All
+}
+
+/// A permission for every port of TCP or UDP (0-65535), or for every protocol.
+pub fn is_all_ports(perm: &SecurityGroupPermission) -> bool {
+    if is_all_protocols(perm) {
+        return true;
+    }
+    let p = perm.ip_protocol.trim();
+    let tcp_or_udp =
+        p == "6" || p == "17" || p.eq_ignore_ascii_case("tcp") || p.eq_ignore_ascii_case("udp");
+    tcp_or_udp
+        && match (perm.from_port, perm.to_port) {
+            (Some(from), Some(to)) => from <= 0 && to >= 65535,
+            _ => true,
+        }
+}
+
+/// A managed prefix list, parsed once per analysis.
+#[derive(Debug, Clone)]
+pub(crate) struct ParsedPrefixList {
+    pub v4: IpSet<u32>,
+    pub v6: IpSet<u128>,
+    pub source: Arc<PrefixListSource>,
+    /// Why the entries are not (all) known.
+    pub unknown: Option<String>,
+}
+
+pub(crate) fn parse_prefix_list(idx: &RegionIndex<'_>, pl: &str) -> ParsedPrefixList {
+    let list = idx.prefix_lists.get(pl);
+    let mut r4 = Vec::new();
+    let mut r6 = Vec::new();
+    let mut cidrs = Vec::new();
+    let mut unknown = None;
+    match list.map(|l| &l.entries) {
+        Some(Some(entries)) => {
+            for e in entries {
+                match Cidr::parse(&e.cidr) {
+                    Ok(Cidr::V4(a, l)) => r4.push(a.block(l)),
+                    Ok(Cidr::V6(a, l)) => r6.push(a.block(l)),
+                    Err(err) => unknown = Some(format!("prefix list {pl}: {err}")),
+                }
+                cidrs.push(e.cidr.clone());
+            }
+        }
+        Some(None) => {
+            let why = idx
+                .region
+                .gap(ops::EC2_GET_MANAGED_PREFIX_LIST_ENTRIES, Some(pl))
+                .map(|g| g.describe())
+                .unwrap_or_else(|| "they were not collected".to_string());
+            unknown = Some(format!("entries of prefix list {pl} are unknown: {why}"));
+        }
+        None => {
+            let why = idx
+                .gaps
+                .prefix_lists
+                .clone()
+                .unwrap_or_else(|| "it is not in the snapshot".to_string());
+            unknown = Some(format!("prefix list {pl} is unknown: {why}"));
+        }
+    }
+    ParsedPrefixList {
+        v4: IpSet::from_ranges(r4),
+        v6: IpSet::from_ranges(r6),
+        source: Arc::new(PrefixListSource {
+            prefix_list_id: pl.to_string(),
+            name: list.and_then(|l| l.prefix_list_name.clone()),
+            address_family: list.and_then(|l| l.address_family.clone()),
+            entries_known: list.is_some_and(|l| l.entries.is_some()),
+            cidrs,
+            reason: unknown.clone(),
+        }),
+        unknown,
+    }
+}
+
+/// One family's address sets.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SgFamily<A: Addr> {
+    /// CIDR sources and known prefix-list entries (what the internet can match).
+    pub cidr: IpSet<A>,
+    /// Private addresses of interfaces carrying referenced groups.
+    pub refs: IpSet<A>,
+    /// Egress destinations (CIDRs and known prefix-list entries), any protocol or port.
+    pub egress: IpSet<A>,
+}
+
+/// One security group for one port. Rules and references stay borrowed from the snapshot;
+/// they are turned into report structures once per database.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GroupEval<'a> {
+    pub attached: Option<AttachedGroup>,
+    pub v4: SgFamily<u32>,
+    pub v6: SgFamily<u128>,
+    /// (group id, permission) of the ingress permissions that cover TCP on the port.
+    pub rules: Vec<(&'a str, &'a SecurityGroupPermission)>,
+    /// Referenced groups, each once.
+    pub groups: Vec<&'a SecurityGroupReference>,
+    pub prefix_lists: Vec<&'a str>,
+    pub unknown: Vec<String>,
+    pub cidr_unknown: Vec<String>,
+    pub egress_unknown: Vec<String>,
+    pub egress_all_traffic: bool,
+    pub egress_groups: Vec<&'a str>,
+    pub egress_prefix_lists: Vec<&'a str>,
+}
+
+/// The groups of one database, merged.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SgEval<'a> {
+    pub members: Vec<Rc<GroupEval<'a>>>,
+    pub v4: SgFamily<u32>,
+    pub v6: SgFamily<u128>,
+    /// Why the CIDR sources (what the internet can match) are only a lower bound.
+    pub cidr_unknown: Vec<String>,
+    pub egress_unknown: Vec<String>,
+    pub egress_all_traffic: bool,
+}
+
+impl<'a> SgEval<'a> {
+    pub fn merge(members: Vec<Rc<GroupEval<'a>>>) -> SgEval<'a> {
+        let mut ev = SgEval::default();
+        for m in &members {
+            merge_family(&mut ev.v4, &m.v4);
+            merge_family(&mut ev.v6, &m.v6);
+            ev.cidr_unknown.extend(m.cidr_unknown.iter().cloned());
+            ev.egress_unknown.extend(m.egress_unknown.iter().cloned());
+            ev.egress_all_traffic |= m.egress_all_traffic;
+        }
+        ev.members = members;
+        ev
+    }
+
+    pub fn rules(&self) -> impl Iterator<Item = (&'a str, &'a SecurityGroupPermission)> + '_ {
+        self.members.iter().flat_map(|m| m.rules.iter().copied())
+    }
+
+    pub fn attached(&self) -> Vec<AttachedGroup> {
+        self.members
+            .iter()
+            .filter_map(|m| m.attached.clone())
+            .collect()
+    }
+
+    /// Referenced groups, each once.
+    pub fn groups(&self) -> Vec<&'a SecurityGroupReference> {
+        let mut seen = HashSet::new();
+        self.members
+            .iter()
+            .flat_map(|m| m.groups.iter().copied())
+            .filter(|g| seen.insert(g.group_id.as_str()))
+            .collect()
+    }
+
+    pub fn prefix_list_ids(&self) -> Vec<&'a str> {
+        let mut seen = HashSet::new();
+        self.members
+            .iter()
+            .flat_map(|m| m.prefix_lists.iter().copied())
+            .filter(|p| seen.insert(*p))
+            .collect()
+    }
+
+    pub fn unknown(&self) -> Vec<String> {
+        let mut seen = HashSet::new();
+        self.members
+            .iter()
+            .flat_map(|m| m.unknown.iter())
+            .filter(|u| seen.insert(u.as_str()))
+            .cloned()
+            .collect()
+    }
+
+    pub fn egress_groups(&self) -> Vec<String> {
+        let mut seen = HashSet::new();
+        self.members
+            .iter()
+            .flat_map(|m| m.egress_groups.iter().copied())
+            .filter(|g| seen.insert(*g))
+            .map(str::to_string)
+            .collect()
+    }
+
+    pub fn egress_prefix_lists(&self) -> Vec<String> {
+        let mut seen = HashSet::new();
+        self.members
+            .iter()
+            .flat_map(|m| m.egress_prefix_lists.iter().copied())
+            .filter(|g| seen.insert(*g))
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+fn merge_family<A: Addr>(dst: &mut SgFamily<A>, src: &SgFamily<A>) {
+    dst.cidr.union_in_place(&src.cidr);
+    dst.refs.union_in_place(&src.refs);
+    dst.egress.union_in_place(&src.egress);
+}
+
+fn interface_ref(eni: &NetworkInterface) -> InterfaceRef {
+    InterfaceRef {
+        network_interface_id: eni.network_interface_id.clone(),
+        private_ip_addresses: eni.private_ip_addresses.clone(),
+        ipv6_addresses: eni.ipv6_addresses.clone(),
+        instance_id: eni.attached_instance_id.clone(),
+        interface_type: eni.interface_type.clone(),
+        description: eni.description.clone(),
+        subnet_id: eni.subnet_id.clone(),
+        vpc_id: eni.vpc_id.clone(),
+    }
+}
+
+/// Ranges collected before being merged once (sort + merge beats repeated unions).
+#[derive(Default)]
+struct Ranges {
+    v4: Vec<(u32, u32)>,
+    v6: Vec<(u128, u128)>,
+}
+
+impl Ranges {
+    fn add(&mut self, c: Cidr) {
+        match c {
+            Cidr::V4(a, l) => self.v4.push(a.block(l)),
+            Cidr::V6(a, l) => self.v6.push(a.block(l)),
+        }
+    }
+
+    fn add_sets(&mut self, v4: &IpSet<u32>, v6: &IpSet<u128>) {
+        self.v4.extend_from_slice(v4.ranges());
+        self.v6.extend_from_slice(v6.ranges());
+    }
+}
+
+/// The report form of an ingress permission.
+pub(crate) fn ingress_rule(group_id: &str, perm: &SecurityGroupPermission) -> IngressRule {
+    IngressRule {
+        group_id: group_id.to_string(),
+        protocol: perm.ip_protocol.clone(),
+        from_port: perm.from_port,
+        to_port: perm.to_port,
+        all_protocols: is_all_protocols(perm),
+        all_ports: is_all_ports(perm),
+        ipv4_ranges: perm.ipv4_ranges.clone(),
+        ipv6_ranges: perm.ipv6_ranges.clone(),
+        prefix_list_ids: perm.prefix_list_ids.clone(),
+        referenced_groups: perm
+            .security_groups
+            .iter()
+            .map(|r| r.group_id.clone())
+            .collect(),
+    }
+}
+
+/// Evaluate one group for TCP on `port`. `prefix_list` resolves (and caches) prefix lists.
+pub(crate) fn evaluate_group<'a>(
+    idx: &RegionIndex<'a>,
+    gid: &str,
+    port: Option<u16>,
+    prefix_list: &mut dyn FnMut(&str) -> Rc<ParsedPrefixList>,
+) -> GroupEval<'a> {
+    let mut ev = GroupEval::default();
+    if port.is_none() {
+        let why = "the database port is unknown: only all-port rules are counted".to_string();
+        ev.cidr_unknown.push(why.clone());
+        ev.unknown.push(why);
+    }
+    let Some(group) = idx.security_group(gid) else {
+        let reason = idx.missing_group_reason(gid);
+        ev.cidr_unknown.push(reason.clone());
+        ev.unknown.push(reason.clone());
+        ev.egress_unknown.push(reason.clone());
+        ev.attached = Some(AttachedGroup {
+            group_id: gid.to_string(),
+            group_name: None,
+            vpc_id: None,
+            is_default: false,
+            found: false,
+            reason: Some(reason),
+        });
+        return ev;
+    };
+    ev.attached = Some(AttachedGroup {
+        group_id: group.group_id.clone(),
+        group_name: Some(group.group_name.clone()),
+        vpc_id: group.vpc_id.clone(),
+        is_default: group.is_default(),
+        found: true,
+        reason: None,
+    });
+    let mut cidr = Ranges::default();
+    let mut refs = Ranges::default();
+    let mut seen_groups: HashSet<&str> = HashSet::new();
+    for perm in &group.ingress {
+        if covers_tcp(perm, port) != Some(true) {
+            continue;
+        }
+        ev.rules.push((group.group_id.as_str(), perm));
+        for c in perm.ipv4_ranges.iter().chain(&perm.ipv6_ranges) {
+            match Cidr::parse(c) {
+                Ok(p) => cidr.add(p),
+                Err(e) => {
+                    let why = format!("{}: {e}", group.group_id);
+                    ev.cidr_unknown.push(why.clone());
+                    ev.unknown.push(why);
+                }
+            }
+        }
+        for pl in &perm.prefix_list_ids {
+            let parsed = prefix_list(pl);
+            cidr.add_sets(&parsed.v4, &parsed.v6);
+            if let Some(u) = &parsed.unknown {
+                ev.cidr_unknown.push(u.clone());
+                ev.unknown.push(u.clone());
+            }
+            if !ev.prefix_lists.contains(&pl.as_str()) {
+                ev.prefix_lists.push(pl);
+            }
+        }
+        for r in &perm.security_groups {
+            if seen_groups.insert(r.group_id.as_str()) {
+                members(idx, &mut ev, &mut refs, r);
+                ev.groups.push(r);
+            }
+        }
+    }
+    ev.v4.cidr = IpSet::from_ranges(cidr.v4);
+    ev.v6.cidr = IpSet::from_ranges(cidr.v6);
+    ev.v4.refs = IpSet::from_ranges(refs.v4);
+    ev.v6.refs = IpSet::from_ranges(refs.v6);
+
+    let mut egress = Ranges::default();
+    for perm in &group.egress {
+        if is_all_protocols(perm) {
+            ev.egress_all_traffic = true;
+        }
+        for c in perm.ipv4_ranges.iter().chain(&perm.ipv6_ranges) {
+            match Cidr::parse(c) {
+                Ok(p) => egress.add(p),
+                Err(e) => ev.egress_unknown.push(format!("{}: {e}", group.group_id)),
+            }
+        }
+        for pl in &perm.prefix_list_ids {
+            if !ev.egress_prefix_lists.contains(&pl.as_str()) {
+                ev.egress_prefix_lists.push(pl);
+            }
+            let parsed = prefix_list(pl);
+            egress.add_sets(&parsed.v4, &parsed.v6);
+            if let Some(u) = &parsed.unknown {
+                ev.egress_unknown.push(u.clone());
+            }
+        }
+        for r in &perm.security_groups {
+            if !ev.egress_groups.contains(&r.group_id.as_str()) {
+                ev.egress_groups.push(&r.group_id);
+            }
+        }
+    }
+    ev.v4.egress = IpSet::from_ranges(egress.v4);
+    ev.v6.egress = IpSet::from_ranges(egress.v6);
+    ev
+}
+
+/// Add the addresses of the interfaces carrying a referenced group, and say when they are
+/// not all known.
+fn members(
+    idx: &RegionIndex<'_>,
+    ev: &mut GroupEval<'_>,
+    refs: &mut Ranges,
+    r: &SecurityGroupReference,
+) {
+    match idx.lookup_reference(r) {
+        GroupLookup::Found {
+            interfaces,
+            interfaces_gap,
+            ..
+        } => {
+            if let Some(g) = interfaces_gap {
+                ev.unknown
+                    .push(format!("members of {} are unknown: {g}", r.group_id));
+            }
+            if let Some(m) = idx.member_ranges.get(r.group_id.as_str()) {
+                refs.v4.extend_from_slice(&m.v4);
+                refs.v6.extend_from_slice(&m.v6);
+            } else {
+                for eni in interfaces {
+                    for a in eni.private_ip_addresses.iter().chain(&eni.ipv6_addresses) {
+                        if let Ok(c) = Cidr::parse(a) {
+                            refs.add(c);
+                        }
+                    }
+                }
+            }
+        }
+        GroupLookup::Deleted(_) => {}
+        GroupLookup::Unknown(why) => {
+            ev.unknown.push(format!("members of {}: {why}", r.group_id));
+        }
+    }
+}
+
+/// The report form of a referenced group, with its interfaces.
+pub(crate) fn group_source(idx: &RegionIndex<'_>, r: &SecurityGroupReference) -> GroupSource {
+    let mut source = GroupSource {
+        group_id: r.group_id.clone(),
+        group_name: None,
+        owner_id: r.user_id.clone(),
+        vpc_id: r.vpc_id.clone(),
+        peering_connection_id: r.vpc_peering_connection_id.clone(),
+        interfaces: Vec::new(),
+        unknown_members: false,
+        stale: false,
+        reason: None,
+    };
+    match idx.lookup_reference(r) {
+        GroupLookup::Found {
+            group,
+            interfaces,
+            interfaces_gap,
+        } => {
+            source.group_name = Some(group.group_name.clone());
+            source.owner_id = group.owner_id.clone().or(source.owner_id);
+            source.vpc_id = group.vpc_id.clone().or(source.vpc_id);
+            if let Some(g) = interfaces_gap {
+                source.unknown_members = true;
+                source.reason = Some(format!("members unknown: {g}"));
+            }
+            source.interfaces = interfaces.iter().map(|e| interface_ref(e)).collect();
+        }
+        GroupLookup::Deleted(why) => {
+            source.stale = true;
+            source.reason = Some(why);
+        }
+        GroupLookup::Unknown(why) => {
+            source.unknown_members = true;
+            source.reason = Some(why);
+        }
+    }
+    source
+}
+
+/// The addresses one ingress rule grants, for path attribution: (source label, set).
+pub(crate) fn rule_sources<A: Fam>(
+    rule: &SecurityGroupPermission,
+    prefix_list: &mut dyn FnMut(&str) -> Rc<ParsedPrefixList>,
+) -> Vec<(String, IpSet<A>)> {
+    let mut out = Vec::new();
+    for c in rule.ipv4_ranges.iter().chain(&rule.ipv6_ranges) {
+        if let Some(s) = Cidr::parse(c).ok().and_then(A::from_cidr) {
+            out.push((c.clone(), s));
+        }
+    }
+    for pl in &rule.prefix_list_ids {
+        let parsed = prefix_list(pl);
+        let set = A::prefix_list_set(&parsed);
+        out.push((pl.clone(), set));
+    }
+    out
+}
