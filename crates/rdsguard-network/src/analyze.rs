@@ -275,6 +275,7 @@ impl<'a> RegionAnalysis<'a> {
                 })
                 .collect(),
             complete: unknown.is_empty(),
+            cidr_complete: sgs.cidr_unknown.is_empty(),
             unknown,
         }
     }

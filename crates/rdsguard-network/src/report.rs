@@ -191,6 +191,10 @@ pub struct Sources {
     /// entries are unknown, a CIDR could not be parsed, or the port is unknown. `unknown`
     /// says why.
     pub complete: bool,
+    /// False when the CIDR sources (rules and prefix lists) are a lower bound. Unknown members
+    /// of referenced groups leave this true: they are private interface addresses, never a
+    /// whole address family, so "open to 0.0.0.0/0" stays decidable.
+    pub cidr_complete: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<String>,
 }

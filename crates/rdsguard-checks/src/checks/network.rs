@@ -594,7 +594,7 @@ fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                         })
                         .cloned(),
                 );
-            } else if !sources.complete {
+            } else if !sources.cidr_complete {
                 unknown.push(format!("port {port}: {}", sources.unknown.join("; ")));
             }
         }
@@ -1455,6 +1455,26 @@ mod tests {
         let f = check(&RDS_DB_PORT_OPEN_TO_INTERNET, r);
         assert_eq!(status_of(&f, "private"), Status::NotAssessed);
         assert!(find(&f, "private").message.contains("pl-unknown"));
+    }
+
+    #[test]
+    fn port_open_decided_despite_unknown_members_of_a_referenced_group() {
+        // Members of a group in another account are private addresses: they cannot make the
+        // port open to the internet, so the verdict does not wait for them.
+        let mut r = region();
+        let mut p = perm("tcp", 5432, 5432, &[]);
+        p.security_groups = vec![SecurityGroupReference {
+            group_id: "sg-elsewhere".into(),
+            user_id: Some("444455556666".into()),
+            ..Default::default()
+        }];
+        sg_mut(&mut r, "sg-db").ingress = vec![p.clone()];
+        let f = check(&RDS_DB_PORT_OPEN_TO_INTERNET, r.clone());
+        assert_eq!(status_of(&f, "private"), Status::Pass);
+        p.ipv4_ranges = vec!["0.0.0.0/0".into()];
+        sg_mut(&mut r, "sg-db").ingress = vec![p];
+        let f = check(&RDS_DB_PORT_OPEN_TO_INTERNET, r);
+        assert_eq!(status_of(&f, "private"), Status::Fail);
     }
 
     #[test]
