@@ -296,7 +296,8 @@ pub fn scope_resource(
     }
 }
 
-fn apply_suppressions(findings: &mut [Finding], config: &Config, now: OffsetDateTime) {
+/// Mark findings matched by an unexpired suppression of `config` (also used for custom checks).
+pub fn apply_suppressions(findings: &mut [Finding], config: &Config, now: OffsetDateTime) {
     if config.suppressions.is_empty() {
         return;
     }

@@ -17,6 +17,6 @@ pub mod testkit;
 
 pub use config::{Config, ConfigError, SuppressionRule};
 pub use engine::{
-    AccountCtx, CheckDef, Emitter, RegionCtx, Runner, catalogue, check_defs, evaluate,
-    evaluate_with, glob_match,
+    AccountCtx, CheckDef, Emitter, Memo, RegionCtx, Runner, apply_suppressions, catalogue,
+    check_defs, evaluate, evaluate_with, glob_match,
 };

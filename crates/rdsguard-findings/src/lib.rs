@@ -11,7 +11,19 @@ use serde::{Deserialize, Serialize};
 /// Version of the report JSON schema (`rdsguard audit --format json`).
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Informational,
@@ -64,7 +76,19 @@ impl std::str::FromStr for Severity {
 }
 
 /// The outcome of one check on one resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Status {
     Pass,
@@ -127,7 +151,9 @@ pub struct CheckMetadata {
 }
 
 /// The resource a finding is about.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct ResourceRef {
     /// ASFF-style type, e.g. `AwsRdsDbInstance`.
     pub resource_type: String,
@@ -268,11 +294,20 @@ impl Report {
     }
 }
 
-/// The canonical order: status (FAIL first), severity (highest first), check id, resource.
+/// The canonical order: status (FAIL, then NOT_ASSESSED, PASS, NOT_APPLICABLE), severity
+/// (highest first), check id, resource.
 pub fn sort_findings(findings: &mut [Finding]) {
+    fn rank(s: Status) -> u8 {
+        match s {
+            Status::Fail => 0,
+            Status::NotAssessed => 1,
+            Status::Pass => 2,
+            Status::NotApplicable => 3,
+        }
+    }
     findings.sort_by(|a, b| {
-        a.status
-            .cmp(&b.status)
+        rank(a.status)
+            .cmp(&rank(b.status))
             .then(b.severity.cmp(&a.severity))
             .then_with(|| a.check_id.cmp(&b.check_id))
             .then_with(|| a.resource.cmp(&b.resource))
@@ -313,6 +348,7 @@ mod tests {
             f(Status::NotAssessed, Severity::Critical, false),
         ];
         let r = Report::new("audit", "t".into(), vec![], vec![], vec![], findings);
+        assert_eq!(r.findings[0].status, Status::Fail, "failures come first");
         assert!(r.fails_at(Severity::Medium));
         assert!(!r.fails_at(Severity::High));
         assert_eq!(r.summary.fail, 1);

@@ -1,314 +1,325 @@
-//! Report renderers. Each format is a plain serializer of [`Report`]: the terminal summary
-//! (`table`) for people, and the stable JSON schema (`json`, documented in docs/report-json.md)
-//! for scripts.
+//! Report renderers. Each format is a plain serializer of [`Report`] (the one finding model):
+//!
+//! | format | for | module |
+//! |---|---|---|
+//! | `table` | people at a terminal | [`table`] |
+//! | `json` | scripts (stable schema, docs/schemas/report.schema.json) | here |
+//! | `jsonl` | log pipelines: one finding per line | here |
+//! | `csv` | spreadsheets | [`csv_format`] |
+//! | `sarif` | code-scanning dashboards (SARIF 2.1.0) | [`sarif`] |
+//! | `asff` | AWS Security Hub (BatchImportFindings) | [`asff`] |
+//! | `ocsf` | Amazon Security Lake, SIEMs (OCSF 1.5.0) | [`ocsf`] |
+//! | `junit` | CI test reports | [`junit`] |
+//! | `markdown` | pull-request comments | [`markdown`] |
+//! | `html` | one self-contained page to share | [`html`] |
+//!
+//! Compliance views ([`compliance`]) and drift between two reports ([`diff`]) are views of the
+//! same model.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+pub mod asff;
+pub mod compliance;
+pub mod csv_format;
+pub mod diff;
+pub mod html;
+pub mod junit;
+pub mod markdown;
+pub mod ocsf;
+pub mod sarif;
+pub mod table;
+pub mod text;
 
-use rdsguard_findings::{CheckMetadata, Finding, Report, Severity, Status};
+use std::path::Path;
 
-/// Output formats of `rdsguard audit`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+use rdsguard_findings::Report;
+
+pub use compliance::Framework;
+pub use table::render_table;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     Table,
     Json,
+    Jsonl,
+    Csv,
+    Sarif,
+    Asff,
+    Ocsf,
+    Junit,
+    Markdown,
+    Html,
+}
+
+impl Format {
+    pub const ALL: [Format; 10] = [
+        Format::Table,
+        Format::Json,
+        Format::Jsonl,
+        Format::Csv,
+        Format::Sarif,
+        Format::Asff,
+        Format::Ocsf,
+        Format::Junit,
+        Format::Markdown,
+        Format::Html,
+    ];
+
+    /// The name used by `--format` and by `-o NAME:FILE`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+            Format::Sarif => "sarif",
+            Format::Asff => "asff",
+            Format::Ocsf => "ocsf",
+            Format::Junit => "junit",
+            Format::Markdown => "markdown",
+            Format::Html => "html",
+        }
+    }
+
+    /// The format a file name implies. Compound extensions first: `x.asff.json` is ASFF,
+    /// `x.ocsf.json` OCSF, `x.sarif.json` SARIF, plain `x.json` the report JSON.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        const BY_SUFFIX: [(&str, Format); 14] = [
+            (".asff.json", Format::Asff),
+            (".ocsf.json", Format::Ocsf),
+            (".sarif.json", Format::Sarif),
+            (".junit.xml", Format::Junit),
+            (".sarif", Format::Sarif),
+            (".json", Format::Json),
+            (".jsonl", Format::Jsonl),
+            (".ndjson", Format::Jsonl),
+            (".csv", Format::Csv),
+            (".xml", Format::Junit),
+            (".md", Format::Markdown),
+            (".markdown", Format::Markdown),
+            (".html", Format::Html),
+            (".htm", Format::Html),
+        ];
+        BY_SUFFIX
+            .iter()
+            .find(|(suffix, _)| name.ends_with(suffix))
+            .map(|(_, f)| *f)
+            .or_else(|| name.ends_with(".txt").then_some(Format::Table))
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl std::str::FromStr for Format {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "table" => Ok(Format::Table),
-            "json" => Ok(Format::Json),
-            other => Err(format!("unknown format `{other}` (expected table or json)")),
+        let lower = s.to_ascii_lowercase();
+        let alias = match lower.as_str() {
+            "md" => "markdown",
+            "ndjson" => "jsonl",
+            "xml" => "junit",
+            other => other,
+        };
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == alias)
+            .ok_or_else(|| {
+                format!(
+                    "unknown format `{s}` (expected {})",
+                    Format::ALL.map(Format::name).join(", ")
+                )
+            })
+    }
+}
+
+/// One `-o` output: a file (or `-`, standard output) and its format when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputSpec {
+    /// From a `FORMAT:` prefix, else from the file's extension; `None` when neither says.
+    pub format: Option<Format>,
+    pub path: std::path::PathBuf,
+}
+
+impl std::str::FromStr for OutputSpec {
+    type Err = String;
+    /// `FILE` (format from the extension), `FORMAT:FILE` (explicit, any file name), `-` or
+    /// `FORMAT:-` (standard output).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some((prefix, path)) = s.split_once(':')
+            && let Ok(format) = prefix.parse::<Format>()
+        {
+            if path.is_empty() {
+                return Err(format!(
+                    "`{s}`: no file name after `{prefix}:` (use `{prefix}:-` for standard output)"
+                ));
+            }
+            return Ok(OutputSpec {
+                format: Some(format),
+                path: path.into(),
+            });
+        }
+        if s.is_empty() {
+            return Err("empty output file name".to_string());
+        }
+        let path = std::path::PathBuf::from(s);
+        let format = if s == "-" {
+            None
+        } else {
+            Format::from_path(&path)
+        };
+        Ok(OutputSpec { format, path })
+    }
+}
+
+impl OutputSpec {
+    /// `-`: standard output.
+    pub fn is_stdout(&self) -> bool {
+        self.path.as_os_str() == "-"
+    }
+
+    /// The format to write: the spec's own, else `fallback` (`--format`); standard output
+    /// defaults to the table.
+    pub fn resolve(&self, fallback: Option<Format>) -> Result<Format, String> {
+        match self.format.or(fallback) {
+            Some(f) => Ok(f),
+            None if self.is_stdout() => Ok(Format::Table),
+            None => Err(format!(
+                "cannot tell the format of `{0}` from its extension (.json .jsonl .csv .sarif \
+                 .asff.json .ocsf.json .xml .md .html .txt): write it as FORMAT:{0}, e.g. sarif:{0}, \
+                 or pass --format",
+                self.path.display()
+            )),
         }
     }
 }
 
-/// Options of the terminal renderer.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TableOptions {
-    /// ANSI colours (only on a terminal, never with NO_COLOR).
+/// Options of the renderers.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// ANSI colours (table only; only on a terminal, never with NO_COLOR).
     pub color: bool,
-    /// Also list passing and not-applicable results.
+    /// Also list passing and not-applicable results (table).
     pub show_all: bool,
+    /// Group results by this framework's controls: replaces the table and JSON outputs with
+    /// the compliance view, and adds a section to Markdown and HTML.
+    pub compliance: Option<Framework>,
 }
 
+/// The former name of [`RenderOptions`].
+pub type TableOptions = RenderOptions;
+
 /// Render a report in the given format.
-pub fn render(report: &Report, format: Format, opts: TableOptions) -> String {
+pub fn render(report: &Report, format: Format, opts: &RenderOptions) -> String {
     match format {
-        Format::Table => render_table(report, opts),
-        Format::Json => render_json(report),
+        Format::Table => match &opts.compliance {
+            Some(fw) => table::render_compliance(report, &compliance::view(report, fw), opts),
+            None => render_table(report, opts),
+        },
+        Format::Json => match &opts.compliance {
+            Some(fw) => compliance::render_json(&compliance::view(report, fw)),
+            None => render_json(report),
+        },
+        Format::Jsonl => render_jsonl(report),
+        Format::Csv => csv_format::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Asff => asff::render(report),
+        Format::Ocsf => ocsf::render(report),
+        Format::Junit => junit::render(report),
+        Format::Markdown => markdown::render(report, opts.compliance.as_ref()),
+        Format::Html => html::render(report, opts.compliance.as_ref()),
     }
 }
 
 /// The stable JSON document (pretty-printed, trailing newline).
 pub fn render_json(report: &Report) -> String {
-    // Serializing plain data structures cannot fail; fall back to an error object regardless.
-    let mut s = serde_json::to_string_pretty(report)
-        .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize report: {e}\"}}"));
-    s.push('\n');
-    s
+    pretty(report)
 }
 
-struct Style {
-    color: bool,
-}
-
-impl Style {
-    fn paint(&self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-    fn bold(&self, text: &str) -> String {
-        self.paint("1", text)
-    }
-    fn dim(&self, text: &str) -> String {
-        self.paint("2", text)
-    }
-    fn severity(&self, sev: Severity) -> String {
-        let label = format!("{:<8}", sev.as_str().to_uppercase());
-        let code = match sev {
-            Severity::Critical => "1;35",
-            Severity::High => "1;31",
-            Severity::Medium => "33",
-            Severity::Low => "36",
-            Severity::Informational => "2",
-        };
-        self.paint(code, &label)
-    }
-    fn status(&self, status: Status) -> String {
-        let code = match status {
-            Status::Pass => "32",
-            Status::Fail => "1;31",
-            Status::NotAssessed => "1;33",
-            Status::NotApplicable => "2",
-        };
-        self.paint(code, status.as_str())
-    }
-}
-
-fn location(f: &Finding) -> String {
-    match &f.resource.region {
-        Some(r) => format!("{}/{}", f.resource.account_id, r),
-        None => f.resource.account_id.clone(),
-    }
-}
-
-/// The terminal summary: counts by severity, then the failing checks with their resources, then
-/// what could not be assessed and why.
-pub fn render_table(report: &Report, opts: TableOptions) -> String {
-    let st = Style { color: opts.color };
+/// One finding per line (JSON Lines), in the report's order.
+pub fn render_jsonl(report: &Report) -> String {
     let mut out = String::new();
-    let s = &report.summary;
-    let _ = writeln!(
-        out,
-        "{} {} · {} account(s) · {} region(s) · snapshot of {}",
-        st.bold("rdsguard"),
-        report.kind,
-        report.accounts.len(),
-        report.regions.len(),
-        report.collected_at
-    );
-    let _ = writeln!(
-        out,
-        "{} results: {} {} · {} {} · {} {} · {} {}{}",
-        s.total,
-        s.fail,
-        st.status(Status::Fail),
-        s.pass,
-        st.status(Status::Pass),
-        s.not_assessed,
-        st.status(Status::NotAssessed),
-        s.not_applicable,
-        st.status(Status::NotApplicable),
-        if s.suppressed > 0 {
-            format!(" · {} suppressed", s.suppressed)
-        } else {
-            String::new()
+    for f in &report.findings {
+        // Serializing plain data cannot fail; skip rather than corrupt the stream regardless.
+        if let Ok(line) = serde_json::to_string(f) {
+            out.push_str(&line);
+            out.push('\n');
         }
-    );
-    let by_sev: Vec<String> = Severity::ALL
-        .iter()
-        .map(|sev| {
-            format!(
-                "{} {}",
-                st.severity(*sev).trim_end(),
-                s.fail_by_severity.get(sev).copied().unwrap_or(0)
-            )
-        })
-        .collect();
-    let _ = writeln!(out, "failures by severity: {}", by_sev.join(" · "));
-
-    let checks: BTreeMap<&str, &CheckMetadata> =
-        report.checks.iter().map(|c| (c.id.as_str(), c)).collect();
-
-    section(&mut out, &st, report, &checks, Status::Fail, "Failing checks");
-    section(&mut out, &st, report, &checks, Status::NotAssessed, "Not assessed (missing data: never counted as PASS)");
-    if opts.show_all {
-        section(&mut out, &st, report, &checks, Status::Pass, "Passing checks");
-        section(&mut out, &st, report, &checks, Status::NotApplicable, "Not applicable");
-    }
-    let suppressed: Vec<&Finding> = report.findings.iter().filter(|f| f.suppressed.is_some()).collect();
-    if !suppressed.is_empty() {
-        let _ = writeln!(out, "\n{}", st.bold("Suppressed"));
-        for f in suppressed {
-            if let Some(sup) = &f.suppressed {
-                let _ = writeln!(
-                    out,
-                    "  {} {} {}: {}{}",
-                    f.check_id,
-                    location(f),
-                    f.resource.id,
-                    sup.reason,
-                    sup.expires.as_deref().map(|e| format!(" (until {e})")).unwrap_or_default()
-                );
-            }
-        }
-    }
-    if s.fail > 0 {
-        let _ = writeln!(
-            out,
-            "\n{}",
-            st.dim("Evidence and remediation for each finding: rdsguard audit --format json; catalogue: rdsguard checks")
-        );
     }
     out
 }
 
-fn section(
-    out: &mut String,
-    st: &Style,
-    report: &Report,
-    checks: &BTreeMap<&str, &CheckMetadata>,
-    status: Status,
-    heading: &str,
-) {
-    // Group by check, keeping the report's order (severity first).
-    let mut order: Vec<&str> = Vec::new();
-    let mut groups: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    for f in report
-        .findings
-        .iter()
-        .filter(|f| f.status == status && f.suppressed.is_none())
-    {
-        let e = groups.entry(f.check_id.as_str()).or_default();
-        if e.is_empty() {
-            order.push(f.check_id.as_str());
-        }
-        e.push(f);
-    }
-    if order.is_empty() {
-        return;
-    }
-    let _ = writeln!(out, "\n{}", st.bold(heading));
-    for id in order {
-        let findings = &groups[id];
-        let sev = findings.iter().map(|f| f.severity).max().unwrap_or(Severity::Informational);
-        let title = checks.get(id).map(|c| c.title.as_str()).unwrap_or(findings[0].title.as_str());
-        let controls = checks
-            .get(id)
-            .map(|c| {
-                let mut v: Vec<String> = c.compliance.fsbp.iter().map(|x| format!("FSBP {x}")).collect();
-                v.extend(c.compliance.cis.iter().map(|x| format!("CIS {x}")));
-                v
-            })
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{} {} {}{}",
-            if status == Status::Fail { st.severity(sev) } else { st.status(status) },
-            st.bold(id),
-            title,
-            if controls.is_empty() {
-                String::new()
-            } else {
-                st.dim(&format!("  [{}]", controls.join(", ")))
-            }
-        );
-        for f in findings.iter() {
-            let _ = writeln!(
-                out,
-                "    {:<28} {:<32} {}",
-                location(f),
-                f.resource.id,
-                f.message
-            );
-        }
-    }
+/// Pretty JSON with a trailing newline.
+pub(crate) fn pretty<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    // Serializing plain data structures cannot fail; fall back to an error object regardless.
+    let mut s = serde_json::to_string_pretty(value)
+        .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize: {e}\"}}"));
+    s.push('\n');
+    s
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rdsguard_findings::{Compliance, ResourceRef};
 
-    fn finding(id: &str, status: Status, sev: Severity, res: &str) -> Finding {
-        Finding {
-            check_id: id.into(),
-            title: format!("title of {id}"),
-            severity: sev,
-            status,
-            resource: ResourceRef {
-                resource_type: "AwsRdsDbInstance".into(),
-                id: res.into(),
-                arn: Some(format!("arn:aws:rds:us-east-1:111122223333:db:{res}")),
-                account_id: "111122223333".into(),
-                region: Some("us-east-1".into()),
-            },
-            message: format!("{res} is {status}"),
-            evidence: BTreeMap::new(),
-            suppressed: None,
+    #[test]
+    fn formats_parse_by_name_and_alias() {
+        for f in Format::ALL {
+            assert_eq!(f.name().parse::<Format>().unwrap(), f);
         }
-    }
-
-    fn report() -> Report {
-        let meta = CheckMetadata {
-            id: "rds_instance_storage_encrypted".into(),
-            title: "RDS DB instance storage is encrypted at rest".into(),
-            severity: Severity::High,
-            resource_type: "AwsRdsDbInstance".into(),
-            description: "d".into(),
-            rationale: "r".into(),
-            remediation: "m".into(),
-            compliance: Compliance {
-                cis: vec!["v5.0.0/2.2.1".into()],
-                fsbp: vec!["RDS.3".into()],
-                mitre_attack: vec![],
-            },
-        };
-        Report::new(
-            "audit",
-            "2026-06-01T00:00:00Z".into(),
-            vec!["111122223333".into()],
-            vec!["us-east-1".into()],
-            vec![meta],
-            vec![
-                finding("rds_instance_storage_encrypted", Status::Pass, Severity::High, "good-db"),
-                finding("rds_instance_storage_encrypted", Status::Fail, Severity::High, "bad-db"),
-                finding("rds_instance_storage_encrypted", Status::NotAssessed, Severity::High, "odd-db"),
-            ],
-        )
+        assert_eq!("MD".parse::<Format>().unwrap(), Format::Markdown);
+        assert!("pdf".parse::<Format>().unwrap_err().contains("sarif"));
     }
 
     #[test]
-    fn table_lists_failures_and_gaps_not_passes() {
-        let text = render_table(&report(), TableOptions::default());
-        insta::assert_snapshot!(text);
-        assert!(text.contains("bad-db"));
-        assert!(text.contains("odd-db"));
-        assert!(!text.contains("good-db"));
-        assert!(!text.contains('\x1b'), "no colour unless asked");
+    fn output_format_inferred_from_extension() {
+        let spec = |s: &str| s.parse::<OutputSpec>().unwrap().resolve(None);
+        assert_eq!(spec("out/report.html"), Ok(Format::Html));
+        assert_eq!(spec("findings.sarif"), Ok(Format::Sarif));
+        assert_eq!(spec("findings.SARIF.json"), Ok(Format::Sarif));
+        assert_eq!(spec("findings.asff.json"), Ok(Format::Asff));
+        assert_eq!(spec("findings.ocsf.json"), Ok(Format::Ocsf));
+        assert_eq!(spec("report.json"), Ok(Format::Json));
+        assert_eq!(spec("f.jsonl"), Ok(Format::Jsonl));
+        assert_eq!(spec("f.csv"), Ok(Format::Csv));
+        assert_eq!(spec("junit.xml"), Ok(Format::Junit));
+        assert_eq!(spec("pr.md"), Ok(Format::Markdown));
+        assert_eq!(spec("summary.txt"), Ok(Format::Table));
+        assert!(spec("report").unwrap_err().contains("FORMAT:report"));
     }
 
     #[test]
-    fn json_round_trips() {
-        let r = report();
-        let back: Report = serde_json::from_str(&render_json(&r)).unwrap();
-        assert_eq!(back, r);
-        assert_eq!(back.summary.fail, 1);
+    fn explicit_prefix_then_extension_then_fallback() {
+        let o: OutputSpec = "asff:findings.json".parse().unwrap();
+        assert_eq!(
+            (o.format, o.path.to_str()),
+            (Some(Format::Asff), Some("findings.json"))
+        );
+        // A prefix that is not a format is part of the path (format from the extension).
+        let o: OutputSpec = "c:report.html".parse().unwrap();
+        assert_eq!(
+            (o.format, o.path.to_str()),
+            (Some(Format::Html), Some("c:report.html"))
+        );
+        assert!("sarif:".parse::<OutputSpec>().is_err());
+        // The extension wins over --format; --format serves files without one.
+        let o: OutputSpec = "out.sarif".parse().unwrap();
+        assert_eq!(o.resolve(Some(Format::Json)), Ok(Format::Sarif));
+        let o: OutputSpec = "report".parse().unwrap();
+        assert_eq!(o.resolve(Some(Format::Json)), Ok(Format::Json));
+    }
+
+    #[test]
+    fn dash_is_standard_output() {
+        let o: OutputSpec = "-".parse().unwrap();
+        assert!(o.is_stdout());
+        assert_eq!(o.resolve(None), Ok(Format::Table));
+        assert_eq!(o.resolve(Some(Format::Csv)), Ok(Format::Csv));
+        let o: OutputSpec = "sarif:-".parse().unwrap();
+        assert!(o.is_stdout());
+        assert_eq!(o.resolve(Some(Format::Csv)), Ok(Format::Sarif));
     }
 }

@@ -31,6 +31,13 @@ pub enum Command {
     Collect(CollectArgs),
     /// List the check catalogue with severities and CIS / FSBP controls.
     Checks(ChecksArgs),
+    /// Which addresses can reach each database: security groups, routes, NACLs, IPv6, peering.
+    Exposure(ExposureArgs),
+    /// Scan CloudTrail logs (.json, .json.gz, one event a line) for risky or unauthorized
+    /// RDS, KMS, EC2 and CloudTrail activity, with built-in detections and Sigma rules.
+    Trail(TrailArgs),
+    /// Compare two JSON reports: new, resolved and unchanged failures (drift).
+    Diff(crate::commands::diff::DiffArgs),
 }
 
 /// Where the data comes from: a live account (the default), a snapshot file, or the demo.
@@ -53,13 +60,22 @@ pub struct LiveArgs {
     #[arg(long, env = "AWS_PROFILE", help_heading = "Live collection")]
     pub profile: Option<String>,
     /// Region to collect (repeatable). Default: the profile's or AWS_REGION.
-    #[arg(long = "region", value_name = "REGION", help_heading = "Live collection")]
+    #[arg(
+        long = "region",
+        value_name = "REGION",
+        help_heading = "Live collection"
+    )]
     pub regions: Vec<String>,
     /// Collect every region enabled in the account.
     #[arg(long, conflicts_with = "regions", help_heading = "Live collection")]
     pub all_regions: bool,
     /// Send every AWS call to this endpoint (emulators, compatible endpoints).
-    #[arg(long, value_name = "URL", env = "RDSGUARD_ENDPOINT_URL", help_heading = "Live collection")]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "RDSGUARD_ENDPOINT_URL",
+        help_heading = "Live collection"
+    )]
     pub endpoint_url: Option<String>,
     /// Maximum AWS requests in flight.
     #[arg(long, default_value_t = 16, help_heading = "Live collection")]
@@ -83,12 +99,24 @@ pub struct AuditArgs {
     /// when it exists (the demo uses its bundled configuration).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
-    /// Write the report to a file (mode 0600) instead of standard output.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Format on standard output, and for `-o` files whose extension says nothing: table,
+    /// json, jsonl, csv, sarif, asff, ocsf, junit, markdown, html. Default: table.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_report_format)]
+    pub format: Option<rdsguard_report::Format>,
+    /// Write the report to FILE (mode 0600), in the format its extension names (.json .jsonl
+    /// .csv .sarif .asff.json .ocsf.json .xml .md .html .txt) or as FORMAT:FILE; `-` is
+    /// standard output. Repeatable: `-o report.html -o findings.sarif`. With any -o, only `-`
+    /// writes to standard output.
+    #[arg(short, long = "output", value_name = "[FORMAT:]FILE")]
+    pub outputs: Vec<rdsguard_report::OutputSpec>,
+    /// Group results by compliance control with pass rates: cis-aws-foundations[:vX.Y.Z] or
+    /// fsbp. The table and JSON outputs become the compliance view; Markdown and HTML add it.
+    #[arg(long, value_name = "FRAMEWORK", value_parser = parse_framework)]
+    pub compliance: Option<rdsguard_report::Framework>,
+    /// Custom checks in Rego: a .rego file or a directory of them (repeatable). See
+    /// docs/custom-checks.md.
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
     /// Exit with code 1 when a failing finding has at least this severity.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
@@ -113,6 +141,67 @@ pub struct CollectArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ExposureArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Only this database (DB instance, cluster or proxy identifier, or ARN).
+    #[arg(long, value_name = "ID|ARN")]
+    pub db: Option<String>,
+    /// Output format (the JSON schema is documented in crates/rdsguard-network/EXPOSURE_JSON.md).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Write to a file (mode 0600) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit codes: 0 success; 1 findings at or above --fail-on; 2 usage or \
+                        runtime error; 3 some input could not be read (the rest was scanned)."
+)]
+pub struct TrailArgs {
+    /// Log files or directories (walked recursively).
+    #[arg(required = true, value_name = "PATH")]
+    pub inputs: Vec<PathBuf>,
+    /// Only events at or after this time (RFC 3339, e.g. 2026-11-01T00:00:00Z).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only events before this time (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Sigma rules: a directory or a .yml file (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Accounts snapshots may be shared with (comma-separated; added to the config file's
+    /// trusted_accounts; the scanned accounts are always trusted).
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub trusted_accounts: Vec<String>,
+    /// Configuration file (trusted_accounts). Default: ./rdsguard.toml when it exists.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Denied calls by one principal that make a burst.
+    #[arg(long, default_value_t = 20)]
+    pub burst_threshold: u32,
+    /// Window of the denied-calls burst, in minutes.
+    #[arg(long, default_value_t = 10)]
+    pub burst_minutes: u64,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Format on standard output (see `rdsguard audit --help`). Default: table with the
+    /// activity summary.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_report_format)]
+    pub format: Option<rdsguard_report::Format>,
+    /// Write the findings to FILE, as for `rdsguard audit -o` (repeatable).
+    #[arg(short, long = "output", value_name = "[FORMAT:]FILE")]
+    pub outputs: Vec<rdsguard_report::OutputSpec>,
+    /// Exit with code 1 when a finding has at least this severity.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+}
+
+#[derive(Debug, Args)]
 pub struct ChecksArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
@@ -120,5 +209,13 @@ pub struct ChecksArgs {
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+fn parse_report_format(s: &str) -> Result<rdsguard_report::Format, String> {
+    s.parse()
+}
+
+fn parse_framework(s: &str) -> Result<rdsguard_report::Framework, String> {
     s.parse()
 }

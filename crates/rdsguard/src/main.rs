@@ -23,12 +23,19 @@ fn main() -> ExitCode {
         Command::Audit(args) => commands::audit::run(args),
         Command::Collect(args) => commands::collect::run(args),
         Command::Checks(args) => commands::checks::run(args),
+        Command::Exposure(args) => commands::exposure::run(args),
+        Command::Trail(args) => commands::trail::run(args),
+        Command::Diff(args) => commands::diff::run(args),
     };
     match result {
         Ok(code) => code,
         Err(err) => {
             let color = output::stderr_color();
-            let label = if color { "\x1b[1;31merror\x1b[0m" } else { "error" };
+            let label = if color {
+                "\x1b[1;31merror\x1b[0m"
+            } else {
+                "error"
+            };
             eprintln!("{label}: {err}");
             for cause in err.chain().skip(1) {
                 eprintln!("  caused by: {cause}");

@@ -48,4 +48,3 @@ pub fn collect_live(_live: &LiveArgs) -> anyhow::Result<Snapshot> {
          pass --snapshot FILE or --demo, or rebuild with default features"
     )
 }
-

@@ -215,6 +215,14 @@ pub static IAM_INSTANCE_POLICY_SCOPE: CheckDef = CheckDef {
     run: Runner::Account(instance_policy_scope),
 };
 
+/// The compiled IAM model of an account, memoized so the IAM checks of a region (or account)
+/// compile it once.
+struct IamModel(Result<AccountModel, String>);
+
+fn memo_model(memo: &crate::engine::Memo, account: &AccountSnapshot) -> std::rc::Rc<IamModel> {
+    memo.get_or_init(|| IamModel(model_of(account)))
+}
+
 /// The account model, or why it is not available.
 fn model_of(account: &AccountSnapshot) -> Result<AccountModel, String> {
     if let Some(g) = account.gap(ops::IAM_GET_ACCOUNT_AUTHORIZATION_DETAILS, None) {
@@ -350,21 +358,27 @@ fn judge(
     }
 }
 
-fn region_model(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>, def: &CheckDef) -> Option<AccountModel> {
-    match model_of(ctx.account) {
-        Ok(m) => Some(m),
-        Err(reason) => {
-            em.not_assessed(
-                scope_resource(def, ctx.account, Some(&ctx.region.region)),
-                reason,
-            );
-            None
-        }
+fn region_model(
+    ctx: &RegionCtx<'_>,
+    em: &mut Emitter<'_>,
+    def: &CheckDef,
+) -> Option<std::rc::Rc<IamModel>> {
+    let m = memo_model(ctx.memo, ctx.account);
+    if let Err(reason) = &m.0 {
+        em.not_assessed(
+            scope_resource(def, ctx.account, Some(&ctx.region.region)),
+            reason.clone(),
+        );
+        return None;
     }
+    Some(m)
 }
 
 fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    let Some(model) = region_model(ctx, em, &RDS_IAM_DELETE_ACCESS) else {
+    let Some(memo) = region_model(ctx, em, &RDS_IAM_DELETE_ACCESS) else {
+        return;
+    };
+    let Ok(model) = &memo.0 else {
         return;
     };
     let max = ctx.config.iam.max_principals_delete;
@@ -374,7 +388,7 @@ fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let actions = ["rds:DeleteDBInstance", "rds:ModifyDBInstance"];
         judge(
             em,
-            &model,
+            model,
             ctx.account,
             instance_resource(ctx, db),
             &db.db_instance_arn,
@@ -387,7 +401,7 @@ fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let actions = ["rds:DeleteDBCluster", "rds:ModifyDBCluster"];
         judge(
             em,
-            &model,
+            model,
             ctx.account,
             cluster_resource(ctx, c),
             &c.db_cluster_arn,
@@ -399,7 +413,7 @@ fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for s in &rds.db_snapshots {
         judge(
             em,
-            &model,
+            model,
             ctx.account,
             snapshot_resource(ctx, s),
             &s.arn,
@@ -411,7 +425,7 @@ fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for s in &rds.db_cluster_snapshots {
         judge(
             em,
-            &model,
+            model,
             ctx.account,
             cluster_snapshot_resource(ctx, s),
             &s.arn,
@@ -437,7 +451,10 @@ fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
 }
 
 fn public_or_share_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    let Some(model) = region_model(ctx, em, &RDS_IAM_PUBLIC_OR_SHARE_ACCESS) else {
+    let Some(memo) = region_model(ctx, em, &RDS_IAM_PUBLIC_OR_SHARE_ACCESS) else {
+        return;
+    };
+    let Ok(model) = &memo.0 else {
         return;
     };
     let max = ctx.config.iam.max_principals_share;
@@ -445,7 +462,7 @@ fn public_or_share_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for db in &rds.db_instances {
         judge(
             em,
-            &model,
+            model,
             ctx.account,
             instance_resource(ctx, db),
             &db.db_instance_arn,
@@ -457,7 +474,7 @@ fn public_or_share_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for s in &rds.db_snapshots {
         judge(
             em,
-            &model,
+            model,
             ctx.account,
             snapshot_resource(ctx, s),
             &s.arn,
@@ -469,7 +486,7 @@ fn public_or_share_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for s in &rds.db_cluster_snapshots {
         judge(
             em,
-            &model,
+            model,
             ctx.account,
             cluster_snapshot_resource(ctx, s),
             &s.arn,
@@ -494,7 +511,10 @@ fn public_or_share_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
 }
 
 fn master_password_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    let Some(model) = region_model(ctx, em, &RDS_IAM_MASTER_PASSWORD_ACCESS) else {
+    let Some(memo) = region_model(ctx, em, &RDS_IAM_MASTER_PASSWORD_ACCESS) else {
+        return;
+    };
+    let Ok(model) = &memo.0 else {
         return;
     };
     let max = ctx.config.iam.max_principals_master_password;
@@ -507,7 +527,7 @@ fn master_password_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         }
         judge(
             em,
-            &model,
+            model,
             ctx.account,
             instance_resource(ctx, db),
             &db.db_instance_arn,
@@ -519,7 +539,7 @@ fn master_password_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for c in &rds.db_clusters {
         judge(
             em,
-            &model,
+            model,
             ctx.account,
             cluster_resource(ctx, c),
             &c.db_cluster_arn,
@@ -546,7 +566,10 @@ fn master_password_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
 }
 
 fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    let Some(model) = region_model(ctx, em, &RDS_KMS_KEY_ACCESS) else {
+    let Some(memo) = region_model(ctx, em, &RDS_KMS_KEY_ACCESS) else {
+        return;
+    };
+    let Ok(model) = &memo.0 else {
         return;
     };
     let th = &ctx.config.iam;
@@ -689,12 +712,13 @@ const RDS_ADMIN_PROBES: &[&str] = &[
 ];
 
 fn rds_admin_equivalent(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
-    let model = match model_of(ctx.account) {
+    let memo = memo_model(ctx.memo, ctx.account);
+    let model = match &memo.0 {
         Ok(m) => m,
         Err(reason) => {
             em.not_assessed(
                 scope_resource(&IAM_RDS_ADMIN_EQUIVALENT, ctx.account, None),
-                reason,
+                reason.clone(),
             );
             return;
         }
@@ -986,12 +1010,13 @@ fn formula_restricts_caller(f: &Formula) -> bool {
 }
 
 fn instance_policy_scope(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
-    let model = match model_of(ctx.account) {
+    let memo = memo_model(ctx.memo, ctx.account);
+    let model = match &memo.0 {
         Ok(m) => m,
         Err(reason) => {
             em.not_assessed(
                 scope_resource(&IAM_INSTANCE_POLICY_SCOPE, ctx.account, None),
-                reason,
+                reason.clone(),
             );
             return;
         }

@@ -8,25 +8,35 @@ use anyhow::Context;
 use rdsguard_checks::{CheckDef, Config};
 use rdsguard_findings::{Report, Status};
 use rdsguard_model::Snapshot;
-use rdsguard_report::{Format, TableOptions};
+use rdsguard_rego::RuleSet;
+use rdsguard_report::{Format, OutputSpec, RenderOptions};
 
-use crate::cli::{AuditArgs, OutputFormat};
+use crate::cli::AuditArgs;
 
 pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&args)?;
-    let defs = selected_checks(&args.checks)?;
+    let mut rules = load_rules(&args.rules, &args.checks)?;
+    let custom_ids: Vec<String> = rules
+        .iter()
+        .flat_map(|r| r.metadata().into_iter().map(|m| m.id))
+        .collect();
+    let defs = selected_checks(&args.checks, &custom_ids)?;
+    // Resolve every output's format before the (possibly long) collection.
+    for spec in &args.outputs {
+        spec.resolve(args.format).map_err(anyhow::Error::msg)?;
+    }
     let snapshot = crate::source::obtain(&args.source)?;
-    let report = audit(&snapshot, &config, &defs);
+    let report = match rules.as_mut() {
+        Some(rules) => audit_with_rules(&snapshot, &config, &defs, rules)?,
+        None => audit(&snapshot, &config, &defs),
+    };
 
-    let format = match args.format {
-        OutputFormat::Table => Format::Table,
-        OutputFormat::Json => Format::Json,
-    };
-    let opts = TableOptions {
-        color: args.output.is_none() && crate::output::stdout_color(),
+    let opts = RenderOptions {
         show_all: args.show_all,
+        compliance: args.compliance.clone(),
+        ..RenderOptions::default()
     };
-    crate::output::emit(&rdsguard_report::render(&report, format, opts), args.output.as_deref())?;
+    write_report(&report, args.format, &args.outputs, &opts)?;
 
     let failing = args.fail_on.is_some_and(|t| report.fails_at(t));
     let unassessed = args.fail_on_not_assessed
@@ -41,11 +51,102 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Write `report` to every `-o` output (format from the spec, else `format`), or to standard
+/// output in `format` (default table) when there is none. Colours only for a table on a
+/// terminal without NO_COLOR.
+pub fn write_report(
+    report: &Report,
+    format: Option<Format>,
+    outputs: &[OutputSpec],
+    opts: &RenderOptions,
+) -> anyhow::Result<()> {
+    let stdout = [OutputSpec {
+        format,
+        path: "-".into(),
+    }];
+    let outputs = if outputs.is_empty() {
+        &stdout[..]
+    } else {
+        outputs
+    };
+    for spec in outputs {
+        let fmt = spec.resolve(format).map_err(anyhow::Error::msg)?;
+        let opts = RenderOptions {
+            color: spec.is_stdout() && fmt == Format::Table && crate::output::stdout_color(),
+            ..opts.clone()
+        };
+        let text = rdsguard_report::render(report, fmt, &opts);
+        let path = (!spec.is_stdout()).then_some(spec.path.as_path());
+        crate::output::emit(&text, path)?;
+    }
+    Ok(())
+}
+
+/// Load the custom Rego checks of `--rules`, keeping those `--check` selects.
+fn load_rules(
+    paths: &[std::path::PathBuf],
+    patterns: &[String],
+) -> anyhow::Result<Option<RuleSet>> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let mut rules = RuleSet::load(paths)?;
+    rules.ensure_distinct_from(rdsguard_checks::check_defs().iter().map(|d| d.id))?;
+    if !patterns.is_empty() {
+        rules.retain_checks(|m| {
+            patterns
+                .iter()
+                .any(|p| rdsguard_checks::glob_match(p, &m.id))
+        });
+    }
+    Ok(Some(rules))
+}
+
+/// [`audit`], plus the custom Rego checks, in one report.
+pub fn audit_with_rules(
+    snapshot: &Snapshot,
+    config: &Config,
+    defs: &[&CheckDef],
+    rules: &mut RuleSet,
+) -> anyhow::Result<Report> {
+    let builtin = audit(snapshot, config, defs);
+    let custom = rules.evaluate(snapshot, config, evaluation_time(snapshot))?;
+    let mut checks = builtin.checks;
+    checks.extend(rules.metadata());
+    let mut findings = builtin.findings;
+    findings.extend(custom);
+    Ok(Report::new(
+        &builtin.kind,
+        builtin.collected_at,
+        builtin.accounts,
+        builtin.regions,
+        checks,
+        findings,
+    ))
+}
+
+/// The time checks are evaluated at: the snapshot's collection time (now, if unreadable).
+fn evaluation_time(snapshot: &Snapshot) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(
+        &snapshot.collected_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+}
+
 /// Evaluate `defs` on the snapshot and wrap the findings in a report.
+///
+/// Time-dependent checks (certificate expiry, suppression expiry) are evaluated as of the
+/// snapshot's collection time, so auditing a saved snapshot later gives exactly the result the
+/// live audit gave.
 pub fn audit(snapshot: &Snapshot, config: &Config, defs: &[&CheckDef]) -> Report {
     let findings =
-        rdsguard_checks::evaluate_with(snapshot, config, time::OffsetDateTime::now_utc(), defs);
-    let accounts = snapshot.accounts.iter().map(|a| a.account_id.clone()).collect();
+        rdsguard_checks::evaluate_with(snapshot, config, evaluation_time(snapshot), defs);
+    let accounts = snapshot
+        .accounts
+        .iter()
+        .map(|a| a.account_id.clone())
+        .collect();
     let regions: BTreeSet<String> = snapshot
         .accounts
         .iter()
@@ -62,15 +163,20 @@ pub fn audit(snapshot: &Snapshot, config: &Config, defs: &[&CheckDef]) -> Report
 }
 
 fn load_config(args: &AuditArgs) -> anyhow::Result<Config> {
-    if let Some(path) = &args.config {
-        return Config::load(path).map_err(anyhow::Error::from);
-    }
-    if args.source.demo {
+    if args.config.is_none() && args.source.demo {
         return Config::from_toml_str(
             rdsguard_demo::demo_config_toml(),
             Path::new("<bundled demo rdsguard.toml>"),
         )
         .context("the bundled demo configuration is invalid (a bug: please report it)");
+    }
+    config_file(args.config.as_deref())
+}
+
+/// `--config FILE`, else `./rdsguard.toml` when it exists, else the defaults.
+pub fn config_file(explicit: Option<&Path>) -> anyhow::Result<Config> {
+    if let Some(path) = explicit {
+        return Config::load(path).map_err(anyhow::Error::from);
     }
     let default = Path::new("rdsguard.toml");
     if default.exists() {
@@ -79,16 +185,27 @@ fn load_config(args: &AuditArgs) -> anyhow::Result<Config> {
     Ok(Config::default())
 }
 
-fn selected_checks(patterns: &[String]) -> anyhow::Result<Vec<&'static CheckDef>> {
+/// The built-in checks `--check` selects; none is fine when a custom check matches instead.
+fn selected_checks(
+    patterns: &[String],
+    custom_ids: &[String],
+) -> anyhow::Result<Vec<&'static CheckDef>> {
     let all = rdsguard_checks::check_defs();
     if patterns.is_empty() {
         return Ok(all);
     }
     let chosen: Vec<&'static CheckDef> = all
         .into_iter()
-        .filter(|d| patterns.iter().any(|p| rdsguard_checks::glob_match(p, d.id)))
+        .filter(|d| {
+            patterns
+                .iter()
+                .any(|p| rdsguard_checks::glob_match(p, d.id))
+        })
         .collect();
-    if chosen.is_empty() {
+    let custom_match = custom_ids
+        .iter()
+        .any(|id| patterns.iter().any(|p| rdsguard_checks::glob_match(p, id)));
+    if chosen.is_empty() && !custom_match {
         anyhow::bail!(
             "no check matches {}; list the catalogue with `rdsguard checks`",
             patterns.join(", ")

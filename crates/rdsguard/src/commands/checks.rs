@@ -17,8 +17,12 @@ pub fn run(args: ChecksArgs) -> anyhow::Result<ExitCode> {
             let mut s = String::new();
             let id_width = catalogue.iter().map(|c| c.id.len()).max().unwrap_or(0);
             for c in &catalogue {
-                let mut controls: Vec<String> =
-                    c.compliance.fsbp.iter().map(|x| format!("FSBP {x}")).collect();
+                let mut controls: Vec<String> = c
+                    .compliance
+                    .fsbp
+                    .iter()
+                    .map(|x| format!("FSBP {x}"))
+                    .collect();
                 controls.extend(c.compliance.cis.iter().map(|x| format!("CIS {x}")));
                 let _ = writeln!(
                     s,

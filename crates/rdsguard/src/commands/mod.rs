@@ -3,3 +3,6 @@
 pub mod audit;
 pub mod checks;
 pub mod collect;
+pub mod diff;
+pub mod exposure;
+pub mod trail;

@@ -1,0 +1,1151 @@
+//! The account model: IAM principals and their policies, compiled once from a snapshot, and
+//! the questions asked of it: who can do an action on a resource (static analysis, with
+//! "allowed if <conditions>" answers), why one principal can or cannot (explain), and which
+//! databases an identifier names.
+//!
+//! What the snapshot does not hold is said, never assumed away: SCPs and RCPs are not
+//! collected (answers hold for an account outside an organization, or with permissive SCPs),
+//! KMS grants are counted but not read, and a policy that is missing or unreadable makes the
+//! answers of the principals it is attached to incomplete.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rdsguard_model::{AccountSnapshot, IamData, KmsKey, Snapshot, Tags};
+use serde::Serialize;
+
+use crate::compile::{CompiledPolicy, PolicyKind};
+use crate::context::{
+    ContextLayer, ContextValue, PrincipalKind, RequestAction, RequestContext, RequestPrincipal,
+    RequestResource,
+};
+use crate::error::RequestError;
+use crate::eval::{
+    Applies, Decision, PolicySet, Request, StatementTrace, StaticDecision, evaluate_static,
+    evaluate_traced,
+};
+use crate::policy::{Effect, PrincipalValue};
+use crate::sar::{self, ValidatedRequest};
+
+/// How a policy reaches a principal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Attachment {
+    Inline,
+    Managed,
+    GroupInline { group: String },
+    GroupManaged { group: String },
+    Boundary,
+    ResourcePolicy,
+}
+
+#[derive(Debug, Clone)]
+struct Attached {
+    policy: usize,
+    via: Attachment,
+}
+
+/// A user or role of the account.
+#[derive(Debug, Clone)]
+pub struct ModelPrincipal {
+    pub arn: String,
+    pub name: String,
+    pub kind: PrincipalKind,
+    pub unique_id: Option<String>,
+    pub tags: Tags,
+    pub groups: Vec<String>,
+    identity: Vec<Attached>,
+    boundary: Option<usize>,
+    /// Why this principal's answers may be incomplete (missing or unreadable policies).
+    pub incomplete: Vec<String>,
+    request_principal: RequestPrincipal,
+    /// Context keys every request of this principal carries, computed once.
+    facts: ContextLayer,
+}
+
+/// A policy that could not be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyIssue {
+    pub policy: String,
+    pub problem: String,
+}
+
+/// IAM of one account, compiled.
+#[derive(Debug, Clone)]
+pub struct AccountModel {
+    pub account_id: String,
+    pub partition: String,
+    policies: Vec<CompiledPolicy>,
+    pub principals: Vec<ModelPrincipal>,
+    pub issues: Vec<PolicyIssue>,
+}
+
+impl AccountModel {
+    /// Compile the IAM data of an account. `None` when IAM was not collected.
+    pub fn build(account: &AccountSnapshot) -> Option<AccountModel> {
+        let iam = account.iam.as_ref()?;
+        Some(AccountModel::from_iam(
+            &account.account_id,
+            &account.partition,
+            iam,
+        ))
+    }
+
+    pub fn from_iam(account_id: &str, partition: &str, iam: &IamData) -> AccountModel {
+        let mut policies = Vec::new();
+        let mut issues = Vec::new();
+        let mut managed: HashMap<&str, Result<usize, String>> = HashMap::new();
+        for mp in &iam.policies {
+            let r = match &mp.document {
+                None => Err(format!(
+                    "managed policy {} has no document in the snapshot",
+                    mp.arn
+                )),
+                Some(doc) => match CompiledPolicy::from_json(&mp.arn, PolicyKind::Identity, doc) {
+                    Ok(p) => {
+                        policies.push(p);
+                        Ok(policies.len() - 1)
+                    }
+                    Err(e) => {
+                        issues.push(PolicyIssue {
+                            policy: mp.arn.clone(),
+                            problem: e.to_string(),
+                        });
+                        Err(format!("managed policy {} is unreadable: {e}", mp.arn))
+                    }
+                },
+            };
+            managed.insert(mp.arn.as_str(), r);
+        }
+        let compile_inline = |owner: &str,
+                              name: &str,
+                              doc: &str,
+                              policies: &mut Vec<CompiledPolicy>,
+                              issues: &mut Vec<PolicyIssue>| {
+            let label = format!("{owner} inline {name}");
+            match CompiledPolicy::from_json(&label, PolicyKind::Identity, doc) {
+                Ok(p) => {
+                    policies.push(p);
+                    Ok(policies.len() - 1)
+                }
+                Err(e) => {
+                    issues.push(PolicyIssue {
+                        policy: label.clone(),
+                        problem: e.to_string(),
+                    });
+                    Err(format!("{label} is unreadable: {e}"))
+                }
+            }
+        };
+        let lookup_managed = |arn: &str| -> Result<usize, String> {
+            match managed.get(arn) {
+                Some(r) => r.clone(),
+                None => Err(format!(
+                    "managed policy {arn} is attached but not in the snapshot"
+                )),
+            }
+        };
+        // Groups: their attachments, shared by their members.
+        let mut group_attached: HashMap<&str, (Vec<Attached>, Vec<String>)> = HashMap::new();
+        for g in &iam.groups {
+            let mut att = Vec::new();
+            let mut missing = Vec::new();
+            for ip in &g.inline_policies {
+                match compile_inline(&g.arn, &ip.name, &ip.document, &mut policies, &mut issues) {
+                    Ok(i) => att.push(Attached {
+                        policy: i,
+                        via: Attachment::GroupInline {
+                            group: g.name.clone(),
+                        },
+                    }),
+                    Err(e) => missing.push(e),
+                }
+            }
+            for arn in &g.attached_policy_arns {
+                match lookup_managed(arn) {
+                    Ok(i) => att.push(Attached {
+                        policy: i,
+                        via: Attachment::GroupManaged {
+                            group: g.name.clone(),
+                        },
+                    }),
+                    Err(e) => missing.push(e),
+                }
+            }
+            group_attached.insert(g.name.as_str(), (att, missing));
+        }
+        let mut principals = Vec::new();
+        for u in &iam.users {
+            let mut identity = Vec::new();
+            let mut incomplete = Vec::new();
+            for ip in &u.inline_policies {
+                match compile_inline(&u.arn, &ip.name, &ip.document, &mut policies, &mut issues) {
+                    Ok(i) => identity.push(Attached {
+                        policy: i,
+                        via: Attachment::Inline,
+                    }),
+                    Err(e) => incomplete.push(e),
+                }
+            }
+            for arn in &u.attached_policy_arns {
+                match lookup_managed(arn) {
+                    Ok(i) => identity.push(Attached {
+                        policy: i,
+                        via: Attachment::Managed,
+                    }),
+                    Err(e) => incomplete.push(e),
+                }
+            }
+            for g in &u.groups {
+                match group_attached.get(g.as_str()) {
+                    Some((att, missing)) => {
+                        identity.extend(att.iter().cloned());
+                        incomplete.extend(missing.iter().cloned());
+                    }
+                    None => incomplete.push(format!("group {g} is not in the snapshot")),
+                }
+            }
+            let boundary = boundary_of(
+                &u.permissions_boundary_arn,
+                &lookup_managed,
+                &mut incomplete,
+            );
+            let Ok(rp) = RequestPrincipal::parse(&u.arn) else {
+                issues.push(PolicyIssue {
+                    policy: u.arn.clone(),
+                    problem: "not a valid IAM user ARN".into(),
+                });
+                continue;
+            };
+            let mut p = ModelPrincipal {
+                arn: u.arn.clone(),
+                name: u.name.clone(),
+                kind: PrincipalKind::User,
+                unique_id: u.user_id.clone(),
+                tags: u.tags.clone(),
+                groups: u.groups.clone(),
+                identity,
+                boundary,
+                incomplete,
+                request_principal: rp,
+                facts: ContextLayer::default(),
+            };
+            p.facts = facts_layer(&p, account_id);
+            principals.push(p);
+        }
+        for r in &iam.roles {
+            let mut identity = Vec::new();
+            let mut incomplete = Vec::new();
+            for ip in &r.inline_policies {
+                match compile_inline(&r.arn, &ip.name, &ip.document, &mut policies, &mut issues) {
+                    Ok(i) => identity.push(Attached {
+                        policy: i,
+                        via: Attachment::Inline,
+                    }),
+                    Err(e) => incomplete.push(e),
+                }
+            }
+            for arn in &r.attached_policy_arns {
+                match lookup_managed(arn) {
+                    Ok(i) => identity.push(Attached {
+                        policy: i,
+                        via: Attachment::Managed,
+                    }),
+                    Err(e) => incomplete.push(e),
+                }
+            }
+            let boundary = boundary_of(
+                &r.permissions_boundary_arn,
+                &lookup_managed,
+                &mut incomplete,
+            );
+            let Ok(rp) = RequestPrincipal::parse(&r.arn) else {
+                issues.push(PolicyIssue {
+                    policy: r.arn.clone(),
+                    problem: "not a valid IAM role ARN".into(),
+                });
+                continue;
+            };
+            let mut p = ModelPrincipal {
+                arn: r.arn.clone(),
+                name: r.name.clone(),
+                kind: PrincipalKind::Role,
+                unique_id: r.role_id.clone(),
+                tags: r.tags.clone(),
+                groups: Vec::new(),
+                identity,
+                boundary,
+                incomplete,
+                request_principal: rp,
+                facts: ContextLayer::default(),
+            };
+            p.facts = facts_layer(&p, account_id);
+            principals.push(p);
+        }
+        AccountModel {
+            account_id: account_id.to_string(),
+            partition: partition.to_string(),
+            policies,
+            principals,
+            issues,
+        }
+    }
+
+    /// The principal with this ARN; an assumed-role session ARN finds its role.
+    pub fn principal(&self, arn: &str) -> Option<&ModelPrincipal> {
+        if let Some(p) = self.principals.iter().find(|p| p.arn == arn) {
+            return Some(p);
+        }
+        let rp = RequestPrincipal::parse(arn).ok()?;
+        if rp.kind == PrincipalKind::AssumedRole {
+            let role = rp.base_name.as_deref()?;
+            return self
+                .principals
+                .iter()
+                .find(|p| p.kind == PrincipalKind::Role && p.name == role);
+        }
+        None
+    }
+
+    fn policy_set<'a>(
+        &'a self,
+        p: &ModelPrincipal,
+        resource: Option<&'a CompiledPolicy>,
+    ) -> PolicySet<'a> {
+        PolicySet {
+            identity: p
+                .identity
+                .iter()
+                .map(|a| &self.policies[a.policy])
+                .collect(),
+            permission_boundaries: p
+                .boundary
+                .map(|b| vec![&self.policies[b]])
+                .unwrap_or_default(),
+            session: None,
+            scp_levels: Vec::new(),
+            rcp_levels: Vec::new(),
+            resource,
+        }
+    }
+
+    fn attachment_of(&self, p: &ModelPrincipal, policy_name: &str) -> Attachment {
+        if p.boundary
+            .is_some_and(|b| &*self.policies[b].name == policy_name)
+        {
+            return Attachment::Boundary;
+        }
+        p.identity
+            .iter()
+            .find(|a| &*self.policies[a.policy].name == policy_name)
+            .map(|a| a.via.clone())
+            .unwrap_or(Attachment::ResourcePolicy)
+    }
+
+    /// The compiled identity policies (for checks that inspect policies themselves).
+    pub fn policies(&self) -> &[CompiledPolicy] {
+        &self.policies
+    }
+
+    /// The policies attached to a principal, with how they are attached.
+    pub fn attached(&self, p: &ModelPrincipal) -> Vec<(&CompiledPolicy, Attachment)> {
+        p.identity
+            .iter()
+            .map(|a| (&self.policies[a.policy], a.via.clone()))
+            .collect()
+    }
+}
+
+fn boundary_of(
+    arn: &Option<String>,
+    lookup: &dyn Fn(&str) -> Result<usize, String>,
+    incomplete: &mut Vec<String>,
+) -> Option<usize> {
+    let arn = arn.as_deref()?;
+    match lookup(arn) {
+        Ok(i) => Some(i),
+        Err(e) => {
+            incomplete.push(format!("permissions boundary: {e}"));
+            None
+        }
+    }
+}
+
+/// Facts about the resource of a query, found in the snapshot.
+struct ResourceFacts<'s> {
+    tags: Option<&'s Tags>,
+    /// RDS tag key prefix for this resource type (`rds:db-tag/`).
+    rds_tag_prefix: Option<&'static str>,
+    key: Option<&'s KmsKey>,
+}
+
+fn resource_facts<'s>(account: &'s AccountSnapshot, arn: &str) -> ResourceFacts<'s> {
+    for region in &account.regions {
+        if let Some(d) = region
+            .rds
+            .db_instances
+            .iter()
+            .find(|d| d.db_instance_arn == arn)
+        {
+            return ResourceFacts {
+                tags: Some(&d.tags),
+                rds_tag_prefix: Some("rds:db-tag/"),
+                key: None,
+            };
+        }
+        if let Some(c) = region
+            .rds
+            .db_clusters
+            .iter()
+            .find(|c| c.db_cluster_arn == arn)
+        {
+            return ResourceFacts {
+                tags: Some(&c.tags),
+                rds_tag_prefix: Some("rds:cluster-tag/"),
+                key: None,
+            };
+        }
+        if let Some(s) = region.rds.db_snapshots.iter().find(|s| s.arn == arn) {
+            return ResourceFacts {
+                tags: Some(&s.tags),
+                rds_tag_prefix: Some("rds:snapshot-tag/"),
+                key: None,
+            };
+        }
+        if let Some(s) = region
+            .rds
+            .db_cluster_snapshots
+            .iter()
+            .find(|s| s.arn == arn)
+        {
+            return ResourceFacts {
+                tags: Some(&s.tags),
+                rds_tag_prefix: Some("rds:cluster-snapshot-tag/"),
+                key: None,
+            };
+        }
+        if let Some(k) = region.kms.keys.iter().find(|k| k.arn == arn) {
+            return ResourceFacts {
+                tags: Some(&k.tags),
+                rds_tag_prefix: None,
+                key: Some(k),
+            };
+        }
+    }
+    ResourceFacts {
+        tags: None,
+        rds_tag_prefix: None,
+        key: None,
+    }
+}
+
+/// Principal facts every request of this principal carries (IAM User Guide, *AWS global
+/// condition context keys*: `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalType`,
+/// `aws:username` for IAM users only, `aws:userid`, `aws:PrincipalTag/*`).
+fn principal_facts(p: &ModelPrincipal, account: &str, ctx: &mut RequestContext) {
+    ctx.insert_single("aws:PrincipalArn", p.arn.clone());
+    ctx.insert_single("aws:PrincipalAccount", account);
+    ctx.insert_single("aws:PrincipalIsAWSService", "false");
+    match p.kind {
+        PrincipalKind::User => {
+            ctx.insert_single("aws:PrincipalType", "User");
+            ctx.insert_single("aws:username", p.name.clone());
+            if let Some(id) = &p.unique_id {
+                ctx.insert_single("aws:userid", id.clone());
+            }
+        }
+        _ => {
+            ctx.insert_single("aws:PrincipalType", "AssumedRole");
+        }
+    }
+    for (k, v) in &p.tags {
+        ctx.insert_single(&format!("aws:PrincipalTag/{k}"), v.clone());
+    }
+}
+
+fn facts_layer(p: &ModelPrincipal, account: &str) -> ContextLayer {
+    let mut ctx = RequestContext::new();
+    principal_facts(p, account, &mut ctx);
+    ctx.into_layer()
+}
+
+fn resource_facts_into(
+    facts: &ResourceFacts<'_>,
+    resource_account: Option<&str>,
+    ctx: &mut RequestContext,
+) {
+    if let Some(a) = resource_account {
+        ctx.insert_single("aws:ResourceAccount", a);
+    }
+    if let Some(tags) = facts.tags {
+        for (k, v) in tags {
+            ctx.insert_single(&format!("aws:ResourceTag/{k}"), v.clone());
+            if let Some(prefix) = facts.rds_tag_prefix {
+                ctx.insert_single(&format!("{prefix}{k}"), v.clone());
+            }
+        }
+    }
+}
+
+/// A statement that grants (or conditionally grants) the action.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Grant {
+    pub policy: String,
+    pub policy_kind: PolicyKind,
+    pub attachment: Attachment,
+    pub statement: String,
+    pub effect: Effect,
+    /// `false` when the statement applies only if its conditions hold.
+    pub unconditional: bool,
+}
+
+/// One principal that can (or can under conditions) perform the action.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PrincipalAnswer {
+    pub principal: String,
+    pub name: String,
+    pub kind: PrincipalKind,
+    /// Groups the user belongs to (grants through a group name it in `attachment`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    pub decision: StaticDecision,
+    /// The allowing statements that matter (and the denies that might apply).
+    pub grants: Vec<Grant>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub incomplete: Vec<String>,
+}
+
+/// A resource-policy statement granting principals outside the account's IAM users and roles
+/// (another account, a service, everyone).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExternalGrant {
+    pub principal: String,
+    pub statement: String,
+    pub decision: StaticDecision,
+}
+
+/// A principal not allowed by the policies that could be read, but with policies missing
+/// from the snapshot: its answer is unknown.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Undetermined {
+    pub principal: String,
+    pub missing: Vec<String>,
+}
+
+/// The answer for one action.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionAnswer {
+    pub action: String,
+    pub principals: Vec<PrincipalAnswer>,
+    pub external: Vec<ExternalGrant>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub undetermined: Vec<Undetermined>,
+}
+
+/// `who_can`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WhoCanAnswer {
+    pub account_id: String,
+    pub resource: String,
+    /// Resource type per the Service Authorization Reference (`db`, `cluster`, `key`...).
+    pub resource_type: Option<String>,
+    pub actions: Vec<ActionAnswer>,
+    pub principals_evaluated: usize,
+    /// Caveats: data the snapshot lacks, and what the answer assumes about it.
+    pub notes: Vec<String>,
+}
+
+impl WhoCanAnswer {
+    /// Principals allowed (unconditionally or under conditions) for any action.
+    pub fn allowed_principals(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .actions
+            .iter()
+            .flat_map(|a| a.principals.iter().map(|p| p.principal.as_str()))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}
+
+/// Expand an action that may contain wildcards against the actions applying to a resource.
+fn expand_actions(action: &str, resource: &str) -> Result<Vec<String>, RequestError> {
+    let reference = sar::reference()?;
+    if !action.contains(['*', '?']) {
+        reference.validate(action, resource)?;
+        return Ok(vec![action.to_string()]);
+    }
+    let (svc, pattern) = action
+        .split_once(':')
+        .ok_or_else(|| RequestError::MalformedAction(action.to_string()))?;
+    let service = reference.service(svc).ok_or_else(|| {
+        RequestError::UnknownService(svc.to_string(), reference.service_prefixes().join(", "))
+    })?;
+    let glob = crate::glob::Glob::new(&pattern.to_lowercase());
+    let mut out: Vec<String> = service
+        .actions()
+        .filter(|a| glob.matches(&a.name.to_lowercase()))
+        .map(|a| a.full_name())
+        .filter(|a| reference.validate(a, resource).is_ok())
+        .collect();
+    out.sort();
+    if out.is_empty() {
+        return Err(RequestError::Invalid(format!(
+            "no action matching `{action}` applies to `{resource}`"
+        )));
+    }
+    Ok(out)
+}
+
+/// Who can perform `action` (may contain `*`, e.g. `rds:Delete*`) on `resource_arn` in
+/// `account_id`. Compiles the account's IAM on each call; use [`AccountModel::who_can`] to
+/// ask many questions of one model.
+pub fn who_can(
+    snapshot: &Snapshot,
+    account_id: &str,
+    action: &str,
+    resource_arn: &str,
+) -> Result<WhoCanAnswer, RequestError> {
+    let account = snapshot
+        .accounts
+        .iter()
+        .find(|a| a.account_id == account_id)
+        .ok_or_else(|| {
+            RequestError::Invalid(format!("account {account_id} is not in the snapshot"))
+        })?;
+    let model = AccountModel::build(account).ok_or_else(|| {
+        RequestError::Invalid(format!(
+            "IAM data of account {account_id} was not collected; who-can cannot be answered"
+        ))
+    })?;
+    model.who_can(account, action, resource_arn)
+}
+
+impl AccountModel {
+    /// Who can perform `action` on `resource_arn`: every user and role of the account whose
+    /// request would be allowed, unconditionally or under residual conditions, plus
+    /// resource-policy grants to other principals.
+    pub fn who_can(
+        &self,
+        account: &AccountSnapshot,
+        action: &str,
+        resource_arn: &str,
+    ) -> Result<WhoCanAnswer, RequestError> {
+        let actions = expand_actions(action, resource_arn)?;
+        let facts = resource_facts(account, resource_arn);
+        let resource = RequestResource::parse(resource_arn, None)?;
+        let mut notes = vec![
+            "SCPs and RCPs are not in the snapshot: the answer assumes none restricts this account"
+                .to_string(),
+        ];
+        let key_policy = match facts.key {
+            Some(k) => match &k.policy {
+                Some(doc) => match CompiledPolicy::from_json(
+                    &format!("key policy of {}", k.arn),
+                    PolicyKind::Resource,
+                    doc,
+                ) {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        return Err(RequestError::Invalid(format!(
+                            "the key policy of {} is unreadable: {e}",
+                            k.arn
+                        )));
+                    }
+                },
+                None => {
+                    return Err(RequestError::Invalid(format!(
+                        "the key policy of {} was not collected; who-can cannot be answered",
+                        k.arn
+                    )));
+                }
+            },
+            None => None,
+        };
+        if let Some(k) = facts.key
+            && k.grants_count.unwrap_or(0) > 0
+        {
+            notes.push(format!(
+                "{} KMS grant(s) on the key are not evaluated (grant details are not collected)",
+                k.grants_count.unwrap_or(0)
+            ));
+        }
+        if resource_arn.contains(":kms:") && facts.key.is_none() {
+            return Err(RequestError::Invalid(format!(
+                "KMS key {resource_arn} is not in the snapshot; its key policy decides access"
+            )));
+        }
+        let mut resource_type = None;
+        let mut answers = Vec::new();
+        for action in &actions {
+            let validated = sar::reference()?.validate(action, resource_arn)?;
+            resource_type = validated.resource_type.map(|r| r.key.clone());
+            let req_action = RequestAction::parse(action)?;
+            let mut principals = Vec::new();
+            let mut undetermined = Vec::new();
+            // Policies with no statement for this action contribute nothing: skip them for
+            // every principal (boundaries are kept whole, an empty one means "no boundary").
+            let relevant: Vec<bool> = self
+                .policies
+                .iter()
+                .map(|p| {
+                    p.candidates(&req_action.service)
+                        .any(|st| st.action_matches(&req_action))
+                })
+                .collect();
+            let user_base = self.static_base(
+                PrincipalKind::User,
+                &facts,
+                resource.account.as_deref(),
+                &validated,
+            );
+            let role_base = self.static_base(
+                PrincipalKind::Role,
+                &facts,
+                resource.account.as_deref(),
+                &validated,
+            );
+            for p in &self.principals {
+                let base = if p.kind == PrincipalKind::User {
+                    &user_base
+                } else {
+                    &role_base
+                };
+                let ctx = base.with_layers(vec![p.facts.clone()]);
+                let mut set = self.policy_set(p, key_policy.as_ref());
+                set.identity = p
+                    .identity
+                    .iter()
+                    .filter(|a| relevant[a.policy])
+                    .map(|a| &self.policies[a.policy])
+                    .collect();
+                let req = Request {
+                    principal: &p.request_principal,
+                    action: &req_action,
+                    resource: &resource,
+                    context: &ctx,
+                };
+                let decision = evaluate_static(&set, &req, None);
+                if matches!(decision, StaticDecision::Denied { .. }) {
+                    if !p.incomplete.is_empty() {
+                        undetermined.push(Undetermined {
+                            principal: p.arn.clone(),
+                            missing: p.incomplete.clone(),
+                        });
+                    }
+                    continue;
+                }
+                // Allowed or conditional: evaluate again, recording the statements.
+                let mut traces = Vec::new();
+                let _ = evaluate_static(&set, &req, Some(&mut traces));
+                principals.push(PrincipalAnswer {
+                    principal: p.arn.clone(),
+                    name: p.name.clone(),
+                    kind: p.kind,
+                    groups: p.groups.clone(),
+                    decision,
+                    grants: self.grants_from(p, &traces),
+                    incomplete: p.incomplete.clone(),
+                });
+            }
+            let external = key_policy
+                .as_ref()
+                .map(|kp| external_grants(kp, &self.account_id, &req_action, &resource, &validated))
+                .unwrap_or_default();
+            answers.push(ActionAnswer {
+                action: action.clone(),
+                principals,
+                external,
+                undetermined,
+            });
+        }
+        if !self.issues.is_empty() {
+            notes.push(format!(
+                "{} polic(ies) could not be read; principals they attach to are marked incomplete",
+                self.issues.len()
+            ));
+        }
+        Ok(WhoCanAnswer {
+            account_id: self.account_id.clone(),
+            resource: resource_arn.to_string(),
+            resource_type,
+            actions: answers,
+            principals_evaluated: self.principals.len(),
+            notes,
+        })
+    }
+
+    /// The partial context shared by every principal of one kind for one query: what is
+    /// known about the resource, which keys can appear at all, which are known absent.
+    fn static_base(
+        &self,
+        kind: PrincipalKind,
+        facts: &ResourceFacts<'_>,
+        resource_account: Option<&str>,
+        validated: &ValidatedRequest,
+    ) -> RequestContext {
+        // aws:username exists only for IAM users.
+        let absent: Vec<&str> = if kind == PrincipalKind::User {
+            Vec::new()
+        } else {
+            vec!["aws:username"]
+        };
+        let mut prefixes = vec!["aws:principaltag/".to_string()];
+        if facts.tags.is_some() {
+            prefixes.push("aws:resourcetag/".into());
+            if let Some(pre) = facts.rds_tag_prefix {
+                prefixes.push(pre.into());
+            }
+        }
+        let mut knowledge = RequestContext::partial(absent, prefixes);
+        knowledge.restrict_to_applicable(
+            validated.allowed_keys.clone(),
+            validated.allowed_prefixes.clone(),
+        );
+        let mut resource_values = RequestContext::new();
+        resource_facts_into(facts, resource_account, &mut resource_values);
+        knowledge.with_layers(vec![resource_values.into_layer()])
+    }
+
+    fn grants_from(&self, p: &ModelPrincipal, traces: &[StatementTrace]) -> Vec<Grant> {
+        traces
+            .iter()
+            .filter(|t| t.applies != Applies::No)
+            .filter(|t| {
+                matches!(
+                    t.policy_kind,
+                    PolicyKind::Identity | PolicyKind::Resource | PolicyKind::PermissionBoundary
+                ) && (t.effect == Effect::Deny || t.policy_kind != PolicyKind::PermissionBoundary)
+            })
+            .map(|t| Grant {
+                policy: t.policy.clone(),
+                policy_kind: t.policy_kind,
+                attachment: self.attachment_of(p, &t.policy),
+                statement: t.statement.clone(),
+                effect: t.effect,
+                unconditional: t.applies == Applies::Yes,
+            })
+            .collect()
+    }
+}
+
+/// Allow statements of a key policy that name principals other than the account's own IAM
+/// users and roles: other accounts, services, `*`.
+fn external_grants(
+    kp: &CompiledPolicy,
+    account_id: &str,
+    action: &RequestAction,
+    resource: &RequestResource,
+    validated: &ValidatedRequest,
+) -> Vec<ExternalGrant> {
+    let mut out = Vec::new();
+    for st in kp.candidates(&action.service) {
+        if st.effect != Effect::Allow || st.is_not_principal() {
+            continue;
+        }
+        for pv in st.source.principal.iter().flat_map(|p| p.principals.iter()) {
+            let principal_text = match pv {
+                PrincipalValue::Wildcard => "*".to_string(),
+                PrincipalValue::Aws(a) => {
+                    let acct = if a.len() == 12 {
+                        a.clone()
+                    } else {
+                        a.split(':').nth(4).unwrap_or_default().to_string()
+                    };
+                    if acct == account_id {
+                        continue;
+                    }
+                    a.clone()
+                }
+                PrincipalValue::Service(s) => s.clone(),
+                PrincipalValue::Federated(s) | PrincipalValue::CanonicalUser(s) => s.clone(),
+            };
+            // Evaluate the key policy alone for a representative principal: conditions on the
+            // principal stay symbolic.
+            let representative = match pv {
+                PrincipalValue::Service(s) => RequestPrincipal::parse(s).ok(),
+                PrincipalValue::Aws(a) if a.len() == 12 => {
+                    RequestPrincipal::parse(&format!("arn:aws:iam::{a}:root")).ok()
+                }
+                PrincipalValue::Aws(a) => RequestPrincipal::parse(a).ok(),
+                _ => RequestPrincipal::parse("arn:aws:iam::000000000000:user/anyone").ok(),
+            };
+            let Some(rp) = representative else {
+                continue;
+            };
+            let mut ctx = RequestContext::partial(Vec::<String>::new(), Vec::<String>::new());
+            ctx.restrict_to_applicable(
+                validated.allowed_keys.clone(),
+                validated.allowed_prefixes.clone(),
+            );
+            if matches!(pv, PrincipalValue::Wildcard) {
+                // Everyone: nothing is known about the principal.
+            } else if let Some(a) = &rp.account {
+                ctx.insert_single("aws:PrincipalAccount", a.clone());
+            }
+            let single = CompiledPolicy::compile(
+                &kp.name,
+                PolicyKind::Resource,
+                crate::policy::PolicyDocument {
+                    version: kp.version,
+                    id: None,
+                    statements: vec![st.source.clone()],
+                },
+            );
+            let Ok(single) = single else {
+                continue;
+            };
+            // The other side (another account's IAM, or nobody's for `*`) is outside this
+            // account: assume it allows, so the answer is what the key policy grants.
+            let their_side = allow_all_identity();
+            let set = PolicySet {
+                identity: their_side.iter().collect(),
+                resource: Some(&single),
+                ..PolicySet::default()
+            };
+            let req = Request {
+                principal: &rp,
+                action,
+                resource,
+                context: &ctx,
+            };
+            let decision = evaluate_static(&set, &req, None);
+            if matches!(decision, StaticDecision::Denied { .. }) {
+                continue;
+            }
+            out.push(ExternalGrant {
+                principal: principal_text,
+                statement: st.label(),
+                decision,
+            });
+        }
+    }
+    out
+}
+
+/// An identity policy allowing everything: stands for the unknown identity side of a
+/// principal outside the account.
+pub fn allow_all_identity() -> Option<CompiledPolicy> {
+    CompiledPolicy::from_json(
+        "(their own identity policies, assumed to allow)",
+        PolicyKind::Identity,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+    )
+    .ok()
+}
+
+/// `explain`'s answer: the decision and every statement that was considered.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    pub principal: String,
+    pub action: String,
+    pub resource: String,
+    pub decision: Decision,
+    /// The statements that decided: applying denies when denied explicitly, applying allows
+    /// when allowed.
+    pub deciding: Vec<StatementTrace>,
+    /// Every statement whose action matched.
+    pub statements: Vec<StatementTrace>,
+    /// The request context the decision used (lower-cased keys).
+    pub context: BTreeMap<String, ContextValue>,
+    /// Given context keys that do not apply to this action and resource, so were ignored.
+    pub ignored_context_keys: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// Explain one decision, like the IAM policy simulator. `context` holds request context
+/// values (`aws:SourceIp`, `aws:MultiFactorAuthPresent`...); principal facts (ARN, account,
+/// user name, tags) and resource tags come from the snapshot unless given.
+pub fn explain(
+    snapshot: &Snapshot,
+    principal_arn: &str,
+    action: &str,
+    resource_arn: &str,
+    context: &[(String, ContextValue)],
+) -> Result<Explanation, RequestError> {
+    let principal = RequestPrincipal::parse(principal_arn)?;
+    let account_id = principal
+        .account
+        .clone()
+        .ok_or_else(|| RequestError::MalformedPrincipal(principal_arn.to_string()))?;
+    let account = snapshot
+        .accounts
+        .iter()
+        .find(|a| a.account_id == account_id)
+        .ok_or_else(|| {
+            RequestError::Invalid(format!("account {account_id} is not in the snapshot"))
+        })?;
+    let model = AccountModel::build(account).ok_or_else(|| {
+        RequestError::Invalid(format!(
+            "IAM data of account {account_id} was not collected"
+        ))
+    })?;
+    let mp = model.principal(principal_arn).ok_or_else(|| {
+        RequestError::Invalid(format!("principal {principal_arn} is not in the snapshot"))
+    })?;
+    let validated = sar::reference()?.validate(action, resource_arn)?;
+    let (mut ctx, ignored) = validated.normalize_context(context);
+    let resource_account_snapshot = RequestResource::parse(resource_arn, None)?
+        .account
+        .and_then(|a| snapshot.accounts.iter().find(|s| s.account_id == a));
+    let facts = resource_account_snapshot
+        .map(|s| resource_facts(s, resource_arn))
+        .unwrap_or(ResourceFacts {
+            tags: None,
+            rds_tag_prefix: None,
+            key: None,
+        });
+    let mut derived = RequestContext::new();
+    principal_facts(mp, &account_id, &mut derived);
+    if principal.kind == PrincipalKind::AssumedRole {
+        derived.insert_single("aws:PrincipalArn", mp.arn.clone());
+    }
+    let resource = RequestResource::parse(resource_arn, None)?;
+    resource_facts_into(&facts, resource.account.as_deref(), &mut derived);
+    for (k, v) in derived.iter() {
+        if ctx.get(k).is_none() && validated.key_allowed(k) {
+            ctx.insert(k, v.clone());
+        }
+    }
+    let mut notes = vec![
+        "SCPs and RCPs are not in the snapshot: the decision assumes none restricts this account"
+            .to_string(),
+    ];
+    notes.extend(mp.incomplete.iter().cloned());
+    let key_policy = match facts.key {
+        Some(k) => match &k.policy {
+            Some(doc) => Some(
+                CompiledPolicy::from_json(
+                    &format!("key policy of {}", k.arn),
+                    PolicyKind::Resource,
+                    doc,
+                )
+                .map_err(RequestError::Policy)?,
+            ),
+            None => {
+                return Err(RequestError::Invalid(format!(
+                    "the key policy of {} was not collected",
+                    k.arn
+                )));
+            }
+        },
+        None => None,
+    };
+    if resource_arn.contains(":kms:") && key_policy.is_none() {
+        notes.push(
+            "the KMS key is not in the snapshot: without its key policy no access is granted"
+                .into(),
+        );
+    }
+    let req_action = RequestAction::parse(action)?;
+    let set = model.policy_set(mp, key_policy.as_ref());
+    let req = Request {
+        principal: &principal,
+        action: &req_action,
+        resource: &resource,
+        context: &ctx,
+    };
+    let (decision, statements) = evaluate_traced(&set, &req);
+    let deciding = statements
+        .iter()
+        .filter(|t| t.applies == Applies::Yes)
+        .filter(|t| match decision {
+            Decision::ExplicitlyDenied => t.effect == Effect::Deny,
+            Decision::Allowed => t.effect == Effect::Allow,
+            Decision::ImplicitlyDenied => false,
+        })
+        .cloned()
+        .collect();
+    if decision == Decision::ImplicitlyDenied {
+        notes.push(implicit_deny_reason(&statements, key_policy.is_some()));
+    }
+    let statements: Vec<StatementTrace> = statements
+        .into_iter()
+        .filter(|t| t.action_matched)
+        .collect();
+    Ok(Explanation {
+        principal: principal_arn.to_string(),
+        action: action.to_string(),
+        resource: resource_arn.to_string(),
+        decision,
+        deciding,
+        statements,
+        context: ctx
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+        ignored_context_keys: ignored,
+        notes,
+    })
+}
+
+fn implicit_deny_reason(traces: &[StatementTrace], key_policy: bool) -> String {
+    let allows = |kind: PolicyKind| {
+        traces.iter().any(|t| {
+            t.policy_kind == kind && t.effect == Effect::Allow && t.applies == Applies::Yes
+        })
+    };
+    if key_policy && allows(PolicyKind::Identity) {
+        return "an identity policy allows, but the key policy neither allows the principal nor \
+                delegates to IAM (no statement for the account root)"
+            .into();
+    }
+    if allows(PolicyKind::Identity) {
+        return "an identity policy allows, but the permissions boundary does not".into();
+    }
+    "no policy allows the request (implicit deny)".into()
+}
+
+/// A database named by an identifier or ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DbResource {
+    /// `db`, `cluster`, `snapshot` or `cluster-snapshot` (resource types of the reference).
+    pub resource_type: String,
+    pub identifier: String,
+    pub arn: String,
+    pub account_id: String,
+    pub region: String,
+}
+
+/// Every DB instance, cluster, snapshot or cluster snapshot named `identifier` (or with that
+/// ARN), across accounts and regions.
+pub fn resolve_db(snapshot: &Snapshot, identifier: &str) -> Vec<DbResource> {
+    let mut out = Vec::new();
+    for account in &snapshot.accounts {
+        for region in &account.regions {
+            let mut push = |rt: &str, id: &str, arn: &str| {
+                if id == identifier || arn == identifier {
+                    out.push(DbResource {
+                        resource_type: rt.to_string(),
+                        identifier: id.to_string(),
+                        arn: arn.to_string(),
+                        account_id: account.account_id.clone(),
+                        region: region.region.clone(),
+                    });
+                }
+            };
+            for d in &region.rds.db_instances {
+                push("db", &d.db_instance_identifier, &d.db_instance_arn);
+            }
+            for c in &region.rds.db_clusters {
+                push("cluster", &c.db_cluster_identifier, &c.db_cluster_arn);
+            }
+            for s in &region.rds.db_snapshots {
+                push("snapshot", &s.identifier, &s.arn);
+            }
+            for s in &region.rds.db_cluster_snapshots {
+                push("cluster-snapshot", &s.identifier, &s.arn);
+            }
+        }
+    }
+    out
+}
+
+/// The RDS actions that apply to a resource type (`db`, `cluster`, `snapshot`,
+/// `cluster-snapshot`), from the Service Authorization Reference.
+pub fn rds_actions_for(resource_type: &str) -> Vec<String> {
+    sar::actions_for_resource_type("rds", resource_type)
+        .into_iter()
+        .map(|(a, _)| a.full_name())
+        .collect()
+}

@@ -1,0 +1,813 @@
+//! Compiled policies: every pattern parsed once (lower-cased action patterns, split ARN
+//! patterns, parsed condition values) and statements indexed by service prefix, so evaluating
+//! a request never re-parses or re-allocates for policies without variables.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::condition::CompiledCondition;
+use crate::context::{
+    PrincipalKind, RequestAction, RequestContext, RequestPrincipal, RequestResource,
+};
+use crate::error::ParseError;
+use crate::fasthash::FastMap;
+use crate::formula::Atom;
+use crate::glob::{Glob, match_segments};
+use crate::policy::{Effect, PolicyDocument, PolicyVersion, PrincipalValue, Statement};
+use crate::variables::{Resolved, Template};
+
+/// What kind of policy a document is, which decides what its statements may contain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyKind {
+    Identity,
+    PermissionBoundary,
+    Session,
+    Scp,
+    Rcp,
+    Resource,
+}
+
+impl PolicyKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            PolicyKind::Identity => "identity policy",
+            PolicyKind::PermissionBoundary => "permissions boundary",
+            PolicyKind::Session => "session policy",
+            PolicyKind::Scp => "service control policy",
+            PolicyKind::Rcp => "resource control policy",
+            PolicyKind::Resource => "resource-based policy",
+        }
+    }
+}
+
+/// `Action`/`NotAction` entry.
+#[derive(Debug, Clone)]
+enum ActionPattern {
+    All,
+    Service { service: String, name: Glob },
+}
+
+/// `Resource`/`NotResource` entry.
+#[derive(Debug, Clone)]
+enum ResourcePattern {
+    All,
+    Arn {
+        partition: Glob,
+        service: Glob,
+        region: Glob,
+        account: Glob,
+        resource: ResourcePart,
+    },
+    /// Not `*` and not an ARN: matches nothing.
+    Never,
+}
+
+#[derive(Debug, Clone)]
+enum ResourcePart {
+    Static(Glob),
+    Template(Template),
+}
+
+/// How a resource-policy principal matched the request principal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalMatch {
+    NoMatch,
+    /// The statement names the principal's account (`123456789012` or `...:root`): the account
+    /// delegates to its own IAM policies.
+    Account,
+    /// The statement names the role (or IAM user) that the requesting session belongs to.
+    ViaSessionIssuer,
+    /// The statement names the principal itself.
+    Exact,
+    /// `*` or `{"AWS": "*"}`.
+    Wildcard,
+}
+
+#[derive(Debug, Clone)]
+struct PrincipalMatcher {
+    negated: bool,
+    principals: Vec<PrincipalValue>,
+}
+
+/// A compiled statement.
+#[derive(Debug, Clone)]
+pub struct CompiledStatement {
+    pub index: usize,
+    pub sid: Option<String>,
+    pub effect: Effect,
+    actions_negated: bool,
+    actions: Vec<ActionPattern>,
+    resources: Option<(bool, Vec<ResourcePattern>)>,
+    principal: Option<PrincipalMatcher>,
+    pub conditions: Vec<CompiledCondition>,
+    /// The residual condition reported when the `Resource` depends on an unknown variable.
+    pub resource_atom: Arc<Atom>,
+    pub source: Statement,
+}
+
+/// A compiled policy, ready for evaluation.
+#[derive(Debug, Clone)]
+pub struct CompiledPolicy {
+    /// Name or ARN, as shown in explanations.
+    pub name: Arc<str>,
+    pub kind: PolicyKind,
+    pub version: PolicyVersion,
+    pub statements: Vec<CompiledStatement>,
+    /// Statement indexes by lower-cased service prefix of their `Action` patterns.
+    by_service: FastMap<String, Vec<u32>>,
+    /// Statements that can apply to any service (`*`, or `NotAction`).
+    any_service: Vec<u32>,
+}
+
+impl CompiledPolicy {
+    /// Parse and compile JSON text.
+    pub fn from_json(
+        name: &str,
+        kind: PolicyKind,
+        text: &str,
+    ) -> Result<CompiledPolicy, ParseError> {
+        let doc = PolicyDocument::parse(text).map_err(|e| e.within(name))?;
+        CompiledPolicy::compile(name, kind, doc).map_err(|e| e.within(name))
+    }
+
+    /// Compile a parsed document, checking the rules of its kind: identity-side policies have
+    /// no `Principal` and need `Resource`/`NotResource`; resource-based policies need a
+    /// `Principal`/`NotPrincipal` (IAM User Guide, *IAM JSON policy elements: Principal*: "You
+    /// cannot use the Principal element in an identity-based policy"; "You must use the
+    /// Principal element in resource-based policies").
+    pub fn compile(
+        name: &str,
+        kind: PolicyKind,
+        doc: PolicyDocument,
+    ) -> Result<CompiledPolicy, ParseError> {
+        let mut statements = Vec::with_capacity(doc.statements.len());
+        let version = doc.version;
+        let multi = doc.statements.len() > 1;
+        for st in &doc.statements {
+            let path = if multi {
+                format!("Statement[{}]", st.index)
+            } else {
+                "Statement".to_string()
+            };
+            if kind == PolicyKind::Rcp {
+                check_rcp_statement(st, doc.version, &path)?;
+            }
+            match kind {
+                PolicyKind::Resource | PolicyKind::Rcp => {
+                    if st.principal.is_none() {
+                        return Err(ParseError::new(
+                            path,
+                            format!(
+                                "a {} statement needs Principal or NotPrincipal",
+                                kind.label()
+                            ),
+                        ));
+                    }
+                }
+                _ => {
+                    if st.principal.is_some() {
+                        return Err(ParseError::new(
+                            format!("{path}.Principal"),
+                            format!("a {} cannot have Principal or NotPrincipal", kind.label()),
+                        ));
+                    }
+                    if st.resource.is_none() {
+                        return Err(ParseError::new(
+                            path,
+                            format!("a {} statement needs Resource or NotResource", kind.label()),
+                        ));
+                    }
+                }
+            }
+        }
+        for st in doc.statements {
+            statements.push(compile_statement(st, version, name));
+        }
+        let mut by_service: FastMap<String, Vec<u32>> = FastMap::default();
+        let mut any_service = Vec::new();
+        for (i, st) in statements.iter().enumerate() {
+            let i = i as u32;
+            if st.actions_negated || st.actions.iter().any(|a| matches!(a, ActionPattern::All)) {
+                any_service.push(i);
+                continue;
+            }
+            for a in &st.actions {
+                if let ActionPattern::Service { service, .. } = a {
+                    let list = by_service.entry(service.clone()).or_default();
+                    if list.last() != Some(&i) {
+                        list.push(i);
+                    }
+                }
+            }
+        }
+        Ok(CompiledPolicy {
+            name: Arc::from(name),
+            kind,
+            version,
+            statements,
+            by_service,
+            any_service,
+        })
+    }
+
+    /// Statements whose `Action`/`NotAction` may apply to `service` (lower-cased), in document
+    /// order.
+    pub fn candidates(&self, service: &str) -> impl Iterator<Item = &CompiledStatement> {
+        let specific = self
+            .by_service
+            .get(service)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        merge_sorted(specific, &self.any_service).map(|i| &self.statements[i as usize])
+    }
+}
+
+/// RCP syntax (AWS Organizations User Guide, *RCP syntax*): version 2012-10-17, `Effect`
+/// `Deny` (the managed `RCPFullAWSAccess` is the only allow), `Principal` `"*"`, no
+/// `NotPrincipal` or `NotAction`, and `Action` cannot be `"*"`.
+fn check_rcp_statement(
+    st: &Statement,
+    version: PolicyVersion,
+    path: &str,
+) -> Result<(), ParseError> {
+    let err = |p: String, m: &str| {
+        Err(ParseError::new(
+            p,
+            format!("{m} in a resource control policy"),
+        ))
+    };
+    if version != PolicyVersion::V2012 {
+        return err("Version".into(), "Version must be \"2012-10-17\"");
+    }
+    if st.effect != Effect::Deny {
+        return err(format!("{path}.Effect"), "Effect must be \"Deny\"");
+    }
+    match &st.principal {
+        Some(p) if !p.negated && p.principals == [PrincipalValue::Wildcard] => {}
+        _ => {
+            return err(
+                format!("{path}.Principal"),
+                "Principal must be \"*\" (NotPrincipal is not allowed)",
+            );
+        }
+    }
+    if st.action.negated {
+        return err(format!("{path}.NotAction"), "NotAction is not allowed");
+    }
+    if let Some(i) = st.action.values.iter().position(|a| a == "*") {
+        return err(format!("{path}.Action[{i}]"), "Action cannot be \"*\"");
+    }
+    Ok(())
+}
+
+/// Merge two sorted index lists without allocating.
+fn merge_sorted<'a>(a: &'a [u32], b: &'a [u32]) -> impl Iterator<Item = u32> + 'a {
+    let (mut i, mut j) = (0usize, 0usize);
+    std::iter::from_fn(move || match (a.get(i), b.get(j)) {
+        (Some(&x), Some(&y)) => {
+            if x <= y {
+                i += 1;
+                if x == y {
+                    j += 1;
+                }
+                Some(x)
+            } else {
+                j += 1;
+                Some(y)
+            }
+        }
+        (Some(&x), None) => {
+            i += 1;
+            Some(x)
+        }
+        (None, Some(&y)) => {
+            j += 1;
+            Some(y)
+        }
+        (None, None) => None,
+    })
+}
+
+fn compile_statement(
+    st: Statement,
+    version: PolicyVersion,
+    policy_name: &str,
+) -> CompiledStatement {
+    let label = st.label();
+    let atom = |operator: String, key: String, values: Vec<String>| {
+        Arc::new(Atom {
+            policy: policy_name.to_string(),
+            statement: label.clone(),
+            effect: st.effect,
+            operator,
+            key,
+            values,
+        })
+    };
+    let actions = st.action.values.iter().map(|a| compile_action(a)).collect();
+    let resources = st.resource.as_ref().map(|r| {
+        (
+            r.negated,
+            r.values
+                .iter()
+                .map(|v| compile_resource(v, version))
+                .collect(),
+        )
+    });
+    let principal = st.principal.as_ref().map(|p| PrincipalMatcher {
+        negated: p.negated,
+        principals: p.principals.clone(),
+    });
+    CompiledStatement {
+        index: st.index,
+        sid: st.sid.clone(),
+        effect: st.effect,
+        actions_negated: st.action.negated,
+        actions,
+        resources,
+        principal,
+        conditions: st
+            .conditions
+            .iter()
+            .map(|c| {
+                let mut cc = CompiledCondition::compile(c, version);
+                cc.atom = atom(c.operator_text.clone(), c.key.clone(), c.values.clone());
+                cc
+            })
+            .collect(),
+        resource_atom: atom(
+            "Resource".into(),
+            "(policy variable)".into(),
+            st.resource
+                .as_ref()
+                .map(|r| r.values.clone())
+                .unwrap_or_default(),
+        ),
+        source: st,
+    }
+}
+
+/// Actions match case-insensitively, with `*` and `?` in the action name; the service prefix
+/// is literal (IAM User Guide, *IAM JSON policy elements: Action*).
+fn compile_action(text: &str) -> ActionPattern {
+    if text == "*" {
+        return ActionPattern::All;
+    }
+    match text.split_once(':') {
+        Some((svc, name)) => ActionPattern::Service {
+            service: svc.to_ascii_lowercase(),
+            name: Glob::new(&name.to_lowercase()),
+        },
+        None => ActionPattern::Service {
+            service: String::new(),
+            name: Glob::Exact(String::new()),
+        },
+    }
+}
+
+/// Resource ARN patterns (IAM User Guide, *IAM JSON policy elements: Resource*): "You can use
+/// wildcard characters (* and ?) within the individual segments of an ARN (the parts separated
+/// by colons)"; "If the * wildcard is the last character of a resource ARN segment, it can
+/// expand to match beyond the colon boundaries". So partition, service, region and account
+/// are matched segment by segment, the resource part (which may itself contain colons) as a
+/// whole, and an ARN with fewer than six parts whose last part ends in `*` is completed with
+/// `*` segments. Variables are substituted in the resource part only ("in the part of the ARN
+/// that identifies the specific resource").
+fn compile_resource(text: &str, version: PolicyVersion) -> ResourcePattern {
+    if text == "*" {
+        return ResourcePattern::All;
+    }
+    let mut parts: Vec<&str> = text.splitn(6, ':').collect();
+    if parts.first() != Some(&"arn") {
+        return ResourcePattern::Never;
+    }
+    if parts.len() < 6 {
+        if !parts.last().is_some_and(|p| p.ends_with('*')) {
+            return ResourcePattern::Never;
+        }
+        while parts.len() < 6 {
+            parts.push("*");
+        }
+    }
+    let seg = |s: &str| Glob::new(&s.to_ascii_lowercase());
+    let template = Template::parse(parts[5], version.supports_variables(), true);
+    let resource = match template.static_segments() {
+        Some(segs) => ResourcePart::Static(Glob::from_segments(segs)),
+        None => ResourcePart::Template(template),
+    };
+    ResourcePattern::Arn {
+        partition: seg(parts[1]),
+        service: seg(parts[2]),
+        region: seg(parts[3]),
+        account: seg(parts[4]),
+        resource,
+    }
+}
+
+/// Outcome of matching one `Resource` entry.
+enum EntryMatch {
+    Yes,
+    No,
+    /// An unresolvable variable: the entry fails for `Resource` and `NotResource` alike.
+    Fails,
+    /// Depends on a variable not known statically.
+    Unknown,
+}
+
+fn resource_entry_matches(
+    p: &ResourcePattern,
+    req: &RequestResource,
+    ctx: &RequestContext,
+) -> EntryMatch {
+    match p {
+        ResourcePattern::All => EntryMatch::Yes,
+        ResourcePattern::Never => EntryMatch::No,
+        ResourcePattern::Arn {
+            partition,
+            service,
+            region,
+            account,
+            resource,
+        } => {
+            // The request resource `*` (wildcard-only actions) is matched only by `*`.
+            let Some(arn) = &req.arn_lower else {
+                return EntryMatch::No;
+            };
+            let ok = partition.matches(&arn.partition)
+                && service.matches(&arn.service)
+                && region.matches(&arn.region)
+                && account.matches(&arn.account);
+            if !ok {
+                return EntryMatch::No;
+            }
+            match resource {
+                ResourcePart::Static(g) => {
+                    if g.matches(&arn.resource) {
+                        EntryMatch::Yes
+                    } else {
+                        EntryMatch::No
+                    }
+                }
+                ResourcePart::Template(t) => match t.resolve(ctx) {
+                    Resolved::Value(segs) => {
+                        if match_segments(&segs, &arn.resource) {
+                            EntryMatch::Yes
+                        } else {
+                            EntryMatch::No
+                        }
+                    }
+                    // A variable without a value invalidates the entry, but only where the rest
+                    // of the pattern could match at all: `db:${aws:username}` never names a
+                    // cluster, whatever the user name.
+                    Resolved::Unresolvable | Resolved::Unknown
+                        if !match_segments(&t.resolve_or_wildcard(ctx), &arn.resource) =>
+                    {
+                        EntryMatch::No
+                    }
+                    Resolved::Unresolvable => EntryMatch::Fails,
+                    Resolved::Unknown => EntryMatch::Unknown,
+                },
+            }
+        }
+    }
+}
+
+/// Three-valued match of a statement element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tri {
+    Yes,
+    No,
+    Unknown,
+}
+
+impl CompiledStatement {
+    pub fn action_matches(&self, action: &RequestAction) -> bool {
+        let any = self.actions.iter().any(|p| match p {
+            ActionPattern::All => true,
+            ActionPattern::Service { service, name } => {
+                *service == action.service && name.matches(&action.name)
+            }
+        });
+        any != self.actions_negated
+    }
+
+    /// `Resource`: any entry matches; `NotResource`: no entry matches. A statement without
+    /// either (trust policies) applies to the resource it is attached to.
+    pub fn resource_matches(&self, req: &RequestResource, ctx: &RequestContext) -> Tri {
+        let Some((negated, patterns)) = &self.resources else {
+            return Tri::Yes;
+        };
+        let mut unknown = false;
+        let mut failed = false;
+        let mut any = false;
+        for p in patterns {
+            match resource_entry_matches(p, req, ctx) {
+                EntryMatch::Yes => {
+                    any = true;
+                    break;
+                }
+                EntryMatch::No => {}
+                EntryMatch::Fails => failed = true,
+                EntryMatch::Unknown => unknown = true,
+            }
+        }
+        match (*negated, any) {
+            (false, true) => Tri::Yes,
+            (true, true) => Tri::No,
+            (_, false) if unknown => Tri::Unknown,
+            (false, false) => Tri::No,
+            (true, false) => {
+                if failed {
+                    Tri::No
+                } else {
+                    Tri::Yes
+                }
+            }
+        }
+    }
+
+    pub fn has_principal(&self) -> bool {
+        self.principal.is_some()
+    }
+
+    pub fn is_not_principal(&self) -> bool {
+        self.principal.as_ref().is_some_and(|p| p.negated)
+    }
+
+    /// How the statement's `Principal`/`NotPrincipal` matches the request principal.
+    /// For `NotPrincipal` the result is `Exact` when the principal is not excluded.
+    pub fn principal_matches(&self, principal: &RequestPrincipal) -> PrincipalMatch {
+        let Some(m) = &self.principal else {
+            return PrincipalMatch::NoMatch;
+        };
+        let best = m
+            .principals
+            .iter()
+            .map(|p| principal_value_matches(p, principal))
+            .max()
+            .unwrap_or(PrincipalMatch::NoMatch);
+        if m.negated {
+            if best == PrincipalMatch::NoMatch {
+                PrincipalMatch::Exact
+            } else {
+                PrincipalMatch::NoMatch
+            }
+        } else {
+            best
+        }
+    }
+
+    /// `Sid` or `#index`.
+    pub fn label(&self) -> String {
+        self.source.label()
+    }
+}
+
+/// Principal element semantics (IAM User Guide, *AWS JSON policy elements: Principal*):
+/// - an account id or `arn:aws:iam::<acct>:root` names the account: "the account ... delegates
+///   to the account's administrators", so it grants nothing by itself;
+/// - a role ARN matches the role's sessions ("role sessions ... specify the role ARN");
+/// - a user ARN matches the user and its federated-user sessions;
+/// - wildcards inside principal ARNs are not supported (`*` alone means everyone).
+fn principal_value_matches(p: &PrincipalValue, req: &RequestPrincipal) -> PrincipalMatch {
+    match p {
+        PrincipalValue::Wildcard => PrincipalMatch::Wildcard,
+        PrincipalValue::Service(s) => {
+            if req.kind == PrincipalKind::Service && *s == req.arn {
+                PrincipalMatch::Exact
+            } else {
+                PrincipalMatch::NoMatch
+            }
+        }
+        PrincipalValue::Federated(s) | PrincipalValue::CanonicalUser(s) => {
+            if *s == req.arn {
+                PrincipalMatch::Exact
+            } else {
+                PrincipalMatch::NoMatch
+            }
+        }
+        PrincipalValue::Aws(v) => {
+            let Some(acct) = req.account.as_deref() else {
+                return PrincipalMatch::NoMatch;
+            };
+            if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
+                return if v == acct {
+                    PrincipalMatch::Account
+                } else {
+                    PrincipalMatch::NoMatch
+                };
+            }
+            if let Some(rest) = v.strip_suffix(":root")
+                && let Some(a) = rest.rsplit(':').next()
+                && v.starts_with("arn:")
+                && rest.contains(":iam:")
+            {
+                return if a == acct {
+                    PrincipalMatch::Account
+                } else {
+                    PrincipalMatch::NoMatch
+                };
+            }
+            if *v == req.arn {
+                return PrincipalMatch::Exact;
+            }
+            match req.kind {
+                PrincipalKind::AssumedRole => {
+                    // arn:aws:iam::<acct>:role/<path/>name names sessions of that role.
+                    let prefix = format!("arn:{}:iam::{acct}:role/", req.partition);
+                    if let (Some(role_path), Some(role)) = (v.strip_prefix(&prefix), &req.base_name)
+                        && role_path.rsplit('/').next() == Some(role.as_str())
+                    {
+                        return PrincipalMatch::ViaSessionIssuer;
+                    }
+                    PrincipalMatch::NoMatch
+                }
+                PrincipalKind::FederatedUser => {
+                    let user = format!(
+                        "arn:{}:iam::{acct}:user/{}",
+                        req.partition,
+                        req.base_name.as_deref().unwrap_or_default()
+                    );
+                    if *v == user {
+                        PrincipalMatch::ViaSessionIssuer
+                    } else {
+                        PrincipalMatch::NoMatch
+                    }
+                }
+                _ => PrincipalMatch::NoMatch,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(kind: PolicyKind, json: &str) -> CompiledPolicy {
+        CompiledPolicy::from_json("p", kind, json).unwrap()
+    }
+
+    fn st(json_statement: &str) -> CompiledStatement {
+        let p = policy(
+            PolicyKind::Identity,
+            &format!(r#"{{"Version":"2012-10-17","Statement":[{json_statement}]}}"#),
+        );
+        p.statements[0].clone()
+    }
+
+    fn res(arn: &str) -> RequestResource {
+        RequestResource::parse(arn, None).unwrap()
+    }
+
+    #[test]
+    fn actions_are_case_insensitive_with_wildcards() {
+        let s = st(r#"{"Effect":"Allow","Action":["RDS:delete*","kms:Decr?pt"],"Resource":"*"}"#);
+        assert!(s.action_matches(&RequestAction::parse("rds:DeleteDBInstance").unwrap()));
+        assert!(s.action_matches(&RequestAction::parse("kms:Decrypt").unwrap()));
+        assert!(!s.action_matches(&RequestAction::parse("rds:CreateDBInstance").unwrap()));
+        assert!(!s.action_matches(&RequestAction::parse("ec2:DeleteVpc").unwrap()));
+        let n = st(r#"{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}"#);
+        assert!(n.action_matches(&RequestAction::parse("rds:DeleteDBInstance").unwrap()));
+        assert!(!n.action_matches(&RequestAction::parse("iam:CreateUser").unwrap()));
+    }
+
+    #[test]
+    fn resources_are_case_sensitive_and_segment_aware() {
+        let ctx = RequestContext::new();
+        let s = st(
+            r#"{"Effect":"Allow","Action":"rds:*","Resource":"arn:aws:rds:*:111122223333:db:prod-*"}"#,
+        );
+        assert_eq!(
+            s.resource_matches(&res("arn:aws:rds:us-east-1:111122223333:db:prod-1"), &ctx),
+            Tri::Yes
+        );
+        assert_eq!(
+            s.resource_matches(&res("arn:aws:rds:us-east-1:111122223333:db:Prod-1"), &ctx),
+            Tri::No
+        );
+        assert_eq!(
+            s.resource_matches(&res("arn:aws:rds:us-east-1:444455556666:db:prod-1"), &ctx),
+            Tri::No
+        );
+        // `*` in the region segment does not swallow the account.
+        let s2 = st(r#"{"Effect":"Allow","Action":"rds:*","Resource":"arn:aws:rds:*:db:prod"}"#);
+        assert_eq!(
+            s2.resource_matches(&res("arn:aws:rds:us-east-1:111122223333:db:prod"), &ctx),
+            Tri::No
+        );
+        // A short ARN ending in `*` expands.
+        let s3 = st(r#"{"Effect":"Allow","Action":"rds:*","Resource":"arn:aws:rds:*"}"#);
+        assert_eq!(
+            s3.resource_matches(&res("arn:aws:rds:us-east-1:111122223333:db:prod"), &ctx),
+            Tri::Yes
+        );
+        // Resource `*` request only matched by `*`.
+        assert_eq!(s.resource_matches(&res("*"), &ctx), Tri::No);
+        let nr =
+            st(r#"{"Effect":"Allow","Action":"rds:*","NotResource":"arn:aws:rds:*:*:db:prod-*"}"#);
+        assert_eq!(
+            nr.resource_matches(&res("arn:aws:rds:us-east-1:111122223333:db:dev"), &ctx),
+            Tri::Yes
+        );
+        assert_eq!(
+            nr.resource_matches(&res("arn:aws:rds:us-east-1:111122223333:db:prod-1"), &ctx),
+            Tri::No
+        );
+    }
+
+    #[test]
+    fn resource_variables() {
+        let s = st(
+            r#"{"Effect":"Allow","Action":"rds:*","Resource":"arn:aws:rds:*:*:db:${aws:username}-*"}"#,
+        );
+        let mut ctx = RequestContext::new();
+        assert_eq!(
+            s.resource_matches(&res("arn:aws:rds:us-east-1:1:db:alice-1"), &ctx),
+            Tri::No
+        );
+        ctx.insert_single("aws:username", "alice");
+        assert_eq!(
+            s.resource_matches(&res("arn:aws:rds:us-east-1:1:db:alice-1"), &ctx),
+            Tri::Yes
+        );
+        assert_eq!(
+            s.resource_matches(&res("arn:aws:rds:us-east-1:1:db:bob-1"), &ctx),
+            Tri::No
+        );
+    }
+
+    #[test]
+    fn principals() {
+        let p = policy(
+            PolicyKind::Resource,
+            r#"{"Version":"2012-10-17","Statement":[
+              {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},
+              {"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/ops/Admin","444455556666"]},"Action":"kms:*","Resource":"*"},
+              {"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":"kms:*","Resource":"*"}
+            ]}"#,
+        );
+        let alice = RequestPrincipal::parse("arn:aws:iam::111122223333:user/alice").unwrap();
+        let session =
+            RequestPrincipal::parse("arn:aws:sts::111122223333:assumed-role/Admin/s1").unwrap();
+        let other = RequestPrincipal::parse("arn:aws:iam::444455556666:user/bob").unwrap();
+        assert_eq!(
+            p.statements[0].principal_matches(&alice),
+            PrincipalMatch::Account
+        );
+        assert_eq!(
+            p.statements[1].principal_matches(&session),
+            PrincipalMatch::ViaSessionIssuer
+        );
+        assert_eq!(
+            p.statements[1].principal_matches(&other),
+            PrincipalMatch::Account
+        );
+        assert_eq!(
+            p.statements[2].principal_matches(&alice),
+            PrincipalMatch::NoMatch
+        );
+        assert_eq!(
+            p.statements[2].principal_matches(&other),
+            PrincipalMatch::Exact
+        );
+    }
+
+    #[test]
+    fn kind_rules() {
+        let e = CompiledPolicy::from_json(
+            "id",
+            PolicyKind::Identity,
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"a:b","Resource":"*"}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "id.Statement.Principal");
+        let e = CompiledPolicy::from_json(
+            "kp",
+            PolicyKind::Resource,
+            r#"{"Statement":[{"Effect":"Allow","Action":"a:b","Resource":"*"}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "kp.Statement");
+    }
+
+    #[test]
+    fn candidates_index_by_service() {
+        let p = policy(
+            PolicyKind::Identity,
+            r#"{"Statement":[
+              {"Effect":"Allow","Action":"rds:Describe*","Resource":"*"},
+              {"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"},
+              {"Effect":"Deny","NotAction":"iam:*","Resource":"*"},
+              {"Effect":"Allow","Action":["rds:a","ec2:b"],"Resource":"*"}
+            ]}"#,
+        );
+        let idx: Vec<usize> = p.candidates("rds").map(|s| s.index).collect();
+        assert_eq!(idx, vec![0, 2, 3]);
+        let idx: Vec<usize> = p.candidates("s3").map(|s| s.index).collect();
+        assert_eq!(idx, vec![2]);
+    }
+}

