@@ -36,6 +36,14 @@ pub enum Command {
     /// Scan CloudTrail logs (.json, .json.gz, one event a line) for risky or unauthorized
     /// RDS, KMS, EC2 and CloudTrail activity, with built-in detections and Sigma rules.
     Trail(TrailArgs),
+    /// Which principals can perform an action on a database, snapshot or KMS key (IAM
+    /// identity policies, groups, boundaries and key policies, evaluated exactly).
+    WhoCan(WhoCanArgs),
+    /// Explain one IAM decision, like the IAM policy simulator.
+    Can(CanArgs),
+    /// IAM tools: batch simulation and least-privilege policy generation.
+    #[command(subcommand)]
+    Iam(IamCommand),
     /// Compare two JSON reports: new, resolved and unchanged failures (drift).
     Diff(crate::commands::diff::DiffArgs),
 }
@@ -199,6 +207,70 @@ pub struct TrailArgs {
     /// Exit with code 1 when a finding has at least this severity.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
+}
+
+#[derive(Debug, Args)]
+pub struct WhoCanArgs {
+    /// The action, e.g. rds:DeleteDBInstance; wildcards expand to the actions that apply to
+    /// the resource (rds:Delete*).
+    #[arg(value_name = "ACTION")]
+    pub action: String,
+    /// DB instance, cluster or snapshot identifier, or any resource ARN (e.g. a KMS key).
+    #[arg(long, value_name = "ID|ARN")]
+    pub resource: String,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CanArgs {
+    /// Principal ARN (user, role or assumed-role session).
+    #[arg(value_name = "PRINCIPAL")]
+    pub principal: String,
+    #[arg(value_name = "ACTION")]
+    pub action: String,
+    /// Resource identifier or ARN.
+    #[arg(value_name = "RESOURCE")]
+    pub resource: String,
+    /// Request context, e.g. --context aws:SourceIp=203.0.113.7 (repeatable; a key given
+    /// several times is multi-valued).
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IamCommand {
+    /// Evaluate a batch of requests, one JSON object a line (see docs in rdsguard-iam).
+    Simulate {
+        /// The JSON-lines file (`-` for standard input).
+        #[arg(long, value_name = "FILE")]
+        requests: PathBuf,
+    },
+    /// Generate a least-privilege, instance-specific policy and verify it with the engine.
+    Policy {
+        /// Actions to allow (comma-separated), e.g. rds:CreateDBInstance,rds:ModifyDBInstance.
+        #[arg(long, value_delimiter = ',', required = true)]
+        allow: Vec<String>,
+        /// The DB instance identifier (resolved in the snapshot) or ARN.
+        #[arg(long, value_name = "ID|ARN")]
+        db: String,
+        /// Allow creating instances only with storage encryption.
+        #[arg(long)]
+        require_encryption: bool,
+        /// ...and only with this KMS key.
+        #[arg(long, value_name = "ARN")]
+        kms_key: Option<String>,
+        #[command(flatten)]
+        source: SourceArgs,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
 }
 
 #[derive(Debug, Args)]

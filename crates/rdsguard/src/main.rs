@@ -25,6 +25,9 @@ fn main() -> ExitCode {
         Command::Checks(args) => commands::checks::run(args),
         Command::Exposure(args) => commands::exposure::run(args),
         Command::Trail(args) => commands::trail::run(args),
+        Command::WhoCan(args) => commands::iam::who_can(args),
+        Command::Can(args) => commands::iam::can(args),
+        Command::Iam(cmd) => commands::iam::iam(cmd),
         Command::Diff(args) => commands::diff::run(args),
     };
     match result {

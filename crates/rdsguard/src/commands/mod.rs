@@ -5,4 +5,5 @@ pub mod checks;
 pub mod collect;
 pub mod diff;
 pub mod exposure;
+pub mod iam;
 pub mod trail;
