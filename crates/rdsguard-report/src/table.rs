@@ -119,6 +119,7 @@ pub fn render_table(report: &Report, opts: &RenderOptions) -> String {
         &checks,
         Status::Fail,
         "Failing checks",
+        opts.show_all,
     );
     section(
         &mut out,
@@ -127,6 +128,7 @@ pub fn render_table(report: &Report, opts: &RenderOptions) -> String {
         &checks,
         Status::NotAssessed,
         "Not assessed (missing data: never counted as PASS)",
+        opts.show_all,
     );
     if opts.show_all {
         section(
@@ -136,6 +138,7 @@ pub fn render_table(report: &Report, opts: &RenderOptions) -> String {
             &checks,
             Status::Pass,
             "Passing checks",
+            true,
         );
         section(
             &mut out,
@@ -144,6 +147,7 @@ pub fn render_table(report: &Report, opts: &RenderOptions) -> String {
             &checks,
             Status::NotApplicable,
             "Not applicable",
+            true,
         );
     }
     let suppressed: Vec<&Finding> = report
@@ -187,6 +191,7 @@ fn section(
     checks: &BTreeMap<&str, &CheckMetadata>,
     status: Status,
     heading: &str,
+    opts_show_all: bool,
 ) {
     // Group by check, keeping the report's order (severity first).
     let mut order: Vec<&str> = Vec::new();
@@ -246,16 +251,42 @@ fn section(
                 st.dim(&format!("  [{}]", controls.join(", ")))
             }
         );
+        // Graded checks (e.g. certificate expiry) mix severities: show each line's own.
+        let mixed = findings.iter().any(|f| f.severity != sev);
         for f in findings.iter() {
             let _ = writeln!(
                 out,
-                "    {:<28} {:<32} {}",
+                "    {}{:<28} {:<32} {}",
+                if mixed && status == Status::Fail {
+                    format!("{} ", st.severity(f.severity))
+                } else {
+                    String::new()
+                },
                 location(f),
                 clean(&f.resource.id),
-                clean(&f.message)
+                shorten(
+                    &clean(&f.message),
+                    if opts_show_all {
+                        usize::MAX
+                    } else {
+                        MESSAGE_WIDTH
+                    }
+                )
             );
         }
     }
+}
+
+/// Longest message shown in the table unless `--show-all`; the JSON always has all of it.
+const MESSAGE_WIDTH: usize = 240;
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+    t.push('…');
+    t
 }
 
 /// The terminal view of one compliance framework: one line per control with its status and
