@@ -1,0 +1,158 @@
+//! `rdsguard-bench`: time one full evaluation of the check catalogue on synthetic accounts of
+//! growing size, single-threaded, for BENCHMARKS.md.
+//!
+//! ```text
+//! cargo run --release -p rdsguard-bench                     # 1k, 10k and 100k instances
+//! cargo run --release -p rdsguard-bench -- 1000 50000
+//! cargo run --release -p rdsguard-bench -- --per-check 10000
+//! cargo run --release -p rdsguard-bench -- --exclude 'rds_iam_*' 100000
+//! ```
+//!
+//! For each size it reports the time to generate the snapshot, the resident memory once the
+//! snapshot is built, the time to evaluate it, instances evaluated per second, the number of
+//! findings and the process's peak resident memory so far (VmHWM; sizes run in increasing
+//! order, so it is the peak of the largest so far). `--per-check` also times each check alone
+//! and lists the slowest, to find the ones that do not scale linearly; `--exclude GLOB`
+//! (repeatable, `*` wildcards) leaves checks out, to measure the rest of the catalogue.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use rdsguard_checks::engine::glob_match;
+use rdsguard_checks::{CheckDef, Config, check_defs, evaluate_with};
+use rdsguard_demo::{SyntheticParams, synthetic};
+use rdsguard_model::Snapshot;
+
+const DEFAULT_SIZES: &[usize] = &[1_000, 10_000, 100_000];
+const SLOWEST_SHOWN: usize = 10;
+
+/// A field of /proc/self/status in KiB (Linux only), e.g. `VmHWM` (peak) or `VmRSS` (current).
+fn status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status
+        .lines()
+        .find(|l| l.strip_prefix(field).is_some_and(|r| r.starts_with(':')))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn mib(field: &str) -> String {
+    status_kib(field).map_or("n/a".to_string(), |k| format!("{:.1}", k as f64 / 1024.0))
+}
+
+fn now() -> time::OffsetDateTime {
+    time::macros::datetime!(2026-11-01 09:00:00 UTC)
+}
+
+fn per_check(snapshot: &Snapshot, config: &Config, defs: &[&CheckDef]) {
+    let mut timings: Vec<(Duration, &str, usize)> = defs
+        .iter()
+        .map(|def| {
+            let started = Instant::now();
+            let findings = evaluate_with(snapshot, config, now(), &[def]);
+            (started.elapsed(), def.id, findings.len())
+        })
+        .collect();
+    timings.sort_by_key(|t| std::cmp::Reverse(t.0));
+    for (elapsed, id, findings) in timings.iter().take(SLOWEST_SHOWN) {
+        println!(
+            "{:>24.1} ms  {id} ({findings} findings)",
+            elapsed.as_secs_f64() * 1000.0
+        );
+    }
+}
+
+fn main() -> ExitCode {
+    let mut sizes = Vec::new();
+    let mut show_per_check = false;
+    let mut excluded: Vec<String> = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--per-check" {
+            show_per_check = true;
+            continue;
+        }
+        if arg == "--exclude" {
+            match args.next() {
+                Some(pattern) => excluded.push(pattern),
+                None => {
+                    eprintln!("rdsguard-bench: --exclude needs a check id pattern");
+                    return ExitCode::from(2);
+                }
+            }
+            continue;
+        }
+        match arg.replace('_', "").parse::<usize>() {
+            Ok(n) if n > 0 => sizes.push(n),
+            _ => {
+                eprintln!("rdsguard-bench: `{arg}` is not a positive instance count");
+                eprintln!("usage: rdsguard-bench [--per-check] [--exclude GLOB]... [INSTANCES...]");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if sizes.is_empty() {
+        sizes = DEFAULT_SIZES.to_vec();
+    }
+    sizes.sort_unstable();
+
+    let all = check_defs();
+    let defs: Vec<&CheckDef> = all
+        .iter()
+        .copied()
+        .filter(|d| !excluded.iter().any(|p| glob_match(p, d.id)))
+        .collect();
+    let config = Config::default();
+    println!(
+        "{} of {} checks (excluded: {}); evaluation is single-threaded\n",
+        defs.len(),
+        all.len(),
+        if excluded.is_empty() {
+            "none".to_string()
+        } else {
+            excluded.join(", ")
+        }
+    );
+    println!(
+        "{:>10} {:>12} {:>14} {:>12} {:>12} {:>10} {:>13}",
+        "instances",
+        "generate ms",
+        "snapshot MiB",
+        "evaluate ms",
+        "instances/s",
+        "findings",
+        "peak RSS MiB"
+    );
+    for n in sizes {
+        let started = Instant::now();
+        let snapshot = synthetic(&SyntheticParams::with_instances(n));
+        let generated = started.elapsed();
+        let snapshot_rss = mib("VmRSS");
+
+        let started = Instant::now();
+        let findings = evaluate_with(&snapshot, &config, now(), &defs);
+        let evaluated = started.elapsed();
+
+        let secs = evaluated.as_secs_f64();
+        let rate = if secs > 0.0 {
+            n as f64 / secs
+        } else {
+            f64::INFINITY
+        };
+        println!(
+            "{:>10} {:>12.1} {:>14} {:>12.1} {:>12.0} {:>10} {:>13}",
+            n,
+            generated.as_secs_f64() * 1000.0,
+            snapshot_rss,
+            secs * 1000.0,
+            rate,
+            findings.len(),
+            mib("VmHWM")
+        );
+        drop(findings);
+        if show_per_check {
+            println!("  slowest checks at {n} instances:");
+            per_check(&snapshot, &config, &defs);
+        }
+    }
+    ExitCode::SUCCESS
+}
