@@ -1,8 +1,11 @@
 //! Helpers shared by checks: resource references, engine families, cluster and key lookups.
 
 use rdsguard_findings::ResourceRef;
-use rdsguard_model::{DbCluster, DbInstance, DbProxy, DbSnapshot, KmsKey, RegionSnapshot, ops};
+use rdsguard_model::{
+    DbCluster, DbInstance, DbProxy, DbSnapshot, Gap, KmsKey, Op, RegionSnapshot, ops,
+};
 
+use super::lookups::RegionLookups;
 use crate::engine::RegionCtx;
 
 fn resource(ctx: &RegionCtx<'_>, resource_type: &str, id: &str, arn: Option<&str>) -> ResourceRef {
@@ -126,15 +129,35 @@ pub enum KeyLookup<'a> {
 /// Resolve a key reference (ARN, id or alias) against the region's KMS data, explaining why
 /// when it cannot be resolved (so callers report NOT_ASSESSED, never PASS).
 pub fn lookup_key<'a>(region: &'a RegionSnapshot, reference: &str) -> KeyLookup<'a> {
-    if let Some(k) = region.kms.resolve(reference) {
-        return KeyLookup::Found(k);
+    match region.kms.resolve(reference) {
+        Some(k) => KeyLookup::Found(k),
+        None => unresolved_key(|op| region.gap(op, Some(reference)), reference),
     }
+}
+
+/// [`lookup_key`] through the region's lookup tables (for checks resolving a key per
+/// resource).
+pub(crate) fn lookup_key_in<'a>(ctx: &RegionCtx<'a>, reference: &str) -> KeyLookup<'a> {
+    let lookups = RegionLookups::of(ctx);
+    match lookups.key(ctx.region, reference) {
+        Some(k) => KeyLookup::Found(k),
+        None => unresolved_key(|op| lookups.gap(ctx.region, op, Some(reference)), reference),
+    }
+}
+
+/// The gap recorded for `op` in the context's region, for the whole operation or for
+/// `resource` ([`RegionSnapshot::gap`] through the region's lookup tables).
+pub(crate) fn gap_in<'a>(ctx: &RegionCtx<'a>, op: Op, resource: Option<&str>) -> Option<&'a Gap> {
+    RegionLookups::of(ctx).gap(ctx.region, op, resource)
+}
+
+fn unresolved_key<'a>(gap: impl Fn(Op) -> Option<&'a Gap>, reference: &str) -> KeyLookup<'a> {
     for op in [
         ops::KMS_LIST_KEYS,
         ops::KMS_DESCRIBE_KEY,
         ops::KMS_LIST_ALIASES,
     ] {
-        if let Some(g) = region.gap(op, Some(reference)) {
+        if let Some(g) = gap(op) {
             return KeyLookup::Unknown(g.describe());
         }
     }

@@ -13,9 +13,10 @@ use rdsguard_findings::{ResourceRef, Severity};
 use rdsguard_model::{DbInstance, KmsKey, RegionSnapshot, ops};
 
 use super::common::{
-    EngineFamily, KeyLookup, cluster_resource, cluster_snapshot_resource, instance_resource,
-    key_resource, lookup_key, snapshot_resource,
+    EngineFamily, KeyLookup, cluster_resource, cluster_snapshot_resource, gap_in,
+    instance_resource, key_resource, lookup_key_in, snapshot_resource,
 };
+use super::lookups::RegionLookups;
 use super::tls::param_groups::instance_option_groups;
 use super::tls::tls_defaults::parse_version;
 use super::tls::verdict::{Evidence, Verdict};
@@ -248,7 +249,7 @@ fn aws_alias_for<'a>(region: &'a RegionSnapshot, reference: &str) -> Option<&'a 
 
 fn classify_key<'a>(ctx: &RegionCtx<'a>, reference: &str) -> KeyClass<'a> {
     let region = ctx.region;
-    match lookup_key(region, reference) {
+    match lookup_key_in(ctx, reference) {
         KeyLookup::Found(k) => match k.key_manager.as_deref() {
             Some("CUSTOMER") => KeyClass::Customer(k),
             Some("AWS") => KeyClass::Aws(Some(k), "KeyManager is AWS".into()),
@@ -256,7 +257,7 @@ fn classify_key<'a>(ctx: &RegionCtx<'a>, reference: &str) -> KeyClass<'a> {
             None => {
                 let gap = [k.key_id.as_str(), k.arn.as_str()]
                     .iter()
-                    .find_map(|r| region.gap(ops::KMS_DESCRIBE_KEY, Some(r)));
+                    .find_map(|r| gap_in(ctx, ops::KMS_DESCRIBE_KEY, Some(r)));
                 KeyClass::Unknown(match gap {
                     Some(g) => g.describe(),
                     None => format!("the KeyManager of KMS key {} was not collected", k.arn),
@@ -510,7 +511,7 @@ fn rotation_verdict(ctx: &RegionCtx<'_>, k: &KmsKey, users: &[String]) -> Verdic
         None => Verdict::NotAssessed(
             [k.key_id.as_str(), k.arn.as_str()]
                 .iter()
-                .find_map(|r| ctx.region.gap(ops::KMS_GET_KEY_ROTATION_STATUS, Some(r)))
+                .find_map(|r| gap_in(ctx, ops::KMS_GET_KEY_ROTATION_STATUS, Some(r)))
                 .map_or_else(
                     || format!("the rotation status of KMS key {} was not collected", k.arn),
                     |g| g.describe(),
@@ -636,7 +637,7 @@ fn key_usable(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
 /// The TDE option names accepted for an engine.
 fn tde_verdict(ctx: &RegionCtx<'_>, db: &DbInstance, options: &[&str]) -> Verdict {
     let id = &db.db_instance_identifier;
-    let opts = match instance_option_groups(ctx.region, db) {
+    let opts = match instance_option_groups(ctx.region, &RegionLookups::of(ctx), db) {
         Ok(o) => o,
         Err(reason) => return Verdict::NotAssessed(reason),
     };

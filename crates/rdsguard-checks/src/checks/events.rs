@@ -7,7 +7,7 @@
 //! listed), and a disabled subscription or one whose SNS topic is gone (status other than
 //! `active`) counts for nothing.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use rdsguard_findings::Severity;
 use rdsguard_model::{EventSubscription, Op, ops};
@@ -92,11 +92,17 @@ fn judge(ctx: &RegionCtx<'_>, req: &Requirement, scope: Scope) -> Verdict {
     };
     let mut missing: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut used: BTreeSet<&str> = BTreeSet::new();
+    // Source ids per live subscription as sets: a subscription may list every database of
+    // the region, and every target is looked up in it.
+    let source_ids: Vec<HashSet<&str>> = live
+        .iter()
+        .map(|s| s.source_ids.iter().map(String::as_str).collect())
+        .collect();
     for target in &targets {
         let mut all = false;
         let mut delivered: BTreeSet<String> = BTreeSet::new();
-        for s in &live {
-            let covers = s.source_ids.is_empty() || s.source_ids.iter().any(|id| id == target);
+        for (s, ids) in live.iter().zip(&source_ids) {
+            let covers = ids.is_empty() || ids.contains(target);
             if !covers {
                 continue;
             }

@@ -7,12 +7,14 @@
 //! #2275, #5434). Here each setting is read where AWS applies it, and a member whose cluster is
 //! not in the snapshot is NOT_ASSESSED, never PASS.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use rdsguard_findings::{ResourceRef, Severity};
 use rdsguard_model::{DbCluster, DbInstance, RegionSnapshot, ops};
 
-use super::common::{EngineFamily, instance_resource};
+use super::common::{EngineFamily, gap_in, instance_resource};
+use super::lookups::RegionLookups;
 
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
 use crate::evidence;
@@ -92,7 +94,7 @@ pub(crate) fn each_instance(
     em: &mut Emitter<'_>,
     judge: fn(&RegionCtx<'_>, &Clusters<'_>, &DbInstance) -> Judgement,
 ) {
-    let clusters = Clusters::of(ctx.region);
+    let clusters = Clusters::of(ctx);
     for db in &ctx.region.rds.db_instances {
         let verdict = match not_rds("DB instance", &db.db_instance_identifier, &db.engine) {
             Some(v) => v,
@@ -102,22 +104,19 @@ pub(crate) fn each_instance(
     }
 }
 
-/// The region's clusters by identifier, built once per check run so that resolving members
-/// stays linear in the number of instances.
+/// The region's clusters by identifier (the region's shared lookup tables), so that resolving
+/// members stays linear in the number of instances.
 pub(crate) struct Clusters<'a> {
     region: &'a RegionSnapshot,
-    by_id: HashMap<&'a str, &'a DbCluster>,
+    lookups: Rc<RegionLookups>,
 }
 
 impl<'a> Clusters<'a> {
-    pub(crate) fn of(region: &'a RegionSnapshot) -> Self {
-        let by_id = region
-            .rds
-            .db_clusters
-            .iter()
-            .map(|c| (c.db_cluster_identifier.as_str(), c))
-            .collect();
-        Clusters { region, by_id }
+    pub(crate) fn of(ctx: &RegionCtx<'a>) -> Self {
+        Clusters {
+            region: ctx.region,
+            lookups: RegionLookups::of(ctx),
+        }
     }
 
     /// The cluster holding a member's cluster-level settings: `Ok(None)` for a standalone
@@ -126,12 +125,12 @@ impl<'a> Clusters<'a> {
         let Some(cluster_id) = db.db_cluster_identifier.as_deref() else {
             return Ok(None);
         };
-        if let Some(c) = self.by_id.get(cluster_id) {
-            return Ok(Some(*c));
+        if let Some(c) = self.lookups.cluster(self.region, cluster_id) {
+            return Ok(Some(c));
         }
         let why = self
-            .region
-            .gap(ops::RDS_DESCRIBE_DB_CLUSTERS, Some(cluster_id))
+            .lookups
+            .gap(self.region, ops::RDS_DESCRIBE_DB_CLUSTERS, Some(cluster_id))
             .map(|g| g.describe())
             .unwrap_or_else(|| "it is not in the snapshot".to_string());
         Err(Verdict::NotAssessed(format!(
@@ -155,20 +154,14 @@ pub(crate) fn judged_by(cluster: Option<&DbCluster>) -> String {
 /// collected for the engine (the collector asks only for engines in use, and an endpoint may not
 /// implement the call).
 pub(crate) fn engine_version_verdict(
-    region: &RegionSnapshot,
+    ctx: &RegionCtx<'_>,
     what: &str,
     engine: &str,
     version: &str,
 ) -> Verdict {
-    let offered: Vec<_> = region
-        .rds
-        .engine_versions
-        .iter()
-        .filter(|v| v.engine == engine)
-        .collect();
+    let offered = RegionLookups::of(ctx).engine_versions(ctx.region, engine);
     if offered.is_empty() {
-        let why = region
-            .gap(ops::RDS_DESCRIBE_DB_ENGINE_VERSIONS, Some(engine))
+        let why = gap_in(ctx, ops::RDS_DESCRIBE_DB_ENGINE_VERSIONS, Some(engine))
             .map(|g| g.describe())
             .unwrap_or_else(|| format!("no engine versions were collected for engine {engine}"));
         return Verdict::NotAssessed(format!(
@@ -207,17 +200,19 @@ pub(crate) fn engine_version_verdict(
 
 /// Whether AWS Backup protects `arn` (FSBP RDS.26). `Err` (NOT_ASSESSED) when the protected
 /// resources were not collected.
-pub(crate) fn backup_protected(region: &RegionSnapshot, what: &str, arn: &str) -> Judgement {
-    let Some(protected) = region.backup.protected_resource_arns.as_ref() else {
-        let why = region
-            .gap(ops::BACKUP_LIST_PROTECTED_RESOURCES, Some(arn))
+pub(crate) fn backup_protected(ctx: &RegionCtx<'_>, what: &str, arn: &str) -> Judgement {
+    let region = ctx.region;
+    let (Some(protected), Some(ok)) = (
+        region.backup.protected_resource_arns.as_ref(),
+        RegionLookups::of(ctx).backup_protects(arn),
+    ) else {
+        let why = gap_in(ctx, ops::BACKUP_LIST_PROTECTED_RESOURCES, Some(arn))
             .map(|g| g.describe())
             .unwrap_or_else(|| "AWS Backup protected resources were not collected".to_string());
         return Err(Verdict::NotAssessed(format!(
             "cannot tell whether a backup plan protects {what}: {why}"
         )));
     };
-    let ok = protected.iter().any(|p| p == arn);
     Ok(Verdict::pass_if(
         ok,
         format!("{what} is protected by AWS Backup"),
@@ -839,7 +834,7 @@ pub static RDS_INSTANCE_DEPRECATED_ENGINE_VERSION: CheckDef = CheckDef {
 fn deprecated_engine_version(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_instance(ctx, em, |ctx, _, db| {
         Ok(engine_version_verdict(
-            ctx.region,
+            ctx,
             &inst(db),
             &db.engine,
             &db.engine_version,
@@ -961,7 +956,7 @@ fn backup_plan(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 inst(db)
             )));
         }
-        backup_protected(ctx.region, &inst(db), &db.db_instance_arn)
+        backup_protected(ctx, &inst(db), &db.db_instance_arn)
     })
 }
 

@@ -9,7 +9,8 @@
 use rdsguard_findings::Severity;
 use rdsguard_model::{GapKind, Trail, ops};
 
-use super::common::{EngineFamily, cluster_resource, instance_resource, region_resource};
+use super::common::{EngineFamily, cluster_resource, gap_in, instance_resource, region_resource};
+use super::lookups::RegionLookups;
 use super::tls::param_groups::{Param, cluster_parameter_group, param};
 use super::tls::tls_defaults::is_truthy;
 use super::tls::verdict::Verdict;
@@ -296,7 +297,7 @@ fn aurora_mysql_audit_logging(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let verdict = if EngineFamily::of(&c.engine) != EngineFamily::AuroraMySql {
             Verdict::NotApplicable(format!("engine {} is not Aurora MySQL", c.engine))
         } else {
-            match cluster_parameter_group(ctx.region, c) {
+            match cluster_parameter_group(ctx.region, &RegionLookups::of(ctx), c) {
                 Err(reason) => Verdict::NotAssessed(reason),
                 Ok(att) => {
                     let logging = param(att.group, "server_audit_logging");
@@ -374,7 +375,7 @@ fn homed_here(trail: &Trail, region: &str) -> bool {
 fn trail_unknown(ctx: &RegionCtx<'_>, trail: &Trail, op: rdsguard_model::Op, what: &str) -> String {
     [trail.name.as_str(), trail.trail_arn.as_str()]
         .iter()
-        .find_map(|r| ctx.region.gap(op, Some(r)))
+        .find_map(|r| gap_in(ctx, op, Some(r)))
         .map_or_else(
             || format!("trail {}: {what} not collected", trail.name),
             |g| format!("trail {}: {}", trail.name, g.describe()),

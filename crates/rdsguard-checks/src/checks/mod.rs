@@ -4,6 +4,7 @@
 use crate::engine::CheckDef;
 
 pub mod common;
+pub(crate) mod lookups;
 
 pub mod cluster;
 pub mod encryption;

@@ -8,16 +8,19 @@
 //! path. Missing network data never turns into PASS: the engine reports it unknown and the
 //! checks say NOT_ASSESSED (or, for a set flag, FAIL at high with the reason).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
 use rdsguard_findings::{ResourceRef, Severity};
 use rdsguard_model::{SecurityGroup, ops};
 use rdsguard_network::{
-    DbExposure, DbKind, InternetPath, ReferenceState, RegionAnalysis, ipset, is_all_ports,
-    is_all_protocols,
+    DbExposure, DbKind, InternetPath, ReferenceState, RegionAnalysis, SubnetInfo, ipset,
+    is_all_ports, is_all_protocols,
 };
 
+use super::lookups::RegionLookups;
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
 use crate::evidence;
 
@@ -41,33 +44,79 @@ fn analysis<'a>(ctx: &RegionCtx<'a>) -> RegionAnalysis<'a> {
     RegionAnalysis::new(ctx.snapshot, ctx.account, ctx.region)
 }
 
-/// The exposure of every database of the region, computed once for all network checks.
-struct RegionExposures(Vec<DbExposure>);
+/// What the network checks need from the region's analysis, computed once for all of them
+/// (building the analysis indexes the whole region, so it is not rebuilt per check).
+struct RegionExposures {
+    /// The exposure of every database of the region.
+    databases: Vec<DbExposure>,
+    /// The subnets of each DB subnet group, or why they are unknown.
+    subnet_groups: HashMap<String, Result<Vec<SubnetInfo>, String>>,
+    /// For each security group of the region (same order), the state of every group its
+    /// ingress then egress rules reference.
+    references: Vec<Vec<ReferenceState>>,
+}
 
 fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
-    ctx.memo
-        .get_or_init(|| RegionExposures(analysis(ctx).databases()))
+    ctx.memo.get_or_init(|| {
+        let analysis = analysis(ctx);
+        let rds = &ctx.region.rds;
+        let group_names = rds.db_subnet_groups.iter().map(|g| g.name.as_str()).chain(
+            rds.db_instances
+                .iter()
+                .filter_map(|d| d.db_subnet_group_name.as_deref()),
+        );
+        let mut subnet_groups = HashMap::new();
+        for name in group_names {
+            if !subnet_groups.contains_key(name) {
+                subnet_groups.insert(name.to_string(), analysis.db_subnet_group_subnets(name));
+            }
+        }
+        let references = ctx
+            .region
+            .ec2
+            .security_groups
+            .iter()
+            .map(|g| {
+                g.ingress
+                    .iter()
+                    .chain(&g.egress)
+                    .flat_map(|perm| &perm.security_groups)
+                    .map(|r| analysis.reference_state(r))
+                    .collect()
+            })
+            .collect();
+        RegionExposures {
+            databases: analysis.databases(),
+            subnet_groups,
+            references,
+        }
+    })
 }
 
-/// The exposure of the databases of one kind.
-fn exposures_of(ctx: &RegionCtx<'_>, kind: DbKind) -> Vec<DbExposure> {
-    all_exposures(ctx)
-        .0
-        .iter()
-        .filter(|d| d.kind == kind)
-        .cloned()
-        .collect()
+impl RegionExposures {
+    fn subnet_group(&self, name: &str) -> Result<&[SubnetInfo], String> {
+        match self.subnet_groups.get(name) {
+            Some(Ok(subnets)) => Ok(subnets),
+            Some(Err(why)) => Err(why.clone()),
+            None => Err(format!("DB subnet group {name} is not in the snapshot")),
+        }
+    }
 }
 
-/// The exposure of the [`subjects`] of the region.
-fn subject_exposures(ctx: &RegionCtx<'_>) -> Vec<DbExposure> {
+/// The exposures of the databases of one kind, borrowed from the shared analysis.
+fn exposures_of(all: &RegionExposures, kind: DbKind) -> impl Iterator<Item = &DbExposure> {
+    all.databases.iter().filter(move |d| d.kind == kind)
+}
+
+/// The exposures of the [`subjects`] of the region, borrowed from the shared analysis.
+fn subject_exposures<'a, 'e>(
+    ctx: &RegionCtx<'a>,
+    all: &'e RegionExposures,
+) -> impl Iterator<Item = &'e DbExposure> + use<'a, 'e> {
     let with_members = clusters_with_members(ctx);
-    all_exposures(ctx)
-        .0
-        .iter()
-        .filter(|d| d.kind != DbKind::DbCluster || !with_members.contains(d.identifier.as_str()))
-        .cloned()
-        .collect()
+    all.databases.iter().filter(move |d| {
+        d.kind != DbKind::DbCluster || !with_members.contains(d.identifier.as_str())
+    })
 }
 
 fn clusters_with_members<'a>(ctx: &RegionCtx<'a>) -> HashSet<&'a str> {
@@ -326,7 +375,8 @@ pub static RDS_INSTANCE_NO_PUBLIC_ACCESS: CheckDef = CheckDef {
 };
 
 fn instance_no_public_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    for d in &exposures_of(ctx, DbKind::DbInstance) {
+    let all = all_exposures(ctx);
+    for d in exposures_of(&all, DbKind::DbInstance) {
         let res = db_resource(ctx, d);
         if let Some(why) = other_service(d) {
             em.not_applicable(res, why);
@@ -357,7 +407,8 @@ pub static RDS_CLUSTER_NO_PUBLIC_ACCESS: CheckDef = CheckDef {
 };
 
 fn cluster_no_public_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    for d in &exposures_of(ctx, DbKind::DbCluster) {
+    let all = all_exposures(ctx);
+    for d in exposures_of(&all, DbKind::DbCluster) {
         let res = db_resource(ctx, d);
         if let Some(why) = other_service(d) {
             em.not_applicable(res, why);
@@ -401,7 +452,7 @@ pub static RDS_INSTANCE_NOT_IN_PUBLIC_SUBNET: CheckDef = CheckDef {
 };
 
 fn instance_not_in_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    let analysis = analysis(ctx);
+    let all = all_exposures(ctx);
     for db in &ctx.region.rds.db_instances {
         let what = format!("DB instance {}", db.db_instance_identifier);
         let res = resource(
@@ -418,7 +469,7 @@ fn instance_not_in_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             em.not_applicable(res, format!("{what} is not in a VPC"));
             continue;
         };
-        let subnets = match analysis.db_subnet_group_subnets(group) {
+        let subnets = match all.subnet_group(group) {
             Ok(s) => s,
             Err(why) => {
                 em.not_assessed(res, why);
@@ -484,23 +535,12 @@ fn listening_ports(ctx: &RegionCtx<'_>, d: &DbExposure) -> Vec<(u16, String)> {
     if d.kind != DbKind::DbInstance {
         return ports;
     }
-    let Some(db) = ctx
-        .region
-        .rds
-        .db_instances
-        .iter()
-        .find(|i| i.db_instance_identifier == d.identifier)
-    else {
+    let lookups = RegionLookups::of(ctx);
+    let Some(db) = lookups.instance(ctx.region, &d.identifier) else {
         return ports;
     };
     for m in &db.option_group_memberships {
-        if let Some(g) = ctx
-            .region
-            .rds
-            .option_groups
-            .iter()
-            .find(|g| g.name == m.name)
-        {
+        if let Some(g) = lookups.option_group(ctx.region, &m.name) {
             for o in &g.options {
                 if let Some(p) = o.port
                     && !ports.iter().any(|(q, _)| *q == p)
@@ -538,11 +578,13 @@ pub static RDS_DB_PORT_OPEN_TO_INTERNET: CheckDef = CheckDef {
 };
 
 fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    let analysis = analysis(ctx);
-    let exps = subject_exposures(ctx);
+    // Built only if a database listens on an option port (its sources are not in the shared
+    // exposure), and then once for the region.
+    let analysis = OnceCell::new();
+    let all = all_exposures(ctx);
     let internet4 = ipset::internet_v4();
     let internet6 = ipset::internet_v6();
-    for d in &exps {
+    for d in subject_exposures(ctx, &all) {
         let res = db_resource(ctx, d);
         if let Some(why) = other_service(d) {
             em.not_applicable(res, why);
@@ -562,9 +604,13 @@ fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let mut open_rules = Vec::new();
         for (port, label) in listening_ports(ctx, d) {
             let sources = if Some(port) == d.port {
-                d.sources.clone()
+                Cow::Borrowed(&d.sources)
             } else {
-                analysis.sources_for(&groups, Some(port))
+                Cow::Owned(
+                    analysis
+                        .get_or_init(|| self::analysis(ctx))
+                        .sources_for(&groups, Some(port)),
+                )
             };
             let v4 = sources.ipv4.iter().fold(ipset::V4Set::empty(), |acc, c| {
                 acc.union(&ipset::parse_v4(&c.cidr).unwrap_or_default())
@@ -668,7 +714,8 @@ fn prefix_len(cidr: &str) -> Option<u8> {
 fn broad_cidr(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let max4 = ctx.config.max_source_prefix_v4;
     let max6 = ctx.config.max_source_prefix_v6;
-    for d in &subject_exposures(ctx) {
+    let all = all_exposures(ctx);
+    for d in subject_exposures(ctx, &all) {
         let res = db_resource(ctx, d);
         if let Some(why) = other_service(d) {
             em.not_applicable(res, why);
@@ -764,12 +811,8 @@ fn missing_group(ctx: &RegionCtx<'_>, gid: &str) -> String {
     }
 }
 
-fn find_group<'a>(ctx: &'a RegionCtx<'_>, id: &str) -> Option<&'a SecurityGroup> {
-    ctx.region
-        .ec2
-        .security_groups
-        .iter()
-        .find(|g| g.group_id == id)
+fn find_group<'a>(ctx: &RegionCtx<'a>, id: &str) -> Option<&'a SecurityGroup> {
+    RegionLookups::of(ctx).security_group(ctx.region, id)
 }
 
 pub static RDS_SECURITY_GROUP_ALL_PORTS: CheckDef = CheckDef {
@@ -898,22 +941,24 @@ pub static RDS_SECURITY_GROUP_STALE_REFERENCE: CheckDef = CheckDef {
 };
 
 fn stale_reference(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    let analysis = analysis(ctx);
+    let all = all_exposures(ctx);
+    let lookups = RegionLookups::of(ctx);
     for (gid, dbs) in attached_groups(ctx) {
         let res = group_resource(ctx, &gid);
-        let Some(g) = find_group(ctx, &gid) else {
+        let Some(states) = lookups
+            .security_group_index(&gid)
+            .and_then(|i| all.references.get(i))
+        else {
             em.not_assessed(res, missing_group(ctx, &gid));
             continue;
         };
         let mut stale = Vec::new();
         let mut unknown = Vec::new();
-        for perm in g.ingress.iter().chain(&g.egress) {
-            for r in &perm.security_groups {
-                match analysis.reference_state(r) {
-                    ReferenceState::Exists => {}
-                    ReferenceState::Stale(why) => stale.push(why),
-                    ReferenceState::Unknown(why) => unknown.push(why),
-                }
+        for state in states {
+            match state {
+                ReferenceState::Exists => {}
+                ReferenceState::Stale(why) => stale.push(why.clone()),
+                ReferenceState::Unknown(why) => unknown.push(why.clone()),
             }
         }
         stale.dedup();
@@ -959,14 +1004,14 @@ pub static RDS_SUBNET_GROUP_PUBLIC_SUBNET: CheckDef = CheckDef {
 };
 
 fn subnet_group_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    let analysis = analysis(ctx);
+    let all = all_exposures(ctx);
     for g in &ctx.region.rds.db_subnet_groups {
         let res = resource(ctx, "AwsRdsDbSubnetGroup", &g.name, g.arn.clone());
         if g.subnet_ids.is_empty() {
             em.not_applicable(res, format!("DB subnet group {} has no subnets", g.name));
             continue;
         }
-        let subnets = match analysis.db_subnet_group_subnets(&g.name) {
+        let subnets = match all.subnet_group(&g.name) {
             Ok(s) => s,
             Err(why) => {
                 em.not_assessed(res, why);
@@ -1028,7 +1073,8 @@ pub static RDS_REACHABLE_VIA_PEERING: CheckDef = CheckDef {
 };
 
 fn reachable_via_peering(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    for d in &subject_exposures(ctx) {
+    let all = all_exposures(ctx);
+    for d in subject_exposures(ctx, &all) {
         let res = db_resource(ctx, d);
         if let Some(why) = other_service(d) {
             em.not_applicable(res, why);

@@ -9,6 +9,8 @@ use rdsguard_model::{
     ops,
 };
 
+use crate::checks::lookups::RegionLookups;
+
 /// A group attached to a resource, with the apply status RDS reports for the attachment.
 pub struct Attached<'a, G> {
     pub group: &'a G,
@@ -49,26 +51,28 @@ pub fn param<'a>(group: &'a ParameterGroup, name: &str) -> Param<'a> {
 /// the whole operation.
 fn group_gap<'a>(
     region: &'a RegionSnapshot,
+    lookups: &RegionLookups,
     op: Op,
     name: &str,
     arn: Option<&str>,
 ) -> Option<&'a Gap> {
-    region
-        .gap(op, Some(name))
-        .or_else(|| arn.and_then(|a| region.gap(op, Some(a))))
+    lookups
+        .gap(region, op, Some(name))
+        .or_else(|| arn.and_then(|a| lookups.gap(region, op, Some(a))))
 }
 
 fn lookup_parameter_group<'a>(
     region: &'a RegionSnapshot,
-    groups: &'a [ParameterGroup],
+    lookups: &RegionLookups,
+    group: Option<&'a ParameterGroup>,
     name: &str,
     status: String,
     list_op: Op,
     params_op: Op,
 ) -> Result<Attached<'a, ParameterGroup>, String> {
-    let group = groups.iter().find(|g| g.name == name);
     if let Some(gap) = group_gap(
         region,
+        lookups,
         params_op,
         name,
         group.and_then(|g| g.arn.as_deref()),
@@ -80,7 +84,7 @@ fn lookup_parameter_group<'a>(
     }
     match group {
         Some(group) => Ok(Attached { group, status }),
-        None => match group_gap(region, list_op, name, None) {
+        None => match group_gap(region, lookups, list_op, name, None) {
             Some(gap) => Err(format!(
                 "parameter group {name} is unknown: {}",
                 gap.describe()
@@ -95,6 +99,7 @@ fn lookup_parameter_group<'a>(
 /// The DB parameter group of an instance.
 pub fn instance_parameter_group<'a>(
     region: &'a RegionSnapshot,
+    lookups: &RegionLookups,
     db: &DbInstance,
 ) -> Result<Attached<'a, ParameterGroup>, String> {
     let Some(membership) = db.db_parameter_groups.first() else {
@@ -105,7 +110,8 @@ pub fn instance_parameter_group<'a>(
     };
     lookup_parameter_group(
         region,
-        &region.rds.db_parameter_groups,
+        lookups,
+        lookups.db_parameter_group(region, &membership.name),
         &membership.name,
         membership.status.clone(),
         ops::RDS_DESCRIBE_DB_PARAMETER_GROUPS,
@@ -117,6 +123,7 @@ pub fn instance_parameter_group<'a>(
 /// that is not in sync (RDS reports it per member), else `in-sync`.
 pub fn cluster_parameter_group<'a>(
     region: &'a RegionSnapshot,
+    lookups: &RegionLookups,
     cluster: &DbCluster,
 ) -> Result<Attached<'a, ParameterGroup>, String> {
     let Some(name) = cluster.db_cluster_parameter_group.as_deref() else {
@@ -138,7 +145,8 @@ pub fn cluster_parameter_group<'a>(
         .unwrap_or_default();
     lookup_parameter_group(
         region,
-        &region.rds.db_cluster_parameter_groups,
+        lookups,
+        lookups.cluster_parameter_group(region, name),
         name,
         status,
         ops::RDS_DESCRIBE_DB_CLUSTER_PARAMETER_GROUPS,
@@ -177,6 +185,7 @@ impl<'a> AttachedOptions<'a> {
 /// The option groups of an instance. Every attached group must be in the snapshot.
 pub fn instance_option_groups<'a>(
     region: &'a RegionSnapshot,
+    lookups: &RegionLookups,
     db: &DbInstance,
 ) -> Result<AttachedOptions<'a>, String> {
     if db.option_group_memberships.is_empty() {
@@ -187,9 +196,15 @@ pub fn instance_option_groups<'a>(
     }
     let mut groups = Vec::new();
     for m in &db.option_group_memberships {
-        let group = region.rds.option_groups.iter().find(|g| g.name == m.name);
+        let group = lookups.option_group(region, &m.name);
         let arn = group.and_then(|g| g.arn.as_deref());
-        if let Some(gap) = group_gap(region, ops::RDS_DESCRIBE_OPTION_GROUPS, &m.name, arn) {
+        if let Some(gap) = group_gap(
+            region,
+            lookups,
+            ops::RDS_DESCRIBE_OPTION_GROUPS,
+            &m.name,
+            arn,
+        ) {
             return Err(format!(
                 "option group {} is unknown: {}",
                 m.name,
@@ -256,7 +271,8 @@ mod tests {
             }],
             ..Default::default()
         };
-        let att = instance_parameter_group(&region, &db).expect("found");
+        let att =
+            instance_parameter_group(&region, &RegionLookups::new(&region), &db).expect("found");
         assert!(!att.in_sync());
 
         region.gaps.push(
@@ -268,17 +284,19 @@ mod tests {
             )
             .with_resource("pg"),
         );
-        let err = instance_parameter_group(&region, &db).err().expect("gap");
+        let err = instance_parameter_group(&region, &RegionLookups::new(&region), &db)
+            .err()
+            .expect("gap");
         assert!(err.contains("access denied"), "{err}");
 
         db.db_parameter_groups[0].name = "other".into();
-        let err = instance_parameter_group(&region, &db)
+        let err = instance_parameter_group(&region, &RegionLookups::new(&region), &db)
             .err()
             .expect("missing");
         assert!(err.contains("not in the snapshot"), "{err}");
 
         db.db_parameter_groups.clear();
-        assert!(instance_parameter_group(&region, &db).is_err());
+        assert!(instance_parameter_group(&region, &RegionLookups::new(&region), &db).is_err());
     }
 
     #[test]
@@ -299,7 +317,8 @@ mod tests {
             members: vec![member("in-sync"), member("pending-reboot")],
             ..Default::default()
         };
-        let att = cluster_parameter_group(&region, &cluster).expect("found");
+        let att = cluster_parameter_group(&region, &RegionLookups::new(&region), &cluster)
+            .expect("found");
         assert_eq!(att.status, "pending-reboot");
     }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use rdsguard_findings::{ResourceRef, Severity};
 use rdsguard_model::{DbSnapshot, Op, RestoreAttribute, ops};
 
-use super::common::{cluster_snapshot_resource, snapshot_resource};
+use super::common::{cluster_snapshot_resource, gap_in, snapshot_resource};
 use super::instance::{Judgement, Verdict, not_rds};
 
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
@@ -111,10 +111,8 @@ fn restore_attribute<'a>(
             snap(kind, s)
         )));
     }
-    let why = ctx
-        .region
-        .gap(kind.attributes_op, Some(&s.identifier))
-        .or_else(|| ctx.region.gap(kind.attributes_op, Some(&s.arn)))
+    let why = gap_in(ctx, kind.attributes_op, Some(&s.identifier))
+        .or_else(|| gap_in(ctx, kind.attributes_op, Some(&s.arn)))
         .map(|g| g.describe())
         .unwrap_or_else(|| format!("its {} were not collected", kind.attributes_op));
     Err(Verdict::NotAssessed(format!(

@@ -9,7 +9,7 @@ use rdsguard_findings::{ResourceRef, Severity};
 use rdsguard_model::ops::RDS_LIST_TAGS_FOR_RESOURCE;
 use rdsguard_model::{DbSnapshot, Tags, ops};
 
-use super::common::{cluster_resource, instance_resource};
+use super::common::{cluster_resource, gap_in, instance_resource};
 use super::instance::{Verdict, not_rds};
 use super::snapshot::{CLUSTER_SNAPSHOTS, INSTANCE_SNAPSHOTS, SnapshotKind, foreign_snapshot};
 
@@ -36,7 +36,7 @@ fn tag_verdict(
     if let Some(gap) = [arn, Some(name)]
         .into_iter()
         .flatten()
-        .find_map(|r| ctx.region.gap(RDS_LIST_TAGS_FOR_RESOURCE, Some(r)))
+        .find_map(|r| gap_in(ctx, RDS_LIST_TAGS_FOR_RESOURCE, Some(r)))
     {
         return Verdict::NotAssessed(format!(
             "the tags of {what} are unknown: {}",

@@ -36,6 +36,7 @@ use self::tls_defaults::{
 };
 use self::verdict::{Evidence, Verdict};
 use super::common::{EngineFamily, cluster_resource, instance_resource, proxy_resource};
+use super::lookups::RegionLookups;
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
 use crate::evidence;
 
@@ -364,7 +365,7 @@ fn option_evidence(db: &DbInstance, opts: &AttachedOptions<'_>) -> Evidence {
 
 /// Oracle: NNE with SQLNET.ENCRYPTION_SERVER=REQUIRED enforces encryption; SSL alone does not.
 fn oracle_tls(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
-    let opts = match instance_option_groups(ctx.region, db) {
+    let opts = match instance_option_groups(ctx.region, &RegionLookups::of(ctx), db) {
         Ok(o) => o,
         Err(reason) => return Verdict::NotAssessed(reason),
     };
@@ -455,7 +456,7 @@ fn instance_tls_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
             let Some(rule) = param_rule(family) else {
                 return Verdict::NotAssessed(format!("no TLS rule for engine {}", db.engine));
             };
-            match instance_parameter_group(ctx.region, db) {
+            match instance_parameter_group(ctx.region, &RegionLookups::of(ctx), db) {
                 Ok(att) => tls_by_parameter(&s, &att, &rule),
                 Err(reason) => Verdict::NotAssessed(reason),
             }
@@ -485,7 +486,7 @@ fn cluster_tls_verdict(ctx: &RegionCtx<'_>, c: &DbCluster) -> Verdict {
             c.engine
         ));
     };
-    match cluster_parameter_group(ctx.region, c) {
+    match cluster_parameter_group(ctx.region, &RegionLookups::of(ctx), c) {
         Ok(att) => tls_by_parameter(&s, &att, &rule),
         Err(reason) => Verdict::NotAssessed(reason),
     }
@@ -705,7 +706,7 @@ fn min_tls_by_parameter(
 }
 
 fn oracle_min_tls(ctx: &RegionCtx<'_>, db: &DbInstance, required: TlsVersion) -> Verdict {
-    let opts = match instance_option_groups(ctx.region, db) {
+    let opts = match instance_option_groups(ctx.region, &RegionLookups::of(ctx), db) {
         Ok(o) => o,
         Err(reason) => return Verdict::NotAssessed(reason),
     };
@@ -765,7 +766,7 @@ fn instance_min_tls_verdict(ctx: &RegionCtx<'_>, db: &DbInstance, required: TlsV
             "engine {} is not an RDS database engine this check evaluates",
             db.engine
         )),
-        _ => match instance_parameter_group(ctx.region, db) {
+        _ => match instance_parameter_group(ctx.region, &RegionLookups::of(ctx), db) {
             Ok(att) => min_tls_by_parameter(&s, &att, required),
             Err(reason) => Verdict::NotAssessed(reason),
         },
@@ -795,7 +796,7 @@ fn cluster_min_tls(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 | EngineFamily::AuroraPostgres
                 | EngineFamily::MySql
                 | EngineFamily::AuroraMySql,
-            ) => match cluster_parameter_group(ctx.region, c) {
+            ) => match cluster_parameter_group(ctx.region, &RegionLookups::of(ctx), c) {
                 Ok(att) => min_tls_by_parameter(&s, &att, *r),
                 Err(reason) => Verdict::NotAssessed(reason),
             },
