@@ -39,9 +39,9 @@ pub enum Attachment {
 }
 
 #[derive(Debug, Clone)]
-struct Attached {
-    policy: usize,
-    via: Attachment,
+pub(crate) struct Attached {
+    pub(crate) policy: usize,
+    pub(crate) via: Attachment,
 }
 
 /// A user or role of the account.
@@ -53,13 +53,13 @@ pub struct ModelPrincipal {
     pub unique_id: Option<String>,
     pub tags: Tags,
     pub groups: Vec<String>,
-    identity: Vec<Attached>,
-    boundary: Option<usize>,
+    pub(crate) identity: Vec<Attached>,
+    pub(crate) boundary: Option<usize>,
     /// Why this principal's answers may be incomplete (missing or unreadable policies).
     pub incomplete: Vec<String>,
-    request_principal: RequestPrincipal,
+    pub(crate) request_principal: RequestPrincipal,
     /// Context keys every request of this principal carries, computed once.
-    facts: ContextLayer,
+    pub(crate) facts: ContextLayer,
 }
 
 /// A policy that could not be used, and why.
@@ -74,7 +74,7 @@ pub struct PolicyIssue {
 pub struct AccountModel {
     pub account_id: String,
     pub partition: String,
-    policies: Vec<CompiledPolicy>,
+    pub(crate) policies: Vec<CompiledPolicy>,
     pub principals: Vec<ModelPrincipal>,
     pub issues: Vec<PolicyIssue>,
 }
@@ -371,14 +371,15 @@ fn boundary_of(
 }
 
 /// Facts about the resource of a query, found in the snapshot.
-struct ResourceFacts<'s> {
-    tags: Option<&'s Tags>,
+#[derive(Clone, Copy)]
+pub(crate) struct ResourceFacts<'s> {
+    pub(crate) tags: Option<&'s Tags>,
     /// RDS tag key prefix for this resource type (`rds:db-tag/`).
-    rds_tag_prefix: Option<&'static str>,
-    key: Option<&'s KmsKey>,
+    pub(crate) rds_tag_prefix: Option<&'static str>,
+    pub(crate) key: Option<&'s KmsKey>,
 }
 
-fn resource_facts<'s>(account: &'s AccountSnapshot, arn: &str) -> ResourceFacts<'s> {
+pub(crate) fn resource_facts<'s>(account: &'s AccountSnapshot, arn: &str) -> ResourceFacts<'s> {
     for region in &account.regions {
         if let Some(d) = region
             .rds
@@ -631,37 +632,23 @@ impl AccountModel {
         action: &str,
         resource_arn: &str,
     ) -> Result<WhoCanAnswer, RequestError> {
+        self.who_can_with_facts(resource_facts(account, resource_arn), action, resource_arn)
+    }
+
+    /// [`AccountModel::who_can`] with the resource's facts already looked up.
+    pub(crate) fn who_can_with_facts(
+        &self,
+        facts: ResourceFacts<'_>,
+        action: &str,
+        resource_arn: &str,
+    ) -> Result<WhoCanAnswer, RequestError> {
         let actions = expand_actions(action, resource_arn)?;
-        let facts = resource_facts(account, resource_arn);
         let resource = RequestResource::parse(resource_arn, None)?;
         let mut notes = vec![
             "SCPs and RCPs are not in the snapshot: the answer assumes none restricts this account"
                 .to_string(),
         ];
-        let key_policy = match facts.key {
-            Some(k) => match &k.policy {
-                Some(doc) => match CompiledPolicy::from_json(
-                    &format!("key policy of {}", k.arn),
-                    PolicyKind::Resource,
-                    doc,
-                ) {
-                    Ok(p) => Some(p),
-                    Err(e) => {
-                        return Err(RequestError::Invalid(format!(
-                            "the key policy of {} is unreadable: {e}",
-                            k.arn
-                        )));
-                    }
-                },
-                None => {
-                    return Err(RequestError::Invalid(format!(
-                        "the key policy of {} was not collected; who-can cannot be answered",
-                        k.arn
-                    )));
-                }
-            },
-            None => None,
-        };
+        let key_policy = key_policy_of(&facts, resource_arn)?;
         if let Some(k) = facts.key
             && k.grants_count.unwrap_or(0) > 0
         {
@@ -669,11 +656,6 @@ impl AccountModel {
                 "{} KMS grant(s) on the key are not evaluated (grant details are not collected)",
                 k.grants_count.unwrap_or(0)
             ));
-        }
-        if resource_arn.contains(":kms:") && facts.key.is_none() {
-            return Err(RequestError::Invalid(format!(
-                "KMS key {resource_arn} is not in the snapshot; its key policy decides access"
-            )));
         }
         let mut resource_type = None;
         let mut answers = Vec::new();
@@ -777,7 +759,7 @@ impl AccountModel {
 
     /// The partial context shared by every principal of one kind for one query: what is
     /// known about the resource, which keys can appear at all, which are known absent.
-    fn static_base(
+    pub(crate) fn static_base(
         &self,
         kind: PrincipalKind,
         facts: &ResourceFacts<'_>,
@@ -807,7 +789,7 @@ impl AccountModel {
         knowledge.with_layers(vec![resource_values.into_layer()])
     }
 
-    fn grants_from(&self, p: &ModelPrincipal, traces: &[StatementTrace]) -> Vec<Grant> {
+    pub(crate) fn grants_from(&self, p: &ModelPrincipal, traces: &[StatementTrace]) -> Vec<Grant> {
         traces
             .iter()
             .filter(|t| t.applies != Applies::No)
@@ -829,9 +811,47 @@ impl AccountModel {
     }
 }
 
+/// The compiled key policy when the resource is a KMS key of the snapshot; an error when it
+/// cannot be read, or when the resource is a KMS key missing from the snapshot.
+pub(crate) fn key_policy_of(
+    facts: &ResourceFacts<'_>,
+    resource_arn: &str,
+) -> Result<Option<CompiledPolicy>, RequestError> {
+    let key_policy = match facts.key {
+        Some(k) => match &k.policy {
+            Some(doc) => match CompiledPolicy::from_json(
+                &format!("key policy of {}", k.arn),
+                PolicyKind::Resource,
+                doc,
+            ) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    return Err(RequestError::Invalid(format!(
+                        "the key policy of {} is unreadable: {e}",
+                        k.arn
+                    )));
+                }
+            },
+            None => {
+                return Err(RequestError::Invalid(format!(
+                    "the key policy of {} was not collected; who-can cannot be answered",
+                    k.arn
+                )));
+            }
+        },
+        None => None,
+    };
+    if resource_arn.contains(":kms:") && facts.key.is_none() {
+        return Err(RequestError::Invalid(format!(
+            "KMS key {resource_arn} is not in the snapshot; its key policy decides access"
+        )));
+    }
+    Ok(key_policy)
+}
+
 /// Allow statements of a key policy that name principals other than the account's own IAM
 /// users and roles: other accounts, services, `*`.
-fn external_grants(
+pub(crate) fn external_grants(
     kp: &CompiledPolicy,
     account_id: &str,
     action: &RequestAction,

@@ -186,23 +186,7 @@ impl CompiledPolicy {
         for st in doc.statements {
             statements.push(compile_statement(st, version, name));
         }
-        let mut by_service: FastMap<String, Vec<u32>> = FastMap::default();
-        let mut any_service = Vec::new();
-        for (i, st) in statements.iter().enumerate() {
-            let i = i as u32;
-            if st.actions_negated || st.actions.iter().any(|a| matches!(a, ActionPattern::All)) {
-                any_service.push(i);
-                continue;
-            }
-            for a in &st.actions {
-                if let ActionPattern::Service { service, .. } = a {
-                    let list = by_service.entry(service.clone()).or_default();
-                    if list.last() != Some(&i) {
-                        list.push(i);
-                    }
-                }
-            }
-        }
+        let (by_service, any_service) = index_by_service(&statements);
         Ok(CompiledPolicy {
             name: Arc::from(name),
             kind,
@@ -211,6 +195,26 @@ impl CompiledPolicy {
             by_service,
             any_service,
         })
+    }
+
+    /// A copy keeping only the statements `keep` selects (same name, kind and statement
+    /// labels): what the policy says about the resources those statements cover.
+    pub fn retain_statements(&self, keep: impl Fn(&CompiledStatement) -> bool) -> CompiledPolicy {
+        let statements: Vec<CompiledStatement> = self
+            .statements
+            .iter()
+            .filter(|s| keep(s))
+            .cloned()
+            .collect();
+        let (by_service, any_service) = index_by_service(&statements);
+        CompiledPolicy {
+            name: self.name.clone(),
+            kind: self.kind,
+            version: self.version,
+            statements,
+            by_service,
+            any_service,
+        }
     }
 
     /// Statements whose `Action`/`NotAction` may apply to `service` (lower-cased), in document
@@ -223,6 +227,54 @@ impl CompiledPolicy {
             .unwrap_or(&[]);
         merge_sorted(specific, &self.any_service).map(|i| &self.statements[i as usize])
     }
+}
+
+/// Statement indexes by service prefix of their actions, and those that apply to any service.
+fn index_by_service(statements: &[CompiledStatement]) -> (FastMap<String, Vec<u32>>, Vec<u32>) {
+    let mut by_service: FastMap<String, Vec<u32>> = FastMap::default();
+    let mut any_service = Vec::new();
+    for (i, st) in statements.iter().enumerate() {
+        let i = i as u32;
+        if st.actions_negated || st.actions.iter().any(|a| matches!(a, ActionPattern::All)) {
+            any_service.push(i);
+            continue;
+        }
+        for a in &st.actions {
+            if let ActionPattern::Service { service, .. } = a {
+                let list = by_service.entry(service.clone()).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
+    }
+    (by_service, any_service)
+}
+
+/// Which resources a statement's `Resource` can match, so that statements can be indexed by
+/// resource instead of being tried on every one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceScope {
+    /// Every resource: `Resource` contains `*` (or there is no `Resource` element).
+    Any,
+    /// Only resources named by these entries: exact ARNs (as [`resource_key`] spells them)
+    /// and, when `wildcard`, patterns that must be tried (static, no policy variable).
+    Listed { exact: Vec<String>, wildcard: bool },
+    /// `NotResource`, or a policy variable in `Resource`: decided per request only.
+    Opaque,
+}
+
+/// The key under which a resource ARN is indexed: partition, service, region and account
+/// lower-cased (matching is case-insensitive there), the resource part as written.
+pub fn resource_key(arn_lower: &crate::context::Arn) -> String {
+    format!(
+        "{}:{}:{}:{}:{}",
+        arn_lower.partition,
+        arn_lower.service,
+        arn_lower.region,
+        arn_lower.account,
+        arn_lower.resource
+    )
 }
 
 /// RCP syntax (AWS Organizations User Guide, *RCP syntax*): version 2012-10-17, `Effect`
@@ -529,6 +581,79 @@ impl CompiledStatement {
         }
     }
 
+    /// How widely the `Resource` element can match (see [`ResourceScope`]).
+    pub fn resource_scope(&self) -> ResourceScope {
+        let Some((negated, patterns)) = &self.resources else {
+            return ResourceScope::Any;
+        };
+        if *negated {
+            return ResourceScope::Opaque;
+        }
+        if patterns.iter().any(|p| matches!(p, ResourcePattern::All)) {
+            return ResourceScope::Any;
+        }
+        let mut exact = Vec::new();
+        let mut wildcard = false;
+        for p in patterns {
+            match p {
+                ResourcePattern::All | ResourcePattern::Never => {}
+                ResourcePattern::Arn {
+                    partition,
+                    service,
+                    region,
+                    account,
+                    resource,
+                } => match resource {
+                    ResourcePart::Template(_) => return ResourceScope::Opaque,
+                    ResourcePart::Static(res) => match (partition, service, region, account, res) {
+                        (
+                            Glob::Exact(p),
+                            Glob::Exact(s),
+                            Glob::Exact(r),
+                            Glob::Exact(a),
+                            Glob::Exact(x),
+                        ) => exact.push(format!("{p}:{s}:{r}:{a}:{x}")),
+                        _ => wildcard = true,
+                    },
+                },
+            }
+        }
+        ResourceScope::Listed { exact, wildcard }
+    }
+
+    /// Whether a condition reads something that differs from one resource to another
+    /// (`aws:Resource*` keys, resource tag keys such as `rds:db-tag/...`, or a policy variable).
+    pub fn conditions_depend_on_resource(&self) -> bool {
+        self.conditions.iter().any(|c| {
+            c.key.starts_with("aws:resource")
+                || c.key.contains("-tag/")
+                || c.source.values.iter().any(|v| v.contains("${"))
+        })
+    }
+
+    /// The principal ARNs a `Principal` element names exactly (AWS, federated and canonical
+    /// values: an IAM user or role matches only its own ARN; account values match it through
+    /// its account). `None` when the statement may match any principal (`*`, `NotPrincipal`).
+    pub fn exact_principal_names(&self) -> Option<Vec<&str>> {
+        let Some(m) = &self.principal else {
+            return Some(Vec::new());
+        };
+        if m.negated || m.principals.contains(&PrincipalValue::Wildcard) {
+            return None;
+        }
+        Some(
+            m.principals
+                .iter()
+                .filter_map(|p| match p {
+                    PrincipalValue::Aws(v)
+                    | PrincipalValue::Federated(v)
+                    | PrincipalValue::CanonicalUser(v) => Some(v.as_str()),
+                    PrincipalValue::Service(_) | PrincipalValue::Wildcard => None,
+                })
+                .collect(),
+        )
+    }
+
     pub fn has_principal(&self) -> bool {
         self.principal.is_some()
     }
@@ -661,6 +786,60 @@ mod tests {
 
     fn res(arn: &str) -> RequestResource {
         RequestResource::parse(arn, None).unwrap()
+    }
+
+    #[test]
+    fn resource_scope_sorts_statements_for_indexing() {
+        let scope =
+            |r: &str| st(&format!(r#"{{"Effect":"Allow","Action":"rds:*",{r}}}"#)).resource_scope();
+        assert_eq!(
+            scope(r#""Resource":["arn:aws:rds:us-east-1:1:db:a","*"]"#),
+            ResourceScope::Any
+        );
+        assert_eq!(
+            scope(r#""Resource":["arn:AWS:RDS:US-EAST-1:1:db:Orders","arn:aws:rds:*:1:db:p*"]"#),
+            ResourceScope::Listed {
+                exact: vec!["aws:rds:us-east-1:1:db:Orders".to_string()],
+                wildcard: true
+            }
+        );
+        assert_eq!(
+            scope(r#""NotResource":"arn:aws:rds:us-east-1:1:db:a""#),
+            ResourceScope::Opaque
+        );
+        assert_eq!(
+            scope(r#""Resource":"arn:aws:rds:us-east-1:1:db:${aws:username}""#),
+            ResourceScope::Opaque
+        );
+        // The key of a request resource is the key of the exact pattern naming it.
+        let r = res("arn:aws:rds:us-east-1:1:db:Orders");
+        assert_eq!(
+            resource_key(r.arn_lower.as_ref().unwrap()),
+            "aws:rds:us-east-1:1:db:Orders"
+        );
+        let tagged = st(
+            r#"{"Effect":"Allow","Action":"rds:*","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"core"}}}"#,
+        );
+        assert!(tagged.conditions_depend_on_resource());
+        let mfa = st(
+            r#"{"Effect":"Allow","Action":"rds:*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}"#,
+        );
+        assert!(!mfa.conditions_depend_on_resource());
+    }
+
+    #[test]
+    fn retain_statements_keeps_labels_and_service_index() {
+        let p = policy(
+            PolicyKind::Identity,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"},{"Sid":"Rds","Effect":"Allow","Action":"rds:*","Resource":"*"}]}"#,
+        );
+        let kept = p.retain_statements(|s| {
+            s.action_matches(&RequestAction::parse("rds:DeleteDBInstance").unwrap())
+        });
+        assert_eq!(kept.statements.len(), 1);
+        assert_eq!(kept.statements[0].label(), "Rds");
+        assert_eq!(kept.candidates("rds").count(), 1);
+        assert_eq!(kept.candidates("kms").count(), 0);
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! - [`render`]: plain-text rendering of answers.
 
 pub mod account;
+pub mod bulk;
 pub mod compile;
 pub mod condition;
 pub mod context;
@@ -32,6 +33,7 @@ pub use account::{
     AccountModel, DbResource, Explanation, Grant, PrincipalAnswer, WhoCanAnswer, explain,
     rds_actions_for, resolve_db, who_can,
 };
+pub use bulk::{BulkWhoCan, ResourceAnswer, ResourceCatalog, SharedAnswers};
 pub use compile::{CompiledPolicy, PolicyKind};
 pub use context::{ContextValue, RequestContext};
 pub use error::{ParseError, RequestError};

@@ -8,11 +8,19 @@
 //! that can act from the right network can act). Service-linked roles (path
 //! `/aws-service-role/`) are AWS's own and not counted. SCPs are not in the snapshot; answers
 //! assume none restricts the account.
+//!
+//! Scale: who-can runs through `rdsguard_iam::bulk` (answers shared between resources, only
+//! resource-specific grants evaluated per resource), and a finding lists the first
+//! [`MAX_LISTED`] principals by ARN with the total count, so time and findings grow linearly
+//! with databases and principals.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 
 use rdsguard_findings::{ResourceRef, Severity};
-use rdsguard_iam::account::{AccountModel, ActionAnswer};
+use rdsguard_iam::account::{AccountModel, ActionAnswer, PrincipalAnswer};
+use rdsguard_iam::bulk::{BulkWhoCan, ResourceAnswer, SharedAnswers};
 use rdsguard_iam::compile::{CompiledPolicy, PolicyKind};
 use rdsguard_iam::context::{RequestAction, RequestContext, RequestPrincipal, RequestResource};
 use rdsguard_iam::eval::{Decision, PolicySet, Request, StaticDecision, evaluate, evaluate_static};
@@ -292,12 +300,275 @@ fn collect(answers: &[ActionAnswer]) -> Who {
     }
 }
 
-/// Run who-can for `actions` on one resource and emit PASS/FAIL against `max`.
-#[allow(clippy::too_many_arguments)]
+/// At most this many principals (and incomplete-policy notes) are listed in a finding, with
+/// the total count: findings stay small whatever the size of the account.
+const MAX_LISTED: usize = 20;
+
+/// The first [`MAX_LISTED`] items, and how many were left out.
+fn capped<T>(mut items: Vec<T>) -> (Vec<T>, usize) {
+    let left_out = items.len().saturating_sub(MAX_LISTED);
+    items.truncate(MAX_LISTED);
+    (items, left_out)
+}
+
+fn decision_text(d: &StaticDecision) -> String {
+    match d {
+        StaticDecision::Allowed => "allowed".to_string(),
+        StaticDecision::Conditional { allowed_if } => format!("allowed if {allowed_if}"),
+        StaticDecision::Denied { kind } => kind.as_str().to_string(),
+    }
+}
+
+fn allow_grants(p: &PrincipalAnswer) -> Vec<Value> {
+    p.grants
+        .iter()
+        .filter(|g| g.effect == Effect::Allow)
+        .map(|g| json!({"policy": g.policy, "statement": g.statement, "attachment": g.attachment}))
+        .collect()
+}
+
+/// The evidence entry of one principal: its decision and grants per action.
+fn principal_entry(answers: &[ResourceAnswer], arn: &str, idx: usize) -> Value {
+    let mut kind = None;
+    let mut actions = Vec::new();
+    for a in answers {
+        if let Some(p) = a.allowed_of(idx) {
+            kind.get_or_insert(p.kind);
+            actions.push(json!({"action": a.action, "decision": decision_text(&p.decision), "grants": allow_grants(&p)}));
+        }
+    }
+    json!({"principal": arn, "kind": kind, "actions": actions})
+}
+
+/// Who can do any of several actions on one resource, summarised: the count, the first
+/// [`MAX_LISTED`] principals (by ARN) with their evidence, and the incomplete-policy notes.
+struct WhoSummary {
+    count: usize,
+    listed: Vec<(String, Value)>,
+    incomplete: Vec<String>,
+}
+
+/// The principals allowed by the shared answers of a set of actions (one per action), built
+/// once per combination and reused for every resource that shares them.
+struct SharedUnion {
+    /// Allowed principals (service-linked roles left out), sorted by ARN.
+    sorted: Vec<(String, usize)>,
+    members: HashSet<usize>,
+    /// Incomplete-policy notes these answers contribute, with multiplicity.
+    incomplete: BTreeMap<String, usize>,
+    /// Evidence entries of principals listed from these answers, built once.
+    entries: RefCell<HashMap<usize, Value>>,
+}
+
+fn shared_union(shared: &[&SharedAnswers]) -> SharedUnion {
+    let mut members = HashSet::new();
+    let mut sorted = Vec::new();
+    let mut incomplete: BTreeMap<String, usize> = BTreeMap::new();
+    for s in shared {
+        for (idx, p) in &s.allowed {
+            if is_service_linked(&p.principal) {
+                continue;
+            }
+            for m in &p.incomplete {
+                *incomplete.entry(m.clone()).or_default() += 1;
+            }
+            if members.insert(*idx) {
+                sorted.push((p.principal.clone(), *idx));
+            }
+        }
+        for (_, u) in &s.undetermined {
+            if !is_service_linked(&u.principal) {
+                for m in &u.missing {
+                    *incomplete
+                        .entry(format!("{}: {m}", u.principal))
+                        .or_default() += 1;
+                }
+            }
+        }
+    }
+    sorted.sort();
+    SharedUnion {
+        sorted,
+        members,
+        incomplete,
+        entries: RefCell::new(HashMap::new()),
+    }
+}
+
+/// Answers who-can questions for the resources of a region: the bulk engine and the unions
+/// of shared answers already built.
+struct Access<'a> {
+    bulk: BulkWhoCan<'a>,
+    unions: RefCell<HashMap<Vec<usize>, Rc<SharedUnion>>>,
+}
+
+impl<'a> Access<'a> {
+    fn new(model: &'a AccountModel, account: &'a AccountSnapshot) -> Access<'a> {
+        Access {
+            bulk: BulkWhoCan::new(model, account),
+            unions: RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn union_of(&self, answers: &[ResourceAnswer]) -> Rc<SharedUnion> {
+        // The shared answers live as long as the bulk engine: their address identifies them.
+        let key: Vec<usize> = answers
+            .iter()
+            .map(|a| Rc::as_ptr(&a.shared) as usize)
+            .collect();
+        if let Some(u) = self.unions.borrow().get(&key) {
+            return u.clone();
+        }
+        let shared: Vec<&SharedAnswers> = answers.iter().map(|a| &*a.shared).collect();
+        let u = Rc::new(shared_union(&shared));
+        self.unions.borrow_mut().insert(key, u.clone());
+        u
+    }
+
+    /// Summarise the answers (one per action) for one resource, in time proportional to the
+    /// principals evaluated for it, not to every principal allowed.
+    fn summarize(&self, answers: &[ResourceAnswer]) -> WhoSummary {
+        // Resource-policy grants to principals outside the account's IAM (key policies).
+        let mut externals: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for a in answers {
+            for e in &a.external {
+                externals
+                    .entry(e.principal.clone())
+                    .or_default()
+                    .push(json!({"action": a.action, "statement": e.statement}));
+            }
+        }
+        if externals
+            .keys()
+            .any(|k| self.bulk.principal_index(k).is_some())
+        {
+            // An outside grant naming one of the account's principals: the full answer.
+            let full: Vec<ActionAnswer> = answers.iter().map(|a| a.to_action_answer()).collect();
+            let who = collect(&full);
+            return WhoSummary {
+                count: who.principals.len(),
+                listed: who.principals.into_iter().take(MAX_LISTED).collect(),
+                incomplete: who.incomplete,
+            };
+        }
+        let model = self.bulk.model();
+        let union = self.union_of(answers);
+        let mut affected: Vec<usize> = answers
+            .iter()
+            .flat_map(|a| a.evaluated.iter().copied())
+            .filter(|&i| !is_service_linked(&model.principals[i].arn))
+            .collect();
+        affected.sort_unstable();
+        affected.dedup();
+        let mut count = union.sorted.len();
+        let mut added: Vec<(String, usize)> = Vec::new();
+        let mut delta: HashMap<String, isize> = HashMap::new();
+        for &idx in &affected {
+            let now = answers.iter().any(|a| a.is_allowed(idx));
+            let was = union.members.contains(&idx);
+            match (was, now) {
+                (true, false) => count -= 1,
+                (false, true) => {
+                    count += 1;
+                    added.push((model.principals[idx].arn.clone(), idx));
+                }
+                _ => {}
+            }
+            if now && was {
+                added.push((model.principals[idx].arn.clone(), idx));
+            }
+            for a in answers.iter().filter(|a| a.is_evaluated(idx)) {
+                let mut note = |m: String, by: isize| *delta.entry(m).or_default() += by;
+                if let Some(p) = a.shared.allowed_of(idx) {
+                    p.incomplete.iter().for_each(|m| note(m.clone(), -1));
+                }
+                if let Some(u) = a.shared.undetermined_of(idx) {
+                    u.missing
+                        .iter()
+                        .for_each(|m| note(format!("{}: {m}", u.principal), -1));
+                }
+                if let Some(p) = a.allowed_of(idx) {
+                    p.incomplete.iter().for_each(|m| note(m.clone(), 1));
+                }
+                if let Some((_, u)) = a.own_undetermined.iter().find(|(i, _)| *i == idx) {
+                    u.missing
+                        .iter()
+                        .for_each(|m| note(format!("{}: {m}", u.principal), 1));
+                }
+            }
+        }
+        added.sort();
+        // The first principals by ARN: shared ones not re-evaluated, merged with the
+        // re-evaluated ones still allowed.
+        let mut listed = Vec::new();
+        let mut shared_iter = union
+            .sorted
+            .iter()
+            .filter(|(_, i)| affected.binary_search(i).is_err())
+            .peekable();
+        let mut added_iter = added.iter().peekable();
+        while listed.len() < MAX_LISTED {
+            let next = match (shared_iter.peek(), added_iter.peek()) {
+                (Some(s), Some(a)) if s.0 <= a.0 => shared_iter.next(),
+                (Some(_), Some(_)) | (None, Some(_)) => added_iter.next(),
+                (Some(_), None) => shared_iter.next(),
+                (None, None) => None,
+            };
+            let Some((arn, idx)) = next else {
+                break;
+            };
+            // Entries are the same for every resource, unless re-evaluated here or carrying
+            // the resource's own key-policy grants.
+            let cacheable = affected.binary_search(idx).is_err()
+                && answers.iter().all(|a| a.shared_grants.is_empty());
+            let entry = if !cacheable {
+                principal_entry(answers, arn, *idx)
+            } else {
+                // Not evaluated for this resource: the same entry as for every other one.
+                union
+                    .entries
+                    .borrow_mut()
+                    .entry(*idx)
+                    .or_insert_with(|| principal_entry(answers, arn, *idx))
+                    .clone()
+            };
+            listed.push((arn.clone(), entry));
+        }
+        let mut incomplete: Vec<String> = Vec::new();
+        if !union.incomplete.is_empty() || !delta.is_empty() {
+            for (m, n) in &union.incomplete {
+                if *n as isize + delta.get(m).copied().unwrap_or(0) > 0 {
+                    incomplete.push(m.clone());
+                }
+            }
+            for (m, d) in &delta {
+                if *d > 0 && !union.incomplete.contains_key(m) {
+                    incomplete.push(m.clone());
+                }
+            }
+            incomplete.sort();
+        }
+        if !externals.is_empty() {
+            count += externals.len();
+            listed.extend(externals.into_iter().take(MAX_LISTED).map(|(k, actions)| {
+                let v = json!({"principal": k, "kind": "External", "actions": actions});
+                (k, v)
+            }));
+            listed.sort_by(|a, b| a.0.cmp(&b.0));
+            listed.truncate(MAX_LISTED);
+        }
+        WhoSummary {
+            count,
+            listed,
+            incomplete,
+        }
+    }
+}
+
+/// Who-can for `actions` on one resource, emitting PASS/FAIL against `max`.
 fn judge(
     em: &mut Emitter<'_>,
-    model: &AccountModel,
-    account: &AccountSnapshot,
+    access: &Access<'_>,
     res: ResourceRef,
     arn: &str,
     actions: &[&str],
@@ -306,47 +577,65 @@ fn judge(
 ) {
     let mut answers = Vec::new();
     for action in actions {
-        match model.who_can(account, action, arn) {
-            Ok(a) => answers.extend(a.actions),
+        match access.bulk.answer(action, arn) {
+            Ok(a) => answers.push(a),
             Err(e) => {
                 em.not_assessed(res, format!("cannot evaluate {action} on {arn}: {e}"));
                 return;
             }
         }
     }
-    let who = collect(&answers);
-    let count = who.principals.len();
-    let names: Vec<&String> = who.principals.keys().collect();
+    let who = access.summarize(&answers);
+    let count = who.count;
+    let not_listed = count.saturating_sub(who.listed.len());
+    let mut names_text = who
+        .listed
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if not_listed > 0 {
+        names_text.push_str(&format!(", and {not_listed} more"));
+    }
     let mut ev = crate::evidence! {
         "actions" => actions,
-        "principals" => who.principals.values().collect::<Vec<_>>(),
         "count" => count,
         "threshold" => max,
         "assumes" => "no SCP restricts the account (SCPs are not collected)",
     };
-    if !who.incomplete.is_empty() {
-        ev.insert("incomplete".into(), json!(who.incomplete));
+    // Moved in, not serialized again: this is most of a finding's size.
+    ev.insert(
+        "principals".into(),
+        Value::Array(who.listed.into_iter().map(|(_, v)| v).collect()),
+    );
+    if not_listed > 0 {
+        ev.insert("principals_not_listed".into(), json!(not_listed));
+    }
+    let (incomplete, incomplete_left_out) = capped(who.incomplete);
+    if !incomplete.is_empty() {
+        ev.insert("incomplete".into(), json!(incomplete));
+        if incomplete_left_out > 0 {
+            ev.insert("incomplete_not_listed".into(), json!(incomplete_left_out));
+        }
     }
     if count > max {
         em.fail(
             res,
-            format!(
-                "{count} principals can {what} {arn} (threshold {max}): {}",
-                names
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            format!("{count} principals can {what} {arn} (threshold {max}): {names_text}"),
             ev,
         );
-    } else if !who.incomplete.is_empty() {
+    } else if !incomplete.is_empty() {
+        let more = if incomplete_left_out > 0 {
+            format!("; and {incomplete_left_out} more")
+        } else {
+            String::new()
+        };
         em.not_assessed(
             res,
             format!(
                 "{count} principals can {what} {arn}, but some policies are missing from the \
-                 snapshot: {}",
-                who.incomplete.join("; ")
+                 snapshot: {}{more}",
+                incomplete.join("; ")
             ),
         );
     } else {
@@ -381,6 +670,7 @@ fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let Ok(model) = &memo.0 else {
         return;
     };
+    let access = Access::new(model, ctx.account);
     let max = ctx.config.iam.max_principals_delete;
     let what = "delete or unprotect";
     let rds = &ctx.region.rds;
@@ -388,8 +678,7 @@ fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let actions = ["rds:DeleteDBInstance", "rds:ModifyDBInstance"];
         judge(
             em,
-            model,
-            ctx.account,
+            &access,
             instance_resource(ctx, db),
             &db.db_instance_arn,
             &actions,
@@ -401,8 +690,7 @@ fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let actions = ["rds:DeleteDBCluster", "rds:ModifyDBCluster"];
         judge(
             em,
-            model,
-            ctx.account,
+            &access,
             cluster_resource(ctx, c),
             &c.db_cluster_arn,
             &actions,
@@ -413,8 +701,7 @@ fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for s in &rds.db_snapshots {
         judge(
             em,
-            model,
-            ctx.account,
+            &access,
             snapshot_resource(ctx, s),
             &s.arn,
             &["rds:DeleteDBSnapshot"],
@@ -425,8 +712,7 @@ fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for s in &rds.db_cluster_snapshots {
         judge(
             em,
-            model,
-            ctx.account,
+            &access,
             cluster_snapshot_resource(ctx, s),
             &s.arn,
             &["rds:DeleteDBClusterSnapshot"],
@@ -457,13 +743,13 @@ fn public_or_share_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let Ok(model) = &memo.0 else {
         return;
     };
+    let access = Access::new(model, ctx.account);
     let max = ctx.config.iam.max_principals_share;
     let rds = &ctx.region.rds;
     for db in &rds.db_instances {
         judge(
             em,
-            model,
-            ctx.account,
+            &access,
             instance_resource(ctx, db),
             &db.db_instance_arn,
             &["rds:ModifyDBInstance"],
@@ -474,8 +760,7 @@ fn public_or_share_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for s in &rds.db_snapshots {
         judge(
             em,
-            model,
-            ctx.account,
+            &access,
             snapshot_resource(ctx, s),
             &s.arn,
             &["rds:ModifyDBSnapshotAttribute"],
@@ -486,8 +771,7 @@ fn public_or_share_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for s in &rds.db_cluster_snapshots {
         judge(
             em,
-            model,
-            ctx.account,
+            &access,
             cluster_snapshot_resource(ctx, s),
             &s.arn,
             &["rds:ModifyDBClusterSnapshotAttribute"],
@@ -517,6 +801,7 @@ fn master_password_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let Ok(model) = &memo.0 else {
         return;
     };
+    let access = Access::new(model, ctx.account);
     let max = ctx.config.iam.max_principals_master_password;
     let rds = &ctx.region.rds;
     let what = "change the master password of";
@@ -527,8 +812,7 @@ fn master_password_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         }
         judge(
             em,
-            model,
-            ctx.account,
+            &access,
             instance_resource(ctx, db),
             &db.db_instance_arn,
             &["rds:ModifyDBInstance"],
@@ -539,8 +823,7 @@ fn master_password_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for c in &rds.db_clusters {
         judge(
             em,
-            model,
-            ctx.account,
+            &access,
             cluster_resource(ctx, c),
             &c.db_cluster_arn,
             &["rds:ModifyDBCluster"],
@@ -572,6 +855,7 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let Ok(model) = &memo.0 else {
         return;
     };
+    let access = Access::new(model, ctx.account);
     let th = &ctx.config.iam;
     // Keys of encrypted databases, deduplicated.
     let mut refs: Vec<(&str, String)> = Vec::new();
@@ -592,11 +876,20 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         );
         return;
     }
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    // Many databases share a key: resolve each reference once.
+    let mut lookups: HashMap<&str, Result<&KmsKey, String>> = HashMap::new();
     for (reference, db) in refs {
-        let key: &KmsKey = match lookup_key(ctx.region, reference) {
-            KeyLookup::Found(k) => k,
-            KeyLookup::Unknown(reason) => {
+        let lookup =
+            lookups
+                .entry(reference)
+                .or_insert_with(|| match lookup_key(ctx.region, reference) {
+                    KeyLookup::Found(k) => Ok(k),
+                    KeyLookup::Unknown(reason) => Err(reason),
+                });
+        let key: &KmsKey = match lookup {
+            Ok(k) => k,
+            Err(reason) => {
                 em.not_assessed(
                     ResourceRef {
                         resource_type: "AwsKmsKey".into(),
@@ -610,10 +903,9 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 continue;
             }
         };
-        if seen.contains(&key.arn.as_str()) {
+        if !seen.insert(key.arn.as_str()) {
             continue;
         }
-        seen.push(&key.arn);
         let res = key_resource(ctx, key);
         match key.is_customer_managed() {
             Some(false) => {
@@ -645,35 +937,49 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             em.not_assessed(res, reason);
             continue;
         }
-        let use_answers = model.who_can(ctx.account, "kms:Decrypt", &key.arn);
+        let use_answers = access.bulk.answer("kms:Decrypt", &key.arn).map(|a| vec![a]);
         let admin_answers = [
             "kms:PutKeyPolicy",
             "kms:ScheduleKeyDeletion",
             "kms:DisableKey",
         ]
         .iter()
-        .map(|a| model.who_can(ctx.account, a, &key.arn))
+        .map(|a| access.bulk.answer(a, &key.arn))
         .collect::<Result<Vec<_>, _>>();
         let (users, admins) = match (use_answers, admin_answers) {
-            (Ok(u), Ok(a)) => (
-                collect(&u.actions),
-                collect(&a.into_iter().flat_map(|x| x.actions).collect::<Vec<_>>()),
-            ),
+            (Ok(u), Ok(a)) => (access.summarize(&u), access.summarize(&a)),
             (Err(e), _) | (_, Err(e)) => {
                 em.not_assessed(res, format!("cannot evaluate access to {}: {e}", key.arn));
                 continue;
             }
         };
-        let ev = crate::evidence! {
+        let (nu, na) = (users.count, admins.count);
+        let (decrypt_left_out, admin_left_out) =
+            (nu - users.listed.len(), na - admins.listed.len());
+        let mut ev = crate::evidence! {
             "key" => key.arn,
             "database" => db,
-            "decrypt_principals" => users.principals.values().collect::<Vec<_>>(),
-            "admin_principals" => admins.principals.values().collect::<Vec<_>>(),
             "max_principals_key_use" => th.max_principals_key_use,
             "max_principals_key_admin" => th.max_principals_key_admin,
             "grants_not_evaluated" => key.grants_count,
         };
-        let (nu, na) = (users.principals.len(), admins.principals.len());
+        ev.insert(
+            "decrypt_principals".into(),
+            Value::Array(users.listed.into_iter().map(|(_, v)| v).collect()),
+        );
+        ev.insert(
+            "admin_principals".into(),
+            Value::Array(admins.listed.into_iter().map(|(_, v)| v).collect()),
+        );
+        if decrypt_left_out > 0 {
+            ev.insert(
+                "decrypt_principals_not_listed".into(),
+                json!(decrypt_left_out),
+            );
+        }
+        if admin_left_out > 0 {
+            ev.insert("admin_principals_not_listed".into(), json!(admin_left_out));
+        }
         if nu > th.max_principals_key_use || na > th.max_principals_key_admin {
             em.fail(
                 res,
@@ -1042,15 +1348,11 @@ fn instance_policy_scope(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
     )) else {
         return;
     };
+    let named = InstanceNames::new(&instances);
     let mut found = false;
     for policy in model.policies() {
         let name = policy_short_name(&policy.name);
-        let lname = name.to_lowercase();
-        let Some((id, arn, region)) = instances
-            .iter()
-            .filter(|(id, _, _)| lname.contains(&id.to_lowercase()))
-            .max_by_key(|(id, _, _)| id.len())
-        else {
+        let Some(&(id, arn, region)) = named.longest_in(name).map(|i| &instances[i]) else {
             continue;
         };
         found = true;
@@ -1115,6 +1417,59 @@ fn instance_policy_scope(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
             scope_resource(&IAM_INSTANCE_POLICY_SCOPE, ctx.account, None),
             "no IAM policy is named after a DB instance of the account",
         );
+    }
+}
+
+/// DB instance identifiers, lower-cased and indexed by length, to find the instance a policy
+/// name mentions without trying every identifier on every name.
+struct InstanceNames {
+    /// Lower-cased identifier → instance indexes, in snapshot order.
+    by_id: HashMap<String, Vec<usize>>,
+    /// Byte lengths of the lower-cased identifiers, longest first.
+    lengths: Vec<usize>,
+    /// Byte length of each instance's identifier as written.
+    id_len: Vec<usize>,
+}
+
+impl InstanceNames {
+    fn new(instances: &[(&str, &str, &str)]) -> InstanceNames {
+        let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, (id, _, _)) in instances.iter().enumerate() {
+            by_id.entry(id.to_lowercase()).or_default().push(i);
+        }
+        let mut lengths: Vec<usize> = by_id.keys().map(String::len).collect();
+        lengths.sort_unstable_by(|a, b| b.cmp(a));
+        lengths.dedup();
+        let id_len = instances.iter().map(|(id, _, _)| id.len()).collect();
+        InstanceNames {
+            by_id,
+            lengths,
+            id_len,
+        }
+    }
+
+    /// The instance whose identifier the name contains (case-insensitively): the longest
+    /// identifier, the last in snapshot order among equals.
+    fn longest_in(&self, name: &str) -> Option<usize> {
+        let lname = name.to_lowercase();
+        let mut best: Option<(usize, usize)> = None; // (identifier length, instance index)
+        for &len in &self.lengths {
+            for start in 0..lname.len().saturating_sub(len - 1) {
+                let Some(window) = lname.get(start..start + len) else {
+                    continue;
+                };
+                let Some(found) = self.by_id.get(window) else {
+                    continue;
+                };
+                for &i in found {
+                    let candidate = (self.id_len[i], i);
+                    if best.is_none_or(|b| candidate > b) {
+                        best = Some(candidate);
+                    }
+                }
+            }
+        }
+        best.map(|(_, i)| i)
     }
 }
 
@@ -1488,5 +1843,215 @@ mod tests {
             .status,
             Status::NotApplicable
         );
+    }
+
+    /// Resources of every region with the actions the IAM checks ask about them, every
+    /// `stride`-th one.
+    fn sampled_questions(
+        account: &AccountSnapshot,
+        stride: usize,
+    ) -> Vec<(String, Vec<&'static str>)> {
+        let mut out = Vec::new();
+        for r in &account.regions {
+            for d in &r.rds.db_instances {
+                out.push((
+                    d.db_instance_arn.clone(),
+                    vec!["rds:DeleteDBInstance", "rds:ModifyDBInstance"],
+                ));
+            }
+            for c in &r.rds.db_clusters {
+                out.push((
+                    c.db_cluster_arn.clone(),
+                    vec!["rds:DeleteDBCluster", "rds:ModifyDBCluster"],
+                ));
+            }
+            for s in &r.rds.db_snapshots {
+                out.push((
+                    s.arn.clone(),
+                    vec!["rds:DeleteDBSnapshot", "rds:ModifyDBSnapshotAttribute"],
+                ));
+            }
+            for s in &r.rds.db_cluster_snapshots {
+                out.push((
+                    s.arn.clone(),
+                    vec![
+                        "rds:DeleteDBClusterSnapshot",
+                        "rds:ModifyDBClusterSnapshotAttribute",
+                    ],
+                ));
+            }
+            for k in &r.kms.keys {
+                out.push((k.arn.clone(), vec!["kms:Decrypt", "kms:PutKeyPolicy"]));
+            }
+        }
+        out.into_iter().step_by(stride.max(1)).collect()
+    }
+
+    /// The bulk engine gives who-can's answers, and the summaries give what collecting the
+    /// full answers gives (count, first principals, incomplete notes).
+    fn assert_bulk_matches_who_can(snap: &rdsguard_model::Snapshot, stride: usize) -> usize {
+        let mut compared = 0;
+        for account in &snap.accounts {
+            let Some(model) = AccountModel::build(account) else {
+                continue;
+            };
+            let access = Access::new(&model, account);
+            for (arn, actions) in sampled_questions(account, stride) {
+                let mut full = Vec::new();
+                let mut bulk = Vec::new();
+                for action in &actions {
+                    let old = model.who_can(account, action, &arn);
+                    let new = access.bulk.answer(action, &arn);
+                    match (old, new) {
+                        (Ok(o), Ok(n)) => {
+                            assert_eq!(o.actions.len(), 1);
+                            assert_eq!(n.to_action_answer(), o.actions[0], "{action} on {arn}");
+                            full.extend(o.actions);
+                            bulk.push(n);
+                        }
+                        (Err(o), Err(n)) => assert_eq!(o.to_string(), n.to_string()),
+                        (o, n) => panic!("{action} on {arn}: {o:?} vs {n:?}"),
+                    }
+                    compared += 1;
+                }
+                if bulk.len() == actions.len() {
+                    let want = collect(&full);
+                    let got = access.summarize(&bulk);
+                    assert_eq!(got.count, want.principals.len(), "{arn}");
+                    let want_listed: Vec<(String, Value)> =
+                        want.principals.into_iter().take(MAX_LISTED).collect();
+                    assert_eq!(got.listed, want_listed, "{arn}");
+                    assert_eq!(got.incomplete, want.incomplete, "{arn}");
+                }
+            }
+        }
+        compared
+    }
+
+    #[test]
+    fn bulk_who_can_matches_who_can_on_the_demo() {
+        let compared = assert_bulk_matches_who_can(&rdsguard_demo::demo_snapshot(), 1);
+        assert!(compared > 20, "{compared}");
+    }
+
+    #[test]
+    fn bulk_who_can_matches_who_can_on_2000_synthetic_instances() {
+        let snap = rdsguard_demo::synthetic(&rdsguard_demo::SyntheticParams::with_instances(2000));
+        let compared = assert_bulk_matches_who_can(&snap, 41);
+        assert!(compared > 100, "{compared}");
+    }
+
+    #[test]
+    fn bulk_who_can_matches_on_resource_specific_policies() {
+        // Grants that depend on the resource: exact ARNs, wildcards, tag conditions,
+        // NotResource, denies and boundaries naming one database, a missing policy.
+        let other_arn = "arn:aws:rds:us-east-1:111122223333:db:payments";
+        let docs = [
+            allow("rds:DeleteDBInstance", DB_ARN),
+            allow("rds:DeleteDBInstance", "arn:aws:rds:*:*:db:pay*"),
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:*","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"core"}}}]}"#.to_string(),
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:Delete*","NotResource":"arn:aws:rds:us-east-1:111122223333:db:orders"}]}"#.to_string(),
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"rds:DeleteDBInstance","Resource":"arn:aws:rds:us-east-1:111122223333:db:orders"}]}"#.to_string(),
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}"#.to_string(),
+            allow("rds:DeleteDBInstance", "arn:aws:rds:us-east-1:111122223333:db:${aws:username}"),
+        ];
+        let mut users: Vec<IamUser> = docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| user(&format!("u{i}"), d))
+            .collect();
+        let mut bounded = user("bounded", &allow("rds:*", "*"));
+        bounded.permissions_boundary_arn =
+            Some("arn:aws:iam::111122223333:policy/OnlyOrders".into());
+        users.push(bounded);
+        let mut missing = user("missing", &allow("ec2:*", "*"));
+        missing
+            .attached_policy_arns
+            .push("arn:aws:iam::111122223333:policy/Missing".into());
+        users.push(missing);
+        users.push(user("orders", &allow("rds:*", "*")));
+        let mut data = iam(users);
+        data.policies.push(rdsguard_model::ManagedPolicy {
+            arn: "arn:aws:iam::111122223333:policy/OnlyOrders".into(),
+            name: Some("OnlyOrders".into()),
+            document: Some(allow("rds:*", DB_ARN)),
+            ..Default::default()
+        });
+        let mut r = region_with_db();
+        r.rds.db_instances[0]
+            .tags
+            .insert("team".into(), "core".into());
+        r.rds.db_instances.push(DbInstance {
+            db_instance_identifier: "payments".into(),
+            db_instance_arn: other_arn.into(),
+            engine: "postgres".into(),
+            ..Default::default()
+        });
+        // Keys: delegating to the account (answers shared between keys), naming one user
+        // only, open to everyone, delegating under a condition (evaluated key by key).
+        let key_docs = [
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},{"Sid":"App","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/u1"},"Action":"kms:Decrypt","Resource":"*"}]}"#,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/u4"},"Action":"kms:*","Resource":"*"}]}"#,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},{"Sid":"Share","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*"}]}"#,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"rds.us-east-1.amazonaws.com"}}},{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:user/u5"},"Action":"kms:*","Resource":"*"}]}"#,
+        ];
+        for (i, doc) in key_docs.iter().enumerate() {
+            let mut k = key(Some(doc));
+            k.key_id = format!("k{i}");
+            k.arn = format!("arn:aws:kms:us-east-1:111122223333:key/k{i}");
+            r.kms.keys.push(k);
+        }
+        let snap = snapshot(r, Some(data));
+        assert_eq!(
+            assert_bulk_matches_who_can(&snap, 1),
+            4 + 2 * key_docs.len()
+        );
+        // And the check's evidence: grants naming one database count only on it.
+        let f = run(&RDS_IAM_DELETE_ACCESS, &snap);
+        let orders = f.iter().find(|x| x.resource.id == "orders").unwrap();
+        let text = orders.evidence["principals"].to_string();
+        assert!(
+            text.contains("user/u0") && text.contains("user/bounded"),
+            "{text}"
+        );
+        assert!(!text.contains("user/u1"), "{text}");
+        let payments = f.iter().find(|x| x.resource.id == "payments").unwrap();
+        let text = payments.evidence["principals"].to_string();
+        assert!(
+            text.contains("user/u1") && !text.contains("user/u0"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn evidence_lists_the_first_principals_and_counts_all() {
+        let snap = snapshot(region_with_db(), Some(iam(admins(25))));
+        let f = run(&RDS_IAM_DELETE_ACCESS, &snap);
+        assert_eq!(f[0].status, Status::Fail);
+        assert_eq!(f[0].evidence["count"], 25);
+        assert_eq!(
+            f[0].evidence["principals"].as_array().unwrap().len(),
+            MAX_LISTED
+        );
+        assert_eq!(f[0].evidence["principals_not_listed"], 5);
+        assert!(f[0].message.ends_with("and 5 more"), "{}", f[0].message);
+        // The listed ones are the first by ARN.
+        assert_eq!(
+            f[0].evidence["principals"][0]["principal"],
+            format!("arn:aws:iam::{ACCOUNT}:user/admin0")
+        );
+    }
+
+    #[test]
+    fn instance_policy_scope_picks_the_longest_identifier_named() {
+        let names = InstanceNames::new(&[
+            ("orders", "arn:1", "r"),
+            ("orders-archive", "arn:2", "r"),
+            ("ORDERS", "arn:3", "r2"),
+        ]);
+        assert_eq!(names.longest_in("Orders-Archive-admin"), Some(1));
+        // Equal identifiers (case-insensitively): the last in snapshot order.
+        assert_eq!(names.longest_in("orders-admin"), Some(2));
+        assert_eq!(names.longest_in("billing-admin"), None);
     }
 }

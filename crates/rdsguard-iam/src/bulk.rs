@@ -1,0 +1,803 @@
+//! Who-can over many resources of one account, in time linear in resources and principals.
+//!
+//! [`AccountModel::who_can`] evaluates every principal for every resource: quadratic for an
+//! audit of thousands of databases with hundreds of principals. Most grants do not depend on
+//! the resource (`"Resource": "*"`), so [`BulkWhoCan`]:
+//! - evaluates once per action and kind of resource (resource type, owning account) what the
+//!   principals' resource-independent statements allow: the [`SharedAnswers`];
+//! - indexes the statements that name resources (exact ARNs in a hash map; wildcard patterns,
+//!   tried in turn) and evaluates, per resource, only the principals with such a statement
+//!   matching it, with all their policies: their answer replaces the shared one.
+//!
+//! The answers are exactly `who_can`'s ([`ResourceAnswer::to_action_answer`]). Principals whose
+//! statements for the action read conditions that differ between resources (resource tags,
+//! `aws:ResourceAccount`...), or use `NotResource` or policy variables in `Resource`, are
+//! evaluated for every resource. A KMS key whose policy treats the principals it does not name
+//! alike (unconditional delegation to the account, or nothing) shares answers too, the
+//! principals it names being evaluated per key; other key policies (`*`, `NotPrincipal`,
+//! conditions on the account's statements), and IAM/STS actions, are evaluated per resource
+//! for every principal with an identity grant for the action or named by the policy.
+
+use std::borrow::Cow;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use rdsguard_model::AccountSnapshot;
+
+use crate::account::{
+    AccountModel, ActionAnswer, Attachment, ExternalGrant, Grant, ModelPrincipal, PrincipalAnswer,
+    ResourceFacts, Undetermined, external_grants, key_policy_of,
+};
+use crate::compile::{
+    CompiledPolicy, PolicyKind, PrincipalMatch, ResourceScope, Tri, resource_key,
+};
+use crate::context::{
+    PrincipalKind, RequestAction, RequestContext, RequestPrincipal, RequestResource,
+};
+use crate::error::RequestError;
+use crate::eval::{PolicySet, Request, StaticDecision, evaluate_static};
+use crate::policy::Effect;
+use crate::sar;
+
+/// The facts `who_can` reads about each resource of an account, indexed by ARN once (instead
+/// of a scan of the account per question).
+pub struct ResourceCatalog<'s> {
+    by_arn: HashMap<&'s str, ResourceFacts<'s>>,
+}
+
+impl<'s> ResourceCatalog<'s> {
+    pub fn new(account: &'s AccountSnapshot) -> ResourceCatalog<'s> {
+        let mut by_arn: HashMap<&'s str, ResourceFacts<'s>> = HashMap::new();
+        // Same precedence as a scan: regions in order, then instances, clusters, snapshots,
+        // cluster snapshots and keys; the first occurrence of an ARN wins.
+        let rds = |tags, prefix| ResourceFacts {
+            tags: Some(tags),
+            rds_tag_prefix: Some(prefix),
+            key: None,
+        };
+        for region in &account.regions {
+            for d in &region.rds.db_instances {
+                by_arn
+                    .entry(d.db_instance_arn.as_str())
+                    .or_insert(rds(&d.tags, "rds:db-tag/"));
+            }
+            for c in &region.rds.db_clusters {
+                by_arn
+                    .entry(c.db_cluster_arn.as_str())
+                    .or_insert(rds(&c.tags, "rds:cluster-tag/"));
+            }
+            for s in &region.rds.db_snapshots {
+                by_arn
+                    .entry(s.arn.as_str())
+                    .or_insert(rds(&s.tags, "rds:snapshot-tag/"));
+            }
+            for s in &region.rds.db_cluster_snapshots {
+                by_arn
+                    .entry(s.arn.as_str())
+                    .or_insert(rds(&s.tags, "rds:cluster-snapshot-tag/"));
+            }
+            for k in &region.kms.keys {
+                by_arn.entry(k.arn.as_str()).or_insert(ResourceFacts {
+                    tags: Some(&k.tags),
+                    rds_tag_prefix: None,
+                    key: Some(k),
+                });
+            }
+        }
+        ResourceCatalog { by_arn }
+    }
+
+    pub(crate) fn facts(&self, arn: &str) -> ResourceFacts<'s> {
+        self.by_arn.get(arn).copied().unwrap_or(ResourceFacts {
+            tags: None,
+            rds_tag_prefix: None,
+            key: None,
+        })
+    }
+}
+
+/// Answers of principals that hold for every resource with the same [`SharedKey`], except for
+/// the principals a [`ResourceAnswer`] evaluates itself. Sorted by principal index.
+#[derive(Debug, Default)]
+pub struct SharedAnswers {
+    pub allowed: Vec<(usize, PrincipalAnswer)>,
+    pub undetermined: Vec<(usize, Undetermined)>,
+}
+
+impl SharedAnswers {
+    /// The shared answer of a principal (by index in [`AccountModel::principals`]), when allowed.
+    pub fn allowed_of(&self, principal: usize) -> Option<&PrincipalAnswer> {
+        self.allowed
+            .binary_search_by_key(&principal, |(i, _)| *i)
+            .ok()
+            .map(|pos| &self.allowed[pos].1)
+    }
+
+    /// The shared "undetermined" entry of a principal, when it has one.
+    pub fn undetermined_of(&self, principal: usize) -> Option<&Undetermined> {
+        self.undetermined
+            .binary_search_by_key(&principal, |(i, _)| *i)
+            .ok()
+            .map(|pos| &self.undetermined[pos].1)
+    }
+}
+
+/// What resource-independent statements can see of a resource: its type (which context keys
+/// apply), its account (same-account rules), whether its tags are known.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct SharedKey {
+    resource_type: Option<String>,
+    account: Option<String>,
+    tags_known: bool,
+    rds_tag_prefix: Option<&'static str>,
+    /// Evaluated with a key policy delegating to the account (KMS keys).
+    delegated: bool,
+}
+
+/// How a resource's answer is made.
+enum Mode {
+    /// Shared answers (with the key policy's statements for the account appended to their
+    /// grants), and the principals evaluated for this resource.
+    Shared {
+        key_grants: Vec<Grant>,
+        named: Vec<usize>,
+    },
+    /// Only the principals the resource policy names can be allowed.
+    OnlyNamed { named: Vec<usize> },
+    /// Every principal that could be allowed is evaluated for this resource.
+    Each,
+}
+
+/// The answer for one action on one resource: the shared answers, overridden for the
+/// principals evaluated for this resource.
+#[derive(Debug)]
+pub struct ResourceAnswer {
+    pub action: String,
+    pub shared: Rc<SharedAnswers>,
+    /// Grants of the resource policy that every shared answer also has (a key policy's
+    /// statements allowing the account), appended to their grants.
+    pub shared_grants: Vec<Grant>,
+    /// Principals evaluated for this resource (sorted indices): their answer is in `own` or
+    /// `own_undetermined`, or they are denied; their shared answer does not apply.
+    pub evaluated: Vec<usize>,
+    pub own: Vec<(usize, PrincipalAnswer)>,
+    pub own_undetermined: Vec<(usize, Undetermined)>,
+    pub external: Vec<ExternalGrant>,
+}
+
+impl ResourceAnswer {
+    /// Whether the principal was evaluated for this resource (its shared answer is replaced).
+    pub fn is_evaluated(&self, principal: usize) -> bool {
+        self.evaluated.binary_search(&principal).is_ok()
+    }
+
+    /// The principal's answer when it is allowed (unconditionally or under conditions).
+    pub fn allowed_of(&self, principal: usize) -> Option<Cow<'_, PrincipalAnswer>> {
+        if self.is_evaluated(principal) {
+            self.own
+                .iter()
+                .find(|(i, _)| *i == principal)
+                .map(|(_, a)| Cow::Borrowed(a))
+        } else {
+            self.shared
+                .allowed_of(principal)
+                .map(|a| self.with_shared_grants(a))
+        }
+    }
+
+    /// Whether the principal is allowed (unconditionally or under conditions).
+    pub fn is_allowed(&self, principal: usize) -> bool {
+        if self.is_evaluated(principal) {
+            self.own.iter().any(|(i, _)| *i == principal)
+        } else {
+            self.shared.allowed_of(principal).is_some()
+        }
+    }
+
+    fn with_shared_grants<'s>(&self, a: &'s PrincipalAnswer) -> Cow<'s, PrincipalAnswer> {
+        if self.shared_grants.is_empty() {
+            return Cow::Borrowed(a);
+        }
+        let mut a = a.clone();
+        a.grants.extend(self.shared_grants.iter().cloned());
+        Cow::Owned(a)
+    }
+
+    /// The answer as [`AccountModel::who_can`] gives it (principals in model order).
+    pub fn to_action_answer(&self) -> ActionAnswer {
+        fn merge<T: Clone>(
+            shared: &[(usize, T)],
+            own: &[(usize, T)],
+            evaluated: &[usize],
+        ) -> Vec<T> {
+            let mut all: Vec<(usize, &T)> = shared
+                .iter()
+                .filter(|(i, _)| evaluated.binary_search(i).is_err())
+                .chain(own.iter())
+                .map(|(i, t)| (*i, t))
+                .collect();
+            all.sort_by_key(|(i, _)| *i);
+            all.into_iter().map(|(_, t)| t.clone()).collect()
+        }
+        let shared: Vec<(usize, PrincipalAnswer)> = if self.shared_grants.is_empty() {
+            Vec::new()
+        } else {
+            self.shared
+                .allowed
+                .iter()
+                .map(|(i, a)| (*i, self.with_shared_grants(a).into_owned()))
+                .collect()
+        };
+        let shared_allowed = if self.shared_grants.is_empty() {
+            &self.shared.allowed
+        } else {
+            &shared
+        };
+        ActionAnswer {
+            action: self.action.clone(),
+            principals: merge(shared_allowed, &self.own, &self.evaluated),
+            external: self.external.clone(),
+            undetermined: merge(
+                &self.shared.undetermined,
+                &self.own_undetermined,
+                &self.evaluated,
+            ),
+        }
+    }
+}
+
+/// What is known about one action, for every resource.
+struct ActionPlan {
+    req_action: RequestAction,
+    /// Policies with a statement for the action (others are skipped, as `who_can` does).
+    relevant: Vec<bool>,
+    /// Copies of the policies keeping only their resource-independent statements for the
+    /// action (indexed like the model's policies; `None` when not needed).
+    universal: Vec<Option<CompiledPolicy>>,
+    /// Principals evaluated for every resource (opaque statements).
+    always: Vec<usize>,
+    /// Principals with an `Allow` statement for the action in a relevant identity policy.
+    has_allow: Vec<bool>,
+    /// The same principals, as a list.
+    allowing: Vec<usize>,
+    /// Resource key → policies with a statement for the action naming exactly that resource.
+    exact: HashMap<String, Vec<usize>>,
+    /// Policies with a wildcard `Resource` pattern for the action, to try on each resource.
+    wildcard: Vec<usize>,
+    /// Policy → principals using it (as a relevant identity policy or as boundary).
+    users_of: HashMap<usize, Vec<usize>>,
+    /// Principals with policies missing from the snapshot.
+    incomplete: Vec<usize>,
+    /// Whether answers may be shared between resources (no IAM/STS/KMS action).
+    shareable_action: bool,
+    /// For KMS actions: a key policy that only delegates to the account, to evaluate the
+    /// principals a key policy does not name.
+    delegation: Option<CompiledPolicy>,
+    shared: RefCell<HashMap<SharedKey, Rc<SharedAnswers>>>,
+}
+
+/// Who-can for many resources of one account (see the module documentation).
+pub struct BulkWhoCan<'a> {
+    model: &'a AccountModel,
+    catalog: ResourceCatalog<'a>,
+    plans: RefCell<HashMap<String, Rc<ActionPlan>>>,
+    /// Principal ARN → index in the model (resource policies name principals by ARN).
+    principal_by_arn: HashMap<&'a str, usize>,
+    /// Principals of another account than the model's (evaluated alone on resource policies).
+    foreign: Vec<usize>,
+    /// A user of the account that no policy names: how resource policies treat the
+    /// principals they do not name.
+    account_probe: Option<RequestPrincipal>,
+    /// The empty shared answers of resources evaluated principal by principal. Every
+    /// `SharedAnswers` handed out lives as long as this value, so callers may key caches on
+    /// its address.
+    no_shared: Rc<SharedAnswers>,
+}
+
+impl<'a> BulkWhoCan<'a> {
+    pub fn new(model: &'a AccountModel, account: &'a AccountSnapshot) -> BulkWhoCan<'a> {
+        BulkWhoCan {
+            model,
+            catalog: ResourceCatalog::new(account),
+            plans: RefCell::new(HashMap::new()),
+            principal_by_arn: model
+                .principals
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.request_principal.arn.as_str(), i))
+                .collect(),
+            foreign: model
+                .principals
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| {
+                    p.request_principal.account.as_deref() != Some(model.account_id.as_str())
+                })
+                .map(|(i, _)| i)
+                .collect(),
+            account_probe: RequestPrincipal::parse(&format!(
+                "arn:{}:iam::{}:user/rdsguard-bulk-probe-unnamed",
+                model.partition, model.account_id
+            ))
+            .ok(),
+            no_shared: Rc::new(SharedAnswers::default()),
+        }
+    }
+
+    pub fn model(&self) -> &'a AccountModel {
+        self.model
+    }
+
+    /// The index in [`AccountModel::principals`] of the principal with this ARN.
+    pub fn principal_index(&self, arn: &str) -> Option<usize> {
+        self.principal_by_arn.get(arn).copied()
+    }
+
+    fn plan(&self, action: &str) -> Result<Rc<ActionPlan>, RequestError> {
+        if let Some(p) = self.plans.borrow().get(action) {
+            return Ok(p.clone());
+        }
+        let plan = Rc::new(build_plan(self.model, action)?);
+        self.plans
+            .borrow_mut()
+            .insert(action.to_string(), plan.clone());
+        Ok(plan)
+    }
+
+    /// How a key policy treats the principals it does not name, for one action on one key:
+    /// the principals it names, and the grants it gives every other principal of the account
+    /// through its IAM policies (`None`: it gives them nothing). `None` overall when that
+    /// depends on the principal (conditions, `*`, `NotPrincipal`, policy variables).
+    fn split_key_policy(
+        &self,
+        kp: &CompiledPolicy,
+        plan: &ActionPlan,
+        resource: &RequestResource,
+    ) -> Option<(Vec<usize>, Option<Vec<Grant>>)> {
+        let probe = self.account_probe.as_ref()?;
+        let empty = RequestContext::new();
+        let mut named = Vec::new();
+        let mut grants = Vec::new();
+        let mut deny_all = false;
+        for st in kp.candidates(&plan.req_action.service) {
+            if !st.action_matches(&plan.req_action) {
+                continue;
+            }
+            let names = st.exact_principal_names()?;
+            named.extend(
+                names
+                    .into_iter()
+                    .filter_map(|n| self.principal_by_arn.get(n).copied()),
+            );
+            match st.principal_matches(probe) {
+                PrincipalMatch::NoMatch => continue,
+                PrincipalMatch::Account => {}
+                _ => return None,
+            }
+            if !st.conditions.is_empty() {
+                return None;
+            }
+            match st.resource_matches(resource, &empty) {
+                Tri::No => continue,
+                Tri::Unknown => return None,
+                Tri::Yes => {}
+            }
+            match st.effect {
+                Effect::Deny => deny_all = true,
+                Effect::Allow => grants.push(Grant {
+                    policy: kp.name.to_string(),
+                    policy_kind: kp.kind,
+                    attachment: Attachment::ResourcePolicy,
+                    statement: st.label(),
+                    effect: Effect::Allow,
+                    unconditional: true,
+                }),
+            }
+        }
+        let delegated = !deny_all && !grants.is_empty();
+        Some((named, delegated.then_some(grants)))
+    }
+
+    /// Who can perform `action` (one action, no wildcard) on `resource_arn`: the same answer
+    /// as [`AccountModel::who_can`] (and the same errors), split into shared and own parts.
+    pub fn answer(&self, action: &str, resource_arn: &str) -> Result<ResourceAnswer, RequestError> {
+        if action.contains(['*', '?']) {
+            return Err(RequestError::Invalid(format!(
+                "bulk who-can takes one action, not the pattern `{action}`"
+            )));
+        }
+        let validated = sar::reference()?.validate(action, resource_arn)?;
+        let facts = self.catalog.facts(resource_arn);
+        let resource = RequestResource::parse(resource_arn, None)?;
+        let key_policy = key_policy_of(&facts, resource_arn)?;
+        let plan = self.plan(action)?;
+        let model = self.model;
+        // Built only when a principal is evaluated for this resource.
+        let user_base = OnceCell::new();
+        let role_base = OnceCell::new();
+        let base_of = |kind: PrincipalKind| {
+            let cell = if kind == PrincipalKind::User {
+                &user_base
+            } else {
+                &role_base
+            };
+            cell.get_or_init(|| {
+                model.static_base(kind, &facts, resource.account.as_deref(), &validated)
+            })
+        };
+        // `shared`: evaluate the resource-independent statements only, with this resource
+        // policy in place of the resource's own; `None`: every statement, the resource's policy.
+        let ask =
+            |idx: usize, shared: Option<Option<&CompiledPolicy>>| -> Option<PrincipalAnswer> {
+                let p = &model.principals[idx];
+                let ctx = base_of(p.kind).with_layers(vec![p.facts.clone()]);
+                let pick = |policy: usize| -> &CompiledPolicy {
+                    match (&plan.universal[policy], shared.is_some()) {
+                        (Some(u), true) => u,
+                        _ => &model.policies[policy],
+                    }
+                };
+                let set = PolicySet {
+                    identity: p
+                        .identity
+                        .iter()
+                        .filter(|a| plan.relevant[a.policy])
+                        .map(|a| pick(a.policy))
+                        .collect(),
+                    permission_boundaries: p.boundary.map(|b| vec![pick(b)]).unwrap_or_default(),
+                    resource: shared.unwrap_or(key_policy.as_ref()),
+                    ..PolicySet::default()
+                };
+                evaluate_principal(model, p, &set, &plan.req_action, &resource, &ctx)
+            };
+        // How answers can be shared between resources: without a resource policy (unless the
+        // action reads the resource itself), or for a KMS key whose policy treats every
+        // principal it does not name alike (the usual delegation to the account).
+        let is_key = resource
+            .arn_lower
+            .as_ref()
+            .is_some_and(|a| a.service == "kms" && a.resource.starts_with("key/"));
+        let mode = match &key_policy {
+            None if plan.shareable_action => Mode::Shared {
+                key_grants: Vec::new(),
+                named: Vec::new(),
+            },
+            Some(kp) if is_key && plan.delegation.is_some() => {
+                match self.split_key_policy(kp, &plan, &resource) {
+                    Some((named, Some(key_grants))) => Mode::Shared { key_grants, named },
+                    Some((named, None)) => Mode::OnlyNamed { named },
+                    None => Mode::Each,
+                }
+            }
+            _ => Mode::Each,
+        };
+        let shared = match &mode {
+            Mode::Shared { .. } => {
+                let key = SharedKey {
+                    resource_type: validated.resource_type.map(|r| r.key.clone()),
+                    account: resource.account.clone(),
+                    tags_known: facts.tags.is_some(),
+                    rds_tag_prefix: facts.rds_tag_prefix,
+                    delegated: key_policy.is_some(),
+                };
+                let cached = plan.shared.borrow().get(&key).cloned();
+                match cached {
+                    Some(s) => s,
+                    None => {
+                        let delegation = if key_policy.is_some() {
+                            plan.delegation.as_ref()
+                        } else {
+                            None
+                        };
+                        let mut s = SharedAnswers::default();
+                        let mut always = plan.always.iter().peekable();
+                        for idx in 0..model.principals.len() {
+                            if always.next_if_eq(&&idx).is_some() {
+                                continue;
+                            }
+                            let mut answer = if plan.has_allow[idx] {
+                                ask(idx, Some(delegation))
+                            } else {
+                                None
+                            };
+                            if let Some(a) = answer.as_mut() {
+                                // The key's own statements are added per key.
+                                a.grants.retain(|g| g.policy_kind != PolicyKind::Resource);
+                            }
+                            push_answer(model, idx, answer, &mut s.allowed, &mut s.undetermined);
+                        }
+                        let s = Rc::new(s);
+                        plan.shared.borrow_mut().insert(key, s.clone());
+                        s
+                    }
+                }
+            }
+            _ => self.no_shared.clone(),
+        };
+        // The principals to evaluate for this resource alone.
+        let mut evaluated: Vec<usize> = Vec::new();
+        match &mode {
+            Mode::Shared { named, .. } => {
+                evaluated.extend(plan.always.iter().copied());
+                evaluated.extend(named.iter().copied());
+                if key_policy.is_some() {
+                    evaluated.extend(self.foreign.iter().copied());
+                }
+                let mut add_users = |policy: usize| {
+                    if let Some(users) = plan.users_of.get(&policy) {
+                        evaluated.extend(users.iter().copied());
+                    }
+                };
+                if let Some(lower) = &resource.arn_lower
+                    && let Some(policies) = plan.exact.get(&resource_key(lower))
+                {
+                    policies.iter().for_each(|&p| add_users(p));
+                }
+                let empty = RequestContext::new();
+                for &policy in &plan.wildcard {
+                    let matches = model.policies[policy]
+                        .candidates(&plan.req_action.service)
+                        .filter(|st| st.action_matches(&plan.req_action))
+                        .any(|st| st.resource_matches(&resource, &empty) != Tri::No);
+                    if matches {
+                        add_users(policy);
+                    }
+                }
+            }
+            Mode::OnlyNamed { named } => {
+                // The key policy neither names the others nor lets the account's IAM
+                // policies grant: they are denied (undetermined when policies are missing).
+                evaluated.extend(named.iter().copied());
+                evaluated.extend(self.foreign.iter().copied());
+                evaluated.extend(plan.incomplete.iter().copied());
+            }
+            Mode::Each => {
+                // Allowed needs an identity grant, or a resource-policy statement naming the
+                // principal (users and roles match by exact ARN) or everyone.
+                let mut everyone = plan.req_action.service == "sts";
+                if let Some(kp) = &key_policy {
+                    for st in kp.candidates(&plan.req_action.service) {
+                        if st.effect != Effect::Allow || !st.action_matches(&plan.req_action) {
+                            continue;
+                        }
+                        match st.exact_principal_names() {
+                            None => everyone = true,
+                            Some(names) => evaluated.extend(
+                                names
+                                    .into_iter()
+                                    .filter_map(|n| self.principal_by_arn.get(n).copied()),
+                            ),
+                        }
+                    }
+                }
+                if everyone {
+                    evaluated.extend(0..model.principals.len());
+                } else {
+                    evaluated.extend(plan.allowing.iter().copied());
+                }
+                // The others are denied: undetermined when policies are missing.
+                evaluated.extend(plan.incomplete.iter().copied());
+            }
+        }
+        evaluated.sort_unstable();
+        evaluated.dedup();
+        let mut own = Vec::new();
+        let mut own_undetermined = Vec::new();
+        for &idx in &evaluated {
+            let answer = ask(idx, None);
+            push_answer(model, idx, answer, &mut own, &mut own_undetermined);
+        }
+        let external = key_policy
+            .as_ref()
+            .map(|kp| {
+                external_grants(
+                    kp,
+                    &model.account_id,
+                    &plan.req_action,
+                    &resource,
+                    &validated,
+                )
+            })
+            .unwrap_or_default();
+        let shared_grants = match mode {
+            Mode::Shared { key_grants, .. } => key_grants,
+            _ => Vec::new(),
+        };
+        Ok(ResourceAnswer {
+            action: action.to_string(),
+            shared,
+            shared_grants,
+            evaluated,
+            own,
+            own_undetermined,
+            external,
+        })
+    }
+}
+
+/// Record an evaluation: allowed answers, or "undetermined" for a denied principal with
+/// missing policies (as `who_can` does).
+fn push_answer(
+    model: &AccountModel,
+    idx: usize,
+    answer: Option<PrincipalAnswer>,
+    allowed: &mut Vec<(usize, PrincipalAnswer)>,
+    undetermined: &mut Vec<(usize, Undetermined)>,
+) {
+    let p = &model.principals[idx];
+    match answer {
+        Some(a) => allowed.push((idx, a)),
+        None if !p.incomplete.is_empty() => undetermined.push((
+            idx,
+            Undetermined {
+                principal: p.arn.clone(),
+                missing: p.incomplete.clone(),
+            },
+        )),
+        None => {}
+    }
+}
+
+/// One principal's static decision, with the grants that make it (as `who_can` records them);
+/// `None` when denied.
+fn evaluate_principal(
+    model: &AccountModel,
+    p: &ModelPrincipal,
+    set: &PolicySet<'_>,
+    action: &RequestAction,
+    resource: &RequestResource,
+    ctx: &RequestContext,
+) -> Option<PrincipalAnswer> {
+    let req = Request {
+        principal: &p.request_principal,
+        action,
+        resource,
+        context: ctx,
+    };
+    let decision = evaluate_static(set, &req, None);
+    if matches!(decision, StaticDecision::Denied { .. }) {
+        return None;
+    }
+    let mut traces = Vec::new();
+    let _ = evaluate_static(set, &req, Some(&mut traces));
+    Some(PrincipalAnswer {
+        principal: p.arn.clone(),
+        name: p.name.clone(),
+        kind: p.kind,
+        groups: p.groups.clone(),
+        decision,
+        grants: model.grants_from(p, &traces),
+        incomplete: p.incomplete.clone(),
+    })
+}
+
+/// How one policy's statements for the action reach resources.
+#[derive(Default)]
+struct PolicyReach {
+    /// A statement must be evaluated per resource (NotResource, variables, resource
+    /// conditions on a `*` statement).
+    opaque: bool,
+    exact: Vec<String>,
+    wildcard: bool,
+}
+
+fn build_plan(model: &AccountModel, action: &str) -> Result<ActionPlan, RequestError> {
+    let req_action = RequestAction::parse(action)?;
+    let service = req_action.service.clone();
+    let relevant: Vec<bool> = model
+        .policies
+        .iter()
+        .map(|p| {
+            p.candidates(&service)
+                .any(|st| st.action_matches(&req_action))
+        })
+        .collect();
+    let mut used = vec![false; model.policies.len()];
+    let mut users_of: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (idx, p) in model.principals.iter().enumerate() {
+        let policies = p
+            .identity
+            .iter()
+            .map(|a| a.policy)
+            .filter(|&i| relevant[i])
+            .chain(p.boundary);
+        for policy in policies {
+            used[policy] = true;
+            let users = users_of.entry(policy).or_default();
+            if users.last() != Some(&idx) {
+                users.push(idx);
+            }
+        }
+    }
+    let mut reach: Vec<PolicyReach> = Vec::with_capacity(model.policies.len());
+    let mut universal: Vec<Option<CompiledPolicy>> = Vec::with_capacity(model.policies.len());
+    for (i, policy) in model.policies.iter().enumerate() {
+        let mut r = PolicyReach::default();
+        if !used[i] {
+            reach.push(r);
+            universal.push(None);
+            continue;
+        }
+        for st in policy.candidates(&service) {
+            if !st.action_matches(&req_action) {
+                continue;
+            }
+            match st.resource_scope() {
+                ResourceScope::Any => r.opaque |= st.conditions_depend_on_resource(),
+                ResourceScope::Opaque => r.opaque = true,
+                ResourceScope::Listed { exact, wildcard } => {
+                    r.exact.extend(exact);
+                    r.wildcard |= wildcard;
+                }
+            }
+        }
+        universal.push(Some(policy.retain_statements(|st| {
+            st.action_matches(&req_action) && st.resource_scope() == ResourceScope::Any
+        })));
+        reach.push(r);
+    }
+    let mut exact: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut wildcard = Vec::new();
+    for (i, r) in reach.iter().enumerate() {
+        for key in &r.exact {
+            let policies = exact.entry(key.clone()).or_default();
+            if policies.last() != Some(&i) {
+                policies.push(i);
+            }
+        }
+        if r.wildcard {
+            wildcard.push(i);
+        }
+    }
+    let mut always = Vec::new();
+    let mut has_allow = Vec::with_capacity(model.principals.len());
+    let mut incomplete = Vec::new();
+    for (idx, p) in model.principals.iter().enumerate() {
+        let relevant_identity = || p.identity.iter().map(|a| a.policy).filter(|&i| relevant[i]);
+        if relevant_identity()
+            .chain(p.boundary)
+            .any(|i| reach[i].opaque)
+        {
+            always.push(idx);
+        }
+        has_allow.push(relevant_identity().any(|i| {
+            model.policies[i]
+                .candidates(&service)
+                .any(|st| st.effect == Effect::Allow && st.action_matches(&req_action))
+        }));
+        if !p.incomplete.is_empty() {
+            incomplete.push(idx);
+        }
+    }
+    let shareable_action = !matches!(service.as_str(), "iam" | "sts" | "kms");
+    let allowing = (0..has_allow.len()).filter(|&i| has_allow[i]).collect();
+    let delegation = if service == "kms" {
+        CompiledPolicy::from_json(
+            "(key policy delegating to the account)",
+            PolicyKind::Resource,
+            &format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:{}:iam::{}:root"}},"Action":"*","Resource":"*"}}]}}"#,
+                model.partition, model.account_id
+            ),
+        )
+        .ok()
+    } else {
+        None
+    };
+    Ok(ActionPlan {
+        req_action,
+        relevant,
+        universal,
+        always,
+        has_allow,
+        allowing,
+        exact,
+        wildcard,
+        users_of,
+        incomplete,
+        shareable_action,
+        delegation,
+        shared: RefCell::new(HashMap::new()),
+    })
+}
