@@ -372,7 +372,8 @@ mod tests {
             status.try_into().unwrap(),
             aws_smithy_types::body::SdkBody::from(body.to_string()),
         );
-        r.headers_mut().insert("content-type", content_type.to_string());
+        r.headers_mut()
+            .insert("content-type", content_type.to_string());
         r
     }
 
@@ -417,10 +418,8 @@ mod tests {
         assert_eq!(gap.kind, GapKind::Unsupported);
         assert!(gap.error_code.is_none() && gap.resource.is_none());
 
-        let xml500: SdkError<RdsError, HttpResponse> = SdkError::response_error(
-            "bad xml",
-            response(500, "text/xml", "<oops"),
-        );
+        let xml500: SdkError<RdsError, HttpResponse> =
+            SdkError::response_error("bad xml", response(500, "text/xml", "<oops"));
         let gap = gap_from_error(
             rdsguard_model::ops::RDS_DESCRIBE_DB_INSTANCES,
             Scope::region("us-east-1"),
