@@ -19,6 +19,8 @@ mod calls;
 mod denied;
 #[path = "moto/errors.rs"]
 mod errors;
+#[path = "moto/exposure.rs"]
+mod exposure;
 #[path = "moto/facts.rs"]
 mod facts;
 #[path = "moto/regions.rs"]
