@@ -16,7 +16,7 @@ if [[ -z "$CHROMIUM" ]]; then
     exit 2
 fi
 
-cargo build -q -p rdsguard
+cargo build -q -p rdsguard --no-default-features
 BIN="${CARGO_TARGET_DIR:-target}/debug/rdsguard"
 "$BIN" audit --demo -o "$OUT/report.html" -o "$OUT/report.json"
 
