@@ -166,3 +166,35 @@ impl Config {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example in the README must stay a valid configuration.
+    #[test]
+    fn readme_example_parses() {
+        let readme = include_str!("../../../README.md");
+        let start = readme
+            .find("```toml\n")
+            .expect("the README has a toml example")
+            + "```toml\n".len();
+        let len = readme[start..].find("```").expect("the example is closed");
+        let cfg = Config::from_toml_str(&readme[start..start + len], Path::new("README.md"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cfg.trusted_accounts, vec!["444455556666".to_string()]);
+        assert_eq!(cfg.suppressions.len(), 1);
+    }
+
+    #[test]
+    fn suppression_without_reason_or_with_bad_date_is_refused() {
+        let p = Path::new("x.toml");
+        let no_reason = "[[suppressions]]\ncheck = \"*\"\nreason = \" \"\n";
+        assert!(Config::from_toml_str(no_reason, p).is_err());
+        let bad_date = "[[suppressions]]\ncheck = \"*\"\nreason = \"r\"\nexpires = \"31/12/2027\"\n";
+        assert!(Config::from_toml_str(bad_date, p).is_err());
+        assert!(Config::from_toml_str("trusted_accounts = [\"12345\"]", p).is_err());
+        assert!(Config::from_toml_str("unknown_key = 1", p).is_err());
+        assert_eq!(Config::from_toml_str("", p).unwrap(), Config::default());
+    }
+}
