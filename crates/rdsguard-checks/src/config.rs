@@ -191,7 +191,8 @@ mod tests {
         let p = Path::new("x.toml");
         let no_reason = "[[suppressions]]\ncheck = \"*\"\nreason = \" \"\n";
         assert!(Config::from_toml_str(no_reason, p).is_err());
-        let bad_date = "[[suppressions]]\ncheck = \"*\"\nreason = \"r\"\nexpires = \"31/12/2027\"\n";
+        let bad_date =
+            "[[suppressions]]\ncheck = \"*\"\nreason = \"r\"\nexpires = \"31/12/2027\"\n";
         assert!(Config::from_toml_str(bad_date, p).is_err());
         assert!(Config::from_toml_str("trusted_accounts = [\"12345\"]", p).is_err());
         assert!(Config::from_toml_str("unknown_key = 1", p).is_err());

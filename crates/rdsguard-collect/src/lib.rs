@@ -19,6 +19,8 @@ mod iam;
 mod kms;
 mod logging;
 mod rds;
+mod s3_trail;
+mod securityhub_import;
 mod util;
 
 use std::sync::Arc;
@@ -33,6 +35,11 @@ use crate::call::{Ctx, Gaps, Scope};
 use crate::clients::{Clients, RegionClients};
 
 pub use rdsguard_model::ops;
+pub use s3_trail::{parse_s3_uri, scan_s3, scan_s3_with_sdk_config};
+pub use securityhub_import::{
+    FailedFinding, INVALID_FINDING, ImportSummary, default_region, import_findings,
+    import_findings_with_sdk_config,
+};
 
 /// What to collect and how.
 #[derive(Debug, Clone)]

@@ -25,6 +25,10 @@ mod exposure;
 mod facts;
 #[path = "moto/regions.rs"]
 mod regions;
+#[path = "moto/s3_trail.rs"]
+mod s3_trail;
+#[path = "moto/securityhub.rs"]
+mod securityhub;
 
 use std::sync::OnceLock;
 

@@ -137,6 +137,12 @@ pub struct AuditArgs {
     /// List passing and not-applicable results too (table format).
     #[arg(long)]
     pub show_all: bool,
+    /// Also import the results of the audited account (FAIL, PASS and the others) as ASFF
+    /// findings into AWS Security Hub (BatchImportFindings, 100 at a time) in the first
+    /// --region, else the default region, with the live credentials. Needs the `live` feature.
+    /// Exit code 2 if any finding is not imported.
+    #[arg(long)]
+    pub to_security_hub: bool,
 }
 
 #[derive(Debug, Args)]
@@ -169,8 +175,8 @@ pub struct ExposureArgs {
                         runtime error; 3 some input could not be read (the rest was scanned)."
 )]
 pub struct TrailArgs {
-    /// Log files or directories (walked recursively).
-    #[arg(required = true, value_name = "PATH")]
+    /// Log files or directories (walked recursively), or s3://bucket/prefix URIs.
+    #[arg(required = true, value_name = "PATH|S3_URI")]
     pub inputs: Vec<PathBuf>,
     /// Only events at or after this time (RFC 3339, e.g. 2026-11-01T00:00:00Z).
     #[arg(long, value_name = "TIME")]
@@ -207,6 +213,9 @@ pub struct TrailArgs {
     /// Exit with code 1 when a finding has at least this severity.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
+    /// Credentials, region and endpoint for s3:// inputs.
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 #[derive(Debug, Args)]

@@ -21,6 +21,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         .flat_map(|r| r.metadata().into_iter().map(|m| m.id))
         .collect();
     let defs = selected_checks(&args.checks, &custom_ids)?;
+    if args.to_security_hub {
+        // Before the (possibly long) collection: fail now if the import cannot happen.
+        security_hub_supported()?;
+    }
     // Resolve every output's format before the (possibly long) collection.
     for spec in &args.outputs {
         spec.resolve(args.format).map_err(anyhow::Error::msg)?;
@@ -37,6 +41,8 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         ..RenderOptions::default()
     };
     write_report(&report, args.format, &args.outputs, &opts)?;
+    let import_failed =
+        args.to_security_hub && !import_to_security_hub(&report, &snapshot, &args.source.live)?;
 
     let failing = args.fail_on.is_some_and(|t| report.fails_at(t));
     let unassessed = args.fail_on_not_assessed
@@ -44,11 +50,94 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             .findings
             .iter()
             .any(|f| f.status == Status::NotAssessed && f.suppressed.is_none());
-    Ok(if failing || unassessed {
+    Ok(if import_failed {
+        ExitCode::from(2)
+    } else if failing || unassessed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(feature = "live")]
+fn security_hub_supported() -> anyhow::Result<()> {
+    Ok(())
+}
+
+#[cfg(not(feature = "live"))]
+fn security_hub_supported() -> anyhow::Result<()> {
+    anyhow::bail!(
+        "--to-security-hub needs live AWS access, and this rdsguard was built without the \
+         `live` feature; rebuild with default features, or write ASFF with `-o findings.asff.json` \
+         and import it with `aws securityhub batch-import-findings`"
+    )
+}
+
+/// Import the results of the report's one account into Security Hub (the first --region,
+/// else the default region). Prints the outcome and every failure on standard error; true
+/// when every finding was imported.
+#[cfg(feature = "live")]
+fn import_to_security_hub(
+    report: &Report,
+    snapshot: &Snapshot,
+    live: &crate::cli::LiveArgs,
+) -> anyhow::Result<bool> {
+    let [account] = report.accounts.as_slice() else {
+        anyhow::bail!(
+            "--to-security-hub imports the findings of one account into its own Security Hub, \
+             but the report covers {} accounts",
+            report.accounts.len()
+        );
+    };
+    let partition = snapshot
+        .accounts
+        .iter()
+        .find(|a| &a.account_id == account)
+        .map(|a| a.partition.as_str())
+        .filter(|p| !p.is_empty())
+        .unwrap_or("aws");
+    let opts = rdsguard_collect::CollectOptions {
+        profile: live.profile.clone(),
+        regions: live.regions.clone(),
+        all_regions: false,
+        endpoint_url: live.endpoint_url.clone(),
+        concurrency: live.concurrency.max(1),
+        max_attempts: live.max_attempts.max(1),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let summary = runtime.block_on(async {
+        let region = match live.regions.first() {
+            Some(r) => r.clone(),
+            None => rdsguard_collect::default_region(&opts)
+                .await
+                .ok_or(rdsguard_collect::CollectError::NoRegion)?,
+        };
+        let product = rdsguard_report::asff::default_product_arn(partition, &region, account);
+        let batches = rdsguard_report::asff::asff_batches(report, account, &region, &product);
+        rdsguard_collect::import_findings(&opts, &region, batches).await
+    });
+    let summary = summary.context("Security Hub import failed")?;
+    eprintln!(
+        "Security Hub: imported {} findings; {} failed",
+        summary.imported,
+        summary.failed.len()
+    );
+    for f in &summary.failed {
+        eprintln!("  {}: {}: {}", f.id, f.error_code, f.error_message);
+    }
+    Ok(summary.failed.is_empty())
+}
+
+#[cfg(not(feature = "live"))]
+fn import_to_security_hub(
+    _report: &Report,
+    _snapshot: &Snapshot,
+    _live: &crate::cli::LiveArgs,
+) -> anyhow::Result<bool> {
+    security_hub_supported().map(|()| false)
 }
 
 /// Write `report` to every `-o` output (format from the spec, else `format`), or to standard

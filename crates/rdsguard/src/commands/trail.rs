@@ -13,16 +13,14 @@ use crate::commands::audit::{config_file, write_report};
 const EXIT_INPUT_SKIPPED: u8 = 3;
 
 pub fn run(args: TrailArgs) -> anyhow::Result<ExitCode> {
-    if let Some(s3) = args
+    let s3_inputs: Vec<String> = args
         .inputs
         .iter()
-        .find(|p| p.to_string_lossy().starts_with("s3://"))
-    {
-        anyhow::bail!(
-            "reading {} directly from S3 is not supported yet; download the logs first \
-             (aws s3 sync s3://bucket/prefix ./logs) and pass the folder",
-            s3.display()
-        );
+        .map(|p| p.to_string_lossy().into_owned())
+        .filter(|p| p.starts_with("s3://"))
+        .collect();
+    if !s3_inputs.is_empty() && s3_inputs.len() != args.inputs.len() {
+        anyhow::bail!("pass either local paths or s3:// URIs, not both (run twice to scan both)");
     }
     let config = config_file(args.config.as_deref())?;
     let mut trusted = config.trusted_accounts.clone();
@@ -37,7 +35,11 @@ pub fn run(args: TrailArgs) -> anyhow::Result<ExitCode> {
         threads: args.threads,
         ..TrailOptions::default()
     };
-    let result = rdsguard_trail::scan(&args.inputs, &opts)?;
+    let result = if s3_inputs.is_empty() {
+        rdsguard_trail::scan(&args.inputs, &opts)?
+    } else {
+        scan_s3(&args, &s3_inputs, &opts)?
+    };
 
     for p in &result.rule_problems {
         eprintln!(
@@ -75,4 +77,41 @@ pub fn run(args: TrailArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_INPUT_SKIPPED));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "live")]
+fn scan_s3(
+    args: &TrailArgs,
+    uris: &[String],
+    opts: &TrailOptions,
+) -> anyhow::Result<rdsguard_trail::TrailResult> {
+    use anyhow::Context;
+    let live = &args.live;
+    let collect = rdsguard_collect::CollectOptions {
+        profile: live.profile.clone(),
+        regions: live.regions.clone(),
+        all_regions: false,
+        endpoint_url: live.endpoint_url.clone(),
+        concurrency: live.concurrency.max(1),
+        max_attempts: live.max_attempts.max(1),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime
+        .block_on(rdsguard_collect::scan_s3(&collect, uris, opts))
+        .context("reading CloudTrail logs from S3 failed")
+}
+
+#[cfg(not(feature = "live"))]
+fn scan_s3(
+    _args: &TrailArgs,
+    _uris: &[String],
+    _opts: &TrailOptions,
+) -> anyhow::Result<rdsguard_trail::TrailResult> {
+    anyhow::bail!(
+        "this rdsguard was built without AWS access (feature `live`); download the logs \
+         (aws s3 sync s3://bucket/prefix ./logs) and pass the folder"
+    )
 }
