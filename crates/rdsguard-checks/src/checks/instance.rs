@@ -7,10 +7,9 @@
 //! #2275, #5434). Here each setting is read where AWS applies it, and a member whose cluster is
 //! not in the snapshot is NOT_ASSESSED, never PASS.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use rdsguard_findings::{ResourceRef, Severity};
+use rdsguard_findings::Severity;
 use rdsguard_model::{DbCluster, DbInstance, RegionSnapshot, ops};
 
 use super::common::{EngineFamily, gap_in, instance_resource};
@@ -41,39 +40,11 @@ pub static CHECKS: &[&CheckDef] = &[
 // Shared by the core checks (instance, cluster, snapshot, events, tagging).
 // ---------------------------------------------------------------------------------------------
 
-pub(crate) type Evidence = BTreeMap<String, serde_json::Value>;
-
-/// The outcome of judging one resource, emitted by [`Verdict::emit`].
-pub(crate) enum Verdict {
-    Pass(String, Evidence),
-    Fail(String, Evidence),
-    NotApplicable(String),
-    NotAssessed(String),
-}
+pub(crate) use super::tls::verdict::Verdict;
 
 /// A judgement that may stop early: `Err` carries a NOT_APPLICABLE or NOT_ASSESSED verdict
 /// reached before the setting itself could be read (missing cluster, unsupported engine).
 pub(crate) type Judgement = Result<Verdict, Verdict>;
-
-impl Verdict {
-    /// PASS with `pass` when `ok`, otherwise FAIL with `fail`; both carry the evidence.
-    pub(crate) fn pass_if(ok: bool, pass: String, fail: String, evidence: Evidence) -> Verdict {
-        if ok {
-            Verdict::Pass(pass, evidence)
-        } else {
-            Verdict::Fail(fail, evidence)
-        }
-    }
-
-    pub(crate) fn emit(self, em: &mut Emitter<'_>, resource: ResourceRef) {
-        match self {
-            Verdict::Pass(m, ev) => em.pass(resource, m, ev),
-            Verdict::Fail(m, ev) => em.fail(resource, m, ev),
-            Verdict::NotApplicable(m) => em.not_applicable(resource, m),
-            Verdict::NotAssessed(m) => em.not_assessed(resource, m),
-        }
-    }
-}
 
 /// `DescribeDBInstances` / `DescribeDBClusters` also return Amazon Neptune and Amazon
 /// DocumentDB resources; RDS controls do not apply to them.

@@ -20,6 +20,15 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// PASS with `pass` when `ok`, otherwise FAIL with `fail`; both carry the evidence.
+    pub fn pass_if(ok: bool, pass: String, fail: String, evidence: Evidence) -> Verdict {
+        if ok {
+            Verdict::Pass(pass, evidence)
+        } else {
+            Verdict::Fail(fail, evidence)
+        }
+    }
+
     pub fn emit(self, em: &mut Emitter<'_>, resource: ResourceRef) {
         match self {
             Verdict::Pass(m, ev) => em.pass(resource, m, ev),
