@@ -30,6 +30,7 @@ pub fn snapshot(region: RegionSnapshot, iam: Option<IamData>) -> Snapshot {
         iam,
         regions: vec![region],
         gaps: vec![],
+        ..Default::default()
     });
     s
 }

@@ -213,6 +213,7 @@ pub async fn collect_with_sdk_config(
         iam,
         regions: region_snapshots,
         gaps: account_gaps.into_sorted(),
+        ..Default::default()
     };
     let gap_count = account.gaps.len() as u64
         + account

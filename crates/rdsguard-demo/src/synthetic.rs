@@ -346,12 +346,14 @@ pub fn synthetic(params: &SyntheticParams) -> Snapshot {
             endpoint_url: None,
             regions: regions.iter().map(|r| r.to_string()).collect(),
         },
+        organization: None,
         accounts: vec![AccountSnapshot {
             account_id: params.account_id.clone(),
             partition: "aws".to_string(),
             iam: Some(iam),
             regions: region_snapshots,
             gaps: Vec::new(),
+            ..Default::default()
         }],
     }
 }

@@ -210,6 +210,7 @@ fn big_account(principals: usize, policies: usize) -> AccountSnapshot {
         }),
         regions: vec![region],
         gaps: vec![],
+        ..Default::default()
     }
 }
 

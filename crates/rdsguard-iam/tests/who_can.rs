@@ -149,6 +149,7 @@ fn snapshot() -> Snapshot {
         iam: Some(iam),
         regions: vec![region],
         gaps: vec![],
+        ..Default::default()
     });
     s
 }

@@ -147,6 +147,7 @@ mod tests {
             iam: None,
             regions: vec![RegionSnapshot::new("us-east-1")],
             gaps: vec![],
+            ..Default::default()
         });
         s
     }

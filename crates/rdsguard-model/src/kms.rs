@@ -60,11 +60,41 @@ pub struct KmsKey {
     /// Number of grants on the key; `None` when not collected.
     #[serde(default)]
     pub grants_count: Option<u32>,
+    /// The grants themselves (ListGrants); `None` when not collected (see gaps). Grants give
+    /// principals KMS operations outside the key policy and IAM, so who-can reads them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grants: Option<Vec<KmsGrant>>,
     /// Aliases pointing at this key (joined from ListAliases).
     #[serde(default)]
     pub aliases: Vec<String>,
     #[serde(default)]
     pub tags: Tags,
+}
+
+/// One KMS grant (ListGrants).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct KmsGrant {
+    pub grant_id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The principal the grant gives operations to (an ARN, or a service principal).
+    #[serde(default)]
+    pub grantee_principal: Option<String>,
+    #[serde(default)]
+    pub retiring_principal: Option<String>,
+    #[serde(default)]
+    pub issuing_account: Option<String>,
+    /// KMS operation names without the `kms:` prefix, e.g. `Decrypt`, `CreateGrant`.
+    #[serde(default)]
+    pub operations: Vec<String>,
+    /// The grant applies only when the request's encryption context contains these pairs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption_context_subset: Option<Tags>,
+    /// The grant applies only when the request's encryption context is exactly these pairs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption_context_equals: Option<Tags>,
+    #[serde(default)]
+    pub creation_date: Option<String>,
 }
 
 impl KmsKey {

@@ -17,6 +17,7 @@ pub mod iam;
 pub mod io;
 pub mod kms;
 pub mod logging;
+pub mod org;
 pub mod rds;
 
 use std::collections::BTreeMap;
@@ -28,6 +29,7 @@ pub use gap::*;
 pub use iam::*;
 pub use kms::*;
 pub use logging::*;
+pub use org::*;
 pub use rds::*;
 
 /// Version of the snapshot JSON schema. Bump on any incompatible change; readers refuse
@@ -47,6 +49,9 @@ pub struct Snapshot {
     pub tool_version: String,
     /// Where the data came from (live collection, the bundled demo, a synthetic generator).
     pub source: SnapshotSource,
+    /// The AWS Organization the accounts belong to, when collected with `--org` (SCPs, RCPs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrganizationData>,
     pub accounts: Vec<AccountSnapshot>,
 }
 
@@ -63,7 +68,7 @@ pub struct SnapshotSource {
 }
 
 /// Everything about one account. IAM is global; everything else is per region.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AccountSnapshot {
     pub account_id: String,
     /// `aws`, `aws-cn` or `aws-us-gov`.
@@ -72,9 +77,18 @@ pub struct AccountSnapshot {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iam: Option<IamData>,
     pub regions: Vec<RegionSnapshot>,
-    /// Gaps of global (non-regional) calls, such as IAM or STS.
+    /// Gaps of global (non-regional) calls, such as IAM or STS (including `sts:AssumeRole`
+    /// into this account, when it could not be assessed at all).
     #[serde(default)]
     pub gaps: Vec<Gap>,
+    /// Account name in the organization, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Where the account sits in the organization, root first and the account itself last,
+    /// each node with the SCPs and RCPs attached to it. Empty when the account is not in an
+    /// organization or the organization was not collected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub org_path: Vec<OrgTarget>,
 }
 
 /// Everything about one region of one account.
@@ -106,6 +120,7 @@ impl Snapshot {
             collected_at: collected_at.into(),
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             source,
+            organization: None,
             accounts: Vec::new(),
         }
     }

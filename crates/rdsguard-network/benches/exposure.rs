@@ -328,6 +328,7 @@ fn snapshot() -> Snapshot {
         iam: None,
         regions: vec![region()],
         gaps: vec![],
+        ..Default::default()
     });
     s
 }

@@ -207,6 +207,7 @@ fn snapshot_of(regions: Vec<(String, RegionSnapshot)>) -> Snapshot {
             iam: None,
             regions: vec![region],
             gaps: vec![],
+            ..Default::default()
         });
     }
     s

@@ -113,6 +113,7 @@ fn aws_rds_key(region: &str) -> KmsKey {
         rotation_period_in_days: Some(365),
         policy: Some(pretty(&aws_managed_policy(region))),
         grants_count: Some(if region == AP { 2 } else { 9 }),
+        grants: None,
         aliases: vec!["alias/aws/rds".into()],
         tags: Default::default(),
     }
@@ -142,6 +143,7 @@ fn customer_key(
         rotation_period_in_days: Some(365),
         policy: Some(pretty(&customer_policy(name))),
         grants_count: Some(1),
+        grants: None,
         aliases: vec![format!("alias/{name}")],
         tags: tags(&[("ManagedBy", "terraform"), ("Purpose", purpose)]),
     };

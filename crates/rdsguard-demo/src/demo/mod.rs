@@ -66,12 +66,14 @@ pub fn demo_snapshot() -> Snapshot {
             endpoint_url: None,
             regions: REGIONS.iter().map(|r| r.to_string()).collect(),
         },
+        organization: None,
         accounts: vec![AccountSnapshot {
             account_id: ACCOUNT.to_string(),
             partition: "aws".to_string(),
             iam: Some(iam::iam()),
             regions,
             gaps: Vec::new(),
+            ..Default::default()
         }],
     }
 }
