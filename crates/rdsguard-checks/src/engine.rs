@@ -2,12 +2,14 @@
 
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use rdsguard_findings::{
     CheckMetadata, Compliance, Finding, ResourceRef, Severity, Status, Suppression,
 };
+pub use rdsguard_findings::{Evidence, EvidenceValue, Text};
 use rdsguard_model::{AccountSnapshot, Op, RegionSnapshot, Snapshot};
 use time::OffsetDateTime;
 
@@ -84,6 +86,10 @@ pub struct AccountCtx<'a> {
 }
 
 /// Collects the findings of one check, filling in its id, title and severity.
+///
+/// Resources are taken as `impl Into<Arc<ResourceRef>>` (a `ResourceRef` or a shared one),
+/// messages as `impl Into<Text>` (a `String`, or a `&'static str` that costs nothing) and
+/// evidence as `impl Into<Evidence>` (the [`evidence!`](crate::evidence) macro's result).
 pub struct Emitter<'a> {
     def: &'a CheckDef,
     out: &'a mut Vec<Finding>,
@@ -97,17 +103,34 @@ impl<'a> Emitter<'a> {
     pub fn emit(
         &mut self,
         status: Status,
-        resource: ResourceRef,
-        message: impl Into<String>,
-        evidence: BTreeMap<String, serde_json::Value>,
+        resource: impl Into<Arc<ResourceRef>>,
+        message: impl Into<Text>,
+        evidence: impl Into<Evidence>,
+    ) {
+        self.push(
+            status,
+            self.def.severity,
+            resource.into(),
+            message.into(),
+            evidence.into(),
+        );
+    }
+
+    fn push(
+        &mut self,
+        status: Status,
+        severity: Severity,
+        resource: Arc<ResourceRef>,
+        message: Text,
+        evidence: Evidence,
     ) {
         self.out.push(Finding {
-            check_id: self.def.id.to_string(),
-            title: self.def.title.to_string(),
-            severity: self.def.severity,
+            check_id: Text::from_static(self.def.id),
+            title: Text::from_static(self.def.title),
+            severity,
             status,
             resource,
-            message: message.into(),
+            message,
             evidence,
             suppressed: None,
         });
@@ -115,18 +138,18 @@ impl<'a> Emitter<'a> {
 
     pub fn pass(
         &mut self,
-        resource: ResourceRef,
-        message: impl Into<String>,
-        evidence: BTreeMap<String, serde_json::Value>,
+        resource: impl Into<Arc<ResourceRef>>,
+        message: impl Into<Text>,
+        evidence: impl Into<Evidence>,
     ) {
         self.emit(Status::Pass, resource, message, evidence)
     }
 
     pub fn fail(
         &mut self,
-        resource: ResourceRef,
-        message: impl Into<String>,
-        evidence: BTreeMap<String, serde_json::Value>,
+        resource: impl Into<Arc<ResourceRef>>,
+        message: impl Into<Text>,
+        evidence: impl Into<Evidence>,
     ) {
         self.emit(Status::Fail, resource, message, evidence)
     }
@@ -135,32 +158,42 @@ impl<'a> Emitter<'a> {
     pub fn fail_with_severity(
         &mut self,
         severity: Severity,
-        resource: ResourceRef,
-        message: impl Into<String>,
-        evidence: BTreeMap<String, serde_json::Value>,
+        resource: impl Into<Arc<ResourceRef>>,
+        message: impl Into<Text>,
+        evidence: impl Into<Evidence>,
     ) {
-        self.emit(Status::Fail, resource, message, evidence);
-        if let Some(last) = self.out.last_mut() {
-            last.severity = severity;
-        }
+        self.push(
+            Status::Fail,
+            severity,
+            resource.into(),
+            message.into(),
+            evidence.into(),
+        );
     }
 
-    pub fn not_assessed(&mut self, resource: ResourceRef, reason: impl Into<String>) {
-        self.emit(Status::NotAssessed, resource, reason, BTreeMap::new())
+    pub fn not_assessed(&mut self, resource: impl Into<Arc<ResourceRef>>, reason: impl Into<Text>) {
+        self.emit(Status::NotAssessed, resource, reason, Evidence::new())
     }
 
-    pub fn not_applicable(&mut self, resource: ResourceRef, reason: impl Into<String>) {
-        self.emit(Status::NotApplicable, resource, reason, BTreeMap::new())
+    pub fn not_applicable(
+        &mut self,
+        resource: impl Into<Arc<ResourceRef>>,
+        reason: impl Into<Text>,
+    ) {
+        self.emit(Status::NotApplicable, resource, reason, Evidence::new())
     }
 }
 
-/// Build an evidence map: `evidence!{"storage_encrypted" => db.storage_encrypted, ...}`.
+/// Build evidence: `evidence!{"storage_encrypted" => db.storage_encrypted, ...}` (keys are
+/// usually `&'static str` literals, values anything `serde_json::json!` accepts).
 #[macro_export]
 macro_rules! evidence {
-    () => { ::std::collections::BTreeMap::<String, ::serde_json::Value>::new() };
+    (@unit $k:expr) => { () };
+    (@count $($k:expr)+) => { <[()]>::len(&[$($crate::evidence!(@unit $k)),+]) };
+    () => { $crate::engine::Evidence::new() };
     ($($k:expr => $v:expr),+ $(,)?) => {{
-        let mut m = ::std::collections::BTreeMap::<String, ::serde_json::Value>::new();
-        $( m.insert(($k).to_string(), ::serde_json::json!($v)); )+
+        let mut m = $crate::engine::Evidence::with_capacity($crate::evidence!(@count $($k)+));
+        $( m.insert($crate::engine::Text::from($k), ::serde_json::json!($v)); )+
         m
     }};
 }
@@ -257,23 +290,33 @@ pub fn evaluate_with(
 
 /// Results computed once per region (or account) and shared by the checks that need them,
 /// keyed by type. Single-threaded by design: a region is evaluated on one thread.
+///
+/// A short list searched in order rather than a hash map: it holds a dozen types at most and
+/// is asked once per finding by some helpers (shared resource references), where hashing the
+/// `TypeId` cost more than comparing it.
 #[derive(Default)]
 pub struct Memo {
-    slots: RefCell<HashMap<TypeId, Rc<dyn Any>>>,
+    slots: RefCell<Vec<(TypeId, Rc<dyn Any>)>>,
 }
 
 impl Memo {
     /// The value of type `T`, computed by `init` the first time it is asked for.
     pub fn get_or_init<T: 'static>(&self, init: impl FnOnce() -> T) -> Rc<T> {
         let key = TypeId::of::<T>();
-        if let Some(v) = self.slots.borrow().get(&key).cloned()
+        let found = self
+            .slots
+            .borrow()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone());
+        if let Some(v) = found
             && let Ok(v) = v.downcast::<T>()
         {
             return v;
         }
         // Computed outside the borrow so `init` may itself use the memo.
         let value = Rc::new(init());
-        self.slots.borrow_mut().insert(key, value.clone());
+        self.slots.borrow_mut().push((key, value.clone()));
         value
     }
 }
@@ -297,32 +340,62 @@ pub fn scope_resource(
 }
 
 /// Mark findings matched by an unexpired suppression of `config` (also used for custom checks).
+///
+/// The first matching rule (in file order) applies. Expiry dates are parsed once per rule and
+/// check-id patterns matched once per distinct check id, so the work per finding is the
+/// resource patterns of the rules that name its check; findings matched by one rule share
+/// its [`Suppression`].
 pub fn apply_suppressions(findings: &mut [Finding], config: &Config, now: OffsetDateTime) {
-    if config.suppressions.is_empty() {
-        return;
-    }
     let today = now.date();
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    for f in findings.iter_mut() {
-        for rule in &config.suppressions {
-            let expired = rule
-                .expires
+    let active: Vec<(&crate::config::SuppressionRule, Arc<Suppression>)> = config
+        .suppressions
+        .iter()
+        .filter(|rule| {
+            rule.expires
                 .as_deref()
                 .and_then(|e| time::Date::parse(e, &fmt).ok())
-                .is_some_and(|d| d < today);
-            if expired {
-                continue;
+                .is_none_or(|d| d >= today)
+        })
+        .map(|rule| {
+            let suppression = Suppression {
+                reason: rule.reason.clone(),
+                expires: rule.expires.clone(),
+            };
+            (rule, Arc::new(suppression))
+        })
+        .collect();
+    if active.is_empty() {
+        return;
+    }
+    let mut rules_of_check: HashMap<Text, Rc<[usize]>> = HashMap::new();
+    let mut last: Option<(Text, Rc<[usize]>)> = None;
+    for f in findings.iter_mut() {
+        // Findings come in runs of one check: remember the last answer.
+        let rules = match &last {
+            Some((id, rules)) if *id == f.check_id => rules.clone(),
+            _ => {
+                let rules = rules_of_check
+                    .entry(f.check_id.clone())
+                    .or_insert_with(|| {
+                        (0..active.len())
+                            .filter(|&i| glob_match(&active[i].0.check, &f.check_id))
+                            .collect()
+                    })
+                    .clone();
+                last = Some((f.check_id.clone(), rules.clone()));
+                rules
             }
+        };
+        for &i in rules.iter() {
+            let (rule, suppression) = &active[i];
             let resource_match = glob_match(&rule.resource, &f.resource.id)
                 || f.resource
                     .arn
                     .as_deref()
                     .is_some_and(|a| glob_match(&rule.resource, a));
-            if glob_match(&rule.check, &f.check_id) && resource_match {
-                f.suppressed = Some(Suppression {
-                    reason: rule.reason.clone(),
-                    expires: rule.expires.clone(),
-                });
+            if resource_match {
+                f.suppressed = Some(suppression.clone());
                 break;
             }
         }
@@ -359,7 +432,140 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{Memo, glob_match};
+    use std::sync::Arc;
+
+    use rdsguard_findings::{Finding, ResourceRef, Severity, Status};
+
+    use super::{Evidence, Memo, apply_suppressions, glob_match};
+    use crate::config::{Config, SuppressionRule};
+
+    fn finding(check: &'static str, id: &str, arn: Option<&str>) -> Finding {
+        Finding {
+            check_id: check.into(),
+            title: "t".into(),
+            severity: Severity::High,
+            status: Status::Fail,
+            resource: ResourceRef {
+                resource_type: "AwsRdsDbInstance".into(),
+                id: id.into(),
+                arn: arn.map(str::to_string),
+                account_id: "111122223333".into(),
+                region: Some("us-east-1".into()),
+            }
+            .into(),
+            message: "m".into(),
+            evidence: Evidence::new(),
+            suppressed: None,
+        }
+    }
+
+    fn rule(check: &str, resource: &str, reason: &str, expires: Option<&str>) -> SuppressionRule {
+        SuppressionRule {
+            check: check.into(),
+            resource: resource.into(),
+            reason: reason.into(),
+            expires: expires.map(str::to_string),
+        }
+    }
+
+    /// Findings about one resource share its reference, and IAM findings listing the same
+    /// principals share the list: memory per finding stays small on large accounts.
+    #[test]
+    fn findings_share_resources_and_principal_lists() {
+        use std::collections::{HashMap, HashSet};
+        let snap = rdsguard_demo::synthetic(&rdsguard_demo::SyntheticParams::with_instances(200));
+        let now = time::macros::datetime!(2026-11-01 09:00:00 UTC);
+        let findings = super::evaluate_with(&snap, &Config::default(), now, &super::check_defs());
+        let mut refs: HashMap<(&str, &str), HashSet<*const ResourceRef>> = HashMap::new();
+        for f in findings.iter().filter(|f| {
+            f.resource.resource_type == "AwsRdsDbInstance"
+                && ["rds_instance_encrypted_with_cmk", "rds_iam_delete_access"]
+                    .contains(&f.check_id.as_str())
+        }) {
+            let region = f.resource.region.as_deref().unwrap_or_default();
+            refs.entry((region, f.resource.id.as_str()))
+                .or_default()
+                .insert(Arc::as_ptr(&f.resource));
+        }
+        assert!(
+            refs.len() >= 200,
+            "every instance is reported: {}",
+            refs.len()
+        );
+        assert!(
+            refs.values().all(|ptrs| ptrs.len() == 1),
+            "the two checks' findings about a DB share one reference"
+        );
+
+        let delete: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.check_id == "rds_iam_delete_access" && f.status != Status::NotAssessed)
+            .collect();
+        let lists: HashSet<*const serde_json::Value> = delete
+            .iter()
+            .filter_map(|f| f.evidence.get("principals"))
+            .map(|v| v as *const serde_json::Value)
+            .collect();
+        assert!(delete.len() > 100);
+        assert!(
+            lists.len() * 4 < delete.len(),
+            "{} lists of principals for {} findings",
+            lists.len(),
+            delete.len()
+        );
+    }
+
+    #[test]
+    fn suppressions_apply_first_unexpired_match_by_check_and_id_or_arn() {
+        let config = Config {
+            suppressions: vec![
+                rule("rds_a", "legacy-*", "expired", Some("2020-01-01")),
+                rule("rds_*", "legacy-*", "legacy", Some("2099-12-31")),
+                rule("rds_b", "*:db:arn-only", "by arn", None),
+                rule("*", "legacy-1", "never reached for legacy-1", None),
+            ],
+            ..Config::default()
+        };
+        let mut findings = vec![
+            finding("rds_a", "legacy-1", None),
+            finding(
+                "rds_b",
+                "arn-only",
+                Some("arn:aws:rds:us-east-1:1:db:arn-only"),
+            ),
+            finding("rds_a", "prod", None),
+            finding("rds_b", "legacy-2", None),
+            finding("other", "legacy-1", None),
+        ];
+        let now = time::macros::datetime!(2026-11-01 09:00:00 UTC);
+        apply_suppressions(&mut findings, &config, now);
+        let reasons: Vec<Option<&str>> = findings
+            .iter()
+            .map(|f| f.suppressed.as_ref().map(|s| s.reason.as_str()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                Some("legacy"),
+                Some("by arn"),
+                None,
+                Some("legacy"),
+                Some("never reached for legacy-1"),
+            ]
+        );
+        let (first, second) = (&findings[0].suppressed, &findings[3].suppressed);
+        assert!(
+            first
+                .as_ref()
+                .zip(second.as_ref())
+                .is_some_and(|(a, b)| Arc::ptr_eq(a, b)),
+            "findings matched by one rule share its suppression"
+        );
+        assert_eq!(
+            first.as_ref().and_then(|s| s.expires.as_deref()),
+            Some("2099-12-31")
+        );
+    }
 
     #[test]
     fn memo_computes_each_type_once() {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_smithy_runtime::client::retries::RetryPartition;
 use aws_types::SdkConfig;
 use aws_types::region::Region;
 
@@ -23,14 +24,26 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
 /// attempt counter.
 macro_rules! client {
     ($krate:ident, $sdk:expr, $region:expr, $attempts:expr) => {
-        $krate::Client::from_conf(
-            $krate::config::Builder::from($sdk)
-                .region(Region::new($region.to_string()))
-                .retry_classifier(NotImplementedClassifier)
-                .interceptor(AttemptCounter($attempts.clone()))
-                .build(),
-        )
+        client!($krate, $sdk, $region, $attempts, None::<&str>)
     };
+    ($krate:ident, $sdk:expr, $region:expr, $attempts:expr, $partition:expr) => {{
+        let mut builder = $krate::config::Builder::from($sdk)
+            .region(Region::new($region.to_string()))
+            .retry_classifier(NotImplementedClassifier)
+            .interceptor(AttemptCounter($attempts.clone()));
+        // The adaptive rate limiter is shared by every client of one retry partition (by
+        // default service + region): in an organization scan each account gets its own, as
+        // AWS throttles per account.
+        if let Some(tag) = $partition {
+            builder = builder.retry_partition(RetryPartition::new(format!(
+                "{}-{}-{}",
+                stringify!($krate),
+                $region,
+                tag
+            )));
+        }
+        $krate::Client::from_conf(builder.build())
+    }};
 }
 
 /// The global clients and what is needed to build regional ones.
@@ -43,6 +56,8 @@ pub(crate) struct Clients {
     pub sts: aws_sdk_sts::Client,
     pub iam: aws_sdk_iam::Client,
     pub home_ec2: aws_sdk_ec2::Client,
+    /// Own retry partition (organization scans: the account id), see `client!`.
+    partition: Option<String>,
 }
 
 /// The clients of one region.
@@ -74,6 +89,16 @@ impl Clients {
         opts: &CollectOptions,
         attempts: Arc<AtomicU64>,
     ) -> Result<Clients, CollectError> {
+        Clients::with_partition(base, opts, attempts, None)
+    }
+
+    /// [`Clients::new`] with a retry partition of their own (named by `partition`).
+    pub fn with_partition(
+        base: &SdkConfig,
+        opts: &CollectOptions,
+        attempts: Arc<AtomicU64>,
+        partition: Option<String>,
+    ) -> Result<Clients, CollectError> {
         let mut builder = base
             .to_builder()
             .retry_config(RetryConfig::adaptive().with_max_attempts(opts.max_attempts))
@@ -96,26 +121,45 @@ impl Clients {
             .or_else(|| sdk.region().map(|r| r.to_string()))
             .filter(|r| !r.trim().is_empty())
             .ok_or(CollectError::NoRegion)?;
+        let tag = partition.as_deref();
         Ok(Clients {
-            sts: client!(aws_sdk_sts, &sdk, home_region, attempts),
-            iam: client!(aws_sdk_iam, &sdk, home_region, attempts),
-            home_ec2: client!(aws_sdk_ec2, &sdk, home_region, attempts),
+            sts: client!(aws_sdk_sts, &sdk, home_region, attempts, tag),
+            iam: client!(aws_sdk_iam, &sdk, home_region, attempts, tag),
+            home_ec2: client!(aws_sdk_ec2, &sdk, home_region, attempts, tag),
             home_region,
             sdk,
             attempts,
+            partition,
         })
     }
 
     pub fn for_region(&self, region: &str) -> RegionClients {
         let (sdk, attempts) = (&self.sdk, &self.attempts);
+        let tag = self.partition.as_deref();
         RegionClients {
             region: region.to_string(),
-            rds: client!(aws_sdk_rds, sdk, region, attempts),
-            ec2: client!(aws_sdk_ec2, sdk, region, attempts),
-            kms: client!(aws_sdk_kms, sdk, region, attempts),
-            cloudtrail: client!(aws_sdk_cloudtrail, sdk, region, attempts),
-            securityhub: client!(aws_sdk_securityhub, sdk, region, attempts),
-            backup: client!(aws_sdk_backup, sdk, region, attempts),
+            rds: client!(aws_sdk_rds, sdk, region, attempts, tag),
+            ec2: client!(aws_sdk_ec2, sdk, region, attempts, tag),
+            kms: client!(aws_sdk_kms, sdk, region, attempts, tag),
+            cloudtrail: client!(aws_sdk_cloudtrail, sdk, region, attempts, tag),
+            securityhub: client!(aws_sdk_securityhub, sdk, region, attempts, tag),
+            backup: client!(aws_sdk_backup, sdk, region, attempts, tag),
         }
+    }
+
+    /// The Organizations client, in the home region (the SDK resolves the partition's global
+    /// endpoint from it).
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        client!(
+            aws_sdk_organizations,
+            &self.sdk,
+            self.home_region,
+            self.attempts
+        )
+    }
+
+    /// The configuration the clients were built from (credentials, retry policy, endpoint).
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.sdk
     }
 }

@@ -8,7 +8,7 @@
 //! Per-item gaps name the key id.
 
 use futures::future::join_all;
-use rdsguard_model::{KmsAlias, KmsData, KmsKey, Tags, ops};
+use rdsguard_model::{KmsAlias, KmsData, KmsGrant, KmsKey, Tags, ops};
 
 use crate::call::{Ctx, Gaps, Scope};
 use crate::clients::RegionClients;
@@ -94,6 +94,34 @@ fn rotation_applies(key: &KmsKey) -> bool {
         )
 }
 
+/// A grant as the snapshot keeps it (grant tokens are never returned by ListGrants, and
+/// nothing else in a grant is secret).
+fn grant_of(g: &aws_sdk_kms::types::GrantListEntry) -> KmsGrant {
+    let constraints = g.constraints();
+    let pairs = |m: Option<&std::collections::HashMap<String, String>>| {
+        m.map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<Tags>()
+        })
+    };
+    KmsGrant {
+        grant_id: g.grant_id().unwrap_or_default().to_string(),
+        name: g.name().filter(|n| !n.is_empty()).map(str::to_string),
+        grantee_principal: g.grantee_principal().map(str::to_string),
+        retiring_principal: g.retiring_principal().map(str::to_string),
+        issuing_account: g.issuing_account().map(str::to_string),
+        operations: g
+            .operations()
+            .iter()
+            .map(|o| o.as_str().to_string())
+            .collect(),
+        encryption_context_subset: pairs(constraints.and_then(|c| c.encryption_context_subset())),
+        encryption_context_equals: pairs(constraints.and_then(|c| c.encryption_context_equals())),
+        creation_date: ts(g.creation_date()),
+    }
+}
+
 async fn key_details(
     ctx: &Ctx<'_>,
     rc: &RegionClients,
@@ -148,10 +176,15 @@ async fn key_details(
         key.description = m.description().map(str::to_string);
     }
     key.policy = gaps.ok(policy).and_then(|p| p.policy().map(str::to_string));
-    key.grants_count = gaps.ok(grants).map(|pages| {
-        let n: usize = pages.iter().map(|p| p.grants().len()).sum();
-        u32::try_from(n).unwrap_or(u32::MAX)
-    });
+    if let Some(pages) = gaps.ok(grants) {
+        let grants: Vec<KmsGrant> = pages
+            .iter()
+            .flat_map(|p| p.grants())
+            .map(grant_of)
+            .collect();
+        key.grants_count = Some(u32::try_from(grants.len()).unwrap_or(u32::MAX));
+        key.grants = Some(grants);
+    }
     if rotation_applies(&key) {
         let rotation = ctx
             .call(

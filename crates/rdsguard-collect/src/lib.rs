@@ -18,6 +18,7 @@ mod ec2;
 mod iam;
 mod kms;
 mod logging;
+mod org;
 mod rds;
 mod s3_trail;
 mod securityhub_import;
@@ -34,6 +35,10 @@ use rdsguard_model::{AccountSnapshot, RegionSnapshot, Snapshot, SnapshotSource};
 use crate::call::{Ctx, Gaps, Scope};
 use crate::clients::{Clients, RegionClients};
 
+pub use org::{
+    DEFAULT_ROLE_NAME, OrgOptions, Shard, collect_organization,
+    collect_organization_with_sdk_config,
+};
 pub use rdsguard_model::ops;
 pub use s3_trail::{parse_s3_uri, scan_s3, scan_s3_with_sdk_config};
 pub use securityhub_import::{
@@ -85,6 +90,11 @@ pub trait Progress: Send + Sync {
     fn op_done(&self, op: &str, region: Option<&str>);
     fn message(&self, msg: &str);
     fn finish(&self);
+    /// Organization scans: `total` accounts will be collected.
+    fn accounts_start(&self, _total: u64) {}
+    /// Organization scans: one account is done; `failed` when it could not be assessed at all
+    /// (role not assumable, collection failed or timed out).
+    fn account_done(&self, _account_id: &str, _failed: bool) {}
 }
 
 /// A [`Progress`] that reports nothing.
@@ -119,6 +129,18 @@ pub enum CollectError {
     CallerIdentity { detail: String },
     #[error("invalid collection option: {0}")]
     InvalidOption(String),
+    #[error(
+        "the account of these credentials is not in an AWS Organization \
+         (AWSOrganizationsNotInUseException): run --org with credentials of the management \
+         account or of a delegated administrator, or drop --org"
+    )]
+    NotInOrganization,
+    #[error(
+        "cannot list the organization's accounts ({detail}): run --org with credentials of the \
+         management account or of a delegated administrator (organizations:ListAccounts), or \
+         name the accounts with --accounts"
+    )]
+    OrganizationAccounts { detail: String },
 }
 
 /// What a collection run cost.
@@ -171,56 +193,9 @@ pub async fn collect_with_sdk_config(
     let attempts = Arc::new(AtomicU64::new(0));
     let clients = Clients::new(base, opts, attempts.clone())?;
     let ctx = Ctx::new(opts.concurrency, progress);
-
-    let (account_id, partition) = identify(&ctx, &clients).await?;
-
-    let account_gaps = Gaps::default();
-    let regions = resolve_regions(&ctx, opts, &clients, &account_gaps).await;
-    let region_clients: Vec<RegionClients> =
-        regions.iter().map(|r| clients.for_region(r)).collect();
-
-    let global_units = if opts.all_regions { 3 } else { 2 };
-    progress.start(global_units + regions.len() as u64 * REGION_UNITS);
-    progress.op_done(&ops::STS_GET_CALLER_IDENTITY.to_string(), None);
-    if opts.all_regions {
-        progress.op_done(&ops::EC2_DESCRIBE_REGIONS.to_string(), None);
-    }
-    progress.message(&format!(
-        "collecting account {account_id} in {} region(s)",
-        regions.len()
-    ));
-
-    let region_gaps: Vec<Gaps> = regions.iter().map(|_| Gaps::default()).collect();
-    let region_futures = region_clients
-        .iter()
-        .zip(&region_gaps)
-        .map(|(rc, gaps)| collect_region(&ctx, rc, gaps));
-    let (iam, region_data, trails) = futures::join!(
-        iam::collect(&ctx, &clients.iam, &account_gaps),
-        futures::future::join_all(region_futures),
-        logging::collect_trails(&ctx, &region_clients, &region_gaps),
-    );
-
-    let mut region_snapshots = Vec::with_capacity(regions.len());
-    for ((mut snap, trail_data), gaps) in region_data.into_iter().zip(trails).zip(region_gaps) {
-        snap.cloudtrail = trail_data;
-        snap.gaps = gaps.into_sorted();
-        region_snapshots.push(snap);
-    }
-    let account = AccountSnapshot {
-        account_id,
-        partition,
-        iam,
-        regions: region_snapshots,
-        gaps: account_gaps.into_sorted(),
-        ..Default::default()
-    };
-    let gap_count = account.gaps.len() as u64
-        + account
-            .regions
-            .iter()
-            .map(|r| r.gaps.len() as u64)
-            .sum::<u64>();
+    let account = collect_account(&ctx, &clients, opts).await?;
+    let gap_count = account_gap_count(&account);
+    let regions: Vec<String> = account.regions.iter().map(|r| r.region.clone()).collect();
 
     let mut snapshot = Snapshot::new(
         SnapshotSource {
@@ -243,7 +218,70 @@ pub async fn collect_with_sdk_config(
     Ok((snapshot, stats))
 }
 
-fn validate(opts: &CollectOptions) -> Result<(), CollectError> {
+/// Gaps of an account, global and regional.
+pub(crate) fn account_gap_count(account: &AccountSnapshot) -> u64 {
+    account.gaps.len() as u64
+        + account
+            .regions
+            .iter()
+            .map(|r| r.gaps.len() as u64)
+            .sum::<u64>()
+}
+
+/// Collect the account `clients` act in, through the shared `ctx` (its semaphore bounds the
+/// requests of every account collected at the same time).
+pub(crate) async fn collect_account(
+    ctx: &Ctx<'_>,
+    clients: &Clients,
+    opts: &CollectOptions,
+) -> Result<AccountSnapshot, CollectError> {
+    let progress = ctx.progress;
+    let (account_id, partition) = identify(ctx, clients).await?;
+
+    let account_gaps = Gaps::default();
+    let regions = resolve_regions(ctx, opts, clients, &account_gaps).await;
+    let region_clients: Vec<RegionClients> =
+        regions.iter().map(|r| clients.for_region(r)).collect();
+
+    let global_units = if opts.all_regions { 3 } else { 2 };
+    progress.start(global_units + regions.len() as u64 * REGION_UNITS);
+    progress.op_done(&ops::STS_GET_CALLER_IDENTITY.to_string(), None);
+    if opts.all_regions {
+        progress.op_done(&ops::EC2_DESCRIBE_REGIONS.to_string(), None);
+    }
+    progress.message(&format!(
+        "collecting account {account_id} in {} region(s)",
+        regions.len()
+    ));
+
+    let region_gaps: Vec<Gaps> = regions.iter().map(|_| Gaps::default()).collect();
+    let region_futures = region_clients
+        .iter()
+        .zip(&region_gaps)
+        .map(|(rc, gaps)| collect_region(ctx, rc, gaps));
+    let (iam, region_data, trails) = futures::join!(
+        iam::collect(ctx, &clients.iam, &account_gaps),
+        futures::future::join_all(region_futures),
+        logging::collect_trails(ctx, &region_clients, &region_gaps),
+    );
+
+    let mut region_snapshots = Vec::with_capacity(regions.len());
+    for ((mut snap, trail_data), gaps) in region_data.into_iter().zip(trails).zip(region_gaps) {
+        snap.cloudtrail = trail_data;
+        snap.gaps = gaps.into_sorted();
+        region_snapshots.push(snap);
+    }
+    Ok(AccountSnapshot {
+        account_id,
+        partition,
+        iam,
+        regions: region_snapshots,
+        gaps: account_gaps.into_sorted(),
+        ..Default::default()
+    })
+}
+
+pub(crate) fn validate(opts: &CollectOptions) -> Result<(), CollectError> {
     if opts.concurrency == 0 {
         return Err(CollectError::InvalidOption(
             "concurrency must be at least 1".into(),
@@ -265,7 +303,10 @@ const REGION_UNITS: u64 = 28;
 
 /// Account id and partition of the credentials. Failing here is fatal: without knowing the
 /// account nothing collected could be attributed.
-async fn identify(ctx: &Ctx<'_>, clients: &Clients) -> Result<(String, String), CollectError> {
+pub(crate) async fn identify(
+    ctx: &Ctx<'_>,
+    clients: &Clients,
+) -> Result<(String, String), CollectError> {
     let op = ops::STS_GET_CALLER_IDENTITY;
     ctx.api_calls.fetch_add(1, Ordering::Relaxed);
     let out = clients

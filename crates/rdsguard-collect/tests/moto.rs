@@ -23,6 +23,8 @@ mod errors;
 mod exposure;
 #[path = "moto/facts.rs"]
 mod facts;
+#[path = "moto/org.rs"]
+mod org;
 #[path = "moto/regions.rs"]
 mod regions;
 #[path = "moto/s3_trail.rs"]

@@ -11,7 +11,7 @@ pub mod integrity;
 pub mod synthetic;
 
 pub use demo::demo_snapshot;
-pub use synthetic::{SyntheticParams, synthetic};
+pub use synthetic::{SyntheticOrgParams, SyntheticParams, synthetic, synthetic_org};
 
 /// The `rdsguard.toml` that goes with the demo account (a trusted partner account and one
 /// suppression with a reason and an expiry date).

@@ -1826,3 +1826,177 @@ fn policy_document(rng: &mut Rng, account: &str, db_arns: &[String]) -> String {
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":{actions},"Resource":"{resource}"}}]}}"#
     )
 }
+
+/// What to generate for a synthetic AWS Organization (the org-scale benchmark).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntheticOrgParams {
+    /// Member accounts (the management account is the first of them).
+    pub accounts: usize,
+    /// DB instances in each account.
+    pub db_instances_per_account: usize,
+    /// Regions of each account; clamped like [`SyntheticParams::regions`].
+    pub regions: usize,
+    /// Organizational units under the root; account `i` is in OU `i % ous` (0 = all under the
+    /// root).
+    pub ous: usize,
+    /// Every `n`th account could not be assessed (its role could not be assumed): no regions,
+    /// an `sts:AssumeRole` gap. 0 = every account was collected.
+    pub unassessed_every: usize,
+    pub seed: u64,
+    pub collected_at: String,
+}
+
+impl Default for SyntheticOrgParams {
+    fn default() -> Self {
+        SyntheticOrgParams {
+            accounts: 100,
+            db_instances_per_account: 10,
+            regions: 2,
+            ous: 8,
+            unassessed_every: 50,
+            seed: 1,
+            collected_at: "2026-11-01T09:00:00Z".to_string(),
+        }
+    }
+}
+
+/// The id of synthetic organization account `i`: 12 digits, distinct, spread over shards.
+pub fn synthetic_account_id(i: usize) -> String {
+    format!("{:012}", 200_000_000_000u64 + (i as u64) * 7_919)
+}
+
+/// Build a synthetic organization: `accounts` synthetic accounts (see [`synthetic`]) with
+/// names and paths through a root and `ous` OUs, the AWS managed FullAWSAccess SCP and RCP on
+/// the root, and one deny SCP per OU; a few accounts not assessed (AssumeRole denied).
+pub fn synthetic_org(params: &SyntheticOrgParams) -> Snapshot {
+    use rdsguard_model::{
+        Gap, GapKind, OrgPolicy, OrgTarget, OrganizationData, RESOURCE_CONTROL_POLICY,
+        SERVICE_CONTROL_POLICY, ops,
+    };
+    let root = OrgTarget {
+        id: "r-synt".to_string(),
+        kind: "ROOT".to_string(),
+        name: Some("Root".to_string()),
+        policy_ids: vec!["p-FullAWSAccess".into(), "p-RCPFullAWSAccess".into()],
+    };
+    let mut policies = vec![
+        OrgPolicy {
+            id: "p-FullAWSAccess".into(),
+            name: Some("FullAWSAccess".into()),
+            policy_type: SERVICE_CONTROL_POLICY.into(),
+            aws_managed: true,
+            content: Some(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#
+                    .into(),
+            ),
+            ..Default::default()
+        },
+        OrgPolicy {
+            id: "p-RCPFullAWSAccess".into(),
+            name: Some("RCPFullAWSAccess".into()),
+            policy_type: RESOURCE_CONTROL_POLICY.into(),
+            aws_managed: true,
+            content: Some(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#
+                    .into(),
+            ),
+            ..Default::default()
+        },
+    ];
+    let ous: Vec<OrgTarget> = (0..params.ous)
+        .map(|i| {
+            let policy_id = format!("p-synthou{i:04}");
+            policies.push(OrgPolicy {
+                id: policy_id.clone(),
+                name: Some(format!("deny-rds-delete-ou-{i}")),
+                policy_type: SERVICE_CONTROL_POLICY.into(),
+                aws_managed: false,
+                content: Some(
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["rds:DeleteDBInstance","rds:DeleteDBCluster"],"Resource":"*"}]}"#
+                        .into(),
+                ),
+                ..Default::default()
+            });
+            OrgTarget {
+                id: format!("ou-synt-{i:08}"),
+                kind: "ORGANIZATIONAL_UNIT".to_string(),
+                name: Some(format!("ou-{i}")),
+                policy_ids: vec!["p-FullAWSAccess".into(), policy_id],
+            }
+        })
+        .collect();
+    let mut regions: Vec<String> = Vec::new();
+    let mut accounts = Vec::with_capacity(params.accounts);
+    for i in 0..params.accounts {
+        let account_id = synthetic_account_id(i);
+        let mut path = vec![root.clone()];
+        if !ous.is_empty() {
+            path.push(ous[i % ous.len()].clone());
+        }
+        path.push(OrgTarget {
+            id: account_id.clone(),
+            kind: "ACCOUNT".to_string(),
+            name: Some(format!("account-{i}")),
+            policy_ids: vec!["p-FullAWSAccess".into(), "p-RCPFullAWSAccess".into()],
+        });
+        let unassessed = i > 0 && params.unassessed_every > 0 && i % params.unassessed_every == 0;
+        let mut account = if unassessed {
+            AccountSnapshot {
+                account_id: account_id.clone(),
+                partition: "aws".to_string(),
+                gaps: vec![
+                    Gap::new(
+                        ops::STS_ASSUME_ROLE,
+                        None,
+                        GapKind::AccessDenied,
+                        format!(
+                            "cannot assume arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole: \
+                             not authorized to perform sts:AssumeRole"
+                        ),
+                    )
+                    .with_error_code("AccessDenied"),
+                ],
+                ..Default::default()
+            }
+        } else {
+            let one = synthetic(&SyntheticParams {
+                db_instances: params.db_instances_per_account,
+                regions: params.regions,
+                seed: params.seed ^ mix(i as u64 + 1),
+                account_id: account_id.clone(),
+                collected_at: params.collected_at.clone(),
+            });
+            for r in one.source.regions {
+                if !regions.contains(&r) {
+                    regions.push(r);
+                }
+            }
+            one.accounts.into_iter().next().unwrap_or_default()
+        };
+        account.name = Some(format!("account-{i}"));
+        account.org_path = path;
+        accounts.push(account);
+    }
+    Snapshot {
+        schema_version: SCHEMA_VERSION,
+        collected_at: params.collected_at.clone(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        source: SnapshotSource {
+            kind: "synthetic".to_string(),
+            endpoint_url: None,
+            regions,
+        },
+        organization: Some(OrganizationData {
+            id: "o-synthetic01".to_string(),
+            arn: Some("arn:aws:organizations::200000000000:organization/o-synthetic01".into()),
+            management_account_id: Some(synthetic_account_id(0)),
+            enabled_policy_types: vec![
+                SERVICE_CONTROL_POLICY.to_string(),
+                RESOURCE_CONTROL_POLICY.to_string(),
+            ],
+            policies,
+            gaps: Vec::new(),
+        }),
+        accounts,
+    }
+}

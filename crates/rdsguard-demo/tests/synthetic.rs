@@ -119,3 +119,45 @@ fn contains_misconfigurations_for_checks_to_find() {
             .is_some_and(|r| !r.shared_with.is_empty())
     }));
 }
+
+#[test]
+fn synthetic_organization_has_paths_policies_and_unassessed_accounts() {
+    use rdsguard_demo::{SyntheticOrgParams, synthetic_org};
+    let p = SyntheticOrgParams {
+        accounts: 30,
+        db_instances_per_account: 3,
+        regions: 2,
+        ous: 4,
+        unassessed_every: 10,
+        ..Default::default()
+    };
+    let snap = synthetic_org(&p);
+    assert_eq!(snap, synthetic_org(&p), "deterministic");
+    assert_eq!(snap.accounts.len(), 30);
+    let ids: std::collections::BTreeSet<&str> = snap
+        .accounts
+        .iter()
+        .map(|a| a.account_id.as_str())
+        .collect();
+    assert_eq!(ids.len(), 30, "distinct account ids");
+    // Accounts 10 and 20 could not be assumed; the management account (0) always could.
+    let unassessed: Vec<&str> = snap
+        .accounts
+        .iter()
+        .filter(|a| a.regions.is_empty())
+        .map(|a| a.name.as_deref().unwrap())
+        .collect();
+    assert_eq!(unassessed, ["account-10", "account-20"]);
+    assert_eq!(snap.db_instance_count(), 28 * 3);
+    let org = snap.organization.as_ref().unwrap();
+    for a in &snap.accounts {
+        assert_eq!(a.org_path.first().unwrap().kind, "ROOT");
+        assert_eq!(a.org_path.last().unwrap().id, a.account_id);
+        for t in &a.org_path {
+            for id in &t.policy_ids {
+                assert!(org.policy(id).is_some(), "{id} is defined once in the org");
+            }
+        }
+    }
+    assert_eq!(org.policies.len(), 2 + 4);
+}

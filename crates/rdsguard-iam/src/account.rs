@@ -3,14 +3,15 @@
 //! "allowed if <conditions>" answers), why one principal can or cannot (explain), and which
 //! databases an identifier names.
 //!
-//! What the snapshot does not hold is said, never assumed away: SCPs and RCPs are not
-//! collected (answers hold for an account outside an organization, or with permissive SCPs),
-//! KMS grants are counted but not read, and a policy that is missing or unreadable makes the
-//! answers of the principals it is attached to incomplete.
+//! What the snapshot does not hold is said, never assumed away: without organization data the
+//! answers assume no SCP or RCP restricts the account (see [`crate::org`]), KMS grants are
+//! evaluated when their details were collected and reported as unevaluated otherwise, and a
+//! policy that is missing or unreadable makes the answers of the principals it is attached to
+//! incomplete.
 
 use std::collections::{BTreeMap, HashMap};
 
-use rdsguard_model::{AccountSnapshot, IamData, KmsKey, Snapshot, Tags};
+use rdsguard_model::{AccountSnapshot, IamData, KmsGrant, KmsKey, Snapshot, Tags};
 use serde::Serialize;
 
 use crate::compile::{CompiledPolicy, PolicyKind};
@@ -23,6 +24,7 @@ use crate::eval::{
     Applies, Decision, PolicySet, Request, StatementTrace, StaticDecision, evaluate_static,
     evaluate_traced,
 };
+use crate::org::OrgPolicies;
 use crate::policy::{Effect, PrincipalValue};
 use crate::sar::{self, ValidatedRequest};
 
@@ -77,17 +79,32 @@ pub struct AccountModel {
     pub(crate) policies: Vec<CompiledPolicy>,
     pub principals: Vec<ModelPrincipal>,
     pub issues: Vec<PolicyIssue>,
+    /// The SCPs and RCPs that apply to the account, with caveats.
+    pub org: OrgPolicies,
 }
 
 impl AccountModel {
-    /// Compile the IAM data of an account. `None` when IAM was not collected.
+    /// Compile the IAM data of an account, without organization policies (answers say that
+    /// SCPs and RCPs were not considered). `None` when IAM was not collected.
     pub fn build(account: &AccountSnapshot) -> Option<AccountModel> {
         let iam = account.iam.as_ref()?;
-        Some(AccountModel::from_iam(
-            &account.account_id,
-            &account.partition,
-            iam,
-        ))
+        let mut model = AccountModel::from_iam(&account.account_id, &account.partition, iam);
+        model.org = OrgPolicies::for_account(None, account);
+        Some(model)
+    }
+
+    /// Compile the IAM data of an account of `snapshot`, with the SCPs and RCPs of the
+    /// snapshot's organization on the account's path. `None` when IAM was not collected.
+    pub fn build_in(snapshot: &Snapshot, account: &AccountSnapshot) -> Option<AccountModel> {
+        let mut model = AccountModel::build(account)?;
+        model.org = OrgPolicies::for_account(snapshot.organization.as_ref(), account);
+        if model.org.org_id.is_some() {
+            for i in 0..model.principals.len() {
+                let facts = facts_layer(&model.principals[i], &model.account_id, &model.org);
+                model.principals[i].facts = facts;
+            }
+        }
+        Some(model)
     }
 
     pub fn from_iam(account_id: &str, partition: &str, iam: &IamData) -> AccountModel {
@@ -229,7 +246,7 @@ impl AccountModel {
                 request_principal: rp,
                 facts: ContextLayer::default(),
             };
-            p.facts = facts_layer(&p, account_id);
+            p.facts = facts_layer(&p, account_id, &OrgPolicies::default());
             principals.push(p);
         }
         for r in &iam.roles {
@@ -278,7 +295,7 @@ impl AccountModel {
                 request_principal: rp,
                 facts: ContextLayer::default(),
             };
-            p.facts = facts_layer(&p, account_id);
+            p.facts = facts_layer(&p, account_id, &OrgPolicies::default());
             principals.push(p);
         }
         AccountModel {
@@ -287,6 +304,7 @@ impl AccountModel {
             policies,
             principals,
             issues,
+            org: OrgPolicies::default(),
         }
     }
 
@@ -322,8 +340,8 @@ impl AccountModel {
                 .map(|b| vec![&self.policies[b]])
                 .unwrap_or_default(),
             session: None,
-            scp_levels: Vec::new(),
-            rcp_levels: Vec::new(),
+            scp_levels: self.org.scp_refs(&p.arn),
+            rcp_levels: self.org.rcp_refs(),
             resource,
         }
     }
@@ -463,9 +481,10 @@ fn principal_facts(p: &ModelPrincipal, account: &str, ctx: &mut RequestContext) 
     }
 }
 
-fn facts_layer(p: &ModelPrincipal, account: &str) -> ContextLayer {
+fn facts_layer(p: &ModelPrincipal, account: &str, org: &OrgPolicies) -> ContextLayer {
     let mut ctx = RequestContext::new();
     principal_facts(p, account, &mut ctx);
+    org.insert_context(true, &mut ctx);
     ctx.into_layer()
 }
 
@@ -614,7 +633,7 @@ pub fn who_can(
         .ok_or_else(|| {
             RequestError::Invalid(format!("account {account_id} is not in the snapshot"))
         })?;
-    let model = AccountModel::build(account).ok_or_else(|| {
+    let model = AccountModel::build_in(snapshot, account).ok_or_else(|| {
         RequestError::Invalid(format!(
             "IAM data of account {account_id} was not collected; who-can cannot be answered"
         ))
@@ -644,19 +663,9 @@ impl AccountModel {
     ) -> Result<WhoCanAnswer, RequestError> {
         let actions = expand_actions(action, resource_arn)?;
         let resource = RequestResource::parse(resource_arn, None)?;
-        let mut notes = vec![
-            "SCPs and RCPs are not in the snapshot: the answer assumes none restricts this account"
-                .to_string(),
-        ];
+        let mut notes = self.org.notes.clone();
         let key_policy = key_policy_of(&facts, resource_arn)?;
-        if let Some(k) = facts.key
-            && k.grants_count.unwrap_or(0) > 0
-        {
-            notes.push(format!(
-                "{} KMS grant(s) on the key are not evaluated (grant details are not collected)",
-                k.grants_count.unwrap_or(0)
-            ));
-        }
+        notes.extend(key_grant_note(&facts));
         let mut resource_type = None;
         let mut answers = Vec::new();
         for action in &actions {
@@ -732,7 +741,16 @@ impl AccountModel {
             }
             let external = key_policy
                 .as_ref()
-                .map(|kp| external_grants(kp, &self.account_id, &req_action, &resource, &validated))
+                .map(|kp| {
+                    external_grants(
+                        kp,
+                        &self.org.rcp_refs(),
+                        &self.account_id,
+                        &req_action,
+                        &resource,
+                        &validated,
+                    )
+                })
                 .unwrap_or_default();
             answers.push(ActionAnswer {
                 action: action.clone(),
@@ -786,6 +804,9 @@ impl AccountModel {
         );
         let mut resource_values = RequestContext::new();
         resource_facts_into(facts, resource_account, &mut resource_values);
+        if resource_account == Some(self.account_id.as_str()) {
+            self.org.insert_context(false, &mut resource_values);
+        }
         knowledge.with_layers(vec![resource_values.into_layer()])
     }
 
@@ -818,27 +839,7 @@ pub(crate) fn key_policy_of(
     resource_arn: &str,
 ) -> Result<Option<CompiledPolicy>, RequestError> {
     let key_policy = match facts.key {
-        Some(k) => match &k.policy {
-            Some(doc) => match CompiledPolicy::from_json(
-                &format!("key policy of {}", k.arn),
-                PolicyKind::Resource,
-                doc,
-            ) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    return Err(RequestError::Invalid(format!(
-                        "the key policy of {} is unreadable: {e}",
-                        k.arn
-                    )));
-                }
-            },
-            None => {
-                return Err(RequestError::Invalid(format!(
-                    "the key policy of {} was not collected; who-can cannot be answered",
-                    k.arn
-                )));
-            }
-        },
+        Some(k) => Some(compile_key_policy(k)?),
         None => None,
     };
     if resource_arn.contains(":kms:") && facts.key.is_none() {
@@ -849,10 +850,107 @@ pub(crate) fn key_policy_of(
     Ok(key_policy)
 }
 
+/// The key's policy compiled together with its grants: each grant becomes an `Allow`
+/// statement naming its grantee for its operations (Sid `KMS grant <grant id>`), with its
+/// encryption-context constraints as conditions. Grants then behave as AWS evaluates them: an
+/// alternative to the key policy and IAM policies that names the principal directly, and that
+/// an explicit deny anywhere (IAM, key policy, SCP) still overrides.
+pub(crate) fn compile_key_policy(k: &KmsKey) -> Result<CompiledPolicy, RequestError> {
+    let Some(doc) = &k.policy else {
+        return Err(RequestError::Invalid(format!(
+            "the key policy of {} was not collected; who-can cannot be answered",
+            k.arn
+        )));
+    };
+    let name = format!("key policy of {}", k.arn);
+    let unreadable = |e: &dyn std::fmt::Display| {
+        RequestError::Invalid(format!("the key policy of {} is unreadable: {e}", k.arn))
+    };
+    let grants = k.grants.as_deref().unwrap_or_default();
+    if grants.is_empty() {
+        return CompiledPolicy::from_json(&name, PolicyKind::Resource, doc)
+            .map_err(|e| unreadable(&e));
+    }
+    let mut value: serde_json::Value = serde_json::from_str(doc).map_err(|e| unreadable(&e))?;
+    let serde_json::Value::Object(obj) = &mut value else {
+        return Err(unreadable(&"the document is not a JSON object"));
+    };
+    let mut statements = match obj.remove("Statement") {
+        Some(serde_json::Value::Array(a)) => a,
+        Some(single) => vec![single],
+        None => Vec::new(),
+    };
+    statements.extend(grants.iter().filter_map(grant_statement));
+    obj.insert("Statement".into(), serde_json::Value::Array(statements));
+    CompiledPolicy::from_json(&name, PolicyKind::Resource, &value.to_string())
+        .map_err(|e| unreadable(&e))
+}
+
+/// A grant as a key-policy statement; `None` for a grant without grantee or operations.
+fn grant_statement(g: &KmsGrant) -> Option<serde_json::Value> {
+    use serde_json::{Map, Value, json};
+    let grantee = g.grantee_principal.as_deref()?;
+    if g.operations.is_empty() {
+        return None;
+    }
+    let principal = if grantee.starts_with("arn:") || grantee.len() == 12 {
+        json!({ "AWS": grantee })
+    } else {
+        json!({ "Service": grantee })
+    };
+    let actions: Vec<String> = g.operations.iter().map(|o| format!("kms:{o}")).collect();
+    let mut string_equals = Map::new();
+    for pairs in [&g.encryption_context_subset, &g.encryption_context_equals]
+        .into_iter()
+        .flatten()
+    {
+        for (k, v) in pairs {
+            string_equals.insert(format!("kms:EncryptionContext:{k}"), Value::from(v.clone()));
+        }
+    }
+    let mut condition = Map::new();
+    if !string_equals.is_empty() {
+        condition.insert("StringEquals".into(), Value::Object(string_equals));
+    }
+    if let Some(pairs) = &g.encryption_context_equals {
+        // Exactly these keys: no other key may be in the request's encryption context.
+        let keys: Vec<Value> = pairs.keys().map(|k| Value::from(k.clone())).collect();
+        condition.insert(
+            "ForAllValues:StringEquals".into(),
+            json!({ "kms:EncryptionContextKeys": keys }),
+        );
+    }
+    let mut st = json!({
+        "Sid": format!("KMS grant {}", g.grant_id),
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": actions,
+        "Resource": "*",
+    });
+    if !condition.is_empty()
+        && let Value::Object(o) = &mut st
+    {
+        o.insert("Condition".into(), Value::Object(condition));
+    }
+    Some(st)
+}
+
+/// The caveat for a key whose grants exist but were not collected.
+pub(crate) fn key_grant_note(facts: &ResourceFacts<'_>) -> Option<String> {
+    let k = facts.key?;
+    let count = k.grants_count.unwrap_or(0);
+    (k.grants.is_none() && count > 0).then(|| {
+        format!(
+            "{count} KMS grant(s) on the key are not evaluated (grant details were not collected)"
+        )
+    })
+}
+
 /// Allow statements of a key policy that name principals other than the account's own IAM
 /// users and roles: other accounts, services, `*`.
 pub(crate) fn external_grants(
     kp: &CompiledPolicy,
+    rcp_levels: &[Vec<&CompiledPolicy>],
     account_id: &str,
     action: &RequestAction,
     resource: &RequestResource,
@@ -918,9 +1016,11 @@ pub(crate) fn external_grants(
             // The other side (another account's IAM, or nobody's for `*`) is outside this
             // account: assume it allows, so the answer is what the key policy grants.
             let their_side = allow_all_identity();
+            // RCPs restrict every principal's requests to the account's resources.
             let set = PolicySet {
                 identity: their_side.iter().collect(),
                 resource: Some(&single),
+                rcp_levels: rcp_levels.to_vec(),
                 ..PolicySet::default()
             };
             let req = Request {
@@ -995,7 +1095,7 @@ pub fn explain(
         .ok_or_else(|| {
             RequestError::Invalid(format!("account {account_id} is not in the snapshot"))
         })?;
-    let model = AccountModel::build(account).ok_or_else(|| {
+    let model = AccountModel::build_in(snapshot, account).ok_or_else(|| {
         RequestError::Invalid(format!(
             "IAM data of account {account_id} was not collected"
         ))
@@ -1017,40 +1117,27 @@ pub fn explain(
         });
     let mut derived = RequestContext::new();
     principal_facts(mp, &account_id, &mut derived);
+    model.org.insert_context(true, &mut derived);
     if principal.kind == PrincipalKind::AssumedRole {
         derived.insert_single("aws:PrincipalArn", mp.arn.clone());
     }
     let resource = RequestResource::parse(resource_arn, None)?;
     resource_facts_into(&facts, resource.account.as_deref(), &mut derived);
+    if resource.account.as_deref() == Some(account_id.as_str()) {
+        model.org.insert_context(false, &mut derived);
+    }
     for (k, v) in derived.iter() {
         if ctx.get(k).is_none() && validated.key_allowed(k) {
             ctx.insert(k, v.clone());
         }
     }
-    let mut notes = vec![
-        "SCPs and RCPs are not in the snapshot: the decision assumes none restricts this account"
-            .to_string(),
-    ];
+    let mut notes = model.org.notes.clone();
     notes.extend(mp.incomplete.iter().cloned());
     let key_policy = match facts.key {
-        Some(k) => match &k.policy {
-            Some(doc) => Some(
-                CompiledPolicy::from_json(
-                    &format!("key policy of {}", k.arn),
-                    PolicyKind::Resource,
-                    doc,
-                )
-                .map_err(RequestError::Policy)?,
-            ),
-            None => {
-                return Err(RequestError::Invalid(format!(
-                    "the key policy of {} was not collected",
-                    k.arn
-                )));
-            }
-        },
+        Some(k) => Some(compile_key_policy(k)?),
         None => None,
     };
+    notes.extend(key_grant_note(&facts));
     if resource_arn.contains(":kms:") && key_policy.is_none() {
         notes.push(
             "the KMS key is not in the snapshot: without its key policy no access is granted"

@@ -447,6 +447,8 @@ impl<'a> BulkWhoCan<'a> {
                         .collect(),
                     permission_boundaries: p.boundary.map(|b| vec![pick(b)]).unwrap_or_default(),
                     resource: shared.unwrap_or(key_policy.as_ref()),
+                    scp_levels: model.org.scp_refs(&p.arn),
+                    rcp_levels: model.org.rcp_refs(),
                     ..PolicySet::default()
                 };
                 evaluate_principal(model, p, &set, &plan.req_action, &resource, &ctx)
@@ -593,6 +595,7 @@ impl<'a> BulkWhoCan<'a> {
             .map(|kp| {
                 external_grants(
                     kp,
+                    &model.org.rcp_refs(),
                     &model.account_id,
                     &plan.req_action,
                     &resource,
@@ -770,7 +773,9 @@ fn build_plan(model: &AccountModel, action: &str) -> Result<ActionPlan, RequestE
             incomplete.push(idx);
         }
     }
-    let shareable_action = !matches!(service.as_str(), "iam" | "sts" | "kms");
+    // SCP or RCP statements that name resources decide differently per resource.
+    let shareable_action = !matches!(service.as_str(), "iam" | "sts" | "kms")
+        && !model.org.resource_specific_for(&req_action);
     let allowing = (0..has_allow.len()).filter(|&i| has_allow[i]).collect();
     let delegation = if service == "kms" {
         CompiledPolicy::from_json(

@@ -234,10 +234,9 @@ impl RequestContext {
                 applicable_prefixes,
             } => {
                 if let Some(app) = applicable {
-                    let prefix_ok = key
-                        .find('/')
-                        .map(|i| applicable_prefixes.iter().any(|p| p == &key[..=i]))
-                        .unwrap_or(false);
+                    let prefix_ok = applicable_prefixes
+                        .iter()
+                        .any(|p| crate::sar::has_variable_prefix(key, p));
                     if !app.contains(key) && !prefix_ok {
                         return Lookup::Absent;
                     }

@@ -75,10 +75,16 @@ pub fn who_can_text(a: &WhoCanAnswer) -> String {
             );
         }
         for e in &act.external {
+            // Grants are compiled as statements `KMS grant <id>` of the key's policy.
+            let by = if e.statement.starts_with("KMS grant ") {
+                "a KMS grant"
+            } else {
+                "the key policy"
+            };
             let verdict = match &e.decision {
-                StaticDecision::Allowed => "ALLOWED by the key policy".to_string(),
+                StaticDecision::Allowed => format!("ALLOWED by {by}"),
                 StaticDecision::Conditional { allowed_if } => {
-                    format!("ALLOWED by the key policy IF {allowed_if}")
+                    format!("ALLOWED by {by} IF {allowed_if}")
                 }
                 StaticDecision::Denied { kind } => kind.as_str().to_string(),
             };

@@ -13,7 +13,7 @@
 //!   the resource type: any other key is not in the request context.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -230,12 +230,17 @@ impl ServiceRef {
 }
 
 /// The whole embedded reference.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Reference {
     services: HashMap<String, ServiceRef>,
     global_keys: HashMap<String, KeyType>,
     rcp_services: HashSet<String>,
+    /// The applicable condition keys of each (action, resource type) asked about: the same
+    /// for every resource of a type, and building them is most of `validate`'s cost.
+    applicable: Mutex<HashMap<(usize, usize), ApplicableKeys>>,
 }
+
+type ApplicableKeys = (Arc<FastSet<String>>, Arc<Vec<String>>);
 
 static REFERENCE: OnceLock<Result<Reference, String>> = OnceLock::new();
 
@@ -303,6 +308,7 @@ fn load() -> Result<Reference, String> {
         services,
         global_keys,
         rcp_services: rcp.into_iter().collect(),
+        applicable: Mutex::new(HashMap::new()),
     })
 }
 
@@ -360,7 +366,8 @@ impl Reference {
         let svc = self.service(&a.service).ok_or_else(|| {
             RequestError::UnknownService(a.service.clone(), self.service_prefixes().join(", "))
         })?;
-        let mut keys: Vec<String> = a.condition_keys.clone();
+        // Condition keys of the resource type (and of the action for that type).
+        let mut type_keys: Option<(&'static [String], &'static [String])> = None;
         let resource_type = if a.is_wildcard_only() {
             if resource != "*" {
                 return Err(RequestError::WildcardOnlyAction {
@@ -410,8 +417,7 @@ impl Reference {
                     });
                 }
                 [(art, rt)] => {
-                    keys.extend(art.condition_keys.iter().cloned());
-                    keys.extend(rt.condition_keys.iter().cloned());
+                    type_keys = Some((&art.condition_keys, &rt.condition_keys));
                     Some(*rt)
                 }
                 _ => {
@@ -422,24 +428,51 @@ impl Reference {
                 }
             }
         };
+        // Keyed by the addresses of the 'static action and resource type entries.
+        let cache_key = (
+            std::ptr::from_ref(a) as usize,
+            resource_type.map_or(0, |r| std::ptr::from_ref(r) as usize),
+        );
+        if let Ok(cache) = self.applicable.lock()
+            && let Some((keys, prefixes)) = cache.get(&cache_key)
+        {
+            return Ok(ValidatedRequest {
+                action: a,
+                resource_type,
+                allowed_keys: keys.clone(),
+                allowed_prefixes: prefixes.clone(),
+            });
+        }
         let mut allowed_keys = FastSet::default();
         let mut allowed_prefixes = Vec::new();
-        for k in keys.iter().chain(self.global_keys.keys()) {
+        let (art_keys, rt_keys) = type_keys.unwrap_or_default();
+        for k in a
+            .condition_keys
+            .iter()
+            .chain(art_keys)
+            .chain(rt_keys)
+            .chain(self.global_keys.keys())
+        {
             let lower = k.to_ascii_lowercase();
-            // Keys with a variable part (`aws:ResourceTag/${TagKey}`, `aws:PrincipalTag/tag-key`)
-            // admit every key with the same prefix.
-            if let Some(i) = lower.find('/') {
-                allowed_prefixes.push(lower[..=i].to_string());
+            // Keys with a variable part (`aws:ResourceTag/${TagKey}`, `aws:PrincipalTag/tag-key`,
+            // `kms:EncryptionContext:${EncryptionContextKey}`) admit every key with the same
+            // prefix.
+            if let Some(prefix) = variable_key_prefix(&lower) {
+                allowed_prefixes.push(prefix.to_string());
             }
             allowed_keys.insert(lower);
         }
         allowed_prefixes.sort();
         allowed_prefixes.dedup();
+        let (allowed_keys, allowed_prefixes) = (Arc::new(allowed_keys), Arc::new(allowed_prefixes));
+        if let Ok(mut cache) = self.applicable.lock() {
+            cache.insert(cache_key, (allowed_keys.clone(), allowed_prefixes.clone()));
+        }
         Ok(ValidatedRequest {
             action: a,
             resource_type,
-            allowed_keys: Arc::new(allowed_keys),
-            allowed_prefixes: Arc::new(allowed_prefixes),
+            allowed_keys,
+            allowed_prefixes,
         })
     }
 }
@@ -457,11 +490,25 @@ pub fn key_type(key: &str) -> Option<&'static KeyType> {
     if let Some(t) = map.get(&lower) {
         return Some(t);
     }
-    let i = lower.find('/')?;
-    let p = &lower[..=i];
     map.iter()
-        .find(|(k, _)| k.starts_with(p) && k.len() > p.len())
+        .filter_map(|(k, v)| Some((variable_key_prefix(k)?, v)))
+        .find(|(p, _)| has_variable_prefix(&lower, p))
         .map(|(_, v)| v)
+}
+
+/// The fixed part of a condition key with a variable part, as the reference writes them:
+/// `aws:resourcetag/${tagkey}` and `aws:principaltag/tag-key` → up to the `/`,
+/// `kms:encryptioncontext:${encryptioncontextkey}` → up to the `${`.
+pub(crate) fn variable_key_prefix(key: &str) -> Option<&str> {
+    if let Some(i) = key.find("${") {
+        return Some(&key[..i]);
+    }
+    key.find('/').map(|i| &key[..=i])
+}
+
+/// Whether `key` is an instance of a variable key with this fixed `prefix`.
+pub(crate) fn has_variable_prefix(key: &str, prefix: &str) -> bool {
+    key.len() > prefix.len() && key.starts_with(prefix)
 }
 
 fn literal_text(r: &ResourceTypeRef) -> String {
@@ -483,10 +530,9 @@ impl ValidatedRequest {
         if self.allowed_keys.contains(&lower) {
             return true;
         }
-        match lower.find('/') {
-            Some(i) => self.allowed_prefixes.iter().any(|p| p == &lower[..=i]),
-            None => false,
-        }
+        self.allowed_prefixes
+            .iter()
+            .any(|p| has_variable_prefix(&lower, p))
     }
 
     /// Build a complete request context from user-given values: keys that do not apply to the
@@ -546,6 +592,32 @@ pub fn actions_for_resource_type(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variable_keys_admit_their_instances_only() {
+        assert_eq!(
+            variable_key_prefix("kms:encryptioncontext:${encryptioncontextkey}"),
+            Some("kms:encryptioncontext:")
+        );
+        assert_eq!(
+            variable_key_prefix("aws:resourcetag/${tagkey}"),
+            Some("aws:resourcetag/")
+        );
+        assert_eq!(
+            variable_key_prefix("aws:principaltag/tag-key"),
+            Some("aws:principaltag/")
+        );
+        assert_eq!(variable_key_prefix("kms:viaservice"), None);
+        let v = reference()
+            .unwrap()
+            .validate("kms:Decrypt", "arn:aws:kms:us-east-1:111122223333:key/k")
+            .unwrap();
+        assert!(v.key_allowed("kms:EncryptionContext:app"));
+        assert!(v.key_allowed("kms:EncryptionContextKeys"));
+        // The prefix alone is not a key, and keys of other actions do not apply.
+        assert!(!v.key_allowed("kms:EncryptionContext:"));
+        assert!(!v.key_allowed("kms:GrantIsForAWSResource"));
+    }
 
     #[test]
     fn loads_and_knows_rds_kms() {

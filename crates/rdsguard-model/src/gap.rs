@@ -168,7 +168,44 @@ pub mod ops {
 
     pub const BACKUP_LIST_PROTECTED_RESOURCES: Op = op("backup", "ListProtectedResources");
 
-    /// Every operation above, for the denied-permissions test and documentation.
+    /// Organization scanning (`--org`) only; the management (or delegated administrator)
+    /// account's view of the organization. Failures are gaps in `OrganizationData::gaps`.
+    pub const ORGANIZATIONS_DESCRIBE_ORGANIZATION: Op = op("organizations", "DescribeOrganization");
+    pub const ORGANIZATIONS_LIST_ROOTS: Op = op("organizations", "ListRoots");
+    pub const ORGANIZATIONS_LIST_ACCOUNTS: Op = op("organizations", "ListAccounts");
+    pub const ORGANIZATIONS_LIST_ORGANIZATIONAL_UNITS_FOR_PARENT: Op =
+        op("organizations", "ListOrganizationalUnitsForParent");
+    pub const ORGANIZATIONS_LIST_ACCOUNTS_FOR_PARENT: Op =
+        op("organizations", "ListAccountsForParent");
+    pub const ORGANIZATIONS_LIST_POLICIES: Op = op("organizations", "ListPolicies");
+    pub const ORGANIZATIONS_DESCRIBE_POLICY: Op = op("organizations", "DescribePolicy");
+    pub const ORGANIZATIONS_LIST_TARGETS_FOR_POLICY: Op =
+        op("organizations", "ListTargetsForPolicy");
+    /// Into each member account (`--org`); its failure is an account gap and the account is
+    /// reported as not assessed.
+    pub const STS_ASSUME_ROLE: Op = op("sts", "AssumeRole");
+    /// Not an AWS call: the collection of one account as a whole, recorded as an account gap
+    /// when it did not finish within its deadline (`--account-timeout`).
+    pub const RDSGUARD_COLLECT_ACCOUNT: Op = op("rdsguard", "CollectAccount");
+
+    /// The operations of organization scanning. Kept out of [`ALL`]: a single-account
+    /// collection never makes them (the denied-permissions test denies each of [`ALL`] in a
+    /// single-account run).
+    pub const ORG: &[Op] = &[
+        ORGANIZATIONS_DESCRIBE_ORGANIZATION,
+        ORGANIZATIONS_LIST_ROOTS,
+        ORGANIZATIONS_LIST_ACCOUNTS,
+        ORGANIZATIONS_LIST_ORGANIZATIONAL_UNITS_FOR_PARENT,
+        ORGANIZATIONS_LIST_ACCOUNTS_FOR_PARENT,
+        ORGANIZATIONS_LIST_POLICIES,
+        ORGANIZATIONS_DESCRIBE_POLICY,
+        ORGANIZATIONS_LIST_TARGETS_FOR_POLICY,
+        STS_ASSUME_ROLE,
+        RDSGUARD_COLLECT_ACCOUNT,
+    ];
+
+    /// Every operation of a single-account collection, for the denied-permissions test and
+    /// documentation (organization scanning adds [`ORG`]).
     pub const ALL: &[Op] = &[
         STS_GET_CALLER_IDENTITY,
         EC2_DESCRIBE_REGIONS,
@@ -216,9 +253,9 @@ pub mod ops {
         BACKUP_LIST_PROTECTED_RESOURCES,
     ];
 
-    /// Look an operation up by its `service:Operation` name.
+    /// Look an operation up by its `service:Operation` name ([`ALL`] and [`ORG`]).
     pub fn by_name(name: &str) -> Option<Op> {
-        ALL.iter().copied().find(|o| {
+        ALL.iter().chain(ORG).copied().find(|o| {
             name.split_once(':')
                 .is_some_and(|(s, op)| s.eq_ignore_ascii_case(o.service) && op == o.operation)
         })

@@ -519,8 +519,8 @@ fn to_finding(meta: &CheckMetadata, r: &Json) -> Result<Finding, String> {
         Some(_) => return Err("`severity` must be a string".into()),
     };
     Ok(Finding {
-        check_id: meta.id.clone(),
-        title: meta.title.clone(),
+        check_id: meta.id.clone().into(),
+        title: meta.title.clone().into(),
         severity,
         status,
         resource: ResourceRef {
@@ -529,9 +529,10 @@ fn to_finding(meta: &CheckMetadata, r: &Json) -> Result<Finding, String> {
             arn: field("arn"),
             account_id,
             region: field("region"),
-        },
-        message,
-        evidence,
+        }
+        .into(),
+        message: message.into(),
+        evidence: evidence.into(),
         suppressed: None,
     })
 }
@@ -550,8 +551,8 @@ fn apply_gaps(check: &RegoCheck, snapshot: &Snapshot, findings: &mut Vec<Finding
                 .any(|(s, o)| g.service == *s && g.operation == *o)
     };
     let not_assessed = |account: &str, region: Option<&str>, reason: String| Finding {
-        check_id: check.meta.id.clone(),
-        title: check.meta.title.clone(),
+        check_id: check.meta.id.clone().into(),
+        title: check.meta.title.clone().into(),
         severity: check.meta.severity,
         status: Status::NotAssessed,
         resource: ResourceRef {
@@ -563,9 +564,10 @@ fn apply_gaps(check: &RegoCheck, snapshot: &Snapshot, findings: &mut Vec<Finding
             arn: None,
             account_id: account.to_string(),
             region: region.map(str::to_string),
-        },
-        message: reason,
-        evidence: BTreeMap::new(),
+        }
+        .into(),
+        message: reason.into(),
+        evidence: Default::default(),
         suppressed: None,
     };
     let mut added = Vec::new();

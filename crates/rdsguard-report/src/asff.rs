@@ -219,7 +219,7 @@ fn to_asff(
     let severity = json!({"Label": label(shown_severity), "Original": label(f.severity)});
     let types = types(report, meta);
 
-    let mut description = f.message.clone();
+    let mut description = f.message.to_string();
     if let Some(m) = meta {
         description.push_str("\n\n");
         description.push_str(&m.description);
@@ -276,7 +276,7 @@ fn to_asff(
     };
     put("ProviderName".into(), "rdsguard".into());
     put("ProviderVersion".into(), report.tool_version.clone());
-    put("rdsguard/CheckId".into(), f.check_id.clone());
+    put("rdsguard/CheckId".into(), f.check_id.to_string());
     put("rdsguard/Status".into(), f.status.as_str().into());
     put("rdsguard/ResourceName".into(), f.resource.id.clone());
     for (k, v) in &f.evidence {

@@ -209,7 +209,7 @@ pub fn view(report: &Report, framework: &Framework) -> ComplianceView {
             for f in report
                 .findings
                 .iter()
-                .filter(|f| r.checks.contains(&f.check_id))
+                .filter(|f| r.checks.iter().any(|c| *c == f.check_id))
             {
                 if f.suppressed.is_some() {
                     r.suppressed += 1;

@@ -48,14 +48,14 @@ pub fn render(report: &Report) -> String {
         let row = [
             f.status.as_str().to_string(),
             f.severity.as_str().to_string(),
-            f.check_id.clone(),
-            f.title.clone(),
+            f.check_id.to_string(),
+            f.title.to_string(),
             f.resource.resource_type.clone(),
             f.resource.id.clone(),
             f.resource.arn.clone().unwrap_or_default(),
             f.resource.account_id.clone(),
             f.resource.region.clone().unwrap_or_default(),
-            f.message.clone(),
+            f.message.to_string(),
             f.suppressed.is_some().to_string(),
             f.suppressed
                 .as_ref()

@@ -104,8 +104,8 @@ fn failing(f: &Finding) -> bool {
 fn entry(change: Change, f: &Finding, old: Option<&Finding>, new: Option<&Finding>) -> DriftEntry {
     DriftEntry {
         change,
-        check_id: f.check_id.clone(),
-        title: f.title.clone(),
+        check_id: f.check_id.to_string(),
+        title: f.title.to_string(),
         severity: f.severity,
         resource_type: f.resource.resource_type.clone(),
         resource_id: f.resource.id.clone(),
@@ -114,7 +114,7 @@ fn entry(change: Change, f: &Finding, old: Option<&Finding>, new: Option<&Findin
         region: f.resource.region.clone(),
         old_status: old.map(|f| f.status),
         new_status: new.map(|f| f.status),
-        message: f.message.clone(),
+        message: f.message.to_string(),
     }
 }
 

@@ -667,7 +667,7 @@ fn databases_section(out: &mut String, report: &Report, checks: &BTreeMap<&str, 
         for f in findings {
             for (k, v) in &f.evidence {
                 if let Some(g) = fact_group(k) {
-                    facts[g].entry(k.as_str()).or_insert_with(|| value_text(v));
+                    facts[g].entry(k).or_insert_with(|| value_text(v));
                 }
             }
         }

@@ -88,11 +88,11 @@ fn rule(meta: &CheckMetadata) -> Value {
 /// A rule for a finding whose check metadata is missing from the report (hand-made reports).
 fn fallback_meta(f: &Finding) -> CheckMetadata {
     CheckMetadata {
-        id: f.check_id.clone(),
-        title: f.title.clone(),
+        id: f.check_id.to_string(),
+        title: f.title.to_string(),
         severity: f.severity,
         resource_type: f.resource.resource_type.clone(),
-        description: f.title.clone(),
+        description: f.title.to_string(),
         rationale: "not recorded in this report".into(),
         remediation: "not recorded in this report".into(),
         compliance: Default::default(),

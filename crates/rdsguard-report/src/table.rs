@@ -390,7 +390,9 @@ pub fn render_compliance(report: &Report, view: &ComplianceView, opts: &RenderOp
             clean(&c.titles.join(" / "))
         );
         for f in report.findings.iter().filter(|f| {
-            f.status == Status::Fail && f.suppressed.is_none() && c.checks.contains(&f.check_id)
+            f.status == Status::Fail
+                && f.suppressed.is_none()
+                && c.checks.iter().any(|id| *id == f.check_id)
         }) {
             let _ = writeln!(
                 out,

@@ -184,10 +184,13 @@ fn drift_classifies_new_resolved_unchanged_and_doubtful() {
         &["us-east-1", "eu-west-1"],
     );
     let mut waived = f(Status::Fail, "waived", "us-east-1");
-    waived.suppressed = Some(rdsguard_findings::Suppression {
-        reason: "ok".into(),
-        expires: None,
-    });
+    waived.suppressed = Some(
+        rdsguard_findings::Suppression {
+            reason: "ok".into(),
+            expires: None,
+        }
+        .into(),
+    );
     let new = report(
         vec![
             f(Status::Fail, "stays-bad", "us-east-1"),

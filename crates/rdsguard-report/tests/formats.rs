@@ -282,7 +282,7 @@ fn asff_batches_hold_one_account_at_most_100_each() {
     let account = report.accounts[0].clone();
     // Another account's finding must not be sent with the default product ARN.
     let mut foreign = report.findings[0].clone();
-    foreign.resource.account_id = "999999999999".into();
+    std::sync::Arc::make_mut(&mut foreign.resource).account_id = "999999999999".into();
     report.findings.push(foreign);
     let product = asff::default_product_arn("aws", "us-east-1", &account);
     let batches = asff::asff_batches(&report, &account, "us-east-1", &product);
@@ -327,12 +327,12 @@ fn asff_validator_rejects_what_security_hub_rejects() {
 fn asff_ids_stay_within_512_and_distinct() {
     let mut r = fixture();
     let mut a = r.findings[0].clone();
-    a.resource.arn = Some(format!(
+    std::sync::Arc::make_mut(&mut a.resource).arn = Some(format!(
         "arn:aws:rds:us-east-1:111122223333:db:{}",
         "a".repeat(600)
     ));
     let mut b = a.clone();
-    b.resource.arn = Some(format!(
+    std::sync::Arc::make_mut(&mut b.resource).arn = Some(format!(
         "arn:aws:rds:us-east-1:111122223333:db:{}b",
         "a".repeat(600)
     ));
@@ -487,8 +487,8 @@ fn markdown_stays_under_the_comment_limit() {
                 .find(|f| f.status == Status::Fail)
                 .unwrap()
                 .clone();
-            f.resource.id = format!("db-{i}-{}", "x".repeat(40));
-            f.check_id = format!("custom_check_{}", i % 40);
+            std::sync::Arc::make_mut(&mut f.resource).id = format!("db-{i}-{}", "x".repeat(40));
+            f.check_id = format!("custom_check_{}", i % 40).into();
             f
         })
         .collect();

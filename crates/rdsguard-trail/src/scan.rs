@@ -711,8 +711,8 @@ impl Scanner {
             group.message.clone()
         };
         Finding {
-            check_id: meta.id.clone(),
-            title: meta.title.clone(),
+            check_id: meta.id.clone().into(),
+            title: meta.title.clone().into(),
             severity: group.severity,
             status: Status::Fail,
             resource: ResourceRef {
@@ -721,9 +721,10 @@ impl Scanner {
                 arn: group.resource_arn.clone(),
                 account_id: key.account.clone(),
                 region: (!key.region.is_empty()).then(|| key.region.clone()),
-            },
-            message,
-            evidence,
+            }
+            .into(),
+            message: message.into(),
+            evidence: evidence.into(),
             suppressed: None,
         }
     }

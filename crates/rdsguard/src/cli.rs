@@ -46,6 +46,11 @@ pub enum Command {
     Iam(IamCommand),
     /// Compare two JSON reports: new, resolved and unchanged failures (drift).
     Diff(crate::commands::diff::DiffArgs),
+    /// Join snapshots (the shards of `collect --org --shard I/N`) into one.
+    Merge(crate::commands::merge::MergeArgs),
+    /// Plan the exact AWS calls that fix failing findings; apply them with --apply (journaled,
+    /// resumable with --resume, never deleting anything).
+    Fix(Box<crate::commands::fix::FixArgs>),
 }
 
 /// Where the data comes from: a live account (the default), a snapshot file, or the demo.
@@ -59,6 +64,97 @@ pub struct SourceArgs {
     pub demo: bool,
     #[command(flatten)]
     pub live: LiveArgs,
+    /// Boxed: the flags are many and rarely used, and `SourceArgs` is in several enum variants.
+    #[command(flatten)]
+    pub org: Box<OrgArgs>,
+}
+
+/// Organization scanning flags (`--org`), for the commands that collect a snapshot.
+#[derive(Debug, Args, Clone, Default)]
+pub struct OrgArgs {
+    /// Scan every ACTIVE account of the AWS Organization: run with credentials of the
+    /// management account or a delegated administrator; each member account is read through
+    /// the role --role-name (the caller's own account with its own credentials).
+    #[arg(long, help_heading = "Organization")]
+    pub org: bool,
+    /// Role assumed in each member account.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "OrganizationAccountAccessRole",
+        requires = "org",
+        help_heading = "Organization"
+    )]
+    pub role_name: String,
+    /// External id the member roles' trust policy requires.
+    #[arg(
+        long,
+        value_name = "ID",
+        env = "RDSGUARD_EXTERNAL_ID",
+        requires = "org",
+        help_heading = "Organization"
+    )]
+    pub external_id: Option<String>,
+    /// Only these account ids (comma-separated; repeatable).
+    #[arg(
+        long,
+        value_name = "ID,...",
+        value_delimiter = ',',
+        requires = "org",
+        help_heading = "Organization"
+    )]
+    pub accounts: Vec<String>,
+    /// Only the account ids in FILE (one a line; `#` starts a comment).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "org",
+        help_heading = "Organization"
+    )]
+    pub accounts_file: Option<PathBuf>,
+    /// Never these account ids (comma-separated; repeatable).
+    #[arg(
+        long,
+        value_name = "ID,...",
+        value_delimiter = ',',
+        requires = "org",
+        help_heading = "Organization"
+    )]
+    pub exclude: Vec<String>,
+    /// Collect only shard I of N (0-based): the accounts whose id modulo N is I. Shards are
+    /// disjoint and stable when accounts are added; join them with `rdsguard merge`.
+    #[arg(
+        long,
+        value_name = "I/N",
+        value_parser = parse_shard,
+        requires = "org",
+        help_heading = "Organization"
+    )]
+    pub shard: Option<(u64, u64)>,
+    /// Accounts collected at the same time (they share --concurrency requests in flight).
+    #[arg(long, default_value_t = 8, help_heading = "Organization")]
+    pub account_concurrency: usize,
+    /// Seconds one account may take; past it the account is reported NOT_ASSESSED.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 1800,
+        help_heading = "Organization"
+    )]
+    pub account_timeout: u64,
+}
+
+fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let usage = || format!("expected I/N with 0 <= I < N (e.g. 0/4), got {s:?}");
+    let (i, n) = s.split_once('/').ok_or_else(usage)?;
+    let (i, n): (u64, u64) = (
+        i.trim().parse().map_err(|_| usage())?,
+        n.trim().parse().map_err(|_| usage())?,
+    );
+    if n == 0 || i >= n {
+        return Err(usage());
+    }
+    Ok((i, n))
 }
 
 /// Live collection flags, shared by every command that can talk to AWS.
@@ -149,7 +245,9 @@ pub struct AuditArgs {
 pub struct CollectArgs {
     #[command(flatten)]
     pub live: LiveArgs,
-    /// Snapshot file to write (mode 0600).
+    #[command(flatten)]
+    pub org: OrgArgs,
+    /// Snapshot file to write (mode 0600); a name ending in .gz is written gzip-compressed.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
 }

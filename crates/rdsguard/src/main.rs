@@ -29,6 +29,8 @@ fn main() -> ExitCode {
         Command::Can(args) => commands::iam::can(args),
         Command::Iam(cmd) => commands::iam::iam(cmd),
         Command::Diff(args) => commands::diff::run(args),
+        Command::Fix(args) => commands::fix::run(*args),
+        Command::Merge(args) => commands::merge::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,12 +1,16 @@
 //! Collection progress: a bar on a terminal, nothing otherwise (CI logs stay clean).
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rdsguard_model::Snapshot;
 
 pub struct BarProgress {
     bar: ProgressBar,
+    /// Organization scans: accounts that could not be assessed, and the total.
+    accounts_failed: AtomicU64,
+    accounts_total: AtomicU64,
 }
 
 impl BarProgress {
@@ -24,7 +28,11 @@ impl BarProgress {
         } else {
             ProgressBar::hidden()
         };
-        BarProgress { bar }
+        BarProgress {
+            bar,
+            accounts_failed: AtomicU64::new(0),
+            accounts_total: AtomicU64::new(0),
+        }
     }
 
     /// One line after collection: what was collected and how many gaps there are.
@@ -35,7 +43,37 @@ impl BarProgress {
             .iter()
             .map(|a| a.gaps.len() + a.regions.iter().map(|r| r.gaps.len()).sum::<usize>())
             .sum();
-        let regions: usize = snapshot.accounts.iter().map(|a| a.regions.len()).sum();
+        // Distinct region names: in an organization the same region of many accounts counts once.
+        let regions = snapshot
+            .accounts
+            .iter()
+            .flat_map(|a| a.regions.iter().map(|r| r.region.as_str()))
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        if snapshot.organization.is_some() {
+            let unassessed = snapshot
+                .accounts
+                .iter()
+                .filter(|a| a.regions.is_empty() && !a.gaps.is_empty())
+                .count();
+            eprintln!(
+                "collected {} account(s) of organization {}{}",
+                snapshot.accounts.len(),
+                snapshot
+                    .organization
+                    .as_ref()
+                    .map(|o| o.id.as_str())
+                    .unwrap_or_default(),
+                if unassessed > 0 {
+                    format!(
+                        "; {unassessed} could not be assessed (see the account_collected \
+                         results for the reasons)"
+                    )
+                } else {
+                    String::new()
+                }
+            );
+        }
         if std::io::stderr().is_terminal() || gaps > 0 {
             eprintln!(
                 "collected {} DB instance(s) in {} region(s){}",
@@ -72,5 +110,30 @@ impl rdsguard_collect::Progress for BarProgress {
     }
     fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+    fn accounts_start(&self, total: u64) {
+        self.accounts_total.store(total, Ordering::Relaxed);
+        self.bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} collecting [{bar:30}] {pos}/{len} accounts {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        self.bar.set_length(total);
+        self.bar.set_position(0);
+    }
+    fn account_done(&self, _account_id: &str, failed: bool) {
+        if failed {
+            self.accounts_failed.fetch_add(1, Ordering::Relaxed);
+        }
+        self.bar.inc(1);
+        let done = self.bar.position();
+        let total = self.accounts_total.load(Ordering::Relaxed);
+        self.bar.set_message(format!(
+            "({} failed, {} remaining)",
+            self.accounts_failed.load(Ordering::Relaxed),
+            total.saturating_sub(done)
+        ));
     }
 }

@@ -1,5 +1,10 @@
 //! Helpers shared by checks: resource references, engine families, cluster and key lookups.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+
 use rdsguard_findings::ResourceRef;
 use rdsguard_model::{
     DbCluster, DbInstance, DbProxy, DbSnapshot, Gap, KmsKey, Op, RegionSnapshot, ops,
@@ -8,17 +13,84 @@ use rdsguard_model::{
 use super::lookups::RegionLookups;
 use crate::engine::RegionCtx;
 
-fn resource(ctx: &RegionCtx<'_>, resource_type: &str, id: &str, arn: Option<&str>) -> ResourceRef {
-    ResourceRef {
-        resource_type: resource_type.to_string(),
-        id: id.to_string(),
-        arn: arn.map(str::to_string),
-        account_id: ctx.account.account_id.clone(),
-        region: Some(ctx.region.region.clone()),
+/// The references of a region's resources, built once and shared by every finding about the
+/// resource (a database has one per check), keyed by the addresses of the snapshot's type and
+/// id strings, which outlive the region's evaluation.
+#[derive(Default)]
+struct SharedRefs(RefCell<HashMap<RefKey, Arc<ResourceRef>, AddressHash>>);
+
+/// Addresses of the type and id strings, and the id's length.
+type RefKey = (usize, usize, usize);
+
+/// Hashes the address keys of [`SharedRefs`]: they are not attacker-chosen, and SipHash cost
+/// more than the rest of the lookup (it runs once per finding).
+type AddressHash = BuildHasherDefault<AddressHasher>;
+
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn write_u64(&mut self, n: u64) {
+        // FxHash's step: rotate, mix in, multiply by a large odd constant.
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
 
-pub fn instance_resource(ctx: &RegionCtx<'_>, db: &DbInstance) -> ResourceRef {
+/// The shared reference of a resource of the context's region: built (with `arn()`) the
+/// first time, then the same `Arc` for every finding about it. `id` should be a string of the
+/// snapshot (or of a region-wide memo): its address is the key, checked against the content.
+pub(crate) fn shared_resource(
+    ctx: &RegionCtx<'_>,
+    resource_type: &'static str,
+    id: &str,
+    arn: impl FnOnce() -> Option<String>,
+) -> Arc<ResourceRef> {
+    let refs = ctx.memo.get_or_init(SharedRefs::default);
+    let key = (
+        resource_type.as_ptr() as usize,
+        id.as_ptr() as usize,
+        id.len(),
+    );
+    let mut refs = refs.0.borrow_mut();
+    if let Some(shared) = refs.get(&key)
+        && shared.id == id
+        && shared.resource_type == resource_type
+    {
+        return shared.clone();
+    }
+    // New, or a different string at a reused address: (re)build.
+    let built = Arc::new(ResourceRef {
+        resource_type: resource_type.to_string(),
+        id: id.to_string(),
+        arn: arn(),
+        account_id: ctx.account.account_id.clone(),
+        region: Some(ctx.region.region.clone()),
+    });
+    refs.insert(key, built.clone());
+    built
+}
+
+fn resource(
+    ctx: &RegionCtx<'_>,
+    resource_type: &'static str,
+    id: &str,
+    arn: Option<&str>,
+) -> Arc<ResourceRef> {
+    shared_resource(ctx, resource_type, id, || arn.map(str::to_string))
+}
+
+pub fn instance_resource(ctx: &RegionCtx<'_>, db: &DbInstance) -> Arc<ResourceRef> {
     resource(
         ctx,
         "AwsRdsDbInstance",
@@ -27,7 +99,7 @@ pub fn instance_resource(ctx: &RegionCtx<'_>, db: &DbInstance) -> ResourceRef {
     )
 }
 
-pub fn cluster_resource(ctx: &RegionCtx<'_>, c: &DbCluster) -> ResourceRef {
+pub fn cluster_resource(ctx: &RegionCtx<'_>, c: &DbCluster) -> Arc<ResourceRef> {
     resource(
         ctx,
         "AwsRdsDbCluster",
@@ -36,24 +108,24 @@ pub fn cluster_resource(ctx: &RegionCtx<'_>, c: &DbCluster) -> ResourceRef {
     )
 }
 
-pub fn snapshot_resource(ctx: &RegionCtx<'_>, s: &DbSnapshot) -> ResourceRef {
+pub fn snapshot_resource(ctx: &RegionCtx<'_>, s: &DbSnapshot) -> Arc<ResourceRef> {
     resource(ctx, "AwsRdsDbSnapshot", &s.identifier, Some(&s.arn))
 }
 
-pub fn cluster_snapshot_resource(ctx: &RegionCtx<'_>, s: &DbSnapshot) -> ResourceRef {
+pub fn cluster_snapshot_resource(ctx: &RegionCtx<'_>, s: &DbSnapshot) -> Arc<ResourceRef> {
     resource(ctx, "AwsRdsDbClusterSnapshot", &s.identifier, Some(&s.arn))
 }
 
-pub fn proxy_resource(ctx: &RegionCtx<'_>, p: &DbProxy) -> ResourceRef {
+pub fn proxy_resource(ctx: &RegionCtx<'_>, p: &DbProxy) -> Arc<ResourceRef> {
     resource(ctx, "AwsRdsDbProxy", &p.name, Some(&p.arn))
 }
 
-pub fn key_resource(ctx: &RegionCtx<'_>, k: &KmsKey) -> ResourceRef {
+pub fn key_resource(ctx: &RegionCtx<'_>, k: &KmsKey) -> Arc<ResourceRef> {
     resource(ctx, "AwsKmsKey", &k.key_id, Some(&k.arn))
 }
 
 /// A region-wide resource, for checks about the region as a whole (trails, subscriptions).
-pub fn region_resource(ctx: &RegionCtx<'_>, resource_type: &str) -> ResourceRef {
+pub fn region_resource(ctx: &RegionCtx<'_>, resource_type: &'static str) -> Arc<ResourceRef> {
     resource(ctx, resource_type, &ctx.region.region, None)
 }
 

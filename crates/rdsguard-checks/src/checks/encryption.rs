@@ -533,7 +533,7 @@ fn key_rotation(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             KeyClass::Aws(key, how) => {
                 let res = match key {
                     Some(k) => key_resource(ctx, k),
-                    None => unresolved_key_resource(ctx, &reference),
+                    None => unresolved_key_resource(ctx, &reference).into(),
                 };
                 em.not_applicable(
                     res,

@@ -17,6 +17,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use rdsguard_findings::{ResourceRef, Severity};
 use rdsguard_iam::account::{AccountModel, ActionAnswer, PrincipalAnswer};
@@ -227,16 +228,23 @@ pub static IAM_INSTANCE_POLICY_SCOPE: CheckDef = CheckDef {
 /// compile it once.
 struct IamModel(Result<AccountModel, String>);
 
-fn memo_model(memo: &crate::engine::Memo, account: &AccountSnapshot) -> std::rc::Rc<IamModel> {
-    memo.get_or_init(|| IamModel(model_of(account)))
+fn memo_model(
+    memo: &crate::engine::Memo,
+    snapshot: &rdsguard_model::Snapshot,
+    account: &AccountSnapshot,
+) -> std::rc::Rc<IamModel> {
+    memo.get_or_init(|| IamModel(model_of(snapshot, account)))
 }
 
-/// The account model, or why it is not available.
-fn model_of(account: &AccountSnapshot) -> Result<AccountModel, String> {
+/// The account model (with the organization's SCPs and RCPs), or why it is not available.
+fn model_of(
+    snapshot: &rdsguard_model::Snapshot,
+    account: &AccountSnapshot,
+) -> Result<AccountModel, String> {
     if let Some(g) = account.gap(ops::IAM_GET_ACCOUNT_AUTHORIZATION_DETAILS, None) {
         return Err(g.describe());
     }
-    AccountModel::build(account).ok_or_else(|| {
+    AccountModel::build_in(snapshot, account).ok_or_else(|| {
         "IAM data (GetAccountAuthorizationDetails) was not collected for the account".to_string()
     })
 }
@@ -344,7 +352,11 @@ fn principal_entry(answers: &[ResourceAnswer], arn: &str, idx: usize) -> Value {
 /// [`MAX_LISTED`] principals (by ARN) with their evidence, and the incomplete-policy notes.
 struct WhoSummary {
     count: usize,
-    listed: Vec<(String, Value)>,
+    /// Entries are shared with the other resources listing the same principal.
+    listed: Vec<(String, Arc<Value>)>,
+    /// Every listed entry is one of the cached (resource-independent) ones, so the whole
+    /// list may be shared with the resources listing the same entries.
+    shareable: bool,
     incomplete: Vec<String>,
 }
 
@@ -357,7 +369,7 @@ struct SharedUnion {
     /// Incomplete-policy notes these answers contribute, with multiplicity.
     incomplete: BTreeMap<String, usize>,
     /// Evidence entries of principals listed from these answers, built once.
-    entries: RefCell<HashMap<usize, Value>>,
+    entries: RefCell<HashMap<usize, Arc<Value>>>,
 }
 
 fn shared_union(shared: &[&SharedAnswers]) -> SharedUnion {
@@ -400,6 +412,10 @@ fn shared_union(shared: &[&SharedAnswers]) -> SharedUnion {
 struct Access<'a> {
     bulk: BulkWhoCan<'a>,
     unions: RefCell<HashMap<Vec<usize>, Rc<SharedUnion>>>,
+    /// Evidence lists of principals already built, by the entries they list.
+    lists: RefCell<HashMap<Vec<usize>, Arc<Value>>>,
+    /// What the answers assume about the organization (SCPs, RCPs), shared by every finding.
+    assumes: Arc<Value>,
 }
 
 impl<'a> Access<'a> {
@@ -407,6 +423,8 @@ impl<'a> Access<'a> {
         Access {
             bulk: BulkWhoCan::new(model, account),
             unions: RefCell::new(HashMap::new()),
+            lists: RefCell::new(HashMap::new()),
+            assumes: Arc::new(json!(model.org.notes)),
         }
     }
 
@@ -447,7 +465,13 @@ impl<'a> Access<'a> {
             let who = collect(&full);
             return WhoSummary {
                 count: who.principals.len(),
-                listed: who.principals.into_iter().take(MAX_LISTED).collect(),
+                listed: who
+                    .principals
+                    .into_iter()
+                    .take(MAX_LISTED)
+                    .map(|(k, v)| (k, Arc::new(v)))
+                    .collect(),
+                shareable: false,
                 incomplete: who.incomplete,
             };
         }
@@ -501,6 +525,7 @@ impl<'a> Access<'a> {
         // The first principals by ARN: shared ones not re-evaluated, merged with the
         // re-evaluated ones still allowed.
         let mut listed = Vec::new();
+        let mut shareable = true;
         let mut shared_iter = union
             .sorted
             .iter()
@@ -521,15 +546,16 @@ impl<'a> Access<'a> {
             // the resource's own key-policy grants.
             let cacheable = affected.binary_search(idx).is_err()
                 && answers.iter().all(|a| a.shared_grants.is_empty());
+            shareable &= cacheable;
             let entry = if !cacheable {
-                principal_entry(answers, arn, *idx)
+                Arc::new(principal_entry(answers, arn, *idx))
             } else {
                 // Not evaluated for this resource: the same entry as for every other one.
                 union
                     .entries
                     .borrow_mut()
                     .entry(*idx)
-                    .or_insert_with(|| principal_entry(answers, arn, *idx))
+                    .or_insert_with(|| Arc::new(principal_entry(answers, arn, *idx)))
                     .clone()
             };
             listed.push((arn.clone(), entry));
@@ -550,9 +576,10 @@ impl<'a> Access<'a> {
         }
         if !externals.is_empty() {
             count += externals.len();
+            shareable = false;
             listed.extend(externals.into_iter().take(MAX_LISTED).map(|(k, actions)| {
                 let v = json!({"principal": k, "kind": "External", "actions": actions});
-                (k, v)
+                (k, Arc::new(v))
             }));
             listed.sort_by(|a, b| a.0.cmp(&b.0));
             listed.truncate(MAX_LISTED);
@@ -560,8 +587,33 @@ impl<'a> Access<'a> {
         WhoSummary {
             count,
             listed,
+            shareable,
             incomplete,
         }
+    }
+
+    /// The evidence list of `who`'s principals, shared by every finding listing the same
+    /// entries (most resources of a region get the same answer): one copy, not one each.
+    fn principals_value(&self, who: &WhoSummary) -> Arc<Value> {
+        let build = || {
+            Arc::new(Value::Array(
+                who.listed.iter().map(|(_, v)| Value::clone(v)).collect(),
+            ))
+        };
+        if !who.shareable {
+            return build();
+        }
+        // Cached entries live as long as `self` (in `unions`): their addresses identify them.
+        let key: Vec<usize> = who
+            .listed
+            .iter()
+            .map(|(_, v)| Arc::as_ptr(v) as usize)
+            .collect();
+        self.lists
+            .borrow_mut()
+            .entry(key)
+            .or_insert_with(build)
+            .clone()
     }
 }
 
@@ -569,7 +621,7 @@ impl<'a> Access<'a> {
 fn judge(
     em: &mut Emitter<'_>,
     access: &Access<'_>,
-    res: ResourceRef,
+    res: Arc<ResourceRef>,
     arn: &str,
     actions: &[&str],
     max: usize,
@@ -601,13 +653,10 @@ fn judge(
         "actions" => actions,
         "count" => count,
         "threshold" => max,
-        "assumes" => "no SCP restricts the account (SCPs are not collected)",
     };
-    // Moved in, not serialized again: this is most of a finding's size.
-    ev.insert(
-        "principals".into(),
-        Value::Array(who.listed.into_iter().map(|(_, v)| v).collect()),
-    );
+    ev.insert_shared("assumes".into(), access.assumes.clone());
+    // Shared, not copied: this is most of a finding's size.
+    ev.insert_shared("principals".into(), access.principals_value(&who));
     if not_listed > 0 {
         ev.insert("principals_not_listed".into(), json!(not_listed));
     }
@@ -652,7 +701,7 @@ fn region_model(
     em: &mut Emitter<'_>,
     def: &CheckDef,
 ) -> Option<std::rc::Rc<IamModel>> {
-    let m = memo_model(ctx.memo, ctx.account);
+    let m = memo_model(ctx.memo, ctx.snapshot, ctx.account);
     if let Err(reason) = &m.0 {
         em.not_assessed(
             scope_resource(def, ctx.account, Some(&ctx.region.region)),
@@ -961,16 +1010,13 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             "database" => db,
             "max_principals_key_use" => th.max_principals_key_use,
             "max_principals_key_admin" => th.max_principals_key_admin,
-            "grants_not_evaluated" => key.grants_count,
+            "grants_evaluated" => key.grants.as_ref().map(Vec::len),
         };
-        ev.insert(
-            "decrypt_principals".into(),
-            Value::Array(users.listed.into_iter().map(|(_, v)| v).collect()),
-        );
-        ev.insert(
-            "admin_principals".into(),
-            Value::Array(admins.listed.into_iter().map(|(_, v)| v).collect()),
-        );
+        if key.grants.is_none() && key.grants_count.unwrap_or(0) > 0 {
+            ev.insert("grants_not_evaluated".into(), json!(key.grants_count));
+        }
+        ev.insert_shared("decrypt_principals".into(), access.principals_value(&users));
+        ev.insert_shared("admin_principals".into(), access.principals_value(&admins));
         if decrypt_left_out > 0 {
             ev.insert(
                 "decrypt_principals_not_listed".into(),
@@ -1018,7 +1064,7 @@ const RDS_ADMIN_PROBES: &[&str] = &[
 ];
 
 fn rds_admin_equivalent(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
-    let memo = memo_model(ctx.memo, ctx.account);
+    let memo = memo_model(ctx.memo, ctx.snapshot, ctx.account);
     let model = match &memo.0 {
         Ok(m) => m,
         Err(reason) => {
@@ -1316,7 +1362,7 @@ fn formula_restricts_caller(f: &Formula) -> bool {
 }
 
 fn instance_policy_scope(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
-    let memo = memo_model(ctx.memo, ctx.account);
+    let memo = memo_model(ctx.memo, ctx.snapshot, ctx.account);
     let model = match &memo.0 {
         Ok(m) => m,
         Err(reason) => {
@@ -1713,6 +1759,86 @@ mod tests {
     }
 
     #[test]
+    fn key_access_counts_kms_grants_and_says_when_they_were_not_collected() {
+        let direct_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/admin0"},"Action":"kms:*","Resource":"*"}]}"#;
+        let mut r = region_with_db();
+        let mut k = key(Some(direct_only));
+        // Six grants to roles of a partner account: six more principals can decrypt.
+        k.grants = Some(
+            (0..6)
+                .map(|i| rdsguard_model::KmsGrant {
+                    grant_id: format!("g{i}"),
+                    grantee_principal: Some(format!("arn:aws:iam::444455556666:role/r{i}")),
+                    operations: vec!["Decrypt".into()],
+                    ..Default::default()
+                })
+                .collect(),
+        );
+        k.grants_count = Some(6);
+        r.kms.keys.push(k.clone());
+        let f = run(&RDS_KMS_KEY_ACCESS, &snapshot(r, Some(iam(admins(1)))));
+        assert_eq!(status_of(&f, "k1"), Status::Fail);
+        let text = f[0].evidence["decrypt_principals"].to_string();
+        assert!(text.contains("444455556666:role/r5"), "{text}");
+        assert_eq!(f[0].evidence["grants_evaluated"], 6);
+        // Grants counted but not read: evaluated without them, and the evidence says so.
+        let mut r = region_with_db();
+        k.grants = None;
+        r.kms.keys.push(k);
+        let f = run(&RDS_KMS_KEY_ACCESS, &snapshot(r, Some(iam(admins(1)))));
+        assert_eq!(status_of(&f, "k1"), Status::Pass);
+        assert_eq!(f[0].evidence["grants_not_evaluated"], 6);
+    }
+
+    #[test]
+    fn an_organization_scp_denying_deletes_removes_every_deleter() {
+        use rdsguard_model::{OrgPolicy, OrgTarget, OrganizationData, SERVICE_CONTROL_POLICY};
+        let mut snap = snapshot(region_with_db(), Some(iam(admins(4))));
+        assert_eq!(
+            status_of(&run(&RDS_IAM_DELETE_ACCESS, &snap), "orders"),
+            Status::Fail
+        );
+        let scp = |id: &str, doc: &str| OrgPolicy {
+            id: id.into(),
+            policy_type: SERVICE_CONTROL_POLICY.into(),
+            content: Some(doc.into()),
+            ..Default::default()
+        };
+        snap.organization = Some(OrganizationData {
+            id: "o-test".into(),
+            management_account_id: Some("999999999999".into()),
+            enabled_policy_types: vec![SERVICE_CONTROL_POLICY.into()],
+            policies: vec![
+                scp("p-full", &allow("*", "*")),
+                scp(
+                    "p-nodelete",
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["rds:Delete*","rds:Modify*"],"Resource":"*"}]}"#,
+                ),
+            ],
+            ..Default::default()
+        });
+        snap.accounts[0].org_path = vec![
+            OrgTarget {
+                id: "r-1".into(),
+                kind: "ROOT".into(),
+                policy_ids: vec!["p-full".into(), "p-nodelete".into()],
+                ..Default::default()
+            },
+            OrgTarget {
+                id: ACCOUNT.into(),
+                kind: "ACCOUNT".into(),
+                policy_ids: vec!["p-full".into()],
+                ..Default::default()
+            },
+        ];
+        let f = run(&RDS_IAM_DELETE_ACCESS, &snap);
+        assert_eq!(status_of(&f, "orders"), Status::Pass);
+        assert_eq!(f[0].evidence["count"], 0);
+        let assumes = f[0].evidence["assumes"].to_string();
+        assert!(assumes.contains("3 SCP(s) over 2 level(s)"), "{assumes}");
+    }
+
+    #[test]
     fn admin_equivalent_detects_not_action_tricks() {
         let not_action = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":["iam:*","organizations:*"],"Resource":"*"}]}"#;
         let scoped = allow("rds:Describe*", "*");
@@ -1892,7 +2018,7 @@ mod tests {
     fn assert_bulk_matches_who_can(snap: &rdsguard_model::Snapshot, stride: usize) -> usize {
         let mut compared = 0;
         for account in &snap.accounts {
-            let Some(model) = AccountModel::build(account) else {
+            let Some(model) = AccountModel::build_in(snap, account) else {
                 continue;
             };
             let access = Access::new(&model, account);
@@ -1918,8 +2044,12 @@ mod tests {
                     let want = collect(&full);
                     let got = access.summarize(&bulk);
                     assert_eq!(got.count, want.principals.len(), "{arn}");
-                    let want_listed: Vec<(String, Value)> =
-                        want.principals.into_iter().take(MAX_LISTED).collect();
+                    let want_listed: Vec<(String, Arc<Value>)> = want
+                        .principals
+                        .into_iter()
+                        .take(MAX_LISTED)
+                        .map(|(k, v)| (k, Arc::new(v)))
+                        .collect();
                     assert_eq!(got.listed, want_listed, "{arn}");
                     assert_eq!(got.incomplete, want.incomplete, "{arn}");
                 }

@@ -220,7 +220,7 @@ fn with_db(trails: Vec<Trail>) -> RegionSnapshot {
 fn region_status(def: &CheckDef, r: RegionSnapshot) -> (Status, String) {
     let f = run(def, &snapshot(r, None));
     assert_eq!(f.len(), 1, "{f:#?}");
-    (f[0].status, f[0].message.clone())
+    (f[0].status, f[0].message.to_string())
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 use crate::engine::CheckDef;
 
+pub mod account;
 pub mod common;
 pub(crate) mod lookups;
 
@@ -31,6 +32,7 @@ pub fn all() -> Vec<&'static CheckDef> {
         events::CHECKS,
         iam::CHECKS,
         tagging::CHECKS,
+        account::CHECKS,
     ] {
         v.extend(area.iter().copied());
     }

@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use rdsguard_findings::{ResourceRef, Severity};
 use rdsguard_model::{SecurityGroup, ops};
@@ -20,6 +21,7 @@ use rdsguard_network::{
     is_all_ports, is_all_protocols,
 };
 
+use super::common::shared_resource;
 use super::lookups::RegionLookups;
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
 use crate::evidence;
@@ -130,34 +132,29 @@ fn clusters_with_members<'a>(ctx: &RegionCtx<'a>) -> HashSet<&'a str> {
 
 fn resource(
     ctx: &RegionCtx<'_>,
-    resource_type: &str,
+    resource_type: &'static str,
     id: &str,
     arn: Option<String>,
-) -> ResourceRef {
-    ResourceRef {
-        resource_type: resource_type.to_string(),
-        id: id.to_string(),
-        arn,
-        account_id: ctx.account.account_id.clone(),
-        region: Some(ctx.region.region.clone()),
-    }
+) -> Arc<ResourceRef> {
+    shared_resource(ctx, resource_type, id, || arn)
 }
 
-fn db_resource(ctx: &RegionCtx<'_>, d: &DbExposure) -> ResourceRef {
+fn db_resource(ctx: &RegionCtx<'_>, d: &DbExposure) -> Arc<ResourceRef> {
     let t = match d.kind {
         DbKind::DbInstance => "AwsRdsDbInstance",
         DbKind::DbCluster => "AwsRdsDbCluster",
         DbKind::DbProxy => "AwsRdsDbProxy",
     };
-    resource(ctx, t, &d.identifier, Some(d.arn.clone()))
+    shared_resource(ctx, t, &d.identifier, || Some(d.arn.clone()))
 }
 
-fn group_resource(ctx: &RegionCtx<'_>, group_id: &str) -> ResourceRef {
-    let arn = format!(
-        "arn:{}:ec2:{}:{}:security-group/{group_id}",
-        ctx.account.partition, ctx.region.region, ctx.account.account_id
-    );
-    resource(ctx, "AwsEc2SecurityGroup", group_id, Some(arn))
+fn group_resource(ctx: &RegionCtx<'_>, group_id: &str) -> Arc<ResourceRef> {
+    shared_resource(ctx, "AwsEc2SecurityGroup", group_id, || {
+        Some(format!(
+            "arn:{}:ec2:{}:{}:security-group/{group_id}",
+            ctx.account.partition, ctx.region.region, ctx.account.account_id
+        ))
+    })
 }
 
 fn what(d: &DbExposure) -> String {
@@ -180,7 +177,7 @@ fn other_service(d: &DbExposure) -> Option<String> {
 /// (Aurora Serverless v1, or members not collected). Clusters with members are covered by
 /// their members, so findings are not doubled.
 struct Subject<'a> {
-    resource: ResourceRef,
+    resource: Arc<ResourceRef>,
     what: String,
     engine: &'a str,
     group_ids: Vec<&'a str>,
@@ -305,7 +302,7 @@ fn reach_message(d: &DbExposure) -> String {
     m
 }
 
-fn public_access_evidence(d: &DbExposure) -> BTreeMap<String, serde_json::Value> {
+fn public_access_evidence(d: &DbExposure) -> crate::engine::Evidence {
     evidence! {
         "publicly_accessible" => d.publicly_accessible,
         "public_members" => d.public_members,
@@ -322,7 +319,7 @@ fn public_access_evidence(d: &DbExposure) -> BTreeMap<String, serde_json::Value>
 /// RDS.2 fails on the flag alone); flag clear → pass.
 fn grade_public_access(
     em: &mut Emitter<'_>,
-    res: ResourceRef,
+    res: Arc<ResourceRef>,
     d: &DbExposure,
     flag_unknown: impl FnOnce() -> String,
 ) {

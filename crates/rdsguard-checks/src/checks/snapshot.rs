@@ -29,7 +29,7 @@ pub(crate) struct SnapshotKind {
     pub label: &'static str,
     /// The call that reads the `restore` attribute of this kind.
     pub attributes_op: Op,
-    pub resource: fn(&RegionCtx<'_>, &DbSnapshot) -> ResourceRef,
+    pub resource: fn(&RegionCtx<'_>, &DbSnapshot) -> std::sync::Arc<ResourceRef>,
 }
 
 pub(crate) const INSTANCE_SNAPSHOTS: SnapshotKind = SnapshotKind {

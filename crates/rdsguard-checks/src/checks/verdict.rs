@@ -1,13 +1,11 @@
 //! A check's decision about one resource, computed first and emitted once, so evaluation
 //! functions stay pure and testable.
 
-use std::collections::BTreeMap;
-
 use rdsguard_findings::{ResourceRef, Severity};
 
 use crate::engine::Emitter;
 
-pub type Evidence = BTreeMap<String, serde_json::Value>;
+pub type Evidence = rdsguard_findings::Evidence;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
@@ -29,7 +27,8 @@ impl Verdict {
         }
     }
 
-    pub fn emit(self, em: &mut Emitter<'_>, resource: ResourceRef) {
+    pub fn emit(self, em: &mut Emitter<'_>, resource: impl Into<std::sync::Arc<ResourceRef>>) {
+        let resource = resource.into();
         match self {
             Verdict::Pass(m, ev) => em.pass(resource, m, ev),
             Verdict::Fail(m, ev) => em.fail(resource, m, ev),

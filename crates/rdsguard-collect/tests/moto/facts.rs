@@ -524,7 +524,22 @@ fn assert_kms(r: &RegionSnapshot, s: &Seeded) {
     assert_eq!(k.origin.as_deref(), Some("AWS_KMS"));
     assert_eq!(k.description.as_deref(), Some("rdsguard test CMK"));
     assert_eq!(k.rotation_enabled, Some(false));
-    assert_eq!(k.grants_count, Some(0));
+    assert_eq!(k.grants_count, Some(1));
+    let grants = k.grants.as_deref().expect("grants listed");
+    assert_eq!(grants.len(), 1);
+    let g = &grants[0];
+    assert_eq!(g.grantee_principal.as_deref(), Some(seed::VENDOR_GRANTEE));
+    assert_eq!(g.name.as_deref(), Some("vendor-export"));
+    let mut ops = g.operations.clone();
+    ops.sort();
+    assert_eq!(ops, vec!["Decrypt", "DescribeKey"]);
+    assert_eq!(
+        g.encryption_context_subset
+            .as_ref()
+            .and_then(|c| c.get("app"))
+            .map(String::as_str),
+        Some("orders")
+    );
     assert_eq!(k.aliases, vec!["alias/rdsguard-test"]);
     let policy = json(k.policy.as_deref().expect("key policy read"));
     assert_eq!(

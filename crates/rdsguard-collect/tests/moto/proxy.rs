@@ -21,12 +21,18 @@ pub enum Fault {
     Throttle(Op),
     /// The first request gets a throttling error, the others go through (retry test).
     ThrottleOnce(Op),
+    /// Requests whose target or body contains the text get AccessDenied (one account's
+    /// AssumeRole, by the account id in the role ARN).
+    DenyMatching(Op, &'static str),
 }
 
 impl Fault {
     fn op(self) -> Op {
         match self {
-            Fault::Deny(op) | Fault::Throttle(op) | Fault::ThrottleOnce(op) => op,
+            Fault::Deny(op)
+            | Fault::Throttle(op)
+            | Fault::ThrottleOnce(op)
+            | Fault::DenyMatching(op, _) => op,
         }
     }
 }
@@ -307,6 +313,13 @@ async fn serve(
             Some(Fault::Deny(_)) if targeted => (true, false),
             Some(Fault::Throttle(_)) if targeted => (true, true),
             Some(Fault::ThrottleOnce(_)) if targeted && earlier == 0 => (true, true),
+            Some(Fault::DenyMatching(_, text))
+                if targeted
+                    && (req.target.contains(text)
+                        || String::from_utf8_lossy(&req.body).contains(text)) =>
+            {
+                (true, false)
+            }
             _ => (false, false),
         };
         log_guard.push(Recorded {

@@ -2,8 +2,6 @@
 //! batches and read back with GetFindings; a finding Security Hub rejects reported alone; a
 //! whole batch call denied reported for each of its findings, the next batch still sent.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_securityhub::types::{ComplianceStatus, SeverityLabel};
 use rdsguard_collect::import_findings_with_sdk_config;
 use rdsguard_findings::{CheckMetadata, Finding, Report, ResourceRef, Severity, Status};
@@ -39,8 +37,8 @@ fn report(account: &str, count: usize) -> Report {
                 Status::Pass
             };
             Finding {
-                check_id: check.id.clone(),
-                title: format!("DB instance db-{i:03} storage encryption"),
+                check_id: check.id.clone().into(),
+                title: format!("DB instance db-{i:03} storage encryption").into(),
                 severity: Severity::High,
                 status,
                 resource: ResourceRef {
@@ -49,9 +47,10 @@ fn report(account: &str, count: usize) -> Report {
                     arn: Some(format!("arn:aws:rds:{REGION}:{account}:db:db-{i:03}")),
                     account_id: account.to_string(),
                     region: Some(REGION.into()),
-                },
-                message: format!("db-{i:03} checked"),
-                evidence: BTreeMap::new(),
+                }
+                .into(),
+                message: format!("db-{i:03} checked").into(),
+                evidence: Default::default(),
                 suppressed: None,
             }
         })

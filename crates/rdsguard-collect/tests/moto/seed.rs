@@ -45,6 +45,8 @@ pub const CLUSTER_SHARED_WITH: &str = "444455556666";
 pub const RDS_ADMIN_POLICY: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:*","Resource":"*"}]}"#;
 pub const BOUNDARY_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["rds:Describe*","kms:Decrypt"],"Resource":"*"}]}"#;
+/// The grantee of the KMS grant on the test key.
+pub const VENDOR_GRANTEE: &str = "arn:aws:iam::210987654321:role/vendor-export";
 pub const INLINE_KMS_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}"#;
 pub const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
@@ -331,6 +333,21 @@ pub async fn scenario(sdk: &SdkConfig, endpoint: &str, account: &str) -> Seeded 
     kms.create_alias()
         .alias_name("alias/rdsguard-test")
         .target_key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    // A grant to a vendor's role, limited to one encryption context: collected in full.
+    kms.create_grant()
+        .key_id(&key_id)
+        .name("vendor-export")
+        .grantee_principal(VENDOR_GRANTEE)
+        .operations(aws_sdk_kms::types::GrantOperation::Decrypt)
+        .operations(aws_sdk_kms::types::GrantOperation::DescribeKey)
+        .constraints(
+            aws_sdk_kms::types::GrantConstraints::builder()
+                .encryption_context_subset("app", "orders")
+                .build(),
+        )
         .send()
         .await
         .unwrap();

@@ -1,9 +1,11 @@
 //! The demo's KMS keys: the AWS managed `aws/rds` key in every region and the customer managed
 //! keys of each database, with realistic key policies (the default root statement, a key
 //! administrator role, a key user role), one key policy open to `*`, one key without rotation,
-//! one disabled key and one scheduled for deletion.
+//! one disabled key and one scheduled for deletion. Keys carry the grants RDS creates for the
+//! databases they encrypt, and the orders key a grant to a vendor's role left behind after a
+//! migration.
 
-use rdsguard_model::{KmsAlias, KmsData, KmsKey};
+use rdsguard_model::{KmsAlias, KmsData, KmsGrant, KmsKey};
 use serde_json::{Value, json};
 
 use super::{ACCOUNT, AP, AWS_RDS_KEY, EU, US, key_arn, key_id};
@@ -113,7 +115,11 @@ fn aws_rds_key(region: &str) -> KmsKey {
         rotation_period_in_days: Some(365),
         policy: Some(pretty(&aws_managed_policy(region))),
         grants_count: Some(if region == AP { 2 } else { 9 }),
-        grants: None,
+        grants: Some(rds_grants(
+            region,
+            "aws-rds",
+            if region == AP { 2 } else { 9 },
+        )),
         aliases: vec!["alias/aws/rds".into()],
         tags: Default::default(),
     }
@@ -148,7 +154,74 @@ fn customer_key(
         tags: tags(&[("ManagedBy", "terraform"), ("Purpose", purpose)]),
     };
     adjust(&mut key);
+    let count = key.grants_count.unwrap_or(0) as usize;
+    let mut grants = rds_grants(region, name, count);
+    if name == "orders-db"
+        && let Some(last) = grants.last_mut()
+    {
+        // Left behind by a vendor's data migration: their role may still decrypt.
+        *last = KmsGrant {
+            grant_id: grant_id(name, 99),
+            name: Some("vendor-migration-2024".into()),
+            grantee_principal: Some("arn:aws:iam::210987654321:role/MigrationRunner".into()),
+            retiring_principal: None,
+            issuing_account: Some(format!("arn:aws:iam::{ACCOUNT}:root")),
+            operations: vec!["Decrypt".into(), "DescribeKey".into()],
+            encryption_context_subset: None,
+            encryption_context_equals: None,
+            creation_date: Some("2024-02-19T16:40:00Z".into()),
+        };
+    }
+    key.grants = Some(grants);
     key
+}
+
+/// The grants RDS creates on a key for the storage it encrypts: the regional RDS service may
+/// use the key for that database's encryption context only.
+fn rds_grants(region: &str, key_name: &str, count: usize) -> Vec<KmsGrant> {
+    let service = format!("rds.{region}.amazonaws.com");
+    (0..count)
+        .map(|i| KmsGrant {
+            grant_id: grant_id(key_name, i),
+            name: None,
+            grantee_principal: Some(service.clone()),
+            retiring_principal: Some(service.clone()),
+            issuing_account: Some(format!("arn:aws:iam::{ACCOUNT}:root")),
+            operations: [
+                "Decrypt",
+                "Encrypt",
+                "GenerateDataKey",
+                "GenerateDataKeyWithoutPlaintext",
+                "ReEncryptFrom",
+                "ReEncryptTo",
+                "CreateGrant",
+                "RetireGrant",
+                "DescribeKey",
+            ]
+            .iter()
+            .map(|o| o.to_string())
+            .collect(),
+            encryption_context_subset: Some(
+                [(
+                    "aws:rds:db-id".to_string(),
+                    format!("db-{}", grant_id(key_name, i)[..26].to_ascii_uppercase()),
+                )]
+                .into_iter()
+                .collect(),
+            ),
+            encryption_context_equals: None,
+            creation_date: Some("2023-03-14T10:20:00Z".into()),
+        })
+        .collect()
+}
+
+/// A stable, grant-id-shaped (64 hex digits) identifier.
+fn grant_id(key_name: &str, i: usize) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key_name.bytes().chain(i.to_le_bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}").repeat(4)
 }
 
 fn pretty(doc: &Value) -> String {

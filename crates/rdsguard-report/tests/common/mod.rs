@@ -49,8 +49,8 @@ pub fn finding(
         _ => BTreeMap::new(),
     };
     Finding {
-        check_id: check.id.clone(),
-        title: check.title.clone(),
+        check_id: check.id.clone().into(),
+        title: check.title.clone().into(),
         severity: check.severity,
         status,
         resource: ResourceRef {
@@ -59,9 +59,10 @@ pub fn finding(
             arn,
             account_id: ACCOUNT.into(),
             region: region.map(str::to_string),
-        },
-        message: format!("{id} is {status}"),
-        evidence,
+        }
+        .into(),
+        message: format!("{id} is {status}").into(),
+        evidence: evidence.into(),
         suppressed: None,
     }
 }
@@ -179,13 +180,16 @@ pub fn fixture() -> Report {
             json!({"support_roles": 0}),
         ),
     ];
-    findings[3].suppressed = Some(Suppression {
-        reason: "decommissioned in Q3 | see TICKET-1".into(),
-        expires: Some("2099-01-01".into()),
-    });
+    findings[3].suppressed = Some(
+        Suppression {
+            reason: "decommissioned in Q3 | see TICKET-1".into(),
+            expires: Some("2099-01-01".into()),
+        }
+        .into(),
+    );
     findings[4].message =
         "snapshot <script> is public | restorable by *anyone*\nsecond line".into();
-    findings[8].message = "x".repeat(2000);
+    findings[8].message = "x".repeat(2000).into();
     Report::new(
         "audit",
         "2026-06-01T00:00:00Z".into(),

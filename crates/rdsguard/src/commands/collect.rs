@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use crate::cli::CollectArgs;
 
 pub fn run(args: CollectArgs) -> anyhow::Result<ExitCode> {
-    let snapshot = crate::source::collect_live(&args.live)?;
+    let snapshot = crate::source::collect(&args.live, &args.org)?;
     rdsguard_model::io::write_snapshot(&snapshot, &args.output)?;
     eprintln!(
         "wrote {} (audit it offline with: rdsguard audit --snapshot {})",

@@ -5,5 +5,7 @@ pub mod checks;
 pub mod collect;
 pub mod diff;
 pub mod exposure;
+pub mod fix;
 pub mod iam;
+pub mod merge;
 pub mod trail;

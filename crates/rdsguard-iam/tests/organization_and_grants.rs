@@ -1,0 +1,484 @@
+//! SCPs and RCPs from the snapshot's organization, and KMS grants, in who-can and explain;
+//! the bulk who-can used by the checks must give the same answers as `who_can`.
+
+use std::collections::BTreeMap;
+
+use rdsguard_iam::account::who_can;
+use rdsguard_iam::{AccountModel, BulkWhoCan, Decision, StaticDecision, explain};
+use rdsguard_model::{
+    AccountSnapshot, DbInstance, IamData, IamRole, InlinePolicy, KmsGrant, KmsKey, OrgPolicy,
+    OrgTarget, OrganizationData, RESOURCE_CONTROL_POLICY, RegionSnapshot, SERVICE_CONTROL_POLICY,
+    Snapshot, SnapshotSource,
+};
+
+const ACCT: &str = "111122223333";
+const MGMT: &str = "999999999999";
+const PROD_DB: &str = "arn:aws:rds:us-east-1:111122223333:db:prod-orders";
+const DEV_DB: &str = "arn:aws:rds:us-east-1:111122223333:db:dev-orders";
+const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/k1";
+const ALLOW_ALL: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+fn role(name: &str, inline: Option<&str>) -> IamRole {
+    IamRole {
+        name: name.rsplit('/').next().unwrap_or(name).into(),
+        arn: format!("arn:aws:iam::{ACCT}:role/{name}"),
+        inline_policies: inline
+            .map(|d| {
+                vec![InlinePolicy {
+                    name: "inline".into(),
+                    document: d.into(),
+                }]
+            })
+            .unwrap_or_default(),
+        ..Default::default()
+    }
+}
+
+fn db(arn: &str) -> DbInstance {
+    DbInstance {
+        db_instance_identifier: arn.rsplit(':').next().unwrap_or_default().into(),
+        db_instance_arn: arn.into(),
+        engine: "postgres".into(),
+        ..Default::default()
+    }
+}
+
+fn grant(id: &str, grantee: &str, ops: &[&str]) -> KmsGrant {
+    KmsGrant {
+        grant_id: id.into(),
+        grantee_principal: Some(grantee.into()),
+        operations: ops.iter().map(|o| o.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+/// An account with an admin role, a role with no policy at all, a service-linked role, and a
+/// role whose IAM explicitly denies kms:Decrypt; two databases and a key delegating to IAM.
+fn account() -> AccountSnapshot {
+    let iam = IamData {
+        roles: vec![
+            role("Admin", Some(ALLOW_ALL)),
+            role("NoPolicy", None),
+            role(
+                "aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS",
+                Some(
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:*","Resource":"*"}]}"#,
+                ),
+            ),
+            role(
+                "NoDecrypt",
+                Some(
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"kms:Decrypt","Resource":"*"}]}"#,
+                ),
+            ),
+        ],
+        ..Default::default()
+    };
+    let mut region = RegionSnapshot::new("us-east-1");
+    region.rds.db_instances = vec![db(PROD_DB), db(DEV_DB)];
+    region.kms.keys.push(KmsKey {
+        key_id: "k1".into(),
+        arn: KEY.into(),
+        key_manager: Some("CUSTOMER".into()),
+        policy: Some(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"EnableIAM","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCT}:root"}},"Action":"kms:*","Resource":"*"}}]}}"#
+        )),
+        grants_count: Some(0),
+        grants: Some(Vec::new()),
+        ..Default::default()
+    });
+    AccountSnapshot {
+        account_id: ACCT.into(),
+        partition: "aws".into(),
+        iam: Some(iam),
+        regions: vec![region],
+        ..Default::default()
+    }
+}
+
+fn snapshot(org: Option<OrganizationData>, path: Vec<OrgTarget>) -> Snapshot {
+    let mut s = Snapshot::new(
+        SnapshotSource {
+            kind: "test".into(),
+            endpoint_url: None,
+            regions: vec!["us-east-1".into()],
+        },
+        "2026-06-01T00:00:00Z",
+    );
+    s.organization = org;
+    let mut a = account();
+    a.org_path = path;
+    s.accounts.push(a);
+    s
+}
+
+fn policy(id: &str, policy_type: &str, content: Option<&str>) -> OrgPolicy {
+    OrgPolicy {
+        id: id.into(),
+        name: Some(id.trim_start_matches("p-").into()),
+        policy_type: policy_type.into(),
+        aws_managed: id == "p-FullAWSAccess",
+        content: content.map(str::to_string),
+        ..Default::default()
+    }
+}
+
+fn target(id: &str, kind: &str, policies: &[&str]) -> OrgTarget {
+    OrgTarget {
+        id: id.into(),
+        kind: kind.into(),
+        name: None,
+        policy_ids: policies.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+/// An organization whose `Prod` OU denies deleting `prod-*` databases and any action outside
+/// us-east-1, with FullAWSAccess everywhere; `extra` policies are added.
+fn org(extra: Vec<OrgPolicy>) -> OrganizationData {
+    let mut policies = vec![
+        policy("p-FullAWSAccess", SERVICE_CONTROL_POLICY, Some(ALLOW_ALL)),
+        policy(
+            "p-protectprod",
+            SERVICE_CONTROL_POLICY,
+            Some(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"rds:DeleteDBInstance","Resource":"arn:aws:rds:*:*:db:prod-*"}]}"#,
+            ),
+        ),
+    ];
+    policies.extend(extra);
+    OrganizationData {
+        id: "o-abc123".into(),
+        management_account_id: Some(MGMT.into()),
+        enabled_policy_types: vec![
+            SERVICE_CONTROL_POLICY.into(),
+            RESOURCE_CONTROL_POLICY.into(),
+        ],
+        policies,
+        ..Default::default()
+    }
+}
+
+fn prod_path() -> Vec<OrgTarget> {
+    vec![
+        target("r-root", "ROOT", &["p-FullAWSAccess"]),
+        target(
+            "ou-prod",
+            "ORGANIZATIONAL_UNIT",
+            &["p-FullAWSAccess", "p-protectprod"],
+        ),
+        target(ACCT, "ACCOUNT", &["p-FullAWSAccess"]),
+    ]
+}
+
+fn allowed(s: &Snapshot, action: &str, resource: &str) -> Vec<String> {
+    let a = who_can(s, ACCT, action, resource).unwrap();
+    let mut names: Vec<String> = a.actions[0]
+        .principals
+        .iter()
+        .map(|p| p.name.clone())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The bulk who-can's answer equals `who_can`'s, for every resource asked in turn (so a shared
+/// answer computed for one resource must not leak into another).
+fn assert_bulk_equals(s: &Snapshot, action: &str, resources: &[&str]) {
+    let account = &s.accounts[0];
+    let model = AccountModel::build_in(s, account).unwrap();
+    let bulk = BulkWhoCan::new(&model, account);
+    for r in resources {
+        let expected = who_can(s, ACCT, action, r).unwrap();
+        let got = bulk.answer(action, r).unwrap().to_action_answer();
+        assert_eq!(got, expected.actions[0], "{action} on {r}");
+    }
+}
+
+#[test]
+fn an_ou_scp_denying_deletes_of_prod_databases_removes_every_principal_for_prod_only() {
+    let s = snapshot(Some(org(vec![])), prod_path());
+    assert!(
+        allowed(&s, "rds:DeleteDBInstance", PROD_DB).is_empty() || {
+            // The service-linked role is not restricted by SCPs.
+            allowed(&s, "rds:DeleteDBInstance", PROD_DB) == vec!["AWSServiceRoleForRDS"]
+        }
+    );
+    assert_eq!(
+        allowed(&s, "rds:DeleteDBInstance", PROD_DB),
+        vec!["AWSServiceRoleForRDS"]
+    );
+    assert_eq!(
+        allowed(&s, "rds:DeleteDBInstance", DEV_DB),
+        vec!["AWSServiceRoleForRDS", "Admin"]
+    );
+    assert_bulk_equals(&s, "rds:DeleteDBInstance", &[PROD_DB, DEV_DB, PROD_DB]);
+    assert_bulk_equals(&s, "rds:DeleteDBInstance", &[DEV_DB, PROD_DB]);
+    let a = who_can(&s, ACCT, "rds:DeleteDBInstance", PROD_DB).unwrap();
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n.contains("4 SCP(s) over 3 level(s)")),
+        "{:?}",
+        a.notes
+    );
+}
+
+#[test]
+fn every_level_must_allow_the_action() {
+    // The OU's only SCP allows EC2: nothing else is allowed below it.
+    let mut o = org(vec![policy(
+        "p-ec2only",
+        SERVICE_CONTROL_POLICY,
+        Some(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#,
+        ),
+    )]);
+    o.policies.retain(|p| p.id != "p-protectprod");
+    let path = vec![
+        target("r-root", "ROOT", &["p-FullAWSAccess"]),
+        target("ou-sandbox", "ORGANIZATIONAL_UNIT", &["p-ec2only"]),
+        target(ACCT, "ACCOUNT", &["p-FullAWSAccess"]),
+    ];
+    let s = snapshot(Some(o), path);
+    assert_eq!(
+        allowed(&s, "rds:DeleteDBInstance", DEV_DB),
+        vec!["AWSServiceRoleForRDS"]
+    );
+    let e = explain(
+        &s,
+        &format!("arn:aws:iam::{ACCT}:role/Admin"),
+        "rds:DeleteDBInstance",
+        DEV_DB,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(e.decision, Decision::ImplicitlyDenied);
+    assert_bulk_equals(&s, "rds:DeleteDBInstance", &[DEV_DB, PROD_DB]);
+}
+
+#[test]
+fn scps_do_not_apply_to_the_management_account() {
+    let mut s = snapshot(Some(org(vec![])), prod_path());
+    s.organization.as_mut().unwrap().management_account_id = Some(ACCT.into());
+    assert_eq!(
+        allowed(&s, "rds:DeleteDBInstance", PROD_DB),
+        vec!["AWSServiceRoleForRDS", "Admin"]
+    );
+    let a = who_can(&s, ACCT, "rds:DeleteDBInstance", PROD_DB).unwrap();
+    assert!(a.notes.iter().any(|n| n.contains("management account")));
+}
+
+#[test]
+fn without_organization_data_the_answer_says_scps_were_not_considered() {
+    let s = snapshot(None, Vec::new());
+    assert_eq!(
+        allowed(&s, "rds:DeleteDBInstance", PROD_DB),
+        vec!["AWSServiceRoleForRDS", "Admin"]
+    );
+    let a = who_can(&s, ACCT, "rds:DeleteDBInstance", PROD_DB).unwrap();
+    assert!(a.notes.iter().any(|n| n.contains("were not collected")));
+}
+
+#[test]
+fn an_scp_whose_text_is_missing_is_reported_not_silently_applied() {
+    let mut o = org(vec![]);
+    for p in &mut o.policies {
+        if p.id == "p-protectprod" {
+            p.content = None;
+        }
+    }
+    let s = snapshot(Some(o), prod_path());
+    let a = who_can(&s, ACCT, "rds:DeleteDBInstance", PROD_DB).unwrap();
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n.contains("p-protectprod") && n.contains("over-state")),
+        "{:?}",
+        a.notes
+    );
+    // Over-stated, never under-stated: Admin still listed.
+    assert!(allowed(&s, "rds:DeleteDBInstance", PROD_DB).contains(&"Admin".to_string()));
+}
+
+#[test]
+fn conditions_on_the_principal_org_id_are_decided_from_the_organization() {
+    // Deny everything to principals outside the organization: the account's own principals
+    // are inside, so nothing changes for them and no residual condition remains.
+    let o = org(vec![policy(
+        "p-rcp-inorg",
+        RESOURCE_CONTROL_POLICY,
+        Some(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"o-abc123"},"BoolIfExists":{"aws:PrincipalIsAWSService":"false"}}}]}"#,
+        ),
+    )]);
+    let mut path = prod_path();
+    path[0].policy_ids.push("p-rcp-inorg".into());
+    let mut s = snapshot(Some(o), path);
+    // A grant to another account: the RCP denies it unless that account is in the org.
+    s.accounts[0].regions[0].kms.keys[0].grants = Some(vec![grant(
+        "g-ext",
+        "arn:aws:iam::444455556666:role/Partner",
+        &["Decrypt"],
+    )]);
+    let a = who_can(&s, ACCT, "kms:Decrypt", KEY).unwrap();
+    let admin = a.actions[0]
+        .principals
+        .iter()
+        .find(|p| p.name == "Admin")
+        .unwrap();
+    assert_eq!(admin.decision, StaticDecision::Allowed);
+    let ext = &a.actions[0].external;
+    assert_eq!(ext.len(), 1, "{ext:?}");
+    match &ext[0].decision {
+        StaticDecision::Conditional { allowed_if } => {
+            assert!(
+                allowed_if.to_string().contains("aws:PrincipalOrgID"),
+                "{allowed_if}"
+            )
+        }
+        other => panic!("external grant under the RCP: {other:?}"),
+    }
+    assert_bulk_equals(&s, "kms:Decrypt", &[KEY]);
+}
+
+#[test]
+fn a_kms_grant_lets_its_grantee_use_the_key_for_its_operations_only() {
+    let mut s = snapshot(None, Vec::new());
+    s.accounts[0].regions[0].kms.keys[0].grants = Some(vec![grant(
+        "g-1",
+        &format!("arn:aws:iam::{ACCT}:role/NoPolicy"),
+        &["Decrypt", "GenerateDataKey"],
+    )]);
+    assert_eq!(allowed(&s, "kms:Decrypt", KEY), vec!["Admin", "NoPolicy"]);
+    assert_eq!(allowed(&s, "kms:Encrypt", KEY), vec!["Admin"]);
+    let a = who_can(&s, ACCT, "kms:Decrypt", KEY).unwrap();
+    let np = a.actions[0]
+        .principals
+        .iter()
+        .find(|p| p.name == "NoPolicy")
+        .unwrap();
+    assert!(
+        np.grants
+            .iter()
+            .any(|g| g.statement.contains("KMS grant g-1")),
+        "{:?}",
+        np.grants
+    );
+    let e = explain(
+        &s,
+        &format!("arn:aws:iam::{ACCT}:role/NoPolicy"),
+        "kms:Decrypt",
+        KEY,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(e.decision, Decision::Allowed);
+    assert_bulk_equals(&s, "kms:Decrypt", &[KEY]);
+    assert_bulk_equals(&s, "kms:Encrypt", &[KEY]);
+}
+
+#[test]
+fn an_explicit_iam_deny_overrides_a_grant() {
+    let mut s = snapshot(None, Vec::new());
+    s.accounts[0].regions[0].kms.keys[0].grants = Some(vec![grant(
+        "g-2",
+        &format!("arn:aws:iam::{ACCT}:role/NoDecrypt"),
+        &["Decrypt"],
+    )]);
+    assert!(!allowed(&s, "kms:Decrypt", KEY).contains(&"NoDecrypt".to_string()));
+    let e = explain(
+        &s,
+        &format!("arn:aws:iam::{ACCT}:role/NoDecrypt"),
+        "kms:Decrypt",
+        KEY,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(e.decision, Decision::ExplicitlyDenied);
+    assert_bulk_equals(&s, "kms:Decrypt", &[KEY]);
+}
+
+#[test]
+fn a_grant_constrained_by_encryption_context_allows_only_under_that_context() {
+    let mut s = snapshot(None, Vec::new());
+    let mut g = grant(
+        "g-3",
+        &format!("arn:aws:iam::{ACCT}:role/NoPolicy"),
+        &["Decrypt"],
+    );
+    g.encryption_context_subset = Some(BTreeMap::from([("app".into(), "orders".into())]));
+    s.accounts[0].regions[0].kms.keys[0].grants = Some(vec![g]);
+    let a = who_can(&s, ACCT, "kms:Decrypt", KEY).unwrap();
+    let np = a.actions[0]
+        .principals
+        .iter()
+        .find(|p| p.name == "NoPolicy")
+        .unwrap();
+    match &np.decision {
+        StaticDecision::Conditional { allowed_if } => {
+            assert!(
+                allowed_if.to_string().contains("kms:EncryptionContext:app"),
+                "{allowed_if}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    let with_context = |v: &str| {
+        explain(
+            &s,
+            &format!("arn:aws:iam::{ACCT}:role/NoPolicy"),
+            "kms:Decrypt",
+            KEY,
+            &[(
+                "kms:EncryptionContext:app".to_string(),
+                rdsguard_iam::ContextValue::Single(v.into()),
+            )],
+        )
+        .unwrap()
+        .decision
+    };
+    assert_eq!(with_context("orders"), Decision::Allowed);
+    assert_eq!(with_context("billing"), Decision::ImplicitlyDenied);
+}
+
+#[test]
+fn grants_to_other_accounts_and_services_are_external_and_uncollected_grants_are_a_caveat() {
+    let mut s = snapshot(None, Vec::new());
+    s.accounts[0].regions[0].kms.keys[0].grants = Some(vec![
+        grant("g-4", "arn:aws:iam::444455556666:root", &["Decrypt"]),
+        grant(
+            "g-5",
+            "rds.us-east-1.amazonaws.com",
+            &["Decrypt", "CreateGrant"],
+        ),
+    ]);
+    let a = who_can(&s, ACCT, "kms:Decrypt", KEY).unwrap();
+    let mut ext: Vec<&str> = a.actions[0]
+        .external
+        .iter()
+        .map(|e| e.principal.as_str())
+        .collect();
+    ext.sort();
+    assert_eq!(
+        ext,
+        vec![
+            "arn:aws:iam::444455556666:root",
+            "rds.us-east-1.amazonaws.com"
+        ]
+    );
+    assert!(a.notes.iter().all(|n| !n.contains("not evaluated")));
+    assert_bulk_equals(&s, "kms:Decrypt", &[KEY]);
+
+    let key = &mut s.accounts[0].regions[0].kms.keys[0];
+    key.grants = None;
+    key.grants_count = Some(3);
+    let a = who_can(&s, ACCT, "kms:Decrypt", KEY).unwrap();
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n.contains("3 KMS grant(s)") && n.contains("not evaluated")),
+        "{:?}",
+        a.notes
+    );
+}
