@@ -20,23 +20,10 @@ use aws_sdk_sts::config::Credentials;
 use futures::StreamExt;
 use rdsguard_collect::{CollectOptions, NoProgress, OrgOptions, Shard, collect_organization};
 
+mod bench_util;
+use bench_util::{arg, peak_rss_kb};
+
 const SEED_CONCURRENCY: usize = 16;
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-}
-
-fn peak_rss_kb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-}
 
 fn usage() -> ! {
     eprintln!(

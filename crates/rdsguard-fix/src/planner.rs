@@ -17,6 +17,7 @@ mod tls;
 
 use std::collections::BTreeMap;
 
+use rdsguard_checks::checks::common::EngineFamily;
 use rdsguard_findings::{Finding, Status};
 use rdsguard_model::{
     AccountSnapshot, DbCluster, DbInstance, DbSnapshot, RegionSnapshot, Snapshot,
@@ -437,33 +438,13 @@ pub(crate) fn aws_name(parts: &[&str]) -> String {
     out
 }
 
-/// Engine families, which decide parameter names and option names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Family {
-    Postgres,
-    MySql,
-    MariaDb,
-    Oracle,
-    SqlServer,
-    Db2,
-    AuroraMySql,
-    AuroraPostgres,
-    Other,
-}
-
-impl Family {
-    pub fn of(engine: &str) -> Family {
-        match engine {
-            "postgres" => Family::Postgres,
-            "mysql" => Family::MySql,
-            "mariadb" => Family::MariaDb,
-            "aurora" | "aurora-mysql" => Family::AuroraMySql,
-            "aurora-postgresql" => Family::AuroraPostgres,
-            e if e.starts_with("oracle") => Family::Oracle,
-            e if e.starts_with("sqlserver") => Family::SqlServer,
-            e if e.starts_with("db2") => Family::Db2,
-            _ => Family::Other,
-        }
+/// The engine family a remediation is planned for: the checks' families, except RDS Custom
+/// engines (customer-managed hosts), for which no parameter or option change is planned.
+pub(crate) fn family_of(engine: &str) -> EngineFamily {
+    if engine.starts_with("custom-") {
+        EngineFamily::Other
+    } else {
+        EngineFamily::of(engine)
     }
 }
 

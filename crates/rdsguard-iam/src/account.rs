@@ -25,7 +25,7 @@ use crate::eval::{
     evaluate_traced,
 };
 use crate::org::OrgPolicies;
-use crate::policy::{Effect, PrincipalValue};
+use crate::policy::{Effect, PolicyDocument, PrincipalValue};
 use crate::sar::{self, ValidatedRequest};
 
 /// How a policy reaches a principal.
@@ -866,24 +866,21 @@ pub(crate) fn compile_key_policy(k: &KmsKey) -> Result<CompiledPolicy, RequestEr
     let unreadable = |e: &dyn std::fmt::Display| {
         RequestError::Invalid(format!("the key policy of {} is unreadable: {e}", k.arn))
     };
-    let grants = k.grants.as_deref().unwrap_or_default();
-    if grants.is_empty() {
-        return CompiledPolicy::from_json(&name, PolicyKind::Resource, doc)
-            .map_err(|e| unreadable(&e));
+    let mut policy = PolicyDocument::parse(doc).map_err(|e| unreadable(&e.within(&name)))?;
+    let grant_statements: Vec<serde_json::Value> = k
+        .grants
+        .iter()
+        .flatten()
+        .filter_map(grant_statement)
+        .collect();
+    if !grant_statements.is_empty() {
+        let grants = serde_json::json!({"Version": "2012-10-17", "Statement": grant_statements});
+        let grants = PolicyDocument::parse(&grants.to_string())
+            .map_err(|e| unreadable(&e.within(&format!("the grants of {}", k.arn))))?;
+        policy.statements.extend(grants.statements);
     }
-    let mut value: serde_json::Value = serde_json::from_str(doc).map_err(|e| unreadable(&e))?;
-    let serde_json::Value::Object(obj) = &mut value else {
-        return Err(unreadable(&"the document is not a JSON object"));
-    };
-    let mut statements = match obj.remove("Statement") {
-        Some(serde_json::Value::Array(a)) => a,
-        Some(single) => vec![single],
-        None => Vec::new(),
-    };
-    statements.extend(grants.iter().filter_map(grant_statement));
-    obj.insert("Statement".into(), serde_json::Value::Array(statements));
-    CompiledPolicy::from_json(&name, PolicyKind::Resource, &value.to_string())
-        .map_err(|e| unreadable(&e))
+    CompiledPolicy::compile(&name, PolicyKind::Resource, policy)
+        .map_err(|e| unreadable(&e.within(&name)))
 }
 
 /// A grant as a key-policy statement; `None` for a grant without grantee or operations.

@@ -7,7 +7,9 @@ use rdsguard_findings::Finding;
 use rdsguard_model::DbInstance;
 use serde_json::json;
 
-use super::{Family, RegionPlan, Target, aws_name};
+use rdsguard_checks::checks::common::EngineFamily;
+
+use super::{RegionPlan, Target, aws_name, family_of};
 use crate::plan::{FindingRef, Impact, Remediation};
 
 const ORACLE: &str = "rds_instance_oracle_tde";
@@ -21,9 +23,9 @@ pub(super) fn handles(check: &str) -> bool {
 /// Server.
 fn major_version(d: &DbInstance) -> Option<String> {
     let parts: Vec<&str> = d.engine_version.split('.').collect();
-    match Family::of(&d.engine) {
-        Family::Oracle => parts.first().map(|s| s.to_string()),
-        Family::SqlServer if parts.len() >= 2 => Some(format!("{}.{}", parts[0], parts[1])),
+    match family_of(&d.engine) {
+        EngineFamily::Oracle => parts.first().map(|s| s.to_string()),
+        EngineFamily::SqlServer if parts.len() >= 2 => Some(format!("{}.{}", parts[0], parts[1])),
         _ => None,
     }
     .filter(|s| !s.is_empty())

@@ -7,7 +7,9 @@ use rdsguard_findings::Finding;
 use rdsguard_model::ParameterGroup;
 use serde_json::json;
 
-use super::{Family, RegionPlan, Target, aws_name};
+use rdsguard_checks::checks::common::EngineFamily;
+
+use super::{RegionPlan, Target, aws_name, family_of};
 use crate::plan::{FindingRef, Impact, Remediation};
 
 const INSTANCE_TLS: &str = "rds_instance_tls_enforced";
@@ -22,15 +24,22 @@ pub(super) fn handles(check: &str) -> bool {
 }
 
 /// How an engine enforces TLS through a parameter: (name, value, static).
-fn tls_parameter(family: Family, cluster: bool) -> Option<(&'static str, &'static str, bool)> {
+fn tls_parameter(
+    family: EngineFamily,
+    cluster: bool,
+) -> Option<(&'static str, &'static str, bool)> {
     match family {
-        Family::Postgres | Family::AuroraPostgres => Some(("rds.force_ssl", "1", false)),
-        Family::SqlServer => Some(("rds.force_ssl", "1", true)),
-        Family::MySql | Family::MariaDb if !cluster => {
+        EngineFamily::Postgres | EngineFamily::AuroraPostgres => {
+            Some(("rds.force_ssl", "1", false))
+        }
+        EngineFamily::SqlServer => Some(("rds.force_ssl", "1", true)),
+        EngineFamily::MySql | EngineFamily::MariaDb if !cluster => {
             Some(("require_secure_transport", "1", false))
         }
-        Family::MySql | Family::AuroraMySql => Some(("require_secure_transport", "ON", false)),
-        Family::Db2 => Some(("db2comm", "SSL", true)),
+        EngineFamily::MySql | EngineFamily::AuroraMySql => {
+            Some(("require_secure_transport", "ON", false))
+        }
+        EngineFamily::Db2 => Some(("db2comm", "SSL", true)),
         _ => None,
     }
 }
@@ -51,9 +60,9 @@ fn instance_tls(ctx: &mut RegionPlan<'_, '_>, f: &Finding) {
             .skip(f, "the DB instance is not in the snapshot".to_string());
         return;
     };
-    let family = Family::of(&d.engine);
+    let family = family_of(&d.engine);
     let Some((param, value, is_static)) = tls_parameter(family, false) else {
-        let why = if family == Family::Oracle {
+        let why = if family == EngineFamily::Oracle {
             "Oracle enforces TLS through the NATIVE_NETWORK_ENCRYPTION option \
              (SQLNET.ENCRYPTION_SERVER=REQUIRED) in a custom option group; add it after \
              checking client support"
@@ -297,7 +306,7 @@ fn cluster_tls(ctx: &mut RegionPlan<'_, '_>, f: &Finding) {
             .skip(f, "the DB cluster is not in the snapshot".to_string());
         return;
     };
-    let Some((param, value, is_static)) = tls_parameter(Family::of(&c.engine), true) else {
+    let Some((param, value, is_static)) = tls_parameter(family_of(&c.engine), true) else {
         ctx.b.skip(
             f,
             format!("no TLS parameter is known for engine {}", c.engine),
