@@ -18,7 +18,7 @@ use rdsguard_model::{
     AccountSnapshot, BackupData, CaCertificate, CloudTrailData, ClusterMember, DbCluster,
     DbInstance, DbProxy, DbSnapshot, DbSubnetGroup, Ec2Data, EngineVersion, EventSubscription,
     GroupMembership, IamData, IamGroup, IamRole, IamUser, InternetGateway, KmsAlias, KmsData,
-    KmsKey, ManagedPolicy, ManagedPrefixList, ManagementEvents, NatGateway, NetworkAcl,
+    KmsGrant, KmsKey, ManagedPolicy, ManagedPrefixList, ManagementEvents, NatGateway, NetworkAcl,
     NetworkInterface, OptionGroup, OptionGroupOption, OptionSetting, Parameter, ParameterGroup,
     PrefixListEntry, ProxyAuth, RdsData, RegionSnapshot, RestoreAttribute, Route, RouteTable,
     RouteTableAssociation, SCHEMA_VERSION, SecurityGroup, SecurityHubData, Snapshot,
@@ -819,6 +819,35 @@ impl RegionGen<'_> {
         }
     }
 
+    /// The grants RDS holds on a key for the databases it encrypts (one encryption context
+    /// each), as ListGrants returns them.
+    fn rds_grants(&self, key: &str, n: usize) -> Vec<KmsGrant> {
+        let service = format!("rds.{}.amazonaws.com", self.region);
+        (0..n)
+            .map(|i| KmsGrant {
+                grant_id: format!("{key}-grant-{i}"),
+                grantee_principal: Some(service.clone()),
+                retiring_principal: Some(service.clone()),
+                operations: [
+                    "Decrypt",
+                    "Encrypt",
+                    "GenerateDataKey",
+                    "CreateGrant",
+                    "RetireGrant",
+                ]
+                .iter()
+                .map(|o| o.to_string())
+                .collect(),
+                encryption_context_subset: Some(
+                    [("aws:rds:db-id".to_string(), format!("db-{key}-{i}"))]
+                        .into_iter()
+                        .collect(),
+                ),
+                ..Default::default()
+            })
+            .collect()
+    }
+
     fn aws_rds_key(&self, ids: &mut Ids) -> KmsKey {
         let key_id = ids.uuid();
         KmsKey {
@@ -837,6 +866,7 @@ impl RegionGen<'_> {
                 self.account, self.region
             )),
             grants_count: Some(50),
+            grants: Some(self.rds_grants("aws-rds", 50)),
             aliases: vec!["alias/aws/rds".to_string()],
             ..Default::default()
         }
@@ -861,6 +891,7 @@ impl RegionGen<'_> {
         } else {
             String::new()
         };
+        let grants = rng.below(6) as usize;
         KmsKey {
             policy: Some(format!(
                 r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{acct}:root"}},"Action":"kms:*","Resource":"*"}},{{"Sid":"Allow use of the key","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{acct}:role/app-role-{r}"}},"Action":["kms:Decrypt","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*"}}{extra}]}}"#,
@@ -877,7 +908,8 @@ impl RegionGen<'_> {
             deletion_date: (state == "PendingDeletion").then(|| "2026-11-20T00:00:00Z".to_string()),
             rotation_enabled: Some(rotation),
             rotation_period_in_days: rotation.then_some(365),
-            grants_count: Some(rng.below(6) as u32),
+            grants_count: Some(grants as u32),
+            grants: Some(self.rds_grants(&format!("db-key-{k}"), grants)),
             aliases: vec![format!("alias/db-key-{k}")],
             tags: small_tags("Purpose", "rds", "prod"),
             key_id,

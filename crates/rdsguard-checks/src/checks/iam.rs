@@ -1040,6 +1040,19 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 res,
                 "some policies attached to principals are missing from the snapshot",
             );
+        } else if key.grants.is_none() && key.grants_count != Some(0) {
+            // Grants give principals KMS operations outside the policies: unread, they could
+            // push the count over the threshold.
+            let why = ctx
+                .region
+                .gap(ops::KMS_LIST_GRANTS, Some(&key.key_id))
+                .or_else(|| ctx.region.gap(ops::KMS_LIST_GRANTS, Some(&key.arn)))
+                .map(|g| g.describe())
+                .unwrap_or_else(|| match key.grants_count {
+                    Some(n) => format!("{n} grant(s) on {} were counted but not read", key.arn),
+                    None => format!("the grants on {} were not collected", key.arn),
+                });
+            em.not_assessed(res, format!("{nu} principals can decrypt with {} and {na} can administer it by its policies, but {why}", key.arn));
         } else {
             em.pass(
                 res,
@@ -1586,6 +1599,9 @@ mod tests {
             arn: KEY_ARN.into(),
             key_manager: Some("CUSTOMER".into()),
             policy: policy.map(str::to_string),
+            // Grants listed: none.
+            grants_count: Some(0),
+            grants: Some(Vec::new()),
             ..Default::default()
         }
     }
@@ -1759,7 +1775,7 @@ mod tests {
     }
 
     #[test]
-    fn key_access_counts_kms_grants_and_says_when_they_were_not_collected() {
+    fn key_access_counts_kms_grants_and_is_not_assessed_when_they_were_not_read() {
         let direct_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/admin0"},"Action":"kms:*","Resource":"*"}]}"#;
         let mut r = region_with_db();
         let mut k = key(Some(direct_only));
@@ -1781,13 +1797,13 @@ mod tests {
         let text = f[0].evidence["decrypt_principals"].to_string();
         assert!(text.contains("444455556666:role/r5"), "{text}");
         assert_eq!(f[0].evidence["grants_evaluated"], 6);
-        // Grants counted but not read: evaluated without them, and the evidence says so.
+        // Grants counted but not read: they could add principals, so never a PASS.
         let mut r = region_with_db();
         k.grants = None;
         r.kms.keys.push(k);
         let f = run(&RDS_KMS_KEY_ACCESS, &snapshot(r, Some(iam(admins(1)))));
-        assert_eq!(status_of(&f, "k1"), Status::Pass);
-        assert_eq!(f[0].evidence["grants_not_evaluated"], 6);
+        assert_eq!(status_of(&f, "k1"), Status::NotAssessed);
+        assert!(f[0].message.contains("6 grant(s)"), "{}", f[0].message);
     }
 
     #[test]
