@@ -891,7 +891,7 @@ impl RegionGen<'_> {
         } else {
             String::new()
         };
-        let grants = rng.below(6) as usize;
+        let grants = rng.below(6);
         KmsKey {
             policy: Some(format!(
                 r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{acct}:root"}},"Action":"kms:*","Resource":"*"}},{{"Sid":"Allow use of the key","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{acct}:role/app-role-{r}"}},"Action":["kms:Decrypt","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*"}}{extra}]}}"#,
