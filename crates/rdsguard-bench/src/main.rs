@@ -31,7 +31,7 @@ use rdsguard_model::Snapshot;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const DEFAULT_SIZES: &[usize] = &[1_000, 10_000, 100_000];
-const SLOWEST_SHOWN: usize = 10;
+const SLOWEST_SHOWN: usize = 25;
 
 /// A field of /proc/self/status in KiB (Linux only), e.g. `VmHWM` (peak) or `VmRSS` (current).
 fn status_kib(field: &str) -> Option<u64> {
@@ -84,6 +84,11 @@ fn per_check(snapshot: &Snapshot, config: &Config, defs: &[&CheckDef]) {
         })
         .collect();
     timings.sort_by_key(|t| std::cmp::Reverse(t.0));
+    let total: Duration = timings.iter().map(|t| t.0).sum();
+    println!(
+        "  each check alone, summed: {:.1} ms; the slowest:",
+        total.as_secs_f64() * 1000.0
+    );
     for (elapsed, id, findings) in timings.iter().take(SLOWEST_SHOWN) {
         println!(
             "{:>24.1} ms  {id} ({findings} findings)",
@@ -96,10 +101,21 @@ fn main() -> ExitCode {
     let mut sizes = Vec::new();
     let mut show_per_check = false;
     let mut excluded: Vec<String> = Vec::new();
+    let mut only: Vec<String> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--per-check" {
             show_per_check = true;
+            continue;
+        }
+        if arg == "--only" {
+            match args.next() {
+                Some(pattern) => only.push(pattern),
+                None => {
+                    eprintln!("rdsguard-bench: --only needs a check id pattern");
+                    return ExitCode::from(2);
+                }
+            }
             continue;
         }
         if arg == "--exclude" {
@@ -116,7 +132,9 @@ fn main() -> ExitCode {
             Ok(n) if n > 0 => sizes.push(n),
             _ => {
                 eprintln!("rdsguard-bench: `{arg}` is not a positive instance count");
-                eprintln!("usage: rdsguard-bench [--per-check] [--exclude GLOB]... [INSTANCES...]");
+                eprintln!(
+                    "usage: rdsguard-bench [--per-check] [--only GLOB]... [--exclude GLOB]... [INSTANCES...]"
+                );
                 return ExitCode::from(2);
             }
         }
@@ -130,6 +148,7 @@ fn main() -> ExitCode {
     let defs: Vec<&CheckDef> = all
         .iter()
         .copied()
+        .filter(|d| only.is_empty() || only.iter().any(|p| glob_match(p, d.id)))
         .filter(|d| !excluded.iter().any(|p| glob_match(p, d.id)))
         .collect();
     let config = Config::default();

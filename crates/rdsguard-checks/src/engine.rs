@@ -73,6 +73,9 @@ pub struct RegionCtx<'a> {
     pub now: OffsetDateTime,
     /// Work shared by the checks of this region.
     pub memo: &'a Memo,
+    /// The region's resource references, shared by every finding about a resource (asked
+    /// once per finding, so kept out of the memo's lookup).
+    pub(crate) refs: &'a crate::checks::common::SharedRefs,
 }
 
 /// What an account-scoped check sees.
@@ -255,6 +258,7 @@ pub fn evaluate_with(
         }
         for region in &account.regions {
             let region_memo = Memo::default();
+            let region_refs = crate::checks::common::SharedRefs::default();
             for def in &enabled {
                 let Runner::Region(run) = def.run else {
                     continue;
@@ -279,6 +283,7 @@ pub fn evaluate_with(
                     config,
                     now,
                     memo: &region_memo,
+                    refs: &region_refs,
                 };
                 run(&ctx, &mut em);
             }

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::{Deref, Index};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -24,6 +24,41 @@ use crate::Text;
 pub enum EvidenceValue {
     Owned(Value),
     Shared(Arc<Value>),
+    /// An array whose items are shared with other findings (e.g. the entry of a principal
+    /// listed for many databases); see [`SharedList`].
+    List(Arc<SharedList>),
+}
+
+/// An array of shared items. It serializes item by item; read as one [`Value`] (`get`,
+/// `ev["key"]`), it is assembled on first read and kept, so findings that are only written
+/// out never copy their items.
+pub struct SharedList {
+    items: Vec<Arc<Value>>,
+    assembled: OnceLock<Value>,
+}
+
+impl SharedList {
+    pub fn new(items: Vec<Arc<Value>>) -> SharedList {
+        SharedList {
+            items,
+            assembled: OnceLock::new(),
+        }
+    }
+
+    pub fn items(&self) -> &[Arc<Value>] {
+        &self.items
+    }
+
+    fn value(&self) -> &Value {
+        self.assembled
+            .get_or_init(|| Value::Array(self.items.iter().map(|v| Value::clone(v)).collect()))
+    }
+}
+
+impl Serialize for SharedList {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.items.iter().map(|v| &**v))
+    }
 }
 
 impl Deref for EvidenceValue {
@@ -32,6 +67,7 @@ impl Deref for EvidenceValue {
         match self {
             EvidenceValue::Owned(v) => v,
             EvidenceValue::Shared(v) => v,
+            EvidenceValue::List(l) => l.value(),
         }
     }
 }
@@ -60,9 +96,19 @@ impl From<Arc<Value>> for EvidenceValue {
     }
 }
 
+impl From<Arc<SharedList>> for EvidenceValue {
+    fn from(l: Arc<SharedList>) -> EvidenceValue {
+        EvidenceValue::List(l)
+    }
+}
+
 impl Serialize for EvidenceValue {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        (**self).serialize(serializer)
+        match self {
+            EvidenceValue::Owned(v) => v.serialize(serializer),
+            EvidenceValue::Shared(v) => v.serialize(serializer),
+            EvidenceValue::List(l) => l.serialize(serializer),
+        }
     }
 }
 
@@ -212,7 +258,7 @@ impl Serialize for Evidence {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.entries.len()))?;
         for (k, v) in &self.entries {
-            map.serialize_entry(k.as_str(), &**v)?;
+            map.serialize_entry(k.as_str(), v)?;
         }
         map.end()
     }
@@ -273,6 +319,28 @@ mod tests {
         assert_eq!(back, e);
         assert_eq!(e.remove("alpha").as_deref(), Some(&json!("a")));
         assert_eq!(e.len(), 2);
+    }
+
+    #[test]
+    fn shared_lists_serialize_and_read_like_arrays() {
+        let a = Arc::new(json!({"principal": "arn:aws:iam::1:role/a"}));
+        let b = Arc::new(json!({"principal": "arn:aws:iam::1:role/b"}));
+        let list = Arc::new(SharedList::new(vec![a.clone(), b]));
+        let mut e = Evidence::new();
+        e.put("principals".into(), list.clone().into());
+        e.insert("count".into(), json!(2));
+        let mut f = Evidence::new();
+        f.put("principals".into(), list.into());
+        // Written out item by item, same JSON as an owned array.
+        let expected = json!({"count": 2, "principals": [
+            {"principal": "arn:aws:iam::1:role/a"}, {"principal": "arn:aws:iam::1:role/b"}
+        ]});
+        assert_eq!(serde_json::to_value(&e).unwrap(), expected);
+        // Read as one value.
+        assert_eq!(e["principals"][1]["principal"], "arn:aws:iam::1:role/b");
+        // Items are shared, not copied, between findings.
+        assert_eq!(Arc::strong_count(&a), 2);
+        assert_eq!(f["principals"], expected["principals"]);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 mod evidence;
 mod text;
 
-pub use evidence::{Evidence, EvidenceValue};
+pub use evidence::{Evidence, EvidenceValue, SharedList};
 pub use text::Text;
 
 /// Version of the report JSON schema (`rdsguard audit --format json`).
@@ -537,8 +537,12 @@ mod schema_tests {
     /// `UPDATE_SCHEMAS=1 cargo test -p rdsguard-findings schema`.
     #[test]
     fn committed_schema_is_current() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../docs/schemas/report.schema.json");
+        // The directory cargo runs the test from (a test binary may have been built in
+        // another checkout sharing the target directory), else the one it was built in.
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+        let path = manifest_dir.join("../../docs/schemas/report.schema.json");
         let generated = serde_json::to_string_pretty(&super::json_schema()).unwrap() + "\n";
         if std::env::var_os("UPDATE_SCHEMAS").is_some() {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -22,8 +22,9 @@ use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
-use rdsguard_model::AccountSnapshot;
+use rdsguard_model::{AccountSnapshot, KmsKey, RegionSnapshot};
 
 use crate::account::{
     AccountModel, ActionAnswer, Attachment, ExternalGrant, Grant, ModelPrincipal, PrincipalAnswer,
@@ -37,64 +38,96 @@ use crate::context::{
 };
 use crate::error::RequestError;
 use crate::eval::{PolicySet, Request, StaticDecision, evaluate_static};
-use crate::policy::Effect;
+use crate::policy::{Effect, PolicyDocument};
 use crate::sar;
 
 /// The facts `who_can` reads about each resource of an account, indexed by ARN once (instead
 /// of a scan of the account per question).
 pub struct ResourceCatalog<'s> {
     by_arn: HashMap<&'s str, ResourceFacts<'s>>,
+    /// For a catalog of one region: the whole account, indexed on the first question about a
+    /// resource of another region.
+    rest: Option<(
+        &'s AccountSnapshot,
+        OnceCell<HashMap<&'s str, ResourceFacts<'s>>>,
+    )>,
 }
 
 impl<'s> ResourceCatalog<'s> {
     pub fn new(account: &'s AccountSnapshot) -> ResourceCatalog<'s> {
-        let mut by_arn: HashMap<&'s str, ResourceFacts<'s>> = HashMap::new();
-        // Same precedence as a scan: regions in order, then instances, clusters, snapshots,
-        // cluster snapshots and keys; the first occurrence of an ARN wins.
-        let rds = |tags, prefix| ResourceFacts {
-            tags: Some(tags),
-            rds_tag_prefix: Some(prefix),
-            key: None,
-        };
-        for region in &account.regions {
-            for d in &region.rds.db_instances {
-                by_arn
-                    .entry(d.db_instance_arn.as_str())
-                    .or_insert(rds(&d.tags, "rds:db-tag/"));
-            }
-            for c in &region.rds.db_clusters {
-                by_arn
-                    .entry(c.db_cluster_arn.as_str())
-                    .or_insert(rds(&c.tags, "rds:cluster-tag/"));
-            }
-            for s in &region.rds.db_snapshots {
-                by_arn
-                    .entry(s.arn.as_str())
-                    .or_insert(rds(&s.tags, "rds:snapshot-tag/"));
-            }
-            for s in &region.rds.db_cluster_snapshots {
-                by_arn
-                    .entry(s.arn.as_str())
-                    .or_insert(rds(&s.tags, "rds:cluster-snapshot-tag/"));
-            }
-            for k in &region.kms.keys {
-                by_arn.entry(k.arn.as_str()).or_insert(ResourceFacts {
-                    tags: Some(&k.tags),
-                    rds_tag_prefix: None,
-                    key: Some(k),
-                });
-            }
+        ResourceCatalog {
+            by_arn: index(account.regions.iter()),
+            rest: None,
         }
-        ResourceCatalog { by_arn }
+    }
+
+    /// The catalog the checks of one region use: that region's resources are indexed up
+    /// front (the region's checks ask about them), the rest of the account only if asked, so
+    /// that a check run per region does not index the whole account in every region.
+    pub fn for_region(account: &'s AccountSnapshot, region: &str) -> ResourceCatalog<'s> {
+        ResourceCatalog {
+            by_arn: index(account.regions.iter().filter(|r| r.region == region)),
+            rest: Some((account, OnceCell::new())),
+        }
     }
 
     pub(crate) fn facts(&self, arn: &str) -> ResourceFacts<'s> {
-        self.by_arn.get(arn).copied().unwrap_or(ResourceFacts {
+        let found = self.by_arn.get(arn).copied().or_else(|| {
+            let (account, all) = self.rest.as_ref()?;
+            all.get_or_init(|| index(account.regions.iter()))
+                .get(arn)
+                .copied()
+        });
+        found.unwrap_or(ResourceFacts {
             tags: None,
             rds_tag_prefix: None,
             key: None,
         })
     }
+}
+
+/// The facts of the resources of `regions` by ARN. Same precedence as a scan: regions in
+/// order, then instances, clusters, snapshots, cluster snapshots and keys; the first
+/// occurrence of an ARN wins.
+fn index<'s>(
+    regions: impl Iterator<Item = &'s RegionSnapshot>,
+) -> HashMap<&'s str, ResourceFacts<'s>> {
+    let mut by_arn: HashMap<&'s str, ResourceFacts<'s>> = HashMap::new();
+    let rds = |tags, prefix| ResourceFacts {
+        tags: Some(tags),
+        rds_tag_prefix: Some(prefix),
+        key: None,
+    };
+    for region in regions {
+        for d in &region.rds.db_instances {
+            by_arn
+                .entry(d.db_instance_arn.as_str())
+                .or_insert(rds(&d.tags, "rds:db-tag/"));
+        }
+        for c in &region.rds.db_clusters {
+            by_arn
+                .entry(c.db_cluster_arn.as_str())
+                .or_insert(rds(&c.tags, "rds:cluster-tag/"));
+        }
+        for s in &region.rds.db_snapshots {
+            by_arn
+                .entry(s.arn.as_str())
+                .or_insert(rds(&s.tags, "rds:snapshot-tag/"));
+        }
+        for s in &region.rds.db_cluster_snapshots {
+            by_arn
+                .entry(s.arn.as_str())
+                .or_insert(rds(&s.tags, "rds:cluster-snapshot-tag/"));
+        }
+        for k in &region.kms.keys {
+            by_arn.entry(k.arn.as_str()).or_insert(ResourceFacts {
+                tags: Some(&k.tags),
+                rds_tag_prefix: None,
+                key: Some(k),
+            });
+        }
+    }
+    by_arn
 }
 
 /// Answers of principals that hold for every resource with the same [`SharedKey`], except for
@@ -103,6 +136,9 @@ impl<'s> ResourceCatalog<'s> {
 pub struct SharedAnswers {
     pub allowed: Vec<(usize, PrincipalAnswer)>,
     pub undetermined: Vec<(usize, Undetermined)>,
+    /// The name of the resource policy the grants of `allowed` cite, when they cite one: the
+    /// policy of the first key of a [`KeyTemplate`]; the other keys rename it to theirs.
+    pub resource_policy: Option<Arc<str>>,
 }
 
 impl SharedAnswers {
@@ -133,6 +169,91 @@ struct SharedKey {
     rds_tag_prefix: Option<&'static str>,
     /// Evaluated with a key policy delegating to the account (KMS keys).
     delegated: bool,
+    /// Evaluated with the key policy of this template (see [`KeyTemplate`]) and the key's
+    /// tags: the answers hold for every key of the template with the same tags.
+    template: Option<TemplateKey>,
+}
+
+/// A key template's text and the key's tags (which resource-tag conditions read).
+type TemplateKey = (Rc<str>, Vec<(String, String)>);
+
+/// A key policy document with the key's own ARN in its `Resource` elements replaced by a
+/// placeholder: keys created from the same template (the usual case in an estate) have the
+/// same one, and the answers of the principals their policies do not name are the same for
+/// all of them (statements naming the key itself match each key alike).
+struct KeyTemplate {
+    text: Rc<str>,
+    /// The document alone (without the key's grants), compiled under the key's name.
+    policy: CompiledPolicy,
+}
+
+/// Placeholder for the key's own ARN in a [`KeyTemplate`]: not a valid ARN, so it can never
+/// be a key's real one.
+const OWN_KEY_ARN: &str = "${rdsguard:own-key-arn}";
+
+/// The template of a key's policy, or `None` when the key cannot share answers: its policy
+/// mentions the key anywhere but in `Resource`/`NotResource` (a condition, say), or one of
+/// its grants names a principal of the account (the grants are not part of the template).
+fn key_template(key: &KmsKey, account_id: &str) -> Option<KeyTemplate> {
+    let doc = key.policy.as_deref()?;
+    let in_account = |p: &Option<String>| {
+        p.as_deref()
+            .is_some_and(|p| p == account_id || p.contains(&format!(":{account_id}:")))
+    };
+    if key
+        .grants
+        .iter()
+        .flatten()
+        .any(|g| in_account(&g.grantee_principal) || in_account(&g.retiring_principal))
+    {
+        return None;
+    }
+    let mut value: serde_json::Value = serde_json::from_str(doc).ok()?;
+    let own = |v: &mut serde_json::Value| {
+        let rename = |s: &mut serde_json::Value| {
+            if s.as_str() == Some(key.arn.as_str()) {
+                *s = serde_json::Value::String(OWN_KEY_ARN.to_string());
+            }
+        };
+        match v {
+            serde_json::Value::Array(items) => items.iter_mut().for_each(rename),
+            other => rename(other),
+        }
+    };
+    match value.get_mut("Statement") {
+        Some(serde_json::Value::Array(statements)) => {
+            for st in statements {
+                for field in ["Resource", "NotResource"] {
+                    if let Some(v) = st.get_mut(field) {
+                        own(v);
+                    }
+                }
+            }
+        }
+        Some(st @ serde_json::Value::Object(_)) => {
+            for field in ["Resource", "NotResource"] {
+                if let Some(v) = st.get_mut(field) {
+                    own(v);
+                }
+            }
+        }
+        _ => return None,
+    }
+    let text = value.to_string();
+    if text.contains(key.arn.as_str()) || text.contains(key.key_id.as_str()) {
+        return None;
+    }
+    let parsed = PolicyDocument::parse(doc).ok()?;
+    let policy = CompiledPolicy::compile(
+        &format!("key policy of {}", key.arn),
+        PolicyKind::Resource,
+        parsed,
+    )
+    .ok()?;
+    Some(KeyTemplate {
+        text: text.into(),
+        policy,
+    })
 }
 
 /// How a resource's answer is made.
@@ -141,6 +262,13 @@ enum Mode {
     /// grants), and the principals evaluated for this resource.
     Shared {
         key_grants: Vec<Grant>,
+        named: Vec<usize>,
+    },
+    /// Shared answers of the keys with the same [`KeyTemplate`] (their grants cite the
+    /// policy of the key they were computed for, renamed for this one), and the principals
+    /// evaluated for this key.
+    Template {
+        template: Rc<KeyTemplate>,
         named: Vec<usize>,
     },
     /// Only the principals the resource policy names can be allowed.
@@ -158,10 +286,15 @@ pub struct ResourceAnswer {
     /// Grants of the resource policy that every shared answer also has (a key policy's
     /// statements allowing the account), appended to their grants.
     pub shared_grants: Vec<Grant>,
+    /// The resource policy's name in the shared answers' grants and this resource's, when
+    /// they differ (answers shared by the keys of one template): renamed on reading.
+    pub renamed_policy: Option<(Arc<str>, Arc<str>)>,
     /// Principals evaluated for this resource (sorted indices): their answer is in `own` or
     /// `own_undetermined`, or they are denied; their shared answer does not apply.
     pub evaluated: Vec<usize>,
+    /// Sorted by principal index, like `evaluated`.
     pub own: Vec<(usize, PrincipalAnswer)>,
+    /// Sorted by principal index, like `evaluated`.
     pub own_undetermined: Vec<(usize, Undetermined)>,
     pub external: Vec<ExternalGrant>,
 }
@@ -175,10 +308,7 @@ impl ResourceAnswer {
     /// The principal's answer when it is allowed (unconditionally or under conditions).
     pub fn allowed_of(&self, principal: usize) -> Option<Cow<'_, PrincipalAnswer>> {
         if self.is_evaluated(principal) {
-            self.own
-                .iter()
-                .find(|(i, _)| *i == principal)
-                .map(|(_, a)| Cow::Borrowed(a))
+            self.own_of(principal).map(Cow::Borrowed)
         } else {
             self.shared
                 .allowed_of(principal)
@@ -189,17 +319,48 @@ impl ResourceAnswer {
     /// Whether the principal is allowed (unconditionally or under conditions).
     pub fn is_allowed(&self, principal: usize) -> bool {
         if self.is_evaluated(principal) {
-            self.own.iter().any(|(i, _)| *i == principal)
+            self.own_of(principal).is_some()
         } else {
             self.shared.allowed_of(principal).is_some()
         }
     }
 
+    /// The principal's own answer for this resource, when it was evaluated and allowed.
+    /// (A binary search: a key policy open to everyone evaluates every principal, and
+    /// callers ask about each of them.)
+    fn own_of(&self, principal: usize) -> Option<&PrincipalAnswer> {
+        self.own
+            .binary_search_by_key(&principal, |(i, _)| *i)
+            .ok()
+            .map(|pos| &self.own[pos].1)
+    }
+
+    /// The principal's own "undetermined" entry for this resource (policies missing).
+    pub fn own_undetermined_of(&self, principal: usize) -> Option<&Undetermined> {
+        self.own_undetermined
+            .binary_search_by_key(&principal, |(i, _)| *i)
+            .ok()
+            .map(|pos| &self.own_undetermined[pos].1)
+    }
+
+    /// Whether shared answers read through this one differ from the shared copy (grants
+    /// appended or renamed), so they cannot be cached across resources.
+    pub fn adjusts_shared(&self) -> bool {
+        !self.shared_grants.is_empty() || self.renamed_policy.is_some()
+    }
+
     fn with_shared_grants<'s>(&self, a: &'s PrincipalAnswer) -> Cow<'s, PrincipalAnswer> {
-        if self.shared_grants.is_empty() {
+        if !self.adjusts_shared() {
             return Cow::Borrowed(a);
         }
         let mut a = a.clone();
+        if let Some((from, to)) = &self.renamed_policy {
+            for g in &mut a.grants {
+                if g.policy_kind == PolicyKind::Resource && *g.policy == **from {
+                    g.policy = to.to_string();
+                }
+            }
+        }
         a.grants.extend(self.shared_grants.iter().cloned());
         Cow::Owned(a)
     }
@@ -220,7 +381,7 @@ impl ResourceAnswer {
             all.sort_by_key(|(i, _)| *i);
             all.into_iter().map(|(_, t)| t.clone()).collect()
         }
-        let shared: Vec<(usize, PrincipalAnswer)> = if self.shared_grants.is_empty() {
+        let shared: Vec<(usize, PrincipalAnswer)> = if !self.adjusts_shared() {
             Vec::new()
         } else {
             self.shared
@@ -229,7 +390,7 @@ impl ResourceAnswer {
                 .map(|(i, a)| (*i, self.with_shared_grants(a).into_owned()))
                 .collect()
         };
-        let shared_allowed = if self.shared_grants.is_empty() {
+        let shared_allowed = if !self.adjusts_shared() {
             &self.shared.allowed
         } else {
             &shared
@@ -293,13 +454,31 @@ pub struct BulkWhoCan<'a> {
     /// `SharedAnswers` handed out lives as long as this value, so callers may key caches on
     /// its address.
     no_shared: Rc<SharedAnswers>,
+    /// Key templates by key ARN (`None`: the key shares nothing).
+    templates: RefCell<HashMap<String, Option<Rc<KeyTemplate>>>>,
+    /// Compiled key policies by key ARN.
+    key_policies: RefCell<HashMap<String, Rc<CompiledPolicy>>>,
 }
 
 impl<'a> BulkWhoCan<'a> {
     pub fn new(model: &'a AccountModel, account: &'a AccountSnapshot) -> BulkWhoCan<'a> {
+        Self::with_catalog(model, ResourceCatalog::new(account))
+    }
+
+    /// For the resources of one region (answers about others stay exact, see
+    /// [`ResourceCatalog::for_region`]).
+    pub fn for_region(
+        model: &'a AccountModel,
+        account: &'a AccountSnapshot,
+        region: &str,
+    ) -> BulkWhoCan<'a> {
+        Self::with_catalog(model, ResourceCatalog::for_region(account, region))
+    }
+
+    fn with_catalog(model: &'a AccountModel, catalog: ResourceCatalog<'a>) -> BulkWhoCan<'a> {
         BulkWhoCan {
             model,
-            catalog: ResourceCatalog::new(account),
+            catalog,
             plans: RefCell::new(HashMap::new()),
             principal_by_arn: model
                 .principals
@@ -322,6 +501,8 @@ impl<'a> BulkWhoCan<'a> {
             ))
             .ok(),
             no_shared: Rc::new(SharedAnswers::default()),
+            templates: RefCell::new(HashMap::new()),
+            key_policies: RefCell::new(HashMap::new()),
         }
     }
 
@@ -343,6 +524,39 @@ impl<'a> BulkWhoCan<'a> {
             .borrow_mut()
             .insert(action.to_string(), plan.clone());
         Ok(plan)
+    }
+
+    /// The compiled policy of the resource (with its grants, for a KMS key), compiled once
+    /// per key (the checks ask about each key for several actions).
+    fn key_policy(
+        &self,
+        facts: &ResourceFacts<'_>,
+        resource_arn: &str,
+    ) -> Result<Option<Rc<CompiledPolicy>>, RequestError> {
+        if let Some(k) = facts.key
+            && let Some(p) = self.key_policies.borrow().get(&k.arn)
+        {
+            return Ok(Some(p.clone()));
+        }
+        let compiled = key_policy_of(facts, resource_arn)?.map(Rc::new);
+        if let (Some(k), Some(p)) = (facts.key, &compiled) {
+            self.key_policies
+                .borrow_mut()
+                .insert(k.arn.clone(), p.clone());
+        }
+        Ok(compiled)
+    }
+
+    /// The template of a key's policy (computed once per key).
+    fn template_of(&self, key: &KmsKey) -> Option<Rc<KeyTemplate>> {
+        if let Some(t) = self.templates.borrow().get(&key.arn) {
+            return t.clone();
+        }
+        let t = key_template(key, &self.model.account_id).map(Rc::new);
+        self.templates
+            .borrow_mut()
+            .insert(key.arn.clone(), t.clone());
+        t
     }
 
     /// How a key policy treats the principals it does not name, for one action on one key:
@@ -410,7 +624,8 @@ impl<'a> BulkWhoCan<'a> {
         let validated = sar::reference()?.validate(action, resource_arn)?;
         let facts = self.catalog.facts(resource_arn);
         let resource = RequestResource::parse(resource_arn, None)?;
-        let key_policy = key_policy_of(&facts, resource_arn)?;
+        let key_policy = self.key_policy(&facts, resource_arn)?;
+        let key_policy = key_policy.as_deref();
         let plan = self.plan(action)?;
         let model = self.model;
         // Built only when a principal is evaluated for this resource.
@@ -446,7 +661,7 @@ impl<'a> BulkWhoCan<'a> {
                         .map(|a| pick(a.policy))
                         .collect(),
                     permission_boundaries: p.boundary.map(|b| vec![pick(b)]).unwrap_or_default(),
-                    resource: shared.unwrap_or(key_policy.as_ref()),
+                    resource: shared.unwrap_or(key_policy),
                     scp_levels: model.org.scp_refs(&p.arn),
                     rcp_levels: model.org.rcp_refs(),
                     ..PolicySet::default()
@@ -460,7 +675,7 @@ impl<'a> BulkWhoCan<'a> {
             .arn_lower
             .as_ref()
             .is_some_and(|a| a.service == "kms" && a.resource.starts_with("key/"));
-        let mode = match &key_policy {
+        let mode = match key_policy {
             None if plan.shareable_action => Mode::Shared {
                 key_grants: Vec::new(),
                 named: Vec::new(),
@@ -474,14 +689,47 @@ impl<'a> BulkWhoCan<'a> {
             }
             _ => Mode::Each,
         };
+        // A key policy that the account's principals cannot share is still the same for
+        // every key created from the same template.
+        let mode = match (mode, key_policy, facts.key) {
+            (Mode::Each, Some(kp), Some(k)) if is_key && plan.delegation.is_some() => {
+                match self.template_of(k) {
+                    Some(template) => Mode::Template {
+                        template,
+                        named: kp
+                            .statements
+                            .iter()
+                            .filter_map(|st| st.exact_principal_names())
+                            .flatten()
+                            .filter_map(|n| self.principal_by_arn.get(n).copied())
+                            .collect(),
+                    },
+                    None => Mode::Each,
+                }
+            }
+            (mode, _, _) => mode,
+        };
         let shared = match &mode {
-            Mode::Shared { .. } => {
+            Mode::Shared { .. } | Mode::Template { .. } => {
+                let template = match &mode {
+                    Mode::Template { template, .. } => Some(template),
+                    _ => None,
+                };
                 let key = SharedKey {
                     resource_type: validated.resource_type.map(|r| r.key.clone()),
                     account: resource.account.clone(),
                     tags_known: facts.tags.is_some(),
                     rds_tag_prefix: facts.rds_tag_prefix,
                     delegated: key_policy.is_some(),
+                    template: template.map(|t| {
+                        let tags = facts
+                            .tags
+                            .iter()
+                            .flat_map(|tags| tags.iter())
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect();
+                        (t.text.clone(), tags)
+                    }),
                 };
                 let cached = plan.shared.borrow().get(&key).cloned();
                 match cached {
@@ -498,17 +746,21 @@ impl<'a> BulkWhoCan<'a> {
                             if always.next_if_eq(&&idx).is_some() {
                                 continue;
                             }
-                            let mut answer = if plan.has_allow[idx] {
-                                ask(idx, Some(delegation))
-                            } else {
-                                None
+                            let answer = match template {
+                                // The key policy may allow principals without an IAM grant.
+                                Some(t) => ask(idx, Some(Some(&t.policy))),
+                                None if plan.has_allow[idx] => {
+                                    ask(idx, Some(delegation)).map(|mut a| {
+                                        // The key's own statements are added per key.
+                                        a.grants.retain(|g| g.policy_kind != PolicyKind::Resource);
+                                        a
+                                    })
+                                }
+                                None => None,
                             };
-                            if let Some(a) = answer.as_mut() {
-                                // The key's own statements are added per key.
-                                a.grants.retain(|g| g.policy_kind != PolicyKind::Resource);
-                            }
                             push_answer(model, idx, answer, &mut s.allowed, &mut s.undetermined);
                         }
+                        s.resource_policy = template.map(|t| t.policy.name.clone());
                         let s = Rc::new(s);
                         plan.shared.borrow_mut().insert(key, s.clone());
                         s
@@ -520,7 +772,7 @@ impl<'a> BulkWhoCan<'a> {
         // The principals to evaluate for this resource alone.
         let mut evaluated: Vec<usize> = Vec::new();
         match &mode {
-            Mode::Shared { named, .. } => {
+            Mode::Shared { named, .. } | Mode::Template { named, .. } => {
                 evaluated.extend(plan.always.iter().copied());
                 evaluated.extend(named.iter().copied());
                 if key_policy.is_some() {
@@ -591,7 +843,6 @@ impl<'a> BulkWhoCan<'a> {
             push_answer(model, idx, answer, &mut own, &mut own_undetermined);
         }
         let external = key_policy
-            .as_ref()
             .map(|kp| {
                 external_grants(
                     kp,
@@ -603,6 +854,10 @@ impl<'a> BulkWhoCan<'a> {
                 )
             })
             .unwrap_or_default();
+        let renamed_policy = match (&shared.resource_policy, key_policy) {
+            (Some(from), Some(kp)) if *from != kp.name => Some((from.clone(), kp.name.clone())),
+            _ => None,
+        };
         let shared_grants = match mode {
             Mode::Shared { key_grants, .. } => key_grants,
             _ => Vec::new(),
@@ -611,6 +866,7 @@ impl<'a> BulkWhoCan<'a> {
             action: action.to_string(),
             shared,
             shared_grants,
+            renamed_policy,
             evaluated,
             own,
             own_undetermined,

@@ -482,3 +482,136 @@ fn grants_to_other_accounts_and_services_are_external_and_uncollected_grants_are
         a.notes
     );
 }
+
+/// Keys created from one template whose policy is open to everyone (`"Principal": "*"`) share
+/// their answers for the principals they do not name; answers must still be each key's own:
+/// its own policy's name in the grants, its identity grants, its grants, its tags.
+#[test]
+fn keys_of_one_open_template_share_answers_that_stay_exact_for_each_key() {
+    let key_arn = |id: &str| format!("arn:aws:kms:us-east-1:{ACCT}:key/{id}");
+    let open_policy = |id: &str, extra: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"EnableIAM","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCT}:root"}},"Action":"kms:*","Resource":"*"}},{{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"{}"{extra}}}]}}"#,
+            key_arn(id)
+        )
+    };
+    let mut s = snapshot(None, vec![]);
+    let account = &mut s.accounts[0];
+    if let Some(iam) = account.iam.as_mut() {
+        iam.roles.push(role(
+            "OnlyK3",
+            Some(&format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":"kms:Decrypt","Resource":"{}"}}]}}"#,
+                key_arn("k3")
+            )),
+        ));
+        iam.roles.push(role(
+            "AdminOfK2Family",
+            Some(&format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"kms:PutKeyPolicy","Resource":"arn:aws:kms:us-east-1:{ACCT}:key/k2*"}}]}}"#
+            )),
+        ));
+    }
+    let region = &mut account.regions[0];
+    let key = |id: &str, policy: String, grants: Vec<KmsGrant>, env: &str| KmsKey {
+        key_id: id.into(),
+        arn: key_arn(id),
+        key_manager: Some("CUSTOMER".into()),
+        policy: Some(policy),
+        grants_count: Some(grants.len() as u32),
+        grants: Some(grants),
+        tags: [("env".to_string(), env.to_string())].into_iter().collect(),
+        ..Default::default()
+    };
+    region.kms.keys.extend([
+        key("k2", open_policy("k2", ""), vec![], "prod"),
+        key("k3", open_policy("k3", ""), vec![], "prod"),
+        // A grant to a service: part of the key, not of what the template shares.
+        key(
+            "k4",
+            open_policy("k4", ""),
+            vec![grant("g4", "rds.us-east-1.amazonaws.com", &["Decrypt"])],
+            "prod",
+        ),
+        // A grant to a role of the account: the key shares nothing.
+        key(
+            "k5",
+            open_policy("k5", ""),
+            vec![grant(
+                "g5",
+                &format!("arn:aws:iam::{ACCT}:role/NoPolicy"),
+                &["Decrypt"],
+            )],
+            "prod",
+        ),
+        // Its own ARN in a condition: not a template.
+        key(
+            "k6",
+            open_policy(
+                "k6",
+                &format!(
+                    r#","Condition":{{"StringEquals":{{"aws:SourceArn":"{}"}}}}"#,
+                    key_arn("k6")
+                ),
+            ),
+            vec![],
+            "prod",
+        ),
+        // Same template, other tags, and a tag condition: other answers.
+        key(
+            "k7",
+            open_policy(
+                "k7",
+                r#","Condition":{"StringEquals":{"aws:ResourceTag/env":"dev"}}"#,
+            ),
+            vec![],
+            "dev",
+        ),
+        key(
+            "k8",
+            open_policy(
+                "k8",
+                r#","Condition":{"StringEquals":{"aws:ResourceTag/env":"dev"}}"#,
+            ),
+            vec![],
+            "prod",
+        ),
+    ]);
+    let keys: Vec<String> = ["k2", "k3", "k4", "k5", "k6", "k7", "k8"]
+        .iter()
+        .map(|k| key_arn(k))
+        .collect();
+    let mut reversed: Vec<&str> = keys.iter().map(String::as_str).collect();
+    for action in ["kms:Decrypt", "kms:PutKeyPolicy"] {
+        assert_bulk_equals(&s, action, &reversed);
+        reversed.reverse();
+        assert_bulk_equals(&s, action, &reversed);
+    }
+    // The open statement lets every role of the account decrypt, except the denied ones.
+    let names = allowed(&s, "kms:Decrypt", &keys[1]);
+    assert!(names.contains(&"NoPolicy".to_string()), "{names:?}");
+    assert!(!names.contains(&"OnlyK3".to_string()), "{names:?}");
+    assert!(allowed(&s, "kms:Decrypt", &keys[0]).contains(&"OnlyK3".to_string()));
+    // And the answers are shared where they may be: k2, k3 and k4 use one set, renamed.
+    let account = &s.accounts[0];
+    let model = AccountModel::build_in(&s, account).unwrap();
+    let bulk = BulkWhoCan::new(&model, account);
+    let answers: Vec<_> = keys
+        .iter()
+        .map(|k| bulk.answer("kms:Decrypt", k).unwrap())
+        .collect();
+    assert!(std::rc::Rc::ptr_eq(&answers[0].shared, &answers[1].shared));
+    assert!(std::rc::Rc::ptr_eq(&answers[0].shared, &answers[2].shared));
+    assert!(answers[0].renamed_policy.is_none());
+    assert_eq!(
+        answers[1]
+            .renamed_policy
+            .as_ref()
+            .map(|(_, to)| to.to_string()),
+        Some(format!("key policy of {}", keys[1]))
+    );
+    for (i, unshared) in [(3, "grant to a role"), (4, "own ARN in a condition")] {
+        assert!(answers[i].shared.allowed.is_empty(), "{unshared}");
+    }
+    assert!(!std::rc::Rc::ptr_eq(&answers[5].shared, &answers[6].shared));
+}

@@ -192,8 +192,12 @@ mod schema_tests {
     /// `UPDATE_SCHEMAS=1 cargo test -p rdsguard-model schema`.
     #[test]
     fn committed_schema_is_current() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../docs/schemas/snapshot.schema.json");
+        // The directory cargo runs the test from (a test binary may have been built in
+        // another checkout sharing the target directory), else the one it was built in.
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+        let path = manifest_dir.join("../../docs/schemas/snapshot.schema.json");
         let generated = serde_json::to_string_pretty(&super::json_schema()).unwrap() + "\n";
         if std::env::var_os("UPDATE_SCHEMAS").is_some() {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -91,8 +91,8 @@ fn storage_encrypted(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_cluster(ctx, em, |_, c| {
         Ok(Verdict::pass_if(
             c.storage_encrypted,
-            format!("{} is encrypted at rest", clu(c)),
-            format!("{} is not encrypted at rest", clu(c)),
+            || format!("{} is encrypted at rest", clu(c)),
+            || format!("{} is not encrypted at rest", clu(c)),
             evidence! { "storage_encrypted" => c.storage_encrypted, "kms_key_id" => c.kms_key_id },
         ))
     })
@@ -121,8 +121,8 @@ fn deletion_protection(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_cluster(ctx, em, |_, c| {
         Ok(Verdict::pass_if(
             c.deletion_protection,
-            format!("{} is protected from deletion", clu(c)),
-            format!("{} can be deleted: deletion protection is off", clu(c)),
+            || format!("{} is protected from deletion", clu(c)),
+            || format!("{} can be deleted: deletion protection is off", clu(c)),
             evidence! { "deletion_protection" => c.deletion_protection },
         ))
     })
@@ -275,8 +275,8 @@ fn iam_authentication(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         }
         Ok(Verdict::pass_if(
             c.iam_database_authentication_enabled,
-            format!("{} accepts IAM database authentication", clu(c)),
-            format!("{} has IAM database authentication off", clu(c)),
+            || format!("{} accepts IAM database authentication", clu(c)),
+            || format!("{} has IAM database authentication off", clu(c)),
             evidence! {
                 "iam_database_authentication_enabled" => c.iam_database_authentication_enabled,
                 "engine" => c.engine,
@@ -310,11 +310,13 @@ fn backup_retention(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let days = c.backup_retention_period;
         Ok(Verdict::pass_if(
             days >= min,
-            format!("{} keeps automated backups for {days} days", clu(c)),
-            format!(
-                "{} keeps automated backups for {days} days, less than the {min} required",
-                clu(c)
-            ),
+            || format!("{} keeps automated backups for {days} days", clu(c)),
+            || {
+                format!(
+                    "{} keeps automated backups for {days} days, less than the {min} required",
+                    clu(c)
+                )
+            },
             evidence! { "backup_retention_period" => days, "min_backup_retention_days" => min },
         ))
     })
@@ -348,8 +350,8 @@ fn copy_tags_to_snapshots(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         };
         Ok(Verdict::pass_if(
             c.copy_tags_to_snapshot,
-            format!("{} copies its tags to snapshots", clu(c)),
-            format!("{} does not copy its tags to snapshots", clu(c)),
+            || format!("{} copies its tags to snapshots", clu(c)),
+            || format!("{} does not copy its tags to snapshots", clu(c)),
             evidence! { "copy_tags_to_snapshot" => c.copy_tags_to_snapshot, "fsbp_control" => control },
         ))
     })
@@ -401,8 +403,8 @@ fn backtrack(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let window = c.backtrack_window.unwrap_or(0);
         Ok(Verdict::pass_if(
             window > 0,
-            format!("{} can backtrack {window} seconds", clu(c)),
-            format!("{} has backtracking off", clu(c)),
+            || format!("{} can backtrack {window} seconds", clu(c)),
+            || format!("{} has backtracking off", clu(c)),
             evidence! { "backtrack_window_seconds" => window, "engine_mode" => mode },
         ))
     })
@@ -446,8 +448,8 @@ fn auto_minor_version_upgrade(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         };
         Ok(Verdict::pass_if(
             on,
-            format!("{} upgrades minor versions automatically", clu(c)),
-            format!("{} has automatic minor version upgrades off", clu(c)),
+            || format!("{} upgrades minor versions automatically", clu(c)),
+            || format!("{} has automatic minor version upgrades off", clu(c)),
             evidence! { "auto_minor_version_upgrade" => on, "engine_version" => c.engine_version },
         ))
     })
@@ -488,12 +490,14 @@ fn default_port(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         };
         Ok(Verdict::pass_if(
             port != default,
-            format!("{} listens on non-default port {port}", clu(c)),
-            format!(
-                "{} listens on {port}, the default port of {}",
-                clu(c),
-                c.engine
-            ),
+            || format!("{} listens on non-default port {port}", clu(c)),
+            || {
+                format!(
+                    "{} listens on {port}, the default port of {}",
+                    clu(c),
+                    c.engine
+                )
+            },
             evidence! { "port" => port, "default_port" => default },
         ))
     })
@@ -532,8 +536,8 @@ fn default_admin(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         };
         Ok(Verdict::pass_if(
             !is_default_username(ctx, user),
-            format!("{} uses a custom master username", clu(c)),
-            format!("{} uses the default master username `{user}`", clu(c)),
+            || format!("{} uses a custom master username", clu(c)),
+            || format!("{} uses the default master username `{user}`", clu(c)),
             evidence! { "master_username" => user },
         ))
     })
@@ -640,11 +644,13 @@ fn master_password_managed(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         }
         Ok(Verdict::pass_if(
             c.manage_master_user_password,
-            format!("{}'s master password is managed in Secrets Manager", clu(c)),
-            format!(
-                "{}'s master password is not managed by RDS in Secrets Manager",
-                clu(c)
-            ),
+            || format!("{}'s master password is managed in Secrets Manager", clu(c)),
+            || {
+                format!(
+                    "{}'s master password is not managed by RDS in Secrets Manager",
+                    clu(c)
+                )
+            },
             evidence! { "manage_master_user_password" => c.manage_master_user_password },
         ))
     })

@@ -17,7 +17,7 @@ use crate::engine::RegionCtx;
 /// resource (a database has one per check), keyed by the addresses of the snapshot's type and
 /// id strings, which outlive the region's evaluation.
 #[derive(Default)]
-struct SharedRefs(RefCell<HashMap<RefKey, Arc<ResourceRef>, AddressHash>>);
+pub struct SharedRefs(RefCell<HashMap<RefKey, Arc<ResourceRef>, AddressHash>>);
 
 /// Addresses of the type and id strings, and the id's length.
 type RefKey = (usize, usize, usize);
@@ -56,13 +56,12 @@ pub(crate) fn shared_resource(
     id: &str,
     arn: impl FnOnce() -> Option<String>,
 ) -> Arc<ResourceRef> {
-    let refs = ctx.memo.get_or_init(SharedRefs::default);
     let key = (
         resource_type.as_ptr() as usize,
         id.as_ptr() as usize,
         id.len(),
     );
-    let mut refs = refs.0.borrow_mut();
+    let mut refs = ctx.refs.0.borrow_mut();
     if let Some(shared) = refs.get(&key)
         && shared.id == id
         && shared.resource_type == resource_type

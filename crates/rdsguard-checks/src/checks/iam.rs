@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use rdsguard_findings::{ResourceRef, Severity};
+use rdsguard_findings::{EvidenceValue, ResourceRef, Severity, SharedList};
 use rdsguard_iam::account::{AccountModel, ActionAnswer, PrincipalAnswer};
 use rdsguard_iam::bulk::{BulkWhoCan, ResourceAnswer, SharedAnswers};
 use rdsguard_iam::compile::{CompiledPolicy, PolicyKind};
@@ -283,7 +283,11 @@ fn collect(answers: &[ActionAnswer]) -> Who {
                 || json!({"principal": p.principal, "kind": p.kind, "actions": []}),
             );
             if let Some(arr) = entry["actions"].as_array_mut() {
-                arr.push(json!({"action": a.action, "decision": decision, "grants": grants}));
+                arr.push(object([
+                    ("action", Value::String(a.action.clone())),
+                    ("decision", Value::String(decision)),
+                    ("grants", Value::Array(grants)),
+                ]));
             }
         }
         for u in &a.undetermined {
@@ -335,6 +339,17 @@ fn allow_grants(p: &PrincipalAnswer) -> Vec<Value> {
         .collect()
 }
 
+/// A JSON object from its fields, moving the values in (`json!` would copy a `Value` it is
+/// given, and this runs for every principal listed in every finding).
+fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
+}
+
 /// The evidence entry of one principal: its decision and grants per action.
 fn principal_entry(answers: &[ResourceAnswer], arn: &str, idx: usize) -> Value {
     let mut kind = None;
@@ -342,10 +357,18 @@ fn principal_entry(answers: &[ResourceAnswer], arn: &str, idx: usize) -> Value {
     for a in answers {
         if let Some(p) = a.allowed_of(idx) {
             kind.get_or_insert(p.kind);
-            actions.push(json!({"action": a.action, "decision": decision_text(&p.decision), "grants": allow_grants(&p)}));
+            actions.push(object([
+                ("action", Value::String(a.action.clone())),
+                ("decision", Value::String(decision_text(&p.decision))),
+                ("grants", Value::Array(allow_grants(&p))),
+            ]));
         }
     }
-    json!({"principal": arn, "kind": kind, "actions": actions})
+    object([
+        ("principal", Value::String(arn.to_string())),
+        ("kind", json!(kind)),
+        ("actions", Value::Array(actions)),
+    ])
 }
 
 /// Who can do any of several actions on one resource, summarised: the count, the first
@@ -413,15 +436,15 @@ struct Access<'a> {
     bulk: BulkWhoCan<'a>,
     unions: RefCell<HashMap<Vec<usize>, Rc<SharedUnion>>>,
     /// Evidence lists of principals already built, by the entries they list.
-    lists: RefCell<HashMap<Vec<usize>, Arc<Value>>>,
+    lists: RefCell<HashMap<Vec<usize>, Arc<SharedList>>>,
     /// What the answers assume about the organization (SCPs, RCPs), shared by every finding.
     assumes: Arc<Value>,
 }
 
 impl<'a> Access<'a> {
-    fn new(model: &'a AccountModel, account: &'a AccountSnapshot) -> Access<'a> {
+    fn new(model: &'a AccountModel, account: &'a AccountSnapshot, region: &str) -> Access<'a> {
         Access {
-            bulk: BulkWhoCan::new(model, account),
+            bulk: BulkWhoCan::for_region(model, account, region),
             unions: RefCell::new(HashMap::new()),
             lists: RefCell::new(HashMap::new()),
             assumes: Arc::new(json!(model.org.notes)),
@@ -514,7 +537,7 @@ impl<'a> Access<'a> {
                 if let Some(p) = a.allowed_of(idx) {
                     p.incomplete.iter().for_each(|m| note(m.clone(), 1));
                 }
-                if let Some((_, u)) = a.own_undetermined.iter().find(|(i, _)| *i == idx) {
+                if let Some(u) = a.own_undetermined_of(idx) {
                     u.missing
                         .iter()
                         .for_each(|m| note(format!("{}: {m}", u.principal), 1));
@@ -544,8 +567,8 @@ impl<'a> Access<'a> {
             };
             // Entries are the same for every resource, unless re-evaluated here or carrying
             // the resource's own key-policy grants.
-            let cacheable = affected.binary_search(idx).is_err()
-                && answers.iter().all(|a| a.shared_grants.is_empty());
+            let cacheable =
+                affected.binary_search(idx).is_err() && answers.iter().all(|a| !a.adjusts_shared());
             shareable &= cacheable;
             let entry = if !cacheable {
                 Arc::new(principal_entry(answers, arn, *idx))
@@ -578,7 +601,11 @@ impl<'a> Access<'a> {
             count += externals.len();
             shareable = false;
             listed.extend(externals.into_iter().take(MAX_LISTED).map(|(k, actions)| {
-                let v = json!({"principal": k, "kind": "External", "actions": actions});
+                let v = object([
+                    ("principal", Value::String(k.clone())),
+                    ("kind", Value::String("External".to_string())),
+                    ("actions", Value::Array(actions)),
+                ]);
                 (k, Arc::new(v))
             }));
             listed.sort_by(|a, b| a.0.cmp(&b.0));
@@ -594,14 +621,15 @@ impl<'a> Access<'a> {
 
     /// The evidence list of `who`'s principals, shared by every finding listing the same
     /// entries (most resources of a region get the same answer): one copy, not one each.
-    fn principals_value(&self, who: &WhoSummary) -> Arc<Value> {
+    fn principals_value(&self, who: &WhoSummary) -> EvidenceValue {
+        // Entries are shared, not copied, even when the list is this resource's own.
         let build = || {
-            Arc::new(Value::Array(
-                who.listed.iter().map(|(_, v)| Value::clone(v)).collect(),
+            Arc::new(SharedList::new(
+                who.listed.iter().map(|(_, v)| v.clone()).collect(),
             ))
         };
         if !who.shareable {
-            return build();
+            return build().into();
         }
         // Cached entries live as long as `self` (in `unions`): their addresses identify them.
         let key: Vec<usize> = who
@@ -614,6 +642,7 @@ impl<'a> Access<'a> {
             .entry(key)
             .or_insert_with(build)
             .clone()
+            .into()
     }
 }
 
@@ -640,15 +669,6 @@ fn judge(
     let who = access.summarize(&answers);
     let count = who.count;
     let not_listed = count.saturating_sub(who.listed.len());
-    let mut names_text = who
-        .listed
-        .iter()
-        .map(|(n, _)| n.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
-    if not_listed > 0 {
-        names_text.push_str(&format!(", and {not_listed} more"));
-    }
     let mut ev = crate::evidence! {
         "actions" => actions,
         "count" => count,
@@ -656,7 +676,7 @@ fn judge(
     };
     ev.insert_shared("assumes".into(), access.assumes.clone());
     // Shared, not copied: this is most of a finding's size.
-    ev.insert_shared("principals".into(), access.principals_value(&who));
+    ev.put("principals".into(), access.principals_value(&who));
     if not_listed > 0 {
         ev.insert("principals_not_listed".into(), json!(not_listed));
     }
@@ -668,9 +688,10 @@ fn judge(
         }
     }
     if count > max {
+        let names = names_in_message(&who.listed, count);
         em.fail(
             res,
-            format!("{count} principals can {what} {arn} (threshold {max}): {names_text}"),
+            format!("{count} principals can {what} {arn} (threshold {max}): {names}"),
             ev,
         );
     } else if !incomplete.is_empty() {
@@ -696,6 +717,28 @@ fn judge(
     }
 }
 
+/// At most this many principals are named in a message (the evidence lists more, up to
+/// [`MAX_LISTED`], and counts all): a one-line message stays readable.
+const NAMED_IN_MESSAGE: usize = 5;
+
+/// The first principals of a summary for a message, and how many others there are.
+fn names_in_message(listed: &[(String, Arc<Value>)], count: usize) -> String {
+    let shown = &listed[..listed.len().min(NAMED_IN_MESSAGE)];
+    let mut text =
+        String::with_capacity(shown.iter().map(|(n, _)| n.len() + 2).sum::<usize>() + 16);
+    for (i, (name, _)) in shown.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(name);
+    }
+    let others = count.saturating_sub(shown.len());
+    if others > 0 {
+        text.push_str(&format!(", and {others} more"));
+    }
+    text
+}
+
 fn region_model(
     ctx: &RegionCtx<'_>,
     em: &mut Emitter<'_>,
@@ -719,7 +762,7 @@ fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let Ok(model) = &memo.0 else {
         return;
     };
-    let access = Access::new(model, ctx.account);
+    let access = Access::new(model, ctx.account, &ctx.region.region);
     let max = ctx.config.iam.max_principals_delete;
     let what = "delete or unprotect";
     let rds = &ctx.region.rds;
@@ -792,7 +835,7 @@ fn public_or_share_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let Ok(model) = &memo.0 else {
         return;
     };
-    let access = Access::new(model, ctx.account);
+    let access = Access::new(model, ctx.account, &ctx.region.region);
     let max = ctx.config.iam.max_principals_share;
     let rds = &ctx.region.rds;
     for db in &rds.db_instances {
@@ -850,7 +893,7 @@ fn master_password_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let Ok(model) = &memo.0 else {
         return;
     };
-    let access = Access::new(model, ctx.account);
+    let access = Access::new(model, ctx.account, &ctx.region.region);
     let max = ctx.config.iam.max_principals_master_password;
     let rds = &ctx.region.rds;
     let what = "change the master password of";
@@ -904,7 +947,7 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let Ok(model) = &memo.0 else {
         return;
     };
-    let access = Access::new(model, ctx.account);
+    let access = Access::new(model, ctx.account, &ctx.region.region);
     let th = &ctx.config.iam;
     // Keys of encrypted databases, deduplicated.
     let mut refs: Vec<(&str, String)> = Vec::new();
@@ -1015,8 +1058,8 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if key.grants.is_none() && key.grants_count.unwrap_or(0) > 0 {
             ev.insert("grants_not_evaluated".into(), json!(key.grants_count));
         }
-        ev.insert_shared("decrypt_principals".into(), access.principals_value(&users));
-        ev.insert_shared("admin_principals".into(), access.principals_value(&admins));
+        ev.put("decrypt_principals".into(), access.principals_value(&users));
+        ev.put("admin_principals".into(), access.principals_value(&admins));
         if decrypt_left_out > 0 {
             ev.insert(
                 "decrypt_principals_not_listed".into(),
@@ -2037,7 +2080,9 @@ mod tests {
             let Some(model) = AccountModel::build_in(snap, account) else {
                 continue;
             };
-            let access = Access::new(&model, account);
+            // A region's engine: the other regions' resources go through its fallback.
+            let region = account.regions.first().map_or("", |r| r.region.as_str());
+            let access = Access::new(&model, account, region);
             for (arn, actions) in sampled_questions(account, stride) {
                 let mut full = Vec::new();
                 let mut bulk = Vec::new();
@@ -2180,7 +2225,16 @@ mod tests {
             MAX_LISTED
         );
         assert_eq!(f[0].evidence["principals_not_listed"], 5);
-        assert!(f[0].message.ends_with("and 5 more"), "{}", f[0].message);
+        // The message names the first few and counts the others.
+        assert!(
+            f[0].message.ends_with("user/admin12, and 20 more"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(
+            f[0].message.matches("arn:aws:iam::").count(),
+            NAMED_IN_MESSAGE
+        );
         // The listed ones are the first by ARN.
         assert_eq!(
             f[0].evidence["principals"][0]["principal"],

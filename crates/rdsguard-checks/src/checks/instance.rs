@@ -186,8 +186,12 @@ pub(crate) fn backup_protected(ctx: &RegionCtx<'_>, what: &str, arn: &str) -> Ju
     };
     Ok(Verdict::pass_if(
         ok,
-        format!("{what} is protected by AWS Backup"),
-        format!("{what} is not protected by any AWS Backup plan (no recovery point in AWS Backup)"),
+        || format!("{what} is protected by AWS Backup"),
+        || {
+            format!(
+                "{what} is not protected by any AWS Backup plan (no recovery point in AWS Backup)"
+            )
+        },
         evidence! { "arn" => arn, "protected_by_aws_backup" => ok, "protected_resources" => protected.len() },
     ))
 }
@@ -245,8 +249,8 @@ fn storage_encrypted(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         };
         Ok(Verdict::pass_if(
             encrypted,
-            format!("{} is encrypted at rest", inst(db)),
-            format!("{} is not encrypted at rest", inst(db)),
+            || format!("{} is encrypted at rest", inst(db)),
+            || format!("{} is not encrypted at rest", inst(db)),
             evidence! {
                 "storage_encrypted" => encrypted,
                 "kms_key_id" => key,
@@ -299,12 +303,14 @@ fn multi_az(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         }
         Ok(Verdict::pass_if(
             db.multi_az,
-            format!("{} is Multi-AZ", inst(db)),
-            format!(
-                "{} runs in a single Availability Zone ({})",
-                inst(db),
-                db.availability_zone.as_deref().unwrap_or("unknown AZ")
-            ),
+            || format!("{} is Multi-AZ", inst(db)),
+            || {
+                format!(
+                    "{} runs in a single Availability Zone ({})",
+                    inst(db),
+                    db.availability_zone.as_deref().unwrap_or("unknown AZ")
+                )
+            },
             evidence! { "multi_az" => db.multi_az, "availability_zone" => db.availability_zone },
         ))
     })
@@ -359,11 +365,13 @@ fn enhanced_monitoring(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         } else {
             Verdict::pass_if(
                 seconds <= max,
-                format!("{} has Enhanced Monitoring every {seconds}s", inst(db)),
-                format!(
-                    "{} has Enhanced Monitoring every {seconds}s, coarser than the {max}s allowed",
-                    inst(db)
-                ),
+                || format!("{} has Enhanced Monitoring every {seconds}s", inst(db)),
+                || {
+                    format!(
+                        "{} has Enhanced Monitoring every {seconds}s, coarser than the {max}s allowed",
+                        inst(db)
+                    )
+                },
                 ev,
             )
         })
@@ -401,8 +409,8 @@ fn deletion_protection(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let on = cluster.map_or(db.deletion_protection, |c| c.deletion_protection);
         Ok(Verdict::pass_if(
             on,
-            format!("{} is protected from deletion", inst(db)),
-            format!("{} can be deleted: deletion protection is off", inst(db)),
+            || format!("{} is protected from deletion", inst(db)),
+            || format!("{} can be deleted: deletion protection is off", inst(db)),
             evidence! { "deletion_protection" => on, "judged_by" => judged_by(cluster) },
         ))
     })
@@ -459,8 +467,8 @@ fn iam_authentication(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         });
         Ok(Verdict::pass_if(
             on,
-            format!("{} accepts IAM database authentication", inst(db)),
-            format!("{} has IAM database authentication off", inst(db)),
+            || format!("{} accepts IAM database authentication", inst(db)),
+            || format!("{} has IAM database authentication off", inst(db)),
             evidence! {
                 "iam_database_authentication_enabled" => on,
                 "engine" => db.engine,
@@ -517,11 +525,13 @@ fn backup_retention(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         } else {
             Verdict::pass_if(
                 days >= min,
-                format!("{} keeps automated backups for {days} days", inst(db)),
-                format!(
-                    "{} keeps automated backups for {days} days, less than the {min} required",
-                    inst(db)
-                ),
+                || format!("{} keeps automated backups for {days} days", inst(db)),
+                || {
+                    format!(
+                        "{} keeps automated backups for {days} days, less than the {min} required",
+                        inst(db)
+                    )
+                },
                 ev,
             )
         })
@@ -573,8 +583,8 @@ fn auto_minor_version_upgrade(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         };
         Ok(Verdict::pass_if(
             on,
-            format!("{} upgrades minor versions automatically", inst(db)),
-            format!("{} has automatic minor version upgrades off", inst(db)),
+            || format!("{} upgrades minor versions automatically", inst(db)),
+            || format!("{} has automatic minor version upgrades off", inst(db)),
             evidence! {
                 "auto_minor_version_upgrade" => on,
                 "engine_version" => db.engine_version,
@@ -617,8 +627,8 @@ fn copy_tags_to_snapshots(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         }
         Ok(Verdict::pass_if(
             db.copy_tags_to_snapshot,
-            format!("{} copies its tags to snapshots", inst(db)),
-            format!("{} does not copy its tags to snapshots", inst(db)),
+            || format!("{} copies its tags to snapshots", inst(db)),
+            || format!("{} does not copy its tags to snapshots", inst(db)),
             evidence! { "copy_tags_to_snapshot" => db.copy_tags_to_snapshot },
         ))
     })
@@ -649,12 +659,14 @@ fn in_vpc(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_instance(ctx, em, |_, _, db| {
         Ok(Verdict::pass_if(
             db.vpc_id.is_some(),
-            format!(
-                "{} is in VPC {}",
-                inst(db),
-                db.vpc_id.as_deref().unwrap_or_default()
-            ),
-            format!("{} is not in a VPC", inst(db)),
+            || {
+                format!(
+                    "{} is in VPC {}",
+                    inst(db),
+                    db.vpc_id.as_deref().unwrap_or_default()
+                )
+            },
+            || format!("{} is not in a VPC", inst(db)),
             evidence! {
                 "vpc_id" => db.vpc_id,
                 "db_subnet_group_name" => db.db_subnet_group_name,
@@ -713,12 +725,14 @@ fn default_port(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         };
         Ok(Verdict::pass_if(
             port != default,
-            format!("{} listens on non-default port {port}", inst(db)),
-            format!(
-                "{} listens on {port}, the default port of {}",
-                inst(db),
-                db.engine
-            ),
+            || format!("{} listens on non-default port {port}", inst(db)),
+            || {
+                format!(
+                    "{} listens on {port}, the default port of {}",
+                    inst(db),
+                    db.engine
+                )
+            },
             evidence! { "port" => port, "default_port" => default, "judged_by" => source },
         ))
     })
@@ -766,8 +780,8 @@ fn default_admin(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         };
         Ok(Verdict::pass_if(
             !is_default_username(ctx, username),
-            format!("{} uses a custom master username", inst(db)),
-            format!("{} uses the default master username `{username}`", inst(db)),
+            || format!("{} uses a custom master username", inst(db)),
+            || format!("{} uses the default master username `{username}`", inst(db)),
             evidence! { "master_username" => username, "judged_by" => judged_by(cluster) },
         ))
     })
@@ -874,13 +888,15 @@ fn extended_support(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let enrolled = value == EXTENDED_SUPPORT;
         Ok(Verdict::pass_if(
             !enrolled,
-            format!("{} is not enrolled in RDS Extended Support", inst(db)),
-            format!(
-                "{} is enrolled in RDS Extended Support ({} {})",
-                inst(db),
-                db.engine,
-                db.engine_version
-            ),
+            || format!("{} is not enrolled in RDS Extended Support", inst(db)),
+            || {
+                format!(
+                    "{} is enrolled in RDS Extended Support ({} {})",
+                    inst(db),
+                    db.engine,
+                    db.engine_version
+                )
+            },
             evidence! {
                 "engine_lifecycle_support" => value,
                 "engine_version" => db.engine_version,
@@ -977,14 +993,18 @@ fn master_password_managed(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         });
         Ok(Verdict::pass_if(
             managed,
-            format!(
-                "{}'s master password is managed in Secrets Manager",
-                inst(db)
-            ),
-            format!(
-                "{}'s master password is not managed by RDS in Secrets Manager",
-                inst(db)
-            ),
+            || {
+                format!(
+                    "{}'s master password is managed in Secrets Manager",
+                    inst(db)
+                )
+            },
+            || {
+                format!(
+                    "{}'s master password is not managed by RDS in Secrets Manager",
+                    inst(db)
+                )
+            },
             evidence! { "manage_master_user_password" => managed, "judged_by" => judged_by(cluster) },
         ))
     })

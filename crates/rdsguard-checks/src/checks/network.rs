@@ -20,6 +20,7 @@ use rdsguard_network::{
     DbExposure, DbKind, InternetPath, ReferenceState, RegionAnalysis, SubnetInfo, ipset,
     is_all_ports, is_all_protocols,
 };
+use serde_json::Value;
 
 use super::common::shared_resource;
 use super::lookups::RegionLookups;
@@ -51,12 +52,16 @@ fn analysis<'a>(ctx: &RegionCtx<'a>) -> RegionAnalysis<'a> {
 struct RegionExposures {
     /// The exposure of every database of the region.
     databases: Vec<DbExposure>,
-    /// The subnets of each DB subnet group, or why they are unknown.
-    subnet_groups: HashMap<String, Result<Vec<SubnetInfo>, String>>,
+    /// The subnets of each DB subnet group, or why they are unknown; with the subnets as
+    /// evidence, shared by the findings about every database of the group.
+    subnet_groups: HashMap<String, Result<SubnetGroupSubnets, String>>,
     /// For each security group of the region (same order), the state of every group its
     /// ingress then egress rules reference.
     references: Vec<Vec<ReferenceState>>,
 }
+
+/// The subnets of a DB subnet group, and the same as evidence.
+type SubnetGroupSubnets = (Vec<SubnetInfo>, Arc<Value>);
 
 fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
     ctx.memo.get_or_init(|| {
@@ -70,7 +75,11 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
         let mut subnet_groups = HashMap::new();
         for name in group_names {
             if !subnet_groups.contains_key(name) {
-                subnet_groups.insert(name.to_string(), analysis.db_subnet_group_subnets(name));
+                let subnets = analysis.db_subnet_group_subnets(name).map(|subnets| {
+                    let evidence = Arc::new(serde_json::json!(subnets));
+                    (subnets, evidence)
+                });
+                subnet_groups.insert(name.to_string(), subnets);
             }
         }
         let references = ctx
@@ -96,9 +105,10 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
 }
 
 impl RegionExposures {
-    fn subnet_group(&self, name: &str) -> Result<&[SubnetInfo], String> {
+    /// The subnets of a DB subnet group, and the same as evidence.
+    fn subnet_group(&self, name: &str) -> Result<(&[SubnetInfo], &Arc<Value>), String> {
         match self.subnet_groups.get(name) {
-            Some(Ok(subnets)) => Ok(subnets),
+            Some(Ok((subnets, evidence))) => Ok((subnets, evidence)),
             Some(Err(why)) => Err(why.clone()),
             None => Err(format!("DB subnet group {name} is not in the snapshot")),
         }
@@ -134,9 +144,9 @@ fn resource(
     ctx: &RegionCtx<'_>,
     resource_type: &'static str,
     id: &str,
-    arn: Option<String>,
+    arn: Option<&str>,
 ) -> Arc<ResourceRef> {
-    shared_resource(ctx, resource_type, id, || arn)
+    shared_resource(ctx, resource_type, id, || arn.map(str::to_string))
 }
 
 fn db_resource(ctx: &RegionCtx<'_>, d: &DbExposure) -> Arc<ResourceRef> {
@@ -193,7 +203,7 @@ fn subjects<'a>(ctx: &RegionCtx<'a>) -> Vec<Subject<'a>> {
                 ctx,
                 "AwsRdsDbInstance",
                 &i.db_instance_identifier,
-                Some(i.db_instance_arn.clone()),
+                Some(&i.db_instance_arn),
             ),
             what: format!("DB instance {}", i.db_instance_identifier),
             engine: &i.engine,
@@ -209,7 +219,7 @@ fn subjects<'a>(ctx: &RegionCtx<'a>) -> Vec<Subject<'a>> {
                 ctx,
                 "AwsRdsDbCluster",
                 &c.db_cluster_identifier,
-                Some(c.db_cluster_arn.clone()),
+                Some(&c.db_cluster_arn),
             ),
             what: format!("DB cluster {}", c.db_cluster_identifier),
             engine: &c.engine,
@@ -218,7 +228,7 @@ fn subjects<'a>(ctx: &RegionCtx<'a>) -> Vec<Subject<'a>> {
     }
     for p in &rds.db_proxies {
         out.push(Subject {
-            resource: resource(ctx, "AwsRdsDbProxy", &p.name, Some(p.arn.clone())),
+            resource: resource(ctx, "AwsRdsDbProxy", &p.name, Some(&p.arn)),
             what: format!("RDS proxy {}", p.name),
             engine: &p.engine_family,
             group_ids: p
@@ -456,7 +466,7 @@ fn instance_not_in_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             ctx,
             "AwsRdsDbInstance",
             &db.db_instance_identifier,
-            Some(db.db_instance_arn.clone()),
+            Some(&db.db_instance_arn),
         );
         if let Some(why) = engine_service(&what, &db.engine) {
             em.not_applicable(res, why);
@@ -466,14 +476,15 @@ fn instance_not_in_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             em.not_applicable(res, format!("{what} is not in a VPC"));
             continue;
         };
-        let subnets = match all.subnet_group(group) {
+        let (subnets, subnets_evidence) = match all.subnet_group(group) {
             Ok(s) => s,
             Err(why) => {
                 em.not_assessed(res, why);
                 continue;
             }
         };
-        let ev = evidence! { "db_subnet_group" => group, "subnets" => subnets };
+        let mut ev = evidence! { "db_subnet_group" => group };
+        ev.insert_shared("subnets".into(), subnets_evidence.clone());
         let public: Vec<String> = subnets
             .iter()
             .filter(|s| s.public == Some(true))
@@ -1003,12 +1014,12 @@ pub static RDS_SUBNET_GROUP_PUBLIC_SUBNET: CheckDef = CheckDef {
 fn subnet_group_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let all = all_exposures(ctx);
     for g in &ctx.region.rds.db_subnet_groups {
-        let res = resource(ctx, "AwsRdsDbSubnetGroup", &g.name, g.arn.clone());
+        let res = resource(ctx, "AwsRdsDbSubnetGroup", &g.name, g.arn.as_deref());
         if g.subnet_ids.is_empty() {
             em.not_applicable(res, format!("DB subnet group {} has no subnets", g.name));
             continue;
         }
-        let subnets = match all.subnet_group(&g.name) {
+        let (subnets, subnets_evidence) = match all.subnet_group(&g.name) {
             Ok(s) => s,
             Err(why) => {
                 em.not_assessed(res, why);
@@ -1020,7 +1031,8 @@ fn subnet_group_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             .filter(|s| s.public == Some(true))
             .map(|s| s.subnet_id.as_str())
             .collect();
-        let ev = evidence! { "subnets" => subnets };
+        let mut ev = evidence! {};
+        ev.insert_shared("subnets".into(), subnets_evidence.clone());
         if !public.is_empty() {
             em.fail(
                 res,

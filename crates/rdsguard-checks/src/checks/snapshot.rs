@@ -159,11 +159,13 @@ fn public(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let restore = restore_attribute(ctx, kind, s)?;
         Ok(Verdict::pass_if(
             !restore.public,
-            format!("{} is not public", snap(kind, s)),
-            format!(
-                "{} is public: any AWS account can restore it",
-                snap(kind, s)
-            ),
+            || format!("{} is not public", snap(kind, s)),
+            || {
+                format!(
+                    "{} is public: any AWS account can restore it",
+                    snap(kind, s)
+                )
+            },
             evidence! {
                 "public" => restore.public,
                 "shared_with" => restore.shared_with,
@@ -227,8 +229,8 @@ fn shared_with_untrusted_account(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         };
         Ok(Verdict::pass_if(
             untrusted.is_empty(),
-            msg_pass,
-            msg_fail,
+            || msg_pass,
+            || msg_fail,
             evidence! {
                 "shared_with" => restore.shared_with,
                 "untrusted_accounts" => untrusted,
@@ -268,8 +270,8 @@ fn encrypted(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_snapshot(ctx, em, |_, kind, s| {
         Ok(Verdict::pass_if(
             s.encrypted,
-            format!("{} is encrypted", snap(kind, s)),
-            format!("{} is not encrypted", snap(kind, s)),
+            || format!("{} is encrypted", snap(kind, s)),
+            || format!("{} is not encrypted", snap(kind, s)),
             evidence! {
                 "encrypted" => s.encrypted,
                 "kms_key_id" => s.kms_key_id,

@@ -52,8 +52,8 @@ fn tag_verdict(
     if required.is_empty() {
         return Verdict::pass_if(
             !keys.is_empty(),
-            format!("{what} has {} tag(s)", keys.len()),
-            format!("{what} has no tags"),
+            || format!("{what} has {} tag(s)", keys.len()),
+            || format!("{what} has no tags"),
             evidence! { "tag_keys" => keys },
         );
     }
@@ -64,8 +64,8 @@ fn tag_verdict(
         .collect();
     Verdict::pass_if(
         missing.is_empty(),
-        format!("{what} has every required tag"),
-        format!("{what} lacks required tag(s) {}", missing.join(", ")),
+        || format!("{what} has every required tag"),
+        || format!("{what} lacks required tag(s) {}", missing.join(", ")),
         evidence! {
             "tag_keys" => keys,
             "required_tag_keys" => required,

@@ -18,12 +18,18 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// PASS with `pass` when `ok`, otherwise FAIL with `fail`; both carry the evidence.
-    pub fn pass_if(ok: bool, pass: String, fail: String, evidence: Evidence) -> Verdict {
+    /// PASS with the `pass` message when `ok`, otherwise FAIL with the `fail` one; both carry
+    /// the evidence. Only the message used is formatted (once per resource and check).
+    pub fn pass_if(
+        ok: bool,
+        pass: impl FnOnce() -> String,
+        fail: impl FnOnce() -> String,
+        evidence: Evidence,
+    ) -> Verdict {
         if ok {
-            Verdict::Pass(pass, evidence)
+            Verdict::Pass(pass(), evidence)
         } else {
-            Verdict::Fail(fail, evidence)
+            Verdict::Fail(fail(), evidence)
         }
     }
 

@@ -50,6 +50,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             .findings
             .iter()
             .any(|f| f.status == Status::NotAssessed && f.suppressed.is_none());
+    // The process ends next: freeing millions of findings and the snapshot one by one would
+    // take longer than evaluating them (6-7 s at 100,000 instances); the OS reclaims it all.
+    std::mem::forget(report);
+    std::mem::forget(snapshot);
     Ok(if import_failed {
         ExitCode::from(2)
     } else if failing || unassessed {
