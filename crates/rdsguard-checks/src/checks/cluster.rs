@@ -48,8 +48,8 @@ fn each_cluster(
     }
 }
 
-fn clu(c: &DbCluster) -> String {
-    format!("DB cluster {}", c.db_cluster_identifier)
+fn clu(c: &DbCluster) -> super::instance::Described<'_> {
+    super::instance::Described("DB cluster", &c.db_cluster_identifier)
 }
 
 /// `aurora` (Aurora MySQL 1), `aurora-mysql`, `aurora-postgresql`, or `multi-az` for Multi-AZ
@@ -569,7 +569,7 @@ pub static RDS_CLUSTER_BACKUP_PLAN: CheckDef = CheckDef {
 
 fn backup_plan(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_cluster(ctx, em, |ctx, c| {
-        backup_protected(ctx, &clu(c), &c.db_cluster_arn)
+        backup_protected(ctx, &clu(c).to_string(), &c.db_cluster_arn)
     })
 }
 
@@ -602,7 +602,7 @@ pub static RDS_CLUSTER_DEPRECATED_ENGINE_VERSION: CheckDef = CheckDef {
 
 fn deprecated_engine_version(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_cluster(ctx, em, |ctx, c| {
-        let mut v = engine_version_verdict(ctx, &clu(c), &c.engine, &c.engine_version);
+        let mut v = engine_version_verdict(ctx, &clu(c).to_string(), &c.engine, &c.engine_version);
         if let (Verdict::Pass(_, ev) | Verdict::Fail(_, ev), Some(g)) =
             (&mut v, &c.global_cluster_identifier)
         {

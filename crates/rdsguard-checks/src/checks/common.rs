@@ -17,7 +17,45 @@ use crate::engine::RegionCtx;
 /// resource (a database has one per check), keyed by the addresses of the snapshot's type and
 /// id strings, which outlive the region's evaluation.
 #[derive(Default)]
-pub struct SharedRefs(RefCell<HashMap<RefKey, Arc<ResourceRef>, AddressHash>>);
+pub struct SharedRefs {
+    by_address: RefCell<HashMap<RefKey, Arc<ResourceRef>, AddressHash>>,
+    /// The references of the region's instances, clusters, snapshots, cluster snapshots,
+    /// proxies and keys by position in their vectors: checks walk those in order, so this is
+    /// a sequential read where the hash map was a cache miss per finding.
+    by_position: [RefCell<Vec<Option<Arc<ResourceRef>>>>; POSITIONAL_KINDS],
+}
+
+/// Kinds of resources whose references are kept by position (see [`SharedRefs`]).
+const POSITIONAL_KINDS: usize = 6;
+const INSTANCES: usize = 0;
+const CLUSTERS: usize = 1;
+const SNAPSHOTS: usize = 2;
+const CLUSTER_SNAPSHOTS: usize = 3;
+const PROXIES: usize = 4;
+const KEYS: usize = 5;
+
+/// The shared reference of `item`, an element of `items` (a vector of the context's region),
+/// kept by position; built with `build` the first time.
+fn positional<T>(
+    ctx: &RegionCtx<'_>,
+    kind: usize,
+    items: &[T],
+    item: &T,
+    build: impl FnOnce() -> Arc<ResourceRef>,
+) -> Arc<ResourceRef> {
+    let size = std::mem::size_of::<T>().max(1);
+    let offset = (item as *const T as usize).wrapping_sub(items.as_ptr() as usize);
+    let index = offset / size;
+    // Not an element of `items` (a copy, say): no position, build it each time.
+    if !offset.is_multiple_of(size) || !items.get(index).is_some_and(|i| std::ptr::eq(i, item)) {
+        return build();
+    }
+    let mut refs = ctx.refs.by_position[kind].borrow_mut();
+    if refs.len() != items.len() {
+        refs.resize(items.len(), None);
+    }
+    refs[index].get_or_insert_with(build).clone()
+}
 
 /// Addresses of the type and id strings, and the id's length.
 type RefKey = (usize, usize, usize);
@@ -61,7 +99,7 @@ pub(crate) fn shared_resource(
         id.as_ptr() as usize,
         id.len(),
     );
-    let mut refs = ctx.refs.0.borrow_mut();
+    let mut refs = ctx.refs.by_address.borrow_mut();
     if let Some(shared) = refs.get(&key)
         && shared.id == id
         && shared.resource_type == resource_type
@@ -90,37 +128,53 @@ fn resource(
 }
 
 pub fn instance_resource(ctx: &RegionCtx<'_>, db: &DbInstance) -> Arc<ResourceRef> {
-    resource(
-        ctx,
-        "AwsRdsDbInstance",
-        &db.db_instance_identifier,
-        Some(&db.db_instance_arn),
-    )
+    positional(ctx, INSTANCES, &ctx.region.rds.db_instances, db, || {
+        resource(
+            ctx,
+            "AwsRdsDbInstance",
+            &db.db_instance_identifier,
+            Some(&db.db_instance_arn),
+        )
+    })
 }
 
 pub fn cluster_resource(ctx: &RegionCtx<'_>, c: &DbCluster) -> Arc<ResourceRef> {
-    resource(
-        ctx,
-        "AwsRdsDbCluster",
-        &c.db_cluster_identifier,
-        Some(&c.db_cluster_arn),
-    )
+    positional(ctx, CLUSTERS, &ctx.region.rds.db_clusters, c, || {
+        resource(
+            ctx,
+            "AwsRdsDbCluster",
+            &c.db_cluster_identifier,
+            Some(&c.db_cluster_arn),
+        )
+    })
 }
 
 pub fn snapshot_resource(ctx: &RegionCtx<'_>, s: &DbSnapshot) -> Arc<ResourceRef> {
-    resource(ctx, "AwsRdsDbSnapshot", &s.identifier, Some(&s.arn))
+    positional(ctx, SNAPSHOTS, &ctx.region.rds.db_snapshots, s, || {
+        resource(ctx, "AwsRdsDbSnapshot", &s.identifier, Some(&s.arn))
+    })
 }
 
 pub fn cluster_snapshot_resource(ctx: &RegionCtx<'_>, s: &DbSnapshot) -> Arc<ResourceRef> {
-    resource(ctx, "AwsRdsDbClusterSnapshot", &s.identifier, Some(&s.arn))
+    positional(
+        ctx,
+        CLUSTER_SNAPSHOTS,
+        &ctx.region.rds.db_cluster_snapshots,
+        s,
+        || resource(ctx, "AwsRdsDbClusterSnapshot", &s.identifier, Some(&s.arn)),
+    )
 }
 
 pub fn proxy_resource(ctx: &RegionCtx<'_>, p: &DbProxy) -> Arc<ResourceRef> {
-    resource(ctx, "AwsRdsDbProxy", &p.name, Some(&p.arn))
+    positional(ctx, PROXIES, &ctx.region.rds.db_proxies, p, || {
+        resource(ctx, "AwsRdsDbProxy", &p.name, Some(&p.arn))
+    })
 }
 
 pub fn key_resource(ctx: &RegionCtx<'_>, k: &KmsKey) -> Arc<ResourceRef> {
-    resource(ctx, "AwsKmsKey", &k.key_id, Some(&k.arn))
+    positional(ctx, KEYS, &ctx.region.kms.keys, k, || {
+        resource(ctx, "AwsKmsKey", &k.key_id, Some(&k.arn))
+    })
 }
 
 /// A region-wide resource, for checks about the region as a whole (trails, subscriptions).

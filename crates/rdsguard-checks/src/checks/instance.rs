@@ -204,9 +204,20 @@ pub(crate) fn is_default_username(ctx: &RegionCtx<'_>, username: &str) -> bool {
         .any(|d| d.eq_ignore_ascii_case(username))
 }
 
-/// Short description of an instance for messages.
-fn inst(db: &DbInstance) -> String {
-    format!("DB instance {}", db.db_instance_identifier)
+/// Short description of an instance for messages, written straight into them (no string of
+/// its own: it is in most messages of the most numerous findings).
+fn inst(db: &DbInstance) -> Described<'_> {
+    Described("DB instance", &db.db_instance_identifier)
+}
+
+/// A kind of resource and its identifier, displayed as `kind id`.
+#[derive(Clone, Copy)]
+pub(crate) struct Described<'a>(pub(crate) &'static str, pub(crate) &'a str);
+
+impl std::fmt::Display for Described<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.0, self.1)
+    }
 }
 
 const INSTANCE_AND_CLUSTER_LISTINGS: &[rdsguard_model::Op] = &[
@@ -820,7 +831,7 @@ fn deprecated_engine_version(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_instance(ctx, em, |ctx, _, db| {
         Ok(engine_version_verdict(
             ctx,
-            &inst(db),
+            &inst(db).to_string(),
             &db.engine,
             &db.engine_version,
         ))
@@ -943,7 +954,7 @@ fn backup_plan(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 inst(db)
             )));
         }
-        backup_protected(ctx, &inst(db), &db.db_instance_arn)
+        backup_protected(ctx, &inst(db).to_string(), &db.db_instance_arn)
     })
 }
 

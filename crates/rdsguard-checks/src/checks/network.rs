@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -22,7 +22,8 @@ use rdsguard_network::{
 };
 use serde_json::Value;
 
-use super::common::shared_resource;
+use super::common::{cluster_resource, instance_resource, proxy_resource, shared_resource};
+use super::instance::Described;
 use super::lookups::RegionLookups;
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
 use crate::evidence;
@@ -167,19 +168,19 @@ fn group_resource(ctx: &RegionCtx<'_>, group_id: &str) -> Arc<ResourceRef> {
     })
 }
 
-fn what(d: &DbExposure) -> String {
+fn what(d: &DbExposure) -> Described<'_> {
     let kind = match d.kind {
         DbKind::DbInstance => "DB instance",
         DbKind::DbCluster => "DB cluster",
         DbKind::DbProxy => "RDS proxy",
     };
-    format!("{kind} {}", d.identifier)
+    Described(kind, &d.identifier)
 }
 
 /// Neptune and DocumentDB resources also come back from the RDS APIs; RDS controls do not
 /// apply to them.
 fn other_service(d: &DbExposure) -> Option<String> {
-    engine_service(&what(d), &d.engine)
+    engine_service(what(d), &d.engine)
 }
 
 /// The databases whose own groups and subnets decide their exposure ("subjects"): instances
@@ -188,7 +189,7 @@ fn other_service(d: &DbExposure) -> Option<String> {
 /// their members, so findings are not doubled.
 struct Subject<'a> {
     resource: Arc<ResourceRef>,
-    what: String,
+    what: Described<'a>,
     engine: &'a str,
     group_ids: Vec<&'a str>,
 }
@@ -199,13 +200,8 @@ fn subjects<'a>(ctx: &RegionCtx<'a>) -> Vec<Subject<'a>> {
     let mut out = Vec::new();
     for i in &rds.db_instances {
         out.push(Subject {
-            resource: resource(
-                ctx,
-                "AwsRdsDbInstance",
-                &i.db_instance_identifier,
-                Some(&i.db_instance_arn),
-            ),
-            what: format!("DB instance {}", i.db_instance_identifier),
+            resource: instance_resource(ctx, i),
+            what: Described("DB instance", &i.db_instance_identifier),
             engine: &i.engine,
             group_ids: i.security_group_ids().collect(),
         });
@@ -215,21 +211,16 @@ fn subjects<'a>(ctx: &RegionCtx<'a>) -> Vec<Subject<'a>> {
             continue;
         }
         out.push(Subject {
-            resource: resource(
-                ctx,
-                "AwsRdsDbCluster",
-                &c.db_cluster_identifier,
-                Some(&c.db_cluster_arn),
-            ),
-            what: format!("DB cluster {}", c.db_cluster_identifier),
+            resource: cluster_resource(ctx, c),
+            what: Described("DB cluster", &c.db_cluster_identifier),
             engine: &c.engine,
             group_ids: c.security_group_ids().collect(),
         });
     }
     for p in &rds.db_proxies {
         out.push(Subject {
-            resource: resource(ctx, "AwsRdsDbProxy", &p.name, Some(&p.arn)),
-            what: format!("RDS proxy {}", p.name),
+            resource: proxy_resource(ctx, p),
+            what: Described("RDS proxy", &p.name),
             engine: &p.engine_family,
             group_ids: p
                 .vpc_security_group_ids
@@ -241,7 +232,7 @@ fn subjects<'a>(ctx: &RegionCtx<'a>) -> Vec<Subject<'a>> {
     out
 }
 
-fn engine_service(what: &str, engine: &str) -> Option<String> {
+fn engine_service(what: impl std::fmt::Display, engine: &str) -> Option<String> {
     let service = match engine {
         "neptune" => "Amazon Neptune",
         "docdb" => "Amazon DocumentDB",
@@ -787,29 +778,53 @@ fn broad_cidr(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     }
 }
 
-/// Security groups attached to the region's databases (RDS engines), with the databases
-/// using each, in first-seen order.
-fn attached_groups(ctx: &RegionCtx<'_>) -> Vec<(String, Vec<String>)> {
-    let mut order: Vec<String> = Vec::new();
-    let mut users: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for s in subjects(ctx) {
-        if engine_service(&s.what, s.engine).is_some() {
-            continue;
+/// A security group attached to databases of the region (RDS engines).
+struct AttachedGroup {
+    id: String,
+    /// The databases using it, sorted.
+    databases: Vec<String>,
+    /// The same, as evidence shared by the findings about the group.
+    databases_evidence: Arc<Value>,
+}
+
+/// The security groups attached to the region's databases, in first-seen order; computed once
+/// per region for the checks about groups.
+struct AttachedGroups(Vec<AttachedGroup>);
+
+fn attached_groups(ctx: &RegionCtx<'_>) -> Rc<AttachedGroups> {
+    ctx.memo.get_or_init(|| {
+        let mut order: Vec<&str> = Vec::new();
+        let mut users: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+        let subjects = subjects(ctx);
+        for s in &subjects {
+            if engine_service(s.what, s.engine).is_some() {
+                continue;
+            }
+            for g in &s.group_ids {
+                users
+                    .entry(g)
+                    .or_insert_with(|| {
+                        order.push(g);
+                        BTreeSet::new()
+                    })
+                    .insert(s.what.1);
+            }
         }
-        for g in s.group_ids {
-            users
-                .entry(g.to_string())
-                .or_insert_with(|| {
-                    order.push(g.to_string());
-                    BTreeSet::new()
+        AttachedGroups(
+            order
+                .into_iter()
+                .filter_map(|id| {
+                    let dbs: Vec<String> =
+                        users.remove(id)?.into_iter().map(String::from).collect();
+                    Some(AttachedGroup {
+                        id: id.to_string(),
+                        databases_evidence: Arc::new(serde_json::json!(dbs)),
+                        databases: dbs,
+                    })
                 })
-                .insert(s.resource.id.clone());
-        }
-    }
-    order
-        .into_iter()
-        .filter_map(|id| users.remove(&id).map(|dbs| (id, dbs.into_iter().collect())))
-        .collect()
+                .collect(),
+        )
+    })
 }
 
 fn missing_group(ctx: &RegionCtx<'_>, gid: &str) -> String {
@@ -841,10 +856,11 @@ pub static RDS_SECURITY_GROUP_ALL_PORTS: CheckDef = CheckDef {
 };
 
 fn all_ports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    for (gid, dbs) in attached_groups(ctx) {
-        let res = group_resource(ctx, &gid);
-        let Some(g) = find_group(ctx, &gid) else {
-            em.not_assessed(res, missing_group(ctx, &gid));
+    for group in &attached_groups(ctx).0 {
+        let (gid, dbs) = (&group.id, &group.databases);
+        let res = group_resource(ctx, gid);
+        let Some(g) = find_group(ctx, gid) else {
+            em.not_assessed(res, missing_group(ctx, gid));
             continue;
         };
         let wide: Vec<_> = g
@@ -852,7 +868,8 @@ fn all_ports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             .iter()
             .filter(|p| is_all_ports(p) || is_all_protocols(p))
             .collect();
-        let ev = evidence! { "rules" => wide, "databases" => dbs };
+        let mut ev = evidence! { "rules" => wide };
+        ev.insert_shared("databases".into(), group.databases_evidence.clone());
         if wide.is_empty() {
             em.pass(
                 res,
@@ -893,7 +910,7 @@ pub static RDS_DEFAULT_SECURITY_GROUP_ATTACHED: CheckDef = CheckDef {
 
 fn default_group(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for s in subjects(ctx) {
-        if let Some(why) = engine_service(&s.what, s.engine) {
+        if let Some(why) = engine_service(s.what, s.engine) {
             em.not_applicable(s.resource, why);
             continue;
         }
@@ -951,13 +968,14 @@ pub static RDS_SECURITY_GROUP_STALE_REFERENCE: CheckDef = CheckDef {
 fn stale_reference(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let all = all_exposures(ctx);
     let lookups = RegionLookups::of(ctx);
-    for (gid, dbs) in attached_groups(ctx) {
-        let res = group_resource(ctx, &gid);
+    for group in &attached_groups(ctx).0 {
+        let (gid, dbs) = (&group.id, &group.databases);
+        let res = group_resource(ctx, gid);
         let Some(states) = lookups
-            .security_group_index(&gid)
+            .security_group_index(gid)
             .and_then(|i| all.references.get(i))
         else {
-            em.not_assessed(res, missing_group(ctx, &gid));
+            em.not_assessed(res, missing_group(ctx, gid));
             continue;
         };
         let mut stale = Vec::new();
@@ -979,16 +997,18 @@ fn stale_reference(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                     dbs.join(", "),
                     stale.join("; ")
                 ),
-                evidence! { "stale" => stale, "unknown" => unknown, "databases" => dbs },
+                {
+                    let mut ev = evidence! { "stale" => stale, "unknown" => unknown };
+                    ev.insert_shared("databases".into(), group.databases_evidence.clone());
+                    ev
+                },
             );
         } else if !unknown.is_empty() {
             em.not_assessed(res, unknown.join("; "));
         } else {
-            em.pass(
-                res,
-                format!("every group referenced by {gid} exists"),
-                evidence! { "databases" => dbs },
-            );
+            let mut ev = evidence! {};
+            ev.insert_shared("databases".into(), group.databases_evidence.clone());
+            em.pass(res, format!("every group referenced by {gid} exists"), ev);
         }
     }
 }
