@@ -73,6 +73,8 @@ pub struct RegionCtx<'a> {
     pub now: OffsetDateTime,
     /// Work shared by the checks of this region.
     pub memo: &'a Memo,
+    /// Work shared by every check of the account, in every region (the compiled IAM model).
+    pub account_memo: &'a Memo,
     /// The region's resource references, shared by every finding about a resource (asked
     /// once per finding, so kept out of the memo's lookup).
     pub(crate) refs: &'a crate::checks::common::SharedRefs,
@@ -283,6 +285,7 @@ pub fn evaluate_with(
                     config,
                     now,
                     memo: &region_memo,
+                    account_memo: &account_memo,
                     refs: &region_refs,
                 };
                 run(&ctx, &mut em);

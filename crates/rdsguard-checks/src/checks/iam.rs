@@ -376,7 +376,7 @@ fn principal_entry(answers: &[ResourceAnswer], arn: &str, idx: usize) -> Value {
 struct WhoSummary {
     count: usize,
     /// Entries are shared with the other resources listing the same principal.
-    listed: Vec<(String, Arc<Value>)>,
+    listed: Vec<(Arc<str>, Arc<Value>)>,
     /// Every listed entry is one of the cached (resource-independent) ones, so the whole
     /// list may be shared with the resources listing the same entries.
     shareable: bool,
@@ -387,7 +387,7 @@ struct WhoSummary {
 /// once per combination and reused for every resource that shares them.
 struct SharedUnion {
     /// Allowed principals (service-linked roles left out), sorted by ARN.
-    sorted: Vec<(String, usize)>,
+    sorted: Vec<(Arc<str>, usize)>,
     members: HashSet<usize>,
     /// Incomplete-policy notes these answers contribute, with multiplicity.
     incomplete: BTreeMap<String, usize>,
@@ -408,7 +408,7 @@ fn shared_union(shared: &[&SharedAnswers]) -> SharedUnion {
                 *incomplete.entry(m.clone()).or_default() += 1;
             }
             if members.insert(*idx) {
-                sorted.push((p.principal.clone(), *idx));
+                sorted.push((Arc::from(p.principal.as_str()), *idx));
             }
         }
         for (_, u) in &s.undetermined {
@@ -439,6 +439,8 @@ struct Access<'a> {
     lists: RefCell<HashMap<Vec<usize>, Arc<SharedList>>>,
     /// What the answers assume about the organization (SCPs, RCPs), shared by every finding.
     assumes: Arc<Value>,
+    /// The actions asked about, as evidence shared by the findings asking them.
+    actions: RefCell<Vec<(Vec<String>, Arc<Value>)>>,
 }
 
 impl<'a> Access<'a> {
@@ -448,7 +450,19 @@ impl<'a> Access<'a> {
             unions: RefCell::new(HashMap::new()),
             lists: RefCell::new(HashMap::new()),
             assumes: Arc::new(json!(model.org.notes)),
+            actions: RefCell::new(Vec::new()),
         }
+    }
+
+    /// `actions` as evidence, built once per set of actions.
+    fn actions_value(&self, actions: &[&str]) -> Arc<Value> {
+        let mut known = self.actions.borrow_mut();
+        if let Some((_, v)) = known.iter().find(|(a, _)| a.iter().eq(actions.iter())) {
+            return v.clone();
+        }
+        let v = Arc::new(json!(actions));
+        known.push((actions.iter().map(|a| a.to_string()).collect(), v.clone()));
+        v
     }
 
     fn union_of(&self, answers: &[ResourceAnswer]) -> Rc<SharedUnion> {
@@ -492,7 +506,7 @@ impl<'a> Access<'a> {
                     .principals
                     .into_iter()
                     .take(MAX_LISTED)
-                    .map(|(k, v)| (k, Arc::new(v)))
+                    .map(|(k, v)| (Arc::from(k), Arc::new(v)))
                     .collect(),
                 shareable: false,
                 incomplete: who.incomplete,
@@ -508,7 +522,7 @@ impl<'a> Access<'a> {
         affected.sort_unstable();
         affected.dedup();
         let mut count = union.sorted.len();
-        let mut added: Vec<(String, usize)> = Vec::new();
+        let mut added: Vec<(Arc<str>, usize)> = Vec::new();
         let mut delta: HashMap<String, isize> = HashMap::new();
         for &idx in &affected {
             let now = answers.iter().any(|a| a.is_allowed(idx));
@@ -517,12 +531,12 @@ impl<'a> Access<'a> {
                 (true, false) => count -= 1,
                 (false, true) => {
                     count += 1;
-                    added.push((model.principals[idx].arn.clone(), idx));
+                    added.push((Arc::from(model.principals[idx].arn.as_str()), idx));
                 }
                 _ => {}
             }
             if now && was {
-                added.push((model.principals[idx].arn.clone(), idx));
+                added.push((Arc::from(model.principals[idx].arn.as_str()), idx));
             }
             for a in answers.iter().filter(|a| a.is_evaluated(idx)) {
                 let mut note = |m: String, by: isize| *delta.entry(m).or_default() += by;
@@ -606,7 +620,7 @@ impl<'a> Access<'a> {
                     ("kind", Value::String("External".to_string())),
                     ("actions", Value::Array(actions)),
                 ]);
-                (k, Arc::new(v))
+                (Arc::from(k), Arc::new(v))
             }));
             listed.sort_by(|a, b| a.0.cmp(&b.0));
             listed.truncate(MAX_LISTED);
@@ -670,10 +684,10 @@ fn judge(
     let count = who.count;
     let not_listed = count.saturating_sub(who.listed.len());
     let mut ev = crate::evidence! {
-        "actions" => actions,
         "count" => count,
         "threshold" => max,
     };
+    ev.insert_shared("actions".into(), access.actions_value(actions));
     ev.insert_shared("assumes".into(), access.assumes.clone());
     // Shared, not copied: this is most of a finding's size.
     ev.put("principals".into(), access.principals_value(&who));
@@ -722,7 +736,7 @@ fn judge(
 const NAMED_IN_MESSAGE: usize = 5;
 
 /// The first principals of a summary for a message, and how many others there are.
-fn names_in_message(listed: &[(String, Arc<Value>)], count: usize) -> String {
+fn names_in_message(listed: &[(Arc<str>, Arc<Value>)], count: usize) -> String {
     let shown = &listed[..listed.len().min(NAMED_IN_MESSAGE)];
     let mut text =
         String::with_capacity(shown.iter().map(|(n, _)| n.len() + 2).sum::<usize>() + 16);
@@ -744,7 +758,8 @@ fn region_model(
     em: &mut Emitter<'_>,
     def: &CheckDef,
 ) -> Option<std::rc::Rc<IamModel>> {
-    let m = memo_model(ctx.memo, ctx.snapshot, ctx.account);
+    // Compiled once per account, not once per region.
+    let m = memo_model(ctx.account_memo, ctx.snapshot, ctx.account);
     if let Err(reason) = &m.0 {
         em.not_assessed(
             scope_resource(def, ctx.account, Some(&ctx.region.region)),
@@ -2105,11 +2120,11 @@ mod tests {
                     let want = collect(&full);
                     let got = access.summarize(&bulk);
                     assert_eq!(got.count, want.principals.len(), "{arn}");
-                    let want_listed: Vec<(String, Arc<Value>)> = want
+                    let want_listed: Vec<(Arc<str>, Arc<Value>)> = want
                         .principals
                         .into_iter()
                         .take(MAX_LISTED)
-                        .map(|(k, v)| (k, Arc::new(v)))
+                        .map(|(k, v)| (Arc::from(k), Arc::new(v)))
                         .collect();
                     assert_eq!(got.listed, want_listed, "{arn}");
                     assert_eq!(got.incomplete, want.incomplete, "{arn}");
