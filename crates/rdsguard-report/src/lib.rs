@@ -202,7 +202,8 @@ impl OutputSpec {
 pub struct RenderOptions {
     /// ANSI colours (table only; only on a terminal, never with NO_COLOR).
     pub color: bool,
-    /// Also list passing and not-applicable results (table).
+    /// Also list passing and not-applicable results, every resource of each check and whole
+    /// messages (table).
     pub show_all: bool,
     /// Group results by this framework's controls: replaces the table and JSON outputs with
     /// the compliance view, and adds a section to Markdown and HTML.

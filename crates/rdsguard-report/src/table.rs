@@ -253,7 +253,14 @@ fn section(
         );
         // Graded checks (e.g. certificate expiry) mix severities: show each line's own.
         let mixed = findings.iter().any(|f| f.severity != sev);
-        for f in findings.iter() {
+        // A large account fails some checks on thousands of resources: the first ones tell
+        // what is wrong, the count tells how much (every one is in --show-all and the JSON).
+        let shown = if opts_show_all {
+            findings.len()
+        } else {
+            findings.len().min(ROWS_PER_CHECK)
+        };
+        for f in &findings[..shown] {
             let _ = writeln!(
                 out,
                 "    {}{:<28} {:<32} {}",
@@ -274,8 +281,21 @@ fn section(
                 )
             );
         }
+        if shown < findings.len() {
+            let _ = writeln!(
+                out,
+                "    {}",
+                st.dim(&format!(
+                    "… and {} more (--show-all lists every one; --format json has them all)",
+                    findings.len() - shown
+                ))
+            );
+        }
     }
 }
+
+/// Resources listed per check unless `--show-all`.
+const ROWS_PER_CHECK: usize = 25;
 
 /// Longest message shown in the table unless `--show-all`; the JSON always has all of it.
 const MESSAGE_WIDTH: usize = 240;

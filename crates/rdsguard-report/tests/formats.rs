@@ -39,6 +39,49 @@ fn table_lists_failures_and_gaps_not_passes() {
 }
 
 #[test]
+fn table_lists_the_first_resources_of_a_check_and_counts_the_others() {
+    let check = common::meta(
+        "many_fail",
+        rdsguard_findings::Severity::High,
+        "AwsRdsDbInstance",
+        &[],
+        &[],
+    );
+    let findings = (0..30)
+        .map(|i| {
+            common::finding(
+                &check,
+                Status::Fail,
+                "AwsRdsDbInstance",
+                &format!("db-{i:02}"),
+                Some("us-east-1"),
+                serde_json::json!({}),
+            )
+        })
+        .collect();
+    let report = Report::new(
+        "audit",
+        String::new(),
+        vec![],
+        vec![],
+        vec![check],
+        findings,
+    );
+    let text = render(&report, Format::Table, &opts());
+    assert!(text.contains("db-24") && !text.contains("db-25"), "{text}");
+    assert!(text.contains("… and 5 more"), "{text}");
+    let all = render(
+        &report,
+        Format::Table,
+        &RenderOptions {
+            show_all: true,
+            ..opts()
+        },
+    );
+    assert!(all.contains("db-29") && !all.contains("more"), "{all}");
+}
+
+#[test]
 fn json_round_trips() {
     let r = fixture();
     let back: Report = serde_json::from_str(&render(&r, Format::Json, &opts())).unwrap();

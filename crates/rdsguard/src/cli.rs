@@ -230,7 +230,9 @@ pub struct AuditArgs {
     /// Only run these checks (repeatable; `*` wildcards allowed).
     #[arg(long = "check", value_name = "ID")]
     pub checks: Vec<String>,
-    /// List passing and not-applicable results too (table format).
+    /// List passing and not-applicable results too, every resource of each check (the table
+    /// otherwise lists the first 25 per check and counts the rest) and whole messages (table
+    /// format).
     #[arg(long)]
     pub show_all: bool,
     /// Also import the results of the audited account (FAIL, PASS and the others) as ASFF
