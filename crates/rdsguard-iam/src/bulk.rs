@@ -14,9 +14,12 @@
 //! `aws:ResourceAccount`...), or use `NotResource` or policy variables in `Resource`, are
 //! evaluated for every resource. A KMS key whose policy treats the principals it does not name
 //! alike (unconditional delegation to the account, or nothing) shares answers too, the
-//! principals it names being evaluated per key; other key policies (`*`, `NotPrincipal`,
-//! conditions on the account's statements), and IAM/STS actions, are evaluated per resource
-//! for every principal with an identity grant for the action or named by the policy.
+//! principals it names being evaluated per key. Other key policies (`*`, `NotPrincipal`,
+//! conditions on the account's statements) share answers between the keys created from the
+//! same policy template (the same document apart from the key's own ARN in `Resource`, the
+//! same tags, no grant to a principal of the account): see [`KeyTemplate`]. The rest, and
+//! IAM/STS actions, are evaluated per resource for every principal with an identity grant for
+//! the action or named by the policy (every principal when the policy names everyone).
 
 use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
