@@ -144,21 +144,23 @@ pub struct SharedAnswers {
     pub resource_policy: Option<Arc<str>>,
 }
 
+/// The entry of a principal in a list sorted by principal index.
+fn of_principal<T>(entries: &[(usize, T)], principal: usize) -> Option<&T> {
+    entries
+        .binary_search_by_key(&principal, |(i, _)| *i)
+        .ok()
+        .map(|pos| &entries[pos].1)
+}
+
 impl SharedAnswers {
     /// The shared answer of a principal (by index in [`AccountModel::principals`]), when allowed.
     pub fn allowed_of(&self, principal: usize) -> Option<&PrincipalAnswer> {
-        self.allowed
-            .binary_search_by_key(&principal, |(i, _)| *i)
-            .ok()
-            .map(|pos| &self.allowed[pos].1)
+        of_principal(&self.allowed, principal)
     }
 
     /// The shared "undetermined" entry of a principal, when it has one.
     pub fn undetermined_of(&self, principal: usize) -> Option<&Undetermined> {
-        self.undetermined
-            .binary_search_by_key(&principal, |(i, _)| *i)
-            .ok()
-            .map(|pos| &self.undetermined[pos].1)
+        of_principal(&self.undetermined, principal)
     }
 }
 
@@ -195,8 +197,9 @@ struct KeyTemplate {
 const OWN_KEY_ARN: &str = "${rdsguard:own-key-arn}";
 
 /// The template of a key's policy, or `None` when the key cannot share answers: its policy
-/// mentions the key anywhere but in `Resource`/`NotResource` (a condition, say), or one of
-/// its grants names a principal of the account (the grants are not part of the template).
+/// mentions the key anywhere but in `Resource`/`NotResource` (a condition, say), names other
+/// resources than `*` and the key itself, or one of its grants names a principal of the
+/// account (the grants are not part of the template).
 fn key_template(key: &KmsKey, account_id: &str) -> Option<KeyTemplate> {
     let doc = key.policy.as_deref()?;
     let in_account = |p: &Option<String>| {
@@ -212,35 +215,34 @@ fn key_template(key: &KmsKey, account_id: &str) -> Option<KeyTemplate> {
         return None;
     }
     let mut value: serde_json::Value = serde_json::from_str(doc).ok()?;
-    let own = |v: &mut serde_json::Value| {
-        let rename = |s: &mut serde_json::Value| {
-            if s.as_str() == Some(key.arn.as_str()) {
-                *s = serde_json::Value::String(OWN_KEY_ARN.to_string());
-            }
+    // `Resource` must be `*` or the key itself: a pattern could match one key of the
+    // template and not another.
+    let mut resources_ok = true;
+    let mut own = |v: &mut serde_json::Value| {
+        let mut rename = |s: &mut serde_json::Value| match s.as_str() {
+            Some(r) if r == key.arn => *s = serde_json::Value::String(OWN_KEY_ARN.to_string()),
+            Some("*") => {}
+            _ => resources_ok = false,
         };
         match v {
-            serde_json::Value::Array(items) => items.iter_mut().for_each(rename),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(&mut rename),
             other => rename(other),
         }
     };
-    match value.get_mut("Statement") {
-        Some(serde_json::Value::Array(statements)) => {
-            for st in statements {
-                for field in ["Resource", "NotResource"] {
-                    if let Some(v) = st.get_mut(field) {
-                        own(v);
-                    }
-                }
-            }
-        }
-        Some(st @ serde_json::Value::Object(_)) => {
-            for field in ["Resource", "NotResource"] {
-                if let Some(v) = st.get_mut(field) {
-                    own(v);
-                }
-            }
-        }
+    let statements: Vec<&mut serde_json::Value> = match value.get_mut("Statement") {
+        Some(serde_json::Value::Array(statements)) => statements.iter_mut().collect(),
+        Some(st @ serde_json::Value::Object(_)) => vec![st],
         _ => return None,
+    };
+    for st in statements {
+        for field in ["Resource", "NotResource"] {
+            if let Some(v) = st.get_mut(field) {
+                own(v);
+            }
+        }
+    }
+    if !resources_ok {
+        return None;
     }
     let text = value.to_string();
     if text.contains(key.arn.as_str()) || text.contains(key.key_id.as_str()) {
@@ -332,18 +334,12 @@ impl ResourceAnswer {
     /// (A binary search: a key policy open to everyone evaluates every principal, and
     /// callers ask about each of them.)
     fn own_of(&self, principal: usize) -> Option<&PrincipalAnswer> {
-        self.own
-            .binary_search_by_key(&principal, |(i, _)| *i)
-            .ok()
-            .map(|pos| &self.own[pos].1)
+        of_principal(&self.own, principal)
     }
 
     /// The principal's own "undetermined" entry for this resource (policies missing).
     pub fn own_undetermined_of(&self, principal: usize) -> Option<&Undetermined> {
-        self.own_undetermined
-            .binary_search_by_key(&principal, |(i, _)| *i)
-            .ok()
-            .map(|pos| &self.own_undetermined[pos].1)
+        of_principal(&self.own_undetermined, principal)
     }
 
     /// Whether shared answers read through this one differ from the shared copy (grants

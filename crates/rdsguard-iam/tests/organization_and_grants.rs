@@ -577,7 +577,15 @@ fn keys_of_one_open_template_share_answers_that_stay_exact_for_each_key() {
             "prod",
         ),
     ]);
-    let keys: Vec<String> = ["k2", "k3", "k4", "k5", "k6", "k7", "k8"]
+    // The same document naming keys by a pattern: it matches ka9, not kb9.
+    let by_pattern = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"EnableIAM","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCT}:root"}},"Action":"kms:*","Resource":"*"}},{{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"arn:aws:kms:us-east-1:{ACCT}:key/ka*"}}]}}"#
+    );
+    region.kms.keys.extend([
+        key("ka9", by_pattern.clone(), vec![], "prod"),
+        key("kb9", by_pattern, vec![], "prod"),
+    ]);
+    let keys: Vec<String> = ["k2", "k3", "k4", "k5", "k6", "k7", "k8", "ka9", "kb9"]
         .iter()
         .map(|k| key_arn(k))
         .collect();
@@ -614,4 +622,10 @@ fn keys_of_one_open_template_share_answers_that_stay_exact_for_each_key() {
         assert!(answers[i].shared.allowed.is_empty(), "{unshared}");
     }
     assert!(!std::rc::Rc::ptr_eq(&answers[5].shared, &answers[6].shared));
+    // Everyone can decrypt with k9, not with k10 (no IAM grant for NoPolicy).
+    let (k9, k10) = (
+        allowed(&s, "kms:Decrypt", &keys[7]),
+        allowed(&s, "kms:Decrypt", &keys[8]),
+    );
+    assert!(k9.contains(&"NoPolicy".to_string()) && !k10.contains(&"NoPolicy".to_string()));
 }

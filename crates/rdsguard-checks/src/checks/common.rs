@@ -22,23 +22,29 @@ pub struct SharedRefs {
     /// The references of the region's instances, clusters, snapshots, cluster snapshots,
     /// proxies and keys by position in their vectors: checks walk those in order, so this is
     /// a sequential read where the hash map was a cache miss per finding.
-    by_position: [RefCell<Vec<Option<Arc<ResourceRef>>>>; POSITIONAL_KINDS],
+    by_position: [RefCell<Vec<Option<Arc<ResourceRef>>>>; Positional::COUNT],
 }
 
-/// Kinds of resources whose references are kept by position (see [`SharedRefs`]).
-const POSITIONAL_KINDS: usize = 6;
-const INSTANCES: usize = 0;
-const CLUSTERS: usize = 1;
-const SNAPSHOTS: usize = 2;
-const CLUSTER_SNAPSHOTS: usize = 3;
-const PROXIES: usize = 4;
-const KEYS: usize = 5;
+/// The region vectors whose references are kept by position (see [`SharedRefs`]).
+#[derive(Clone, Copy)]
+enum Positional {
+    Instances,
+    Clusters,
+    Snapshots,
+    ClusterSnapshots,
+    Proxies,
+    Keys,
+}
+
+impl Positional {
+    const COUNT: usize = 6;
+}
 
 /// The shared reference of `item`, an element of `items` (a vector of the context's region),
 /// kept by position; built with `build` the first time.
 fn positional<T>(
     ctx: &RegionCtx<'_>,
-    kind: usize,
+    kind: Positional,
     items: &[T],
     item: &T,
     build: impl FnOnce() -> Arc<ResourceRef>,
@@ -50,7 +56,7 @@ fn positional<T>(
     if !offset.is_multiple_of(size) || !items.get(index).is_some_and(|i| std::ptr::eq(i, item)) {
         return build();
     }
-    let mut refs = ctx.refs.by_position[kind].borrow_mut();
+    let mut refs = ctx.refs.by_position[kind as usize].borrow_mut();
     if refs.len() != items.len() {
         refs.resize(items.len(), None);
     }
@@ -128,37 +134,53 @@ fn resource(
 }
 
 pub fn instance_resource(ctx: &RegionCtx<'_>, db: &DbInstance) -> Arc<ResourceRef> {
-    positional(ctx, INSTANCES, &ctx.region.rds.db_instances, db, || {
-        resource(
-            ctx,
-            "AwsRdsDbInstance",
-            &db.db_instance_identifier,
-            Some(&db.db_instance_arn),
-        )
-    })
+    positional(
+        ctx,
+        Positional::Instances,
+        &ctx.region.rds.db_instances,
+        db,
+        || {
+            resource(
+                ctx,
+                "AwsRdsDbInstance",
+                &db.db_instance_identifier,
+                Some(&db.db_instance_arn),
+            )
+        },
+    )
 }
 
 pub fn cluster_resource(ctx: &RegionCtx<'_>, c: &DbCluster) -> Arc<ResourceRef> {
-    positional(ctx, CLUSTERS, &ctx.region.rds.db_clusters, c, || {
-        resource(
-            ctx,
-            "AwsRdsDbCluster",
-            &c.db_cluster_identifier,
-            Some(&c.db_cluster_arn),
-        )
-    })
+    positional(
+        ctx,
+        Positional::Clusters,
+        &ctx.region.rds.db_clusters,
+        c,
+        || {
+            resource(
+                ctx,
+                "AwsRdsDbCluster",
+                &c.db_cluster_identifier,
+                Some(&c.db_cluster_arn),
+            )
+        },
+    )
 }
 
 pub fn snapshot_resource(ctx: &RegionCtx<'_>, s: &DbSnapshot) -> Arc<ResourceRef> {
-    positional(ctx, SNAPSHOTS, &ctx.region.rds.db_snapshots, s, || {
-        resource(ctx, "AwsRdsDbSnapshot", &s.identifier, Some(&s.arn))
-    })
+    positional(
+        ctx,
+        Positional::Snapshots,
+        &ctx.region.rds.db_snapshots,
+        s,
+        || resource(ctx, "AwsRdsDbSnapshot", &s.identifier, Some(&s.arn)),
+    )
 }
 
 pub fn cluster_snapshot_resource(ctx: &RegionCtx<'_>, s: &DbSnapshot) -> Arc<ResourceRef> {
     positional(
         ctx,
-        CLUSTER_SNAPSHOTS,
+        Positional::ClusterSnapshots,
         &ctx.region.rds.db_cluster_snapshots,
         s,
         || resource(ctx, "AwsRdsDbClusterSnapshot", &s.identifier, Some(&s.arn)),
@@ -166,13 +188,17 @@ pub fn cluster_snapshot_resource(ctx: &RegionCtx<'_>, s: &DbSnapshot) -> Arc<Res
 }
 
 pub fn proxy_resource(ctx: &RegionCtx<'_>, p: &DbProxy) -> Arc<ResourceRef> {
-    positional(ctx, PROXIES, &ctx.region.rds.db_proxies, p, || {
-        resource(ctx, "AwsRdsDbProxy", &p.name, Some(&p.arn))
-    })
+    positional(
+        ctx,
+        Positional::Proxies,
+        &ctx.region.rds.db_proxies,
+        p,
+        || resource(ctx, "AwsRdsDbProxy", &p.name, Some(&p.arn)),
+    )
 }
 
 pub fn key_resource(ctx: &RegionCtx<'_>, k: &KmsKey) -> Arc<ResourceRef> {
-    positional(ctx, KEYS, &ctx.region.kms.keys, k, || {
+    positional(ctx, Positional::Keys, &ctx.region.kms.keys, k, || {
         resource(ctx, "AwsKmsKey", &k.key_id, Some(&k.arn))
     })
 }
