@@ -349,6 +349,34 @@ fn status_rank(s: Status) -> u8 {
     }
 }
 
+/// Hashes the addresses of shared references (one lookup per finding): not attacker-chosen,
+/// and SipHash cost more than the rest of the lookup.
+type PointerHash = std::hash::BuildHasherDefault<PointerHasher>;
+
+#[derive(Default)]
+struct PointerHasher(u64);
+
+impl std::hash::Hasher for PointerHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn write_u64(&mut self, n: u64) {
+        // Allocations are 16-byte aligned: drop the always-zero bits, then spread the rest
+        // over the word (the table uses both the low and the high bits).
+        self.0 = (self.0 ^ (n >> 4))
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(26);
+    }
+}
+
 /// One key per finding, ordered like the findings (status 2 bits, severity 3, check id rank
 /// 26, resource rank 32), or `None` when the counts do not fit.
 fn sort_keys(findings: &[Finding]) -> Option<Vec<u64>> {
@@ -356,8 +384,14 @@ fn sort_keys(findings: &[Finding]) -> Option<Vec<u64>> {
     if u32::try_from(findings.len()).is_err() {
         return None;
     }
-    // Distinct check ids, ranked by their order as strings.
-    let mut checks: Vec<&str> = findings.iter().map(|f| f.check_id.as_str()).collect();
+    // Distinct check ids, ranked by their order as strings. Findings come in runs of one
+    // check: dropping repeats first leaves a short list to sort, not one entry per finding.
+    let mut checks: Vec<&str> = Vec::new();
+    for f in findings {
+        if checks.last() != Some(&f.check_id.as_str()) {
+            checks.push(f.check_id.as_str());
+        }
+    }
     checks.sort_unstable();
     checks.dedup();
     if checks.len() >= 1 << CHECK_BITS {
@@ -370,8 +404,8 @@ fn sort_keys(findings: &[Finding]) -> Option<Vec<u64>> {
         .collect();
     // Distinct resources: first by shared reference (cheap), then ranked by value, equal
     // values (separate but identical references) sharing a rank.
-    let mut slot_of: std::collections::HashMap<*const ResourceRef, u32> =
-        std::collections::HashMap::new();
+    let mut slot_of: std::collections::HashMap<*const ResourceRef, u32, PointerHash> =
+        std::collections::HashMap::default();
     let mut distinct: Vec<&ResourceRef> = Vec::new();
     let slots: Vec<u32> = findings
         .iter()
@@ -393,12 +427,22 @@ fn sort_keys(findings: &[Finding]) -> Option<Vec<u64>> {
         }
         resource_rank[slot as usize] = rank;
     }
+    // The rank of the previous finding's check, reused along a run of one check.
+    let mut last: Option<(&str, u64)> = None;
     Some(
         findings
             .iter()
             .zip(slots)
             .map(|(f, slot)| {
-                let check = check_rank.get(f.check_id.as_str()).copied().unwrap_or(0);
+                let id = f.check_id.as_str();
+                let check = match last {
+                    Some((l, rank)) if l == id => rank,
+                    _ => {
+                        let rank = check_rank.get(id).copied().unwrap_or(0);
+                        last = Some((id, rank));
+                        rank
+                    }
+                };
                 (u64::from(status_rank(f.status)) << 61)
                     | (u64::from(4 - f.severity as u8) << 58)
                     | (check << 32)
