@@ -140,9 +140,24 @@ impl ResourceTypeRef {
     /// one or more characters; a component that is a single variable (region, account...) does
     /// not span `:` or `/`; literals compare case-insensitively.
     pub fn matches_arn(&self, arn: &str) -> bool {
-        let lower = arn.to_lowercase();
-        let parts: Vec<&str> = lower.splitn(6, ':').collect();
-        if parts.len() != 6 || self.components.len() != 5 {
+        // Asked once per (action, resource) by the bulk who-can: no allocation for the usual
+        // all-lowercase ARN.
+        let unchanged = |c: char| {
+            let mut l = c.to_lowercase();
+            l.next() == Some(c) && l.next().is_none()
+        };
+        let lower: std::borrow::Cow<'_, str> = if arn.chars().all(unchanged) {
+            arn.into()
+        } else {
+            arn.to_lowercase().into()
+        };
+        let mut parts = [""; 6];
+        let mut n = 0;
+        for (slot, part) in parts.iter_mut().zip(lower.splitn(6, ':')) {
+            *slot = part;
+            n += 1;
+        }
+        if n != 6 || self.components.len() != 5 {
             return false;
         }
         for (i, segs) in self.components.iter().enumerate() {

@@ -16,6 +16,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -703,11 +704,13 @@ fn judge(
     }
     if count > max {
         let names = names_in_message(&who.listed, count);
-        em.fail(
-            res,
-            format!("{count} principals can {what} {arn} (threshold {max}): {names}"),
-            ev,
+        // Sized up front: this message is written for most databases of a large account.
+        let mut message = String::with_capacity(48 + what.len() + arn.len() + names.len());
+        let _ = write!(
+            message,
+            "{count} principals can {what} {arn} (threshold {max}): {names}"
         );
+        em.fail(res, message, ev);
     } else if !incomplete.is_empty() {
         let more = if incomplete_left_out > 0 {
             format!("; and {incomplete_left_out} more")
@@ -723,11 +726,12 @@ fn judge(
             ),
         );
     } else {
-        em.pass(
-            res,
-            format!("{count} principals can {what} {arn} (threshold {max})"),
-            ev,
+        let mut message = String::with_capacity(48 + what.len() + arn.len());
+        let _ = write!(
+            message,
+            "{count} principals can {what} {arn} (threshold {max})"
         );
+        em.pass(res, message, ev);
     }
 }
 
