@@ -235,6 +235,35 @@ pub fn render(report: &Report, format: Format, opts: &RenderOptions) -> String {
     }
 }
 
+/// Write a report in the given format to `out`: exactly [`render`]'s text. The JSON and JSON
+/// Lines documents are written as they are serialized (a report of 100,000 databases is
+/// ~10 GB of JSON, which would otherwise be held in memory whole); the other formats are
+/// rendered first.
+pub fn render_to(
+    report: &Report,
+    format: Format,
+    opts: &RenderOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match (format, &opts.compliance) {
+        (Format::Json, None) => {
+            serde_json::to_writer_pretty(&mut *out, report).map_err(std::io::Error::other)?;
+            out.write_all(b"\n")
+        }
+        (Format::Jsonl, _) => {
+            for f in &report.findings {
+                // As `render_jsonl`: a finding that cannot be serialized is skipped.
+                if let Ok(line) = serde_json::to_vec(f) {
+                    out.write_all(&line)?;
+                    out.write_all(b"\n")?;
+                }
+            }
+            Ok(())
+        }
+        _ => out.write_all(render(report, format, opts).as_bytes()),
+    }
+}
+
 /// The stable JSON document (pretty-printed, trailing newline).
 pub fn render_json(report: &Report) -> String {
     pretty(report)

@@ -82,6 +82,29 @@ fn table_lists_the_first_resources_of_a_check_and_counts_the_others() {
 }
 
 #[test]
+fn streamed_outputs_are_the_rendered_text() {
+    let reports = [fixture(), demo_report()];
+    let compliance = RenderOptions {
+        compliance: Some("fsbp".parse().expect("a framework")),
+        ..opts()
+    };
+    for report in &reports {
+        for options in [opts(), compliance.clone()] {
+            for format in Format::ALL {
+                let mut streamed = Vec::new();
+                rdsguard_report::render_to(report, format, &options, &mut streamed)
+                    .expect("writing to memory");
+                assert_eq!(
+                    String::from_utf8(streamed).expect("UTF-8"),
+                    render(report, format, &options),
+                    "{format:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn json_round_trips() {
     let r = fixture();
     let back: Report = serde_json::from_str(&render(&r, Format::Json, &opts())).unwrap();

@@ -15,6 +15,34 @@ pub fn stderr_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }
 
+/// Let `write` write to `path` (mode 0600) or to standard output, buffered: for outputs too
+/// large to build in memory first.
+pub fn emit_with(
+    path: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    const BUFFER: usize = 1 << 20;
+    match path {
+        Some(p) => {
+            let f = rdsguard_model::io::create_private(p)
+                .with_context(|| format!("cannot create {}", p.display()))?;
+            let mut w = std::io::BufWriter::with_capacity(BUFFER, f);
+            write(&mut w)
+                .and_then(|_| w.flush())
+                .with_context(|| format!("cannot write {}", p.display()))
+        }
+        None => {
+            let stdout = std::io::stdout().lock();
+            let mut w = std::io::BufWriter::with_capacity(BUFFER, stdout);
+            // A closed pipe (`rdsguard audit | head`) is not an error worth reporting.
+            match write(&mut w).and_then(|_| w.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.context("cannot write to standard output"),
+            }
+        }
+    }
+}
+
 /// Write `text` to `path` (mode 0600) or to standard output.
 pub fn emit(text: &str, path: Option<&Path>) -> anyhow::Result<()> {
     match path {

@@ -168,9 +168,9 @@ pub fn write_report(
             color: spec.is_stdout() && fmt == Format::Table && crate::output::stdout_color(),
             ..opts.clone()
         };
-        let text = rdsguard_report::render(report, fmt, &opts);
         let path = (!spec.is_stdout()).then_some(spec.path.as_path());
-        crate::output::emit(&text, path)?;
+        // Streamed: the JSON of a large account does not fit in memory next to the report.
+        crate::output::emit_with(path, |w| rdsguard_report::render_to(report, fmt, &opts, w))?;
     }
     Ok(())
 }
