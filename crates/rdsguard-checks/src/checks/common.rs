@@ -2,7 +2,6 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use rdsguard_findings::ResourceRef;
@@ -68,28 +67,7 @@ type RefKey = (usize, usize, usize);
 
 /// Hashes the address keys of [`SharedRefs`]: they are not attacker-chosen, and SipHash cost
 /// more than the rest of the lookup (it runs once per finding).
-type AddressHash = BuildHasherDefault<AddressHasher>;
-
-#[derive(Default)]
-struct AddressHasher(u64);
-
-impl Hasher for AddressHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(u64::from(*b));
-        }
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-    fn write_u64(&mut self, n: u64) {
-        // FxHash's step: rotate, mix in, multiply by a large odd constant.
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
+type AddressHash = rdsguard_findings::AddressHash;
 
 /// The shared reference of a resource of the context's region: built (with `arn()`) the
 /// first time, then the same `Arc` for every finding about it. `id` should be a string of the
