@@ -6,6 +6,7 @@
 //! cargo run --release -p rdsguard-bench -- 1000 50000
 //! cargo run --release -p rdsguard-bench -- --per-check 10000
 //! cargo run --release -p rdsguard-bench -- --exclude 'rds_iam_*' 100000
+//! cargo run --release -p rdsguard-bench -- --only 'rds_iam_*' --only rds_kms_key_access 100000
 //! ```
 //!
 //! For each size it reports the time to generate the snapshot, the resident memory once the
@@ -14,8 +15,9 @@
 //! findings, the process's peak resident memory so far (VmHWM; sizes run in increasing
 //! order, so it is the peak of the largest so far; the evaluation's peak), the time to sort
 //! them into a report (`Report::new`, as `audit` does) and the time to free them. `--per-check` also times each check alone
-//! and lists the slowest, to find the ones that do not scale linearly; `--exclude GLOB`
-//! (repeatable, `*` wildcards) leaves checks out, to measure the rest of the catalogue.
+//! and lists the slowest with the sum of their times, to find the ones that do not scale
+//! linearly; `--only GLOB` keeps only the matching checks and `--exclude GLOB` leaves checks
+//! out (both repeatable, `*` wildcards), to measure one part of the catalogue.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
