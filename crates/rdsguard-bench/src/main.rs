@@ -110,21 +110,16 @@ fn main() -> ExitCode {
             show_per_check = true;
             continue;
         }
-        if arg == "--only" {
+        let patterns = match arg.as_str() {
+            "--only" => Some(&mut only),
+            "--exclude" => Some(&mut excluded),
+            _ => None,
+        };
+        if let Some(patterns) = patterns {
             match args.next() {
-                Some(pattern) => only.push(pattern),
+                Some(pattern) => patterns.push(pattern),
                 None => {
-                    eprintln!("rdsguard-bench: --only needs a check id pattern");
-                    return ExitCode::from(2);
-                }
-            }
-            continue;
-        }
-        if arg == "--exclude" {
-            match args.next() {
-                Some(pattern) => excluded.push(pattern),
-                None => {
-                    eprintln!("rdsguard-bench: --exclude needs a check id pattern");
+                    eprintln!("rdsguard-bench: {arg} needs a check id pattern");
                     return ExitCode::from(2);
                 }
             }

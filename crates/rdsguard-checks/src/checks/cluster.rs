@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use rdsguard_findings::Severity;
 use rdsguard_model::{DbCluster, Op, ops};
 
-use super::common::{EngineFamily, cluster_resource};
+use super::common::{Described, EngineFamily, cluster_resource};
 use super::instance::{
     Judgement, Verdict, backup_protected, engine_version_verdict, is_default_username, not_rds,
 };
@@ -48,8 +48,8 @@ fn each_cluster(
     }
 }
 
-fn clu(c: &DbCluster) -> super::instance::Described<'_> {
-    super::instance::Described("DB cluster", &c.db_cluster_identifier)
+fn clu(c: &DbCluster) -> Described<'_> {
+    Described("DB cluster", &c.db_cluster_identifier)
 }
 
 /// `aurora` (Aurora MySQL 1), `aurora-mysql`, `aurora-postgresql`, or `multi-az` for Multi-AZ

@@ -186,6 +186,17 @@ pub fn region_resource(ctx: &RegionCtx<'_>, resource_type: &'static str) -> Arc<
     resource(ctx, resource_type, &ctx.region.region, None)
 }
 
+/// A kind of resource and its identifier, displayed as `kind id` ("DB instance orders"):
+/// written into messages without a string of its own.
+#[derive(Clone, Copy)]
+pub(crate) struct Described<'a>(pub(crate) &'static str, pub(crate) &'a str);
+
+impl std::fmt::Display for Described<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.0, self.1)
+    }
+}
+
 /// Engine families, which decide parameter names, log types and defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EngineFamily {

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use rdsguard_findings::Severity;
 use rdsguard_model::{DbCluster, DbInstance, RegionSnapshot, ops};
 
-use super::common::{EngineFamily, gap_in, instance_resource};
+use super::common::{Described, EngineFamily, gap_in, instance_resource};
 use super::lookups::RegionLookups;
 
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
@@ -208,16 +208,6 @@ pub(crate) fn is_default_username(ctx: &RegionCtx<'_>, username: &str) -> bool {
 /// its own: it is in most messages of the most numerous findings).
 fn inst(db: &DbInstance) -> Described<'_> {
     Described("DB instance", &db.db_instance_identifier)
-}
-
-/// A kind of resource and its identifier, displayed as `kind id`.
-#[derive(Clone, Copy)]
-pub(crate) struct Described<'a>(pub(crate) &'static str, pub(crate) &'a str);
-
-impl std::fmt::Display for Described<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.0, self.1)
-    }
 }
 
 const INSTANCE_AND_CLUSTER_LISTINGS: &[rdsguard_model::Op] = &[

@@ -22,8 +22,9 @@ use rdsguard_network::{
 };
 use serde_json::Value;
 
-use super::common::{cluster_resource, instance_resource, proxy_resource, shared_resource};
-use super::instance::Described;
+use super::common::{
+    Described, cluster_resource, instance_resource, proxy_resource, shared_resource,
+};
 use super::lookups::RegionLookups;
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
 use crate::evidence;
