@@ -23,9 +23,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use rdsguard_checks::engine::glob_match;
-use rdsguard_checks::{CheckDef, Config, check_defs, evaluate_with};
+use rdsguard_checks::{CheckDef, Config, analyze, check_defs, evaluate_with};
 use rdsguard_demo::{SyntheticParams, synthetic};
-use rdsguard_findings::Report;
+use rdsguard_findings::{Finding, Report};
 use rdsguard_model::Snapshot;
 
 #[cfg(feature = "mimalloc")]
@@ -67,21 +67,21 @@ fn now() -> time::OffsetDateTime {
 }
 
 /// The slowest checks, each evaluated alone (CPU time, findings freed outside the timing).
-fn per_check(snapshot: &Snapshot, config: &Config, defs: &[&CheckDef]) {
+fn per_check(snapshot: &Snapshot, config: &Config, defs: &[&CheckDef], explained: bool) {
     let mut timings: Vec<(Duration, &str, usize)> = defs
         .iter()
         .map(|def| {
             // Thread CPU time where available (load does not inflate it), else wall time.
             let started = Instant::now();
             let cpu_started = thread_cpu();
-            let findings = evaluate_with(snapshot, config, now(), &[def]);
+            let results = evaluate(snapshot, config, &[def], explained);
             let cpu = thread_cpu()
                 .zip(cpu_started)
                 .map(|(end, start)| end - start);
             (
                 cpu.unwrap_or_else(|| started.elapsed()),
                 def.id,
-                findings.len(),
+                results.len(),
             )
         })
         .collect();
@@ -99,15 +99,49 @@ fn per_check(snapshot: &Snapshot, config: &Config, defs: &[&CheckDef]) {
     }
 }
 
+/// The results of `defs`: statuses only (the analysis, as `audit` runs it), or every result
+/// explained (as `evaluate_with` gives them to the formats that write every finding).
+enum Results<'d> {
+    Analysis(rdsguard_checks::Analysis<'d>),
+    Explained(Vec<Finding>),
+}
+
+impl Results<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Results::Analysis(a) => a.outcomes.len(),
+            Results::Explained(f) => f.len(),
+        }
+    }
+}
+
+fn evaluate<'d>(
+    snapshot: &Snapshot,
+    config: &Config,
+    defs: &[&'d CheckDef],
+    explained: bool,
+) -> Results<'d> {
+    if explained {
+        Results::Explained(evaluate_with(snapshot, config, now(), defs))
+    } else {
+        Results::Analysis(analyze(snapshot, config, now(), defs))
+    }
+}
+
 fn main() -> ExitCode {
     let mut sizes = Vec::new();
     let mut show_per_check = false;
+    let mut explained = false;
     let mut excluded: Vec<String> = Vec::new();
     let mut only: Vec<String> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--per-check" {
             show_per_check = true;
+            continue;
+        }
+        if arg == "--explained" {
+            explained = true;
             continue;
         }
         let patterns = match arg.as_str() {
@@ -180,7 +214,7 @@ fn main() -> ExitCode {
 
         let started = Instant::now();
         let cpu_started = thread_cpu();
-        let findings = evaluate_with(&snapshot, &config, now(), &defs);
+        let results = evaluate(&snapshot, &config, &defs, explained);
         let evaluated = started.elapsed();
         let cpu = thread_cpu()
             .zip(cpu_started)
@@ -192,11 +226,20 @@ fn main() -> ExitCode {
         } else {
             f64::INFINITY
         };
-        let count = findings.len();
+        let count = results.len();
         let peak = mib("VmHWM");
         // What `audit` does next: sort into the canonical order and count (`Report::new`).
         let started = Instant::now();
-        let report = Report::new("audit", String::new(), vec![], vec![], vec![], findings);
+        let report = match results {
+            Results::Explained(findings) => Results::Explained(
+                Report::new("audit", String::new(), vec![], vec![], vec![], findings).findings,
+            ),
+            Results::Analysis(analysis) => {
+                let order = analysis.report_order();
+                std::hint::black_box(order);
+                Results::Analysis(analysis)
+            }
+        };
         let reported = started.elapsed();
         let started = Instant::now();
         drop(report);
@@ -216,7 +259,7 @@ fn main() -> ExitCode {
         );
         if show_per_check {
             println!("  slowest checks at {n} instances:");
-            per_check(&snapshot, &config, &defs);
+            per_check(&snapshot, &config, &defs, explained);
         }
     }
     ExitCode::SUCCESS

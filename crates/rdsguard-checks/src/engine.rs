@@ -1,7 +1,7 @@
 //! The check engine: runs check definitions over a snapshot and applies suppressions.
 
 use std::any::{Any, TypeId};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -90,19 +90,111 @@ pub struct AccountCtx<'a> {
     pub memo: &'a Memo,
 }
 
-/// Collects the findings of one check, filling in its id, title and severity.
+/// Whether the results being judged need their message and evidence.
+///
+/// Analysis ([`analyze`]) decides every (check, resource) status without writing a single
+/// message: checks build messages with [`msg!`](crate::msg), evidence with
+/// [`evidence!`](crate::evidence) and pass/fail pairs with `Verdict::pass_if`, which all read
+/// this and build nothing while it is off. [`Analysis::explain`] then runs the checks again
+/// with it on only for the results an output shows. It is on by default (and always while a
+/// [`Memo`] value is computed, since memoized work is shared by explained results), so code
+/// outside the engine sees full results.
+#[inline]
+pub fn explaining() -> bool {
+    EXPLAINING.with(Cell::get)
+}
+
+thread_local! {
+    static EXPLAINING: Cell<bool> = const { Cell::new(true) };
+}
+
+/// Sets [`explaining`] until dropped, then restores the previous value (also on unwind).
+struct ExplainingScope(bool);
+
+impl ExplainingScope {
+    fn set(on: bool) -> ExplainingScope {
+        ExplainingScope(EXPLAINING.with(|c| c.replace(on)))
+    }
+}
+
+impl Drop for ExplainingScope {
+    fn drop(&mut self) {
+        EXPLAINING.with(|c| c.set(self.0));
+    }
+}
+
+/// A message formatted only when the result is explained (see [`explaining`]); an empty
+/// string otherwise, which costs nothing. Same arguments as `format!`.
+#[macro_export]
+macro_rules! msg {
+    ($($arg:tt)*) => {
+        if $crate::engine::explaining() {
+            ::std::format!($($arg)*)
+        } else {
+            ::std::string::String::new()
+        }
+    };
+}
+
+/// The status of one (check, resource), without its explanation: what [`analyze`] computes.
+/// Millions of them fit in the memory a few hundred thousand findings took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// Shared with every other result about the resource.
+    pub resource: Arc<ResourceRef>,
+    pub suppressed: Option<Arc<Suppression>>,
+    /// Index of the check in [`Analysis::checks`].
+    pub check: u16,
+    pub status: Status,
+    pub severity: Severity,
+}
+
+/// Where an [`Emitter`] puts results.
+enum Sink<'a> {
+    /// Every result, explained.
+    Findings(&'a mut Vec<Finding>),
+    /// Every result's status only.
+    Outcomes(&'a mut Vec<Outcome>),
+    /// Only the results at `ordinals` (ascending positions in the run), explained.
+    Selected {
+        ordinals: &'a [u32],
+        next: usize,
+        out: &'a mut Vec<(u32, Finding)>,
+    },
+}
+
+/// Collects the results of one check run (one check in one region, or account), filling in
+/// its id, title and severity.
 ///
 /// Resources are taken as `impl Into<Arc<ResourceRef>>` (a `ResourceRef` or a shared one),
 /// messages as `impl Into<Text>` (a `String`, or a `&'static str` that costs nothing) and
 /// evidence as `impl Into<Evidence>` (the [`evidence!`](crate::evidence) macro's result).
 pub struct Emitter<'a> {
     def: &'a CheckDef,
-    out: &'a mut Vec<Finding>,
+    check: u16,
+    sink: Sink<'a>,
+    /// Results emitted so far in this run.
+    ordinal: u32,
 }
 
 impl<'a> Emitter<'a> {
+    /// An emitter of explained findings into `out`.
     pub fn new(def: &'a CheckDef, out: &'a mut Vec<Finding>) -> Self {
-        Emitter { def, out }
+        Emitter {
+            def,
+            check: 0,
+            sink: Sink::Findings(out),
+            ordinal: 0,
+        }
+    }
+
+    fn with_sink(def: &'a CheckDef, check: u16, sink: Sink<'a>) -> Self {
+        Emitter {
+            def,
+            check,
+            sink,
+            ordinal: 0,
+        }
     }
 
     pub fn emit(
@@ -121,15 +213,15 @@ impl<'a> Emitter<'a> {
         );
     }
 
-    fn push(
-        &mut self,
+    fn finding(
+        &self,
         status: Status,
         severity: Severity,
         resource: Arc<ResourceRef>,
         message: Text,
         evidence: Evidence,
-    ) {
-        self.out.push(Finding {
+    ) -> Finding {
+        Finding {
             check_id: Text::from_static(self.def.id),
             title: Text::from_static(self.def.title),
             severity,
@@ -138,7 +230,49 @@ impl<'a> Emitter<'a> {
             message,
             evidence,
             suppressed: None,
-        });
+        }
+    }
+
+    fn push(
+        &mut self,
+        status: Status,
+        severity: Severity,
+        resource: Arc<ResourceRef>,
+        message: Text,
+        evidence: Evidence,
+    ) {
+        let ordinal = self.ordinal;
+        self.ordinal += 1;
+        match &mut self.sink {
+            Sink::Findings(_) => {
+                let f = self.finding(status, severity, resource, message, evidence);
+                if let Sink::Findings(out) = &mut self.sink {
+                    out.push(f);
+                }
+            }
+            Sink::Outcomes(out) => out.push(Outcome {
+                resource,
+                suppressed: None,
+                check: self.check,
+                status,
+                severity,
+            }),
+            Sink::Selected { ordinals, next, .. } => {
+                let wanted = ordinals.get(*next) == Some(&ordinal);
+                if wanted {
+                    *next += 1;
+                }
+                // Explain the next result only if it is wanted.
+                let explain_next = ordinals.get(*next) == Some(&(ordinal + 1));
+                EXPLAINING.with(|c| c.set(explain_next));
+                if wanted {
+                    let f = self.finding(status, severity, resource, message, evidence);
+                    if let Sink::Selected { out, .. } = &mut self.sink {
+                        out.push((ordinal, f));
+                    }
+                }
+            }
+        }
     }
 
     pub fn pass(
@@ -190,16 +324,22 @@ impl<'a> Emitter<'a> {
 }
 
 /// Build evidence: `evidence!{"storage_encrypted" => db.storage_encrypted, ...}` (keys are
-/// usually `&'static str` literals, values anything `serde_json::json!` accepts).
+/// usually `&'static str` literals, values anything `serde_json::json!` accepts). Nothing is
+/// evaluated, and the evidence is empty, while results are not [`explaining`].
 #[macro_export]
 macro_rules! evidence {
     (@unit $k:expr) => { () };
     (@count $($k:expr)+) => { <[()]>::len(&[$($crate::evidence!(@unit $k)),+]) };
     () => { $crate::engine::Evidence::new() };
     ($($k:expr => $v:expr),+ $(,)?) => {{
-        let mut m = $crate::engine::Evidence::with_capacity($crate::evidence!(@count $($k)+));
-        $( m.insert($crate::engine::Text::from($k), ::serde_json::json!($v)); )+
-        m
+        if $crate::engine::explaining() {
+            let mut m =
+                $crate::engine::Evidence::with_capacity($crate::evidence!(@count $($k)+));
+            $( m.insert($crate::engine::Text::from($k), ::serde_json::json!($v)); )+
+            m
+        } else {
+            $crate::engine::Evidence::new()
+        }
     }};
 }
 
@@ -218,7 +358,8 @@ pub fn evaluate(snapshot: &Snapshot, config: &Config) -> Vec<Finding> {
     evaluate_with(snapshot, config, OffsetDateTime::now_utc(), &check_defs())
 }
 
-/// Evaluate the given checks at time `now`, then apply suppressions.
+/// Evaluate the given checks at time `now`, then apply suppressions: every result explained
+/// (message and evidence), as every output format but the summary table needs.
 ///
 /// Regions are the outer loop so that work shared by several checks of a region (the network
 /// exposure analysis, IAM who-can answers) is computed once, through [`RegionCtx::memo`].
@@ -228,44 +369,323 @@ pub fn evaluate_with(
     now: OffsetDateTime,
     defs: &[&CheckDef],
 ) -> Vec<Finding> {
-    let enabled: Vec<&CheckDef> = defs
-        .iter()
+    let checks = enabled(defs, config);
+    let eval = Evaluation {
+        snapshot,
+        config,
+        now,
+    };
+    let mut out = Vec::new();
+    eval.run_all(&checks, |_, def, check, run| {
+        run(&mut Emitter::with_sink(
+            def,
+            check,
+            Sink::Findings(&mut out),
+        ))
+    });
+    apply_suppressions(&mut out, config, now);
+    out
+}
+
+/// Decide the status of every (check, resource) at time `now`, without explaining any, and
+/// apply suppressions: the analysis proper. [`Analysis::explain`] writes the message and
+/// evidence of the results an output shows.
+pub fn analyze<'d>(
+    snapshot: &Snapshot,
+    config: &Config,
+    now: OffsetDateTime,
+    defs: &[&'d CheckDef],
+) -> Analysis<'d> {
+    let checks = enabled(defs, config);
+    let eval = Evaluation {
+        snapshot,
+        config,
+        now,
+    };
+    let mut outcomes = Vec::new();
+    let mut runs = Vec::new();
+    {
+        let _quiet = ExplainingScope::set(false);
+        eval.run_all(&checks, |scope, def, check, run| {
+            runs.push(Run {
+                scope,
+                check,
+                start: outcomes.len(),
+            });
+            run(&mut Emitter::with_sink(
+                def,
+                check,
+                Sink::Outcomes(&mut outcomes),
+            ))
+        });
+    }
+    let mut suppressions = Suppressions::new(config, now);
+    if !suppressions.is_empty() {
+        for o in &mut outcomes {
+            o.suppressed = suppressions.find(checks[usize::from(o.check)].id, &o.resource);
+        }
+    }
+    Analysis {
+        checks,
+        outcomes,
+        runs,
+        now,
+    }
+}
+
+fn enabled<'d>(defs: &[&'d CheckDef], config: &Config) -> Vec<&'d CheckDef> {
+    defs.iter()
         .copied()
         .filter(|def| !config.disabled_checks.iter().any(|d| d == def.id))
-        .collect();
-    let mut out = Vec::new();
-    for account in &snapshot.accounts {
-        let account_memo = Memo::default();
-        for def in &enabled {
-            let Runner::Account(run) = def.run else {
-                continue;
-            };
-            let mut em = Emitter::new(def, &mut out);
-            if let Some(gap) = def
-                .depends_on
-                .iter()
-                .find_map(|op| account.gap(*op, None).filter(|g| g.resource.is_none()))
+        .collect()
+}
+
+/// Where a check ran: an account, or one of its regions (indices into the snapshot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Scope {
+    account: usize,
+    region: Option<usize>,
+}
+
+/// One check's results in one scope: `outcomes[start..]` up to the next run's start.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    scope: Scope,
+    check: u16,
+    start: usize,
+}
+
+/// The statuses of every (check, resource) of a snapshot, and what is needed to explain them.
+pub struct Analysis<'d> {
+    /// The checks that ran ([`Outcome::check`] indexes this).
+    pub checks: Vec<&'d CheckDef>,
+    /// In evaluation order: account by account, its account checks, then region by region
+    /// each region check's results in the order it emitted them.
+    pub outcomes: Vec<Outcome>,
+    runs: Vec<Run>,
+    now: OffsetDateTime,
+}
+
+/// [`Analysis::explain`] could not reproduce a result: a check that is not deterministic.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "check {check} gave a different result for {resource} when asked to explain it; this is a \
+     bug in rdsguard: please report it (use --format json, which needs no second pass, meanwhile)"
+)]
+pub struct ExplainError {
+    pub check: &'static str,
+    pub resource: String,
+}
+
+impl<'d> Analysis<'d> {
+    /// The check of an outcome.
+    pub fn check_of(&self, outcome: &Outcome) -> &'d CheckDef {
+        self.checks[usize::from(outcome.check)]
+    }
+
+    /// The positions of the outcomes in the report's order (status, severity, check id,
+    /// resource; see [`rdsguard_findings::sort_findings`]).
+    pub fn report_order(&self) -> Vec<u32> {
+        rdsguard_findings::canonical_order(self.outcomes.len(), |i| {
+            let o = &self.outcomes[i];
+            (o.status, o.severity, self.check_of(o).id, &o.resource)
+        })
+    }
+
+    /// The explained findings (message, evidence, suppression) of the outcomes at `indices`,
+    /// in that order. Only the checks with a wanted result run again, in the scopes where it
+    /// was found, explaining only the wanted results; shared work (network exposure, IAM
+    /// answers) is recomputed once per scope. `snapshot` and `config` must be the ones
+    /// analysed.
+    pub fn explain(
+        &self,
+        snapshot: &Snapshot,
+        config: &Config,
+        indices: &[usize],
+    ) -> Result<Vec<Finding>, ExplainError> {
+        // (run, ordinal in the run, position in the answer), grouped by run.
+        let mut wanted: Vec<(usize, u32, usize)> = indices
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| **i < self.outcomes.len())
+            .map(|(pos, &i)| {
+                let run = self.runs.partition_point(|r| r.start <= i) - 1;
+                (run, (i - self.runs[run].start) as u32, pos)
+            })
+            .collect();
+        wanted.sort_unstable();
+        let eval = Evaluation {
+            snapshot,
+            config,
+            now: self.now,
+        };
+        let mut answer: Vec<Option<Finding>> = vec![None; indices.len()];
+        let mut memos: Option<(Scope, Memos)> = None;
+        for group in wanted.chunk_by(|a, b| a.0 == b.0) {
+            let run = self.runs[group[0].0];
+            let def = self.checks[usize::from(run.check)];
+            // Memos live for an account (account checks and its regions) or a region.
+            let account_changed = memos
+                .as_ref()
+                .is_none_or(|(s, _)| s.account != run.scope.account);
+            if account_changed {
+                memos = Some((run.scope, Memos::default()));
+            } else if let Some((scope, m)) = &mut memos
+                && *scope != run.scope
             {
-                em.not_assessed(scope_resource(def, account, None), gap.describe());
-                continue;
+                *scope = run.scope;
+                m.region = Memo::default();
+                m.refs = crate::checks::common::SharedRefs::default();
             }
-            let ctx = AccountCtx {
-                snapshot,
-                account,
-                config,
-                now,
-                memo: &account_memo,
-            };
-            run(&ctx, &mut em);
+            let Some((_, m)) = &memos else { continue };
+            let ordinals: Vec<u32> = group.iter().map(|w| w.1).collect();
+            let mut found: Vec<(u32, Finding)> = Vec::with_capacity(ordinals.len());
+            {
+                // On until the first result, so that work a check does before it (tables
+                // of evidence) is complete; then only for wanted results.
+                let _scope = ExplainingScope::set(true);
+                let mut em = Emitter::with_sink(
+                    def,
+                    run.check,
+                    Sink::Selected {
+                        ordinals: &ordinals,
+                        next: 0,
+                        out: &mut found,
+                    },
+                );
+                eval.run_one(run.scope, def, m, &mut em);
+            }
+            // A result judged before the wanted one was announced (a check that computes
+            // several verdicts before emitting them) has no message: explain the whole run.
+            if found.len() != ordinals.len() || found.iter().any(|(_, f)| f.message.is_empty()) {
+                let mut all = Vec::new();
+                eval.run_one(
+                    run.scope,
+                    def,
+                    m,
+                    &mut Emitter::with_sink(def, run.check, Sink::Findings(&mut all)),
+                );
+                found = ordinals
+                    .iter()
+                    .filter_map(|&o| all.get(o as usize).map(|f| (o, f.clone())))
+                    .collect();
+            }
+            for (w, (ordinal, mut finding)) in group.iter().zip(found) {
+                let outcome = &self.outcomes[run.start + ordinal as usize];
+                if ordinal != w.1
+                    || finding.status != outcome.status
+                    || finding.severity != outcome.severity
+                    || *finding.resource != *outcome.resource
+                {
+                    return Err(ExplainError {
+                        check: def.id,
+                        resource: outcome.resource.id.clone(),
+                    });
+                }
+                finding.resource = outcome.resource.clone();
+                finding.suppressed = outcome.suppressed.clone();
+                answer[w.2] = Some(finding);
+            }
         }
-        for region in &account.regions {
-            let region_memo = Memo::default();
-            let region_refs = crate::checks::common::SharedRefs::default();
-            for def in &enabled {
-                let Runner::Region(run) = def.run else {
-                    continue;
+        answer
+            .into_iter()
+            .zip(indices)
+            .map(|(f, &i)| {
+                f.ok_or_else(|| ExplainError {
+                    check: self.outcomes.get(i).map_or("?", |o| self.check_of(o).id),
+                    resource: self
+                        .outcomes
+                        .get(i)
+                        .map_or_else(|| format!("result #{i}"), |o| o.resource.id.clone()),
+                })
+            })
+            .collect()
+    }
+}
+
+/// The memos of one scope: the account's, and the region's when in a region.
+#[derive(Default)]
+struct Memos {
+    account: Memo,
+    region: Memo,
+    refs: crate::checks::common::SharedRefs,
+}
+
+/// What every check run shares.
+struct Evaluation<'s> {
+    snapshot: &'s Snapshot,
+    config: &'s Config,
+    now: OffsetDateTime,
+}
+
+impl<'s> Evaluation<'s> {
+    /// Every check in every scope: for each account its account checks, then region by region
+    /// its region checks. `each(scope, def, index, run)` supplies an emitter to `run`.
+    fn run_all<'d>(
+        &self,
+        checks: &[&'d CheckDef],
+        mut each: impl FnMut(Scope, &'d CheckDef, u16, &mut dyn FnMut(&mut Emitter<'_>)),
+    ) {
+        for (a, account) in self.snapshot.accounts.iter().enumerate() {
+            let mut memos = Memos::default();
+            let scope = Scope {
+                account: a,
+                region: None,
+            };
+            for (i, def) in checks.iter().enumerate() {
+                if matches!(def.run, Runner::Account(_)) {
+                    each(scope, def, i as u16, &mut |em| {
+                        self.run_one(scope, def, &memos, em)
+                    });
+                }
+            }
+            for r in 0..account.regions.len() {
+                memos.region = Memo::default();
+                memos.refs = crate::checks::common::SharedRefs::default();
+                let scope = Scope {
+                    account: a,
+                    region: Some(r),
                 };
-                let mut em = Emitter::new(def, &mut out);
+                for (i, def) in checks.iter().enumerate() {
+                    if matches!(def.run, Runner::Region(_)) {
+                        each(scope, def, i as u16, &mut |em| {
+                            self.run_one(scope, def, &memos, em)
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Run `def` in `scope`: NOT_ASSESSED for the whole scope when an operation it depends on
+    /// failed there, otherwise the check itself.
+    fn run_one(&self, scope: Scope, def: &CheckDef, memos: &Memos, em: &mut Emitter<'_>) {
+        let Some(account) = self.snapshot.accounts.get(scope.account) else {
+            return;
+        };
+        match (def.run, scope.region.and_then(|r| account.regions.get(r))) {
+            (Runner::Account(run), _) => {
+                if let Some(gap) = def
+                    .depends_on
+                    .iter()
+                    .find_map(|op| account.gap(*op, None).filter(|g| g.resource.is_none()))
+                {
+                    em.not_assessed(
+                        scope_resource(def, account, None),
+                        msg!("{}", gap.describe()),
+                    );
+                    return;
+                }
+                let ctx = AccountCtx {
+                    snapshot: self.snapshot,
+                    account,
+                    config: self.config,
+                    now: self.now,
+                    memo: &memos.account,
+                };
+                run(&ctx, em);
+            }
+            (Runner::Region(run), Some(region)) => {
                 let gap = def.depends_on.iter().find_map(|op| {
                     region
                         .listing_gap(*op)
@@ -274,26 +694,25 @@ pub fn evaluate_with(
                 if let Some(gap) = gap {
                     em.not_assessed(
                         scope_resource(def, account, Some(&region.region)),
-                        gap.describe(),
+                        msg!("{}", gap.describe()),
                     );
-                    continue;
+                    return;
                 }
                 let ctx = RegionCtx {
-                    snapshot,
+                    snapshot: self.snapshot,
                     account,
                     region,
-                    config,
-                    now,
-                    memo: &region_memo,
-                    account_memo: &account_memo,
-                    refs: &region_refs,
+                    config: self.config,
+                    now: self.now,
+                    memo: &memos.region,
+                    account_memo: &memos.account,
+                    refs: &memos.refs,
                 };
-                run(&ctx, &mut em);
+                run(&ctx, em);
             }
+            (Runner::Region(_), None) => {}
         }
     }
-    apply_suppressions(&mut out, config, now);
-    out
 }
 
 /// Results computed once per region (or account) and shared by the checks that need them,
@@ -322,8 +741,12 @@ impl Memo {
         {
             return v;
         }
-        // Computed outside the borrow so `init` may itself use the memo.
-        let value = Rc::new(init());
+        // Computed outside the borrow so `init` may itself use the memo; explained, because
+        // explained results may share it.
+        let value = {
+            let _full = ExplainingScope::set(true);
+            Rc::new(init())
+        };
         self.slots.borrow_mut().push((key, value.clone()));
         value
     }
@@ -349,64 +772,89 @@ pub fn scope_resource(
 
 /// Mark findings matched by an unexpired suppression of `config` (also used for custom checks).
 ///
-/// The first matching rule (in file order) applies. Expiry dates are parsed once per rule and
-/// check-id patterns matched once per distinct check id, so the work per finding is the
-/// resource patterns of the rules that name its check; findings matched by one rule share
-/// its [`Suppression`].
+/// The first matching rule (in file order) applies; findings matched by one rule share its
+/// [`Suppression`].
 pub fn apply_suppressions(findings: &mut [Finding], config: &Config, now: OffsetDateTime) {
-    let today = now.date();
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    let active: Vec<(&crate::config::SuppressionRule, Arc<Suppression>)> = config
-        .suppressions
-        .iter()
-        .filter(|rule| {
-            rule.expires
-                .as_deref()
-                .and_then(|e| time::Date::parse(e, &fmt).ok())
-                .is_none_or(|d| d >= today)
-        })
-        .map(|rule| {
-            let suppression = Suppression {
-                reason: rule.reason.clone(),
-                expires: rule.expires.clone(),
-            };
-            (rule, Arc::new(suppression))
-        })
-        .collect();
-    if active.is_empty() {
+    let mut suppressions = Suppressions::new(config, now);
+    if suppressions.is_empty() {
         return;
     }
-    let mut rules_of_check: HashMap<Text, Rc<[usize]>> = HashMap::new();
-    let mut last: Option<(Text, Rc<[usize]>)> = None;
     for f in findings.iter_mut() {
-        // Findings come in runs of one check: remember the last answer.
-        let rules = match &last {
-            Some((id, rules)) if *id == f.check_id => rules.clone(),
+        f.suppressed = suppressions.find(&f.check_id, &f.resource);
+    }
+}
+
+/// The unexpired suppression rules of a configuration, ready to match results.
+///
+/// Expiry dates are parsed once per rule and check-id patterns matched once per distinct check
+/// id, so the work per result is the resource patterns of the rules that name its check.
+struct Suppressions<'c> {
+    active: Vec<(&'c crate::config::SuppressionRule, Arc<Suppression>)>,
+    rules_of_check: HashMap<String, Rc<[usize]>>,
+    /// Results come in runs of one check: the last answer.
+    last: Option<(String, Rc<[usize]>)>,
+}
+
+impl<'c> Suppressions<'c> {
+    fn new(config: &'c Config, now: OffsetDateTime) -> Self {
+        let today = now.date();
+        let fmt = time::macros::format_description!("[year]-[month]-[day]");
+        let active = config
+            .suppressions
+            .iter()
+            .filter(|rule| {
+                rule.expires
+                    .as_deref()
+                    .and_then(|e| time::Date::parse(e, &fmt).ok())
+                    .is_none_or(|d| d >= today)
+            })
+            .map(|rule| {
+                let suppression = Suppression {
+                    reason: rule.reason.clone(),
+                    expires: rule.expires.clone(),
+                };
+                (rule, Arc::new(suppression))
+            })
+            .collect();
+        Suppressions {
+            active,
+            rules_of_check: HashMap::new(),
+            last: None,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.active.is_empty()
+    }
+
+    /// The suppression of the first active rule matching the result, if any.
+    fn find(&mut self, check_id: &str, resource: &ResourceRef) -> Option<Arc<Suppression>> {
+        let rules = match &self.last {
+            Some((id, rules)) if id == check_id => rules.clone(),
             _ => {
-                let rules = rules_of_check
-                    .entry(f.check_id.clone())
+                let active = &self.active;
+                let rules = self
+                    .rules_of_check
+                    .entry(check_id.to_string())
                     .or_insert_with(|| {
                         (0..active.len())
-                            .filter(|&i| glob_match(&active[i].0.check, &f.check_id))
+                            .filter(|&i| glob_match(&active[i].0.check, check_id))
                             .collect()
                     })
                     .clone();
-                last = Some((f.check_id.clone(), rules.clone()));
+                self.last = Some((check_id.to_string(), rules.clone()));
                 rules
             }
         };
-        for &i in rules.iter() {
-            let (rule, suppression) = &active[i];
-            let resource_match = glob_match(&rule.resource, &f.resource.id)
-                || f.resource
+        rules.iter().find_map(|&i| {
+            let (rule, suppression) = &self.active[i];
+            let matches = glob_match(&rule.resource, &resource.id)
+                || resource
                     .arn
                     .as_deref()
                     .is_some_and(|a| glob_match(&rule.resource, a));
-            if resource_match {
-                f.suppressed = Some(suppression.clone());
-                break;
-            }
-        }
+            matches.then(|| suppression.clone())
+        })
     }
 }
 
@@ -520,6 +968,31 @@ mod tests {
             "{} lists of principals for {} findings",
             lists.len(),
             delete.len()
+        );
+    }
+
+    /// The analysis decides what the explained evaluation finds, on the demo account (every
+    /// check fails somewhere, with suppressions) and on a synthetic one, and explaining any
+    /// selection of its results gives the explained evaluation's findings.
+    #[test]
+    fn analysis_and_explanations_agree_with_the_full_evaluation() {
+        let now = crate::testkit::now();
+        let demo = rdsguard_demo::demo_snapshot();
+        let config: Config =
+            toml::from_str(rdsguard_demo::demo_config_toml()).expect("demo config");
+        assert!(!config.suppressions.is_empty());
+        let defs = super::check_defs();
+        let findings = super::evaluate_with(&demo, &config, now, &defs);
+        assert!(findings.iter().any(|f| f.suppressed.is_some()));
+        crate::testkit::assert_explanations_agree_at(&demo, &config, now, &defs, &findings, 1);
+
+        let synthetic =
+            rdsguard_demo::synthetic(&rdsguard_demo::SyntheticParams::with_instances(150));
+        let config = Config::default();
+        let findings = super::evaluate_with(&synthetic, &config, now, &defs);
+        assert!(findings.len() > 5_000);
+        crate::testkit::assert_explanations_agree_at(
+            &synthetic, &config, now, &defs, &findings, 97,
         );
     }
 

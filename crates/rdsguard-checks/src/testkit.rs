@@ -4,7 +4,7 @@ use rdsguard_findings::{Finding, Status};
 use rdsguard_model::{AccountSnapshot, IamData, RegionSnapshot, Snapshot, SnapshotSource};
 use time::OffsetDateTime;
 
-use crate::{CheckDef, Config, evaluate_with};
+use crate::{CheckDef, Config, analyze, evaluate_with};
 
 pub const ACCOUNT: &str = "111122223333";
 pub const REGION: &str = "us-east-1";
@@ -40,9 +40,81 @@ pub fn region() -> RegionSnapshot {
     RegionSnapshot::new(REGION)
 }
 
-/// Run one check with the given config.
+/// Run one check with the given config, explained, after checking that the analysis
+/// without explanations and every way of explaining part of it agree with it (see
+/// [`assert_explanations_agree_at`]): every check test is also a test of that.
 pub fn run_with(def: &CheckDef, snap: &Snapshot, config: &Config) -> Vec<Finding> {
-    evaluate_with(snap, config, now(), &[def])
+    let findings = evaluate_with(snap, config, now(), &[def]);
+    assert_explanations_agree_at(snap, config, now(), &[def], &findings, 1);
+    findings
+}
+
+/// The statuses [`analyze`] decides without explaining anything are those of the explained
+/// `findings` (from `evaluate_with`, same order), every full result has a message, and
+/// [`Analysis::explain`](crate::Analysis::explain) gives the same findings for every
+/// `stride`-th result alone, for every other result, and for all of them in reverse order.
+pub fn assert_explanations_agree_at(
+    snap: &Snapshot,
+    config: &Config,
+    now: OffsetDateTime,
+    defs: &[&CheckDef],
+    findings: &[Finding],
+    stride: usize,
+) {
+    let analysis = analyze(snap, config, now, defs);
+    let decided: Vec<_> = analysis
+        .outcomes
+        .iter()
+        .map(|o| {
+            let check = analysis.check_of(o).id;
+            (
+                check,
+                o.status,
+                o.severity,
+                &*o.resource,
+                o.suppressed.as_deref(),
+            )
+        })
+        .collect();
+    let full: Vec<_> = findings
+        .iter()
+        .map(|f| {
+            (
+                f.check_id.as_str(),
+                f.status,
+                f.severity,
+                &*f.resource,
+                f.suppressed.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(decided, full, "analysis without explanations differs");
+    for f in findings {
+        assert!(!f.message.is_empty(), "a finding without message: {f:#?}");
+    }
+    let explain = |indices: &[usize]| -> Vec<Finding> {
+        match analysis.explain(snap, config, indices) {
+            Ok(found) => found,
+            Err(e) => panic!("explain {indices:?}: {e}"),
+        }
+    };
+    for i in (0..findings.len()).step_by(stride) {
+        assert_eq!(
+            explain(&[i]),
+            [findings[i].clone()],
+            "result {i} explained alone"
+        );
+    }
+    let odd: Vec<usize> = (1..findings.len()).step_by(2).collect();
+    let expected: Vec<Finding> = odd.iter().map(|&i| findings[i].clone()).collect();
+    assert_eq!(explain(&odd), expected, "every other result explained");
+    let reversed: Vec<usize> = (0..findings.len()).rev().collect();
+    let expected: Vec<Finding> = findings.iter().rev().cloned().collect();
+    assert_eq!(
+        explain(&reversed),
+        expected,
+        "all results explained, reversed"
+    );
 }
 
 /// Run one check with the default config.

@@ -230,27 +230,39 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(findings: &[Finding]) -> Summary {
-        let mut s = Summary {
-            total: findings.len(),
-            ..Default::default()
-        };
+        Summary::tally(
+            findings
+                .iter()
+                .map(|f| (f.status, f.severity, f.suppressed.is_some())),
+        )
+    }
+
+    /// The summary of results given as (status, severity, suppressed).
+    pub fn tally(results: impl IntoIterator<Item = (Status, Severity, bool)>) -> Summary {
+        let mut s = Summary::default();
         for sev in Severity::ALL {
             s.fail_by_severity.insert(sev, 0);
         }
-        for f in findings {
-            if f.suppressed.is_some() {
+        let mut fail_by_severity = [0usize; 5];
+        for (status, severity, suppressed) in results {
+            s.total += 1;
+            if suppressed {
                 s.suppressed += 1;
                 continue;
             }
-            match f.status {
+            match status {
                 Status::Pass => s.pass += 1,
                 Status::Fail => {
                     s.fail += 1;
-                    *s.fail_by_severity.entry(f.severity).or_default() += 1;
+                    fail_by_severity[severity as usize] += 1;
                 }
                 Status::NotAssessed => s.not_assessed += 1,
                 Status::NotApplicable => s.not_applicable += 1,
             }
+        }
+        for sev in Severity::ALL {
+            s.fail_by_severity
+                .insert(sev, fail_by_severity[sev as usize]);
         }
         s
     }
@@ -304,6 +316,21 @@ impl Report {
     pub fn fails_at(&self, threshold: Severity) -> bool {
         self.findings.iter().any(|f| f.fails_at(threshold))
     }
+
+    /// A copy of everything but the findings (header, checks, summary).
+    pub fn clone_head(&self) -> Report {
+        Report {
+            schema_version: self.schema_version,
+            tool_version: self.tool_version.clone(),
+            kind: self.kind.clone(),
+            collected_at: self.collected_at.clone(),
+            accounts: self.accounts.clone(),
+            regions: self.regions.clone(),
+            checks: self.checks.clone(),
+            findings: Vec::new(),
+            summary: self.summary.clone(),
+        }
+    }
 }
 
 /// A `BuildHasher` for keys that are addresses or small integers the program chose (never
@@ -343,19 +370,17 @@ impl std::hash::Hasher for AddressHasher {
 /// findings themselves (kept as [`sort_findings_by_comparison`], the reference), several
 /// times faster and without a merge buffer of findings.
 pub fn sort_findings(findings: &mut [Finding]) {
-    let Some(keys) = sort_keys(findings) else {
+    if u32::try_from(findings.len()).is_err() {
         sort_findings_by_comparison(findings);
         return;
-    };
-    let mut order: Vec<(u64, u32)> = keys
-        .into_iter()
-        .enumerate()
-        .map(|(i, k)| (k, i as u32))
-        .collect();
-    order.sort_unstable();
+    }
+    let order = canonical_order(findings.len(), |i| {
+        let f = &findings[i];
+        (f.status, f.severity, f.check_id.as_str(), &f.resource)
+    });
     // `dest[i]`: where the finding now at `i` belongs. Each swap puts one finding in place.
     let mut dest = vec![0u32; order.len()];
-    for (pos, &(_, from)) in order.iter().enumerate() {
+    for (pos, &from) in order.iter().enumerate() {
         dest[from as usize] = pos as u32;
     }
     drop(order);
@@ -364,6 +389,38 @@ pub fn sort_findings(findings: &mut [Finding]) {
             let d = dest[i] as usize;
             findings.swap(i, d);
             dest.swap(i, d);
+        }
+    }
+}
+
+/// The positions `0..len` in the canonical order of the results they name (status,
+/// severity, check id, resource of each, from `fields`; ties keep their order), for results
+/// that are not [`Finding`]s. At most `u32::MAX` results.
+pub fn canonical_order<'a>(
+    len: usize,
+    fields: impl Fn(usize) -> (Status, Severity, &'a str, &'a Arc<ResourceRef>),
+) -> Vec<u32> {
+    match sort_keys(len, &fields) {
+        Some(keys) => {
+            let mut order: Vec<(u64, u32)> = keys
+                .into_iter()
+                .enumerate()
+                .map(|(i, k)| (k, i as u32))
+                .collect();
+            order.sort_unstable();
+            order.into_iter().map(|(_, i)| i).collect()
+        }
+        None => {
+            let mut order: Vec<u32> = (0..len as u32).collect();
+            order.sort_by(|&a, &b| {
+                let (a, b) = (fields(a as usize), fields(b as usize));
+                status_rank(a.0)
+                    .cmp(&status_rank(b.0))
+                    .then(b.1.cmp(&a.1))
+                    .then_with(|| a.2.cmp(b.2))
+                    .then_with(|| a.3.cmp(b.3))
+            });
+            order
         }
     }
 }
@@ -377,19 +434,24 @@ fn status_rank(s: Status) -> u8 {
     }
 }
 
-/// One key per finding, ordered like the findings (status 2 bits, severity 3, check id rank
-/// 26, resource rank 32), or `None` when the counts do not fit.
-fn sort_keys(findings: &[Finding]) -> Option<Vec<u64>> {
+/// One key per result, ordered like the results (status 2 bits, severity 3, check id rank
+/// 26, resource rank 32, then the position: equal keys keep their order), or `None` when the
+/// counts do not fit.
+fn sort_keys<'a>(
+    len: usize,
+    fields: &impl Fn(usize) -> (Status, Severity, &'a str, &'a Arc<ResourceRef>),
+) -> Option<Vec<u64>> {
     const CHECK_BITS: u32 = 26;
-    if u32::try_from(findings.len()).is_err() {
+    if u32::try_from(len).is_err() {
         return None;
     }
-    // Distinct check ids, ranked by their order as strings. Findings come in runs of one
-    // check: dropping repeats first leaves a short list to sort, not one entry per finding.
+    // Distinct check ids, ranked by their order as strings. Results come in runs of one
+    // check: dropping repeats first leaves a short list to sort, not one entry per result.
     let mut checks: Vec<&str> = Vec::new();
-    for f in findings {
-        if checks.last() != Some(&f.check_id.as_str()) {
-            checks.push(f.check_id.as_str());
+    for i in 0..len {
+        let id = fields(i).2;
+        if checks.last() != Some(&id) {
+            checks.push(id);
         }
     }
     checks.sort_unstable();
@@ -407,11 +469,11 @@ fn sort_keys(findings: &[Finding]) -> Option<Vec<u64>> {
     let mut slot_of: std::collections::HashMap<*const ResourceRef, u32, AddressHash> =
         std::collections::HashMap::default();
     let mut distinct: Vec<&ResourceRef> = Vec::new();
-    let slots: Vec<u32> = findings
-        .iter()
-        .map(|f| {
-            *slot_of.entry(Arc::as_ptr(&f.resource)).or_insert_with(|| {
-                distinct.push(&f.resource);
+    let slots: Vec<u32> = (0..len)
+        .map(|i| {
+            let resource = fields(i).3;
+            *slot_of.entry(Arc::as_ptr(resource)).or_insert_with(|| {
+                distinct.push(resource);
                 (distinct.len() - 1) as u32
             })
         })
@@ -427,14 +489,14 @@ fn sort_keys(findings: &[Finding]) -> Option<Vec<u64>> {
         }
         resource_rank[slot as usize] = rank;
     }
-    // The rank of the previous finding's check, reused along a run of one check.
+    // The rank of the previous result's check, reused along a run of one check.
     let mut last: Option<(&str, u64)> = None;
     Some(
-        findings
-            .iter()
-            .zip(slots)
-            .map(|(f, slot)| {
-                let id = f.check_id.as_str();
+        slots
+            .into_iter()
+            .enumerate()
+            .map(|(i, slot)| {
+                let (status, severity, id, _) = fields(i);
                 let check = match last {
                     Some((l, rank)) if l == id => rank,
                     _ => {
@@ -443,8 +505,8 @@ fn sort_keys(findings: &[Finding]) -> Option<Vec<u64>> {
                         rank
                     }
                 };
-                (u64::from(status_rank(f.status)) << 61)
-                    | (u64::from(4 - f.severity as u8) << 58)
+                (u64::from(status_rank(status)) << 61)
+                    | (u64::from(4 - severity as u8) << 58)
                     | (check << 32)
                     | resource_rank[slot as usize]
             })

@@ -33,7 +33,7 @@ use std::path::Path;
 use rdsguard_findings::Report;
 
 pub use compliance::Framework;
-pub use table::render_table;
+pub use table::{CheckRows, ResultKey, TableDigest, render_digest, render_table};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

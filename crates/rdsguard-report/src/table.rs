@@ -67,6 +67,155 @@ fn location(f: &Finding) -> String {
 /// The terminal summary: counts by severity, then the failing checks with their resources, then
 /// what could not be assessed and why.
 pub fn render_table(report: &Report, opts: &RenderOptions) -> String {
+    let digest = TableDigest::of_report(report, opts.show_all);
+    render_digest(&digest, opts)
+}
+
+/// One result as the table needs it before it is explained.
+#[derive(Debug, Clone, Copy)]
+pub struct ResultKey<'a> {
+    pub status: Status,
+    pub severity: Severity,
+    pub check_id: &'a str,
+    pub suppressed: bool,
+}
+
+/// The checks of one status in the table, in report order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckRows {
+    pub check_id: String,
+    /// Results of the check with this status (unsuppressed), listed or not.
+    pub total: usize,
+    /// The highest severity among them.
+    pub severity: Severity,
+    /// Whether their severities differ (graded checks).
+    pub mixed: bool,
+    /// The first of them (all with `--show-all`), explained.
+    pub rows: Vec<Finding>,
+}
+
+/// What the summary table shows of a report: every count, and only the findings it lists.
+///
+/// Built from a whole report, or from results not yet explained ([`TableDigest::build`]):
+/// `audit` explains only what the table lists, which is all the table costs on an account
+/// with millions of results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableDigest {
+    /// The report's header and summary; its `findings` are not read.
+    pub head: Report,
+    /// FAIL and NOT_ASSESSED (and, with `--show-all`, PASS and NOT_APPLICABLE) in that order.
+    pub sections: Vec<(Status, Vec<CheckRows>)>,
+    /// Every suppressed result.
+    pub suppressed: Vec<Finding>,
+}
+
+impl TableDigest {
+    /// The digest of a whole report.
+    pub fn of_report(report: &Report, show_all: bool) -> TableDigest {
+        let head = report.clone_head();
+        let keys: Vec<ResultKey<'_>> = report
+            .findings
+            .iter()
+            .map(|f| ResultKey {
+                status: f.status,
+                severity: f.severity,
+                check_id: &f.check_id,
+                suppressed: f.suppressed.is_some(),
+            })
+            .collect();
+        let digest: Result<TableDigest, std::convert::Infallible> =
+            TableDigest::build(head, &keys, show_all, |wanted| {
+                Ok(wanted.iter().map(|&i| report.findings[i].clone()).collect())
+            });
+        match digest {
+            Ok(d) => d,
+            Err(never) => match never {},
+        }
+    }
+
+    /// The digest of results given in report order (`keys`), under the header `head`:
+    /// `explain` is asked once, for the positions (in `keys`) of the results listed, and
+    /// returns their findings in that order.
+    pub fn build<E>(
+        head: Report,
+        keys: &[ResultKey<'_>],
+        show_all: bool,
+        explain: impl FnOnce(&[usize]) -> Result<Vec<Finding>, E>,
+    ) -> Result<TableDigest, E> {
+        let mut statuses = vec![Status::Fail, Status::NotAssessed];
+        if show_all {
+            statuses.extend([Status::Pass, Status::NotApplicable]);
+        }
+        // (status, check) groups in report order: (first key, positions listed).
+        struct Group<'k> {
+            status: Status,
+            check_id: &'k str,
+            total: usize,
+            severity: Severity,
+            mixed: bool,
+            listed: Vec<usize>,
+        }
+        let mut groups: Vec<Group<'_>> = Vec::new();
+        let mut index: BTreeMap<(u8, &str), usize> = BTreeMap::new();
+        let mut suppressed: Vec<usize> = Vec::new();
+        for (i, k) in keys.iter().enumerate() {
+            if k.suppressed {
+                suppressed.push(i);
+                continue;
+            }
+            let Some(rank) = statuses.iter().position(|s| *s == k.status) else {
+                continue;
+            };
+            let g = *index.entry((rank as u8, k.check_id)).or_insert_with(|| {
+                groups.push(Group {
+                    status: k.status,
+                    check_id: k.check_id,
+                    total: 0,
+                    severity: k.severity,
+                    mixed: false,
+                    listed: Vec::new(),
+                });
+                groups.len() - 1
+            });
+            let group = &mut groups[g];
+            group.total += 1;
+            group.mixed |= k.severity != group.severity;
+            group.severity = group.severity.max(k.severity);
+            if show_all || group.listed.len() < ROWS_PER_CHECK {
+                group.listed.push(i);
+            }
+        }
+        let wanted: Vec<usize> = groups
+            .iter()
+            .flat_map(|g| g.listed.iter().copied())
+            .chain(suppressed.iter().copied())
+            .collect();
+        let mut explained = explain(&wanted)?.into_iter();
+        let mut sections: Vec<(Status, Vec<CheckRows>)> =
+            statuses.iter().map(|s| (*s, Vec::new())).collect();
+        for g in &groups {
+            let rows: Vec<Finding> = explained.by_ref().take(g.listed.len()).collect();
+            if let Some((_, checks)) = sections.iter_mut().find(|(s, _)| *s == g.status) {
+                checks.push(CheckRows {
+                    check_id: g.check_id.to_string(),
+                    total: g.total,
+                    severity: g.severity,
+                    mixed: g.mixed,
+                    rows,
+                });
+            }
+        }
+        Ok(TableDigest {
+            head,
+            sections,
+            suppressed: explained.collect(),
+        })
+    }
+}
+
+/// Render a [`TableDigest`]: exactly [`render_table`] of the report it digests.
+pub fn render_digest(digest: &TableDigest, opts: &RenderOptions) -> String {
+    let report = &digest.head;
     let st = Style { color: opts.color };
     let mut out = String::new();
     let s = &report.summary;
@@ -111,53 +260,26 @@ pub fn render_table(report: &Report, opts: &RenderOptions) -> String {
 
     let checks: BTreeMap<&str, &CheckMetadata> =
         report.checks.iter().map(|c| (c.id.as_str(), c)).collect();
-
-    section(
-        &mut out,
-        &st,
-        report,
-        &checks,
-        Status::Fail,
-        "Failing checks",
-        opts.show_all,
-    );
-    section(
-        &mut out,
-        &st,
-        report,
-        &checks,
-        Status::NotAssessed,
-        "Not assessed (missing data: never counted as PASS)",
-        opts.show_all,
-    );
-    if opts.show_all {
+    for (status, rows) in &digest.sections {
+        let heading = match status {
+            Status::Fail => "Failing checks",
+            Status::NotAssessed => "Not assessed (missing data: never counted as PASS)",
+            Status::Pass => "Passing checks",
+            Status::NotApplicable => "Not applicable",
+        };
         section(
             &mut out,
             &st,
-            report,
             &checks,
-            Status::Pass,
-            "Passing checks",
-            true,
-        );
-        section(
-            &mut out,
-            &st,
-            report,
-            &checks,
-            Status::NotApplicable,
-            "Not applicable",
-            true,
+            *status,
+            rows,
+            heading,
+            opts.show_all,
         );
     }
-    let suppressed: Vec<&Finding> = report
-        .findings
-        .iter()
-        .filter(|f| f.suppressed.is_some())
-        .collect();
-    if !suppressed.is_empty() {
+    if !digest.suppressed.is_empty() {
         let _ = writeln!(out, "\n{}", st.bold("Suppressed"));
-        for f in suppressed {
+        for f in &digest.suppressed {
             if let Some(sup) = &f.suppressed {
                 let _ = writeln!(
                     out,
@@ -187,41 +309,24 @@ pub fn render_table(report: &Report, opts: &RenderOptions) -> String {
 fn section(
     out: &mut String,
     st: &Style,
-    report: &Report,
     checks: &BTreeMap<&str, &CheckMetadata>,
     status: Status,
+    groups: &[CheckRows],
     heading: &str,
     opts_show_all: bool,
 ) {
-    // Group by check, keeping the report's order (severity first).
-    let mut order: Vec<&str> = Vec::new();
-    let mut groups: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    for f in report
-        .findings
-        .iter()
-        .filter(|f| f.status == status && f.suppressed.is_none())
-    {
-        let e = groups.entry(f.check_id.as_str()).or_default();
-        if e.is_empty() {
-            order.push(f.check_id.as_str());
-        }
-        e.push(f);
-    }
-    if order.is_empty() {
+    if groups.is_empty() {
         return;
     }
     let _ = writeln!(out, "\n{}", st.bold(heading));
-    for id in order {
-        let findings = &groups[id];
-        let sev = findings
-            .iter()
-            .map(|f| f.severity)
-            .max()
-            .unwrap_or(Severity::Informational);
+    for group in groups {
+        let id = group.check_id.as_str();
+        let sev = group.severity;
         let title = checks
             .get(id)
             .map(|c| c.title.as_str())
-            .unwrap_or(findings[0].title.as_str());
+            .or(group.rows.first().map(|f| f.title.as_str()))
+            .unwrap_or_default();
         let controls = checks
             .get(id)
             .map(|c| {
@@ -252,19 +357,13 @@ fn section(
             }
         );
         // Graded checks (e.g. certificate expiry) mix severities: show each line's own.
-        let mixed = findings.iter().any(|f| f.severity != sev);
         // A large account fails some checks on thousands of resources: the first ones tell
         // what is wrong, the count tells how much (every one is in --show-all and the JSON).
-        let shown = if opts_show_all {
-            findings.len()
-        } else {
-            findings.len().min(ROWS_PER_CHECK)
-        };
-        for f in &findings[..shown] {
+        for f in &group.rows {
             let _ = writeln!(
                 out,
                 "    {}{:<28} {:<32} {}",
-                if mixed && status == Status::Fail {
+                if group.mixed && status == Status::Fail {
                     format!("{} ", st.severity(f.severity))
                 } else {
                     String::new()
@@ -281,13 +380,13 @@ fn section(
                 )
             );
         }
-        if shown < findings.len() {
+        if group.rows.len() < group.total {
             let _ = writeln!(
                 out,
                 "    {}",
                 st.dim(&format!(
                     "… and {} more (--show-all lists every one; --format json has them all)",
-                    findings.len() - shown
+                    group.total - group.rows.len()
                 ))
             );
         }

@@ -3,7 +3,7 @@
 
 use rdsguard_findings::{ResourceRef, Severity};
 
-use crate::engine::Emitter;
+use crate::engine::{Emitter, explaining};
 
 pub type Evidence = rdsguard_findings::Evidence;
 
@@ -19,17 +19,19 @@ pub enum Verdict {
 
 impl Verdict {
     /// PASS with the `pass` message when `ok`, otherwise FAIL with the `fail` one; both carry
-    /// the evidence. Only the message used is formatted (once per resource and check).
+    /// the evidence. Only the message used is formatted, and only when the result is
+    /// explained ([`explaining`]).
     pub fn pass_if(
         ok: bool,
         pass: impl FnOnce() -> String,
         fail: impl FnOnce() -> String,
         evidence: Evidence,
     ) -> Verdict {
+        let explain = explaining();
         if ok {
-            Verdict::Pass(pass(), evidence)
+            Verdict::Pass(if explain { pass() } else { String::new() }, evidence)
         } else {
-            Verdict::Fail(fail(), evidence)
+            Verdict::Fail(if explain { fail() } else { String::new() }, evidence)
         }
     }
 

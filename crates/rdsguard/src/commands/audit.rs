@@ -6,10 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use rdsguard_checks::{CheckDef, Config};
-use rdsguard_findings::{Report, Status};
+use rdsguard_findings::{Report, Status, Summary};
 use rdsguard_model::Snapshot;
 use rdsguard_rego::RuleSet;
-use rdsguard_report::{Format, OutputSpec, RenderOptions};
+use rdsguard_report::{Format, OutputSpec, RenderOptions, ResultKey, TableDigest};
 
 use crate::cli::AuditArgs;
 
@@ -30,15 +30,35 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         spec.resolve(args.format).map_err(anyhow::Error::msg)?;
     }
     let snapshot = crate::source::obtain(&args.source)?;
-    let report = match rules.as_mut() {
-        Some(rules) => audit_with_rules(&snapshot, &config, &defs, rules)?,
-        None => audit(&snapshot, &config, &defs),
-    };
-
     let opts = RenderOptions {
         show_all: args.show_all,
         compliance: args.compliance.clone(),
         ..RenderOptions::default()
+    };
+    if rules.is_none() && !args.to_security_hub && only_tables(&args) {
+        // The table lists a few results per check: decide every status, explain only those.
+        let time = evaluation_time(&snapshot);
+        let analysis = rdsguard_checks::analyze(&snapshot, &config, time, &defs);
+        let digest = table_digest(&snapshot, &config, &defs, &analysis, args.show_all)?;
+        for (path, opts) in table_outputs(args.format, &args.outputs, &opts)? {
+            crate::output::emit_with(path, |w| {
+                w.write_all(rdsguard_report::render_digest(&digest, &opts).as_bytes())
+            })?;
+        }
+        let unsuppressed = || analysis.outcomes.iter().filter(|o| o.suppressed.is_none());
+        let failing = args
+            .fail_on
+            .is_some_and(|t| unsuppressed().any(|o| o.status == Status::Fail && o.severity >= t));
+        let unassessed =
+            args.fail_on_not_assessed && unsuppressed().any(|o| o.status == Status::NotAssessed);
+        // As below: the OS reclaims it faster than freeing it piece by piece.
+        std::mem::forget(analysis);
+        std::mem::forget(snapshot);
+        return Ok(exit_code(false, failing || unassessed));
+    }
+    let report = match rules.as_mut() {
+        Some(rules) => audit_with_rules(&snapshot, &config, &defs, rules)?,
+        None => audit(&snapshot, &config, &defs),
     };
     write_report(&report, args.format, &args.outputs, &opts)?;
     let import_failed =
@@ -54,13 +74,86 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     // take longer than evaluating them (6-7 s at 100,000 instances); the OS reclaims it all.
     std::mem::forget(report);
     std::mem::forget(snapshot);
-    Ok(if import_failed {
+    Ok(exit_code(import_failed, failing || unassessed))
+}
+
+fn exit_code(import_failed: bool, failing: bool) -> ExitCode {
+    if import_failed {
         ExitCode::from(2)
-    } else if failing || unassessed {
+    } else if failing {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    }
+}
+
+/// Whether every output is the summary table without a compliance view.
+fn only_tables(args: &AuditArgs) -> bool {
+    args.compliance.is_none()
+        && match args.outputs.as_slice() {
+            [] => args.format.is_none_or(|f| f == Format::Table),
+            outputs => outputs
+                .iter()
+                .all(|spec| spec.resolve(args.format) == Ok(Format::Table)),
+        }
+}
+
+/// The outputs of a table-only audit (standard output when none), with their options:
+/// colours only on a terminal without NO_COLOR.
+fn table_outputs<'a>(
+    format: Option<Format>,
+    outputs: &'a [OutputSpec],
+    opts: &RenderOptions,
+) -> anyhow::Result<Vec<(Option<&'a Path>, RenderOptions)>> {
+    if outputs.is_empty() {
+        let opts = RenderOptions {
+            color: crate::output::stdout_color(),
+            ..opts.clone()
+        };
+        return Ok(vec![(None, opts)]);
+    }
+    outputs
+        .iter()
+        .map(|spec| {
+            spec.resolve(format).map_err(anyhow::Error::msg)?;
+            let opts = RenderOptions {
+                color: spec.is_stdout() && crate::output::stdout_color(),
+                ..opts.clone()
+            };
+            Ok(((!spec.is_stdout()).then_some(spec.path.as_path()), opts))
+        })
+        .collect()
+}
+
+/// What the summary table shows of `analysis`: every count, and the findings it lists,
+/// explained now (the first per check, unless `show_all`).
+pub fn table_digest(
+    snapshot: &Snapshot,
+    config: &Config,
+    defs: &[&CheckDef],
+    analysis: &rdsguard_checks::Analysis<'_>,
+    show_all: bool,
+) -> anyhow::Result<TableDigest> {
+    let order = analysis.report_order();
+    let keys: Vec<ResultKey<'_>> = order
+        .iter()
+        .map(|&i| {
+            let o = &analysis.outcomes[i as usize];
+            ResultKey {
+                status: o.status,
+                severity: o.severity,
+                check_id: analysis.check_of(o).id,
+                suppressed: o.suppressed.is_some(),
+            }
+        })
+        .collect();
+    let mut head = report_of(snapshot, defs, Vec::new());
+    head.summary = Summary::tally(keys.iter().map(|k| (k.status, k.severity, k.suppressed)));
+    let digest = TableDigest::build(head, &keys, show_all, |wanted| {
+        let indices: Vec<usize> = wanted.iter().map(|&w| order[w] as usize).collect();
+        analysis.explain(snapshot, config, &indices)
+    })?;
+    Ok(digest)
 }
 
 #[cfg(feature = "live")]
@@ -235,6 +328,15 @@ fn evaluation_time(snapshot: &Snapshot) -> time::OffsetDateTime {
 pub fn audit(snapshot: &Snapshot, config: &Config, defs: &[&CheckDef]) -> Report {
     let findings =
         rdsguard_checks::evaluate_with(snapshot, config, evaluation_time(snapshot), defs);
+    report_of(snapshot, defs, findings)
+}
+
+/// The audit report of `findings` (of `defs` on `snapshot`).
+fn report_of(
+    snapshot: &Snapshot,
+    defs: &[&CheckDef],
+    findings: Vec<rdsguard_findings::Finding>,
+) -> Report {
     let accounts = snapshot
         .accounts
         .iter()
@@ -305,4 +407,54 @@ fn selected_checks(
         );
     }
     Ok(chosen)
+}
+
+#[cfg(test)]
+mod tests {
+    use rdsguard_checks::{Config, check_defs};
+    use rdsguard_report::{RenderOptions, TableDigest, render_digest, render_table};
+
+    use super::{audit, evaluation_time, table_digest};
+
+    /// The table of an audit that explains only what it lists is the table of the whole
+    /// report: the same digest (counts, listed findings with messages and evidence,
+    /// suppressed results) and the same text, with and without `--show-all`.
+    fn assert_table_from_analysis_is_the_report_table(
+        snapshot: &rdsguard_model::Snapshot,
+        config: &Config,
+    ) {
+        let defs = check_defs();
+        let report = audit(snapshot, config, &defs);
+        let analysis = rdsguard_checks::analyze(snapshot, config, evaluation_time(snapshot), &defs);
+        for show_all in [false, true] {
+            let digest = match table_digest(snapshot, config, &defs, &analysis, show_all) {
+                Ok(d) => d,
+                Err(e) => panic!("table digest: {e:#}"),
+            };
+            assert_eq!(digest, TableDigest::of_report(&report, show_all));
+            let opts = RenderOptions {
+                show_all,
+                ..RenderOptions::default()
+            };
+            assert_eq!(render_digest(&digest, &opts), render_table(&report, &opts));
+        }
+    }
+
+    #[test]
+    fn table_from_analysis_is_the_report_table_on_the_demo() {
+        let config = Config::from_toml_str(
+            rdsguard_demo::demo_config_toml(),
+            std::path::Path::new("demo"),
+        )
+        .unwrap_or_else(|e| panic!("demo config: {e}"));
+        assert!(!config.suppressions.is_empty());
+        assert_table_from_analysis_is_the_report_table(&rdsguard_demo::demo_snapshot(), &config);
+    }
+
+    #[test]
+    fn table_from_analysis_is_the_report_table_on_a_synthetic_account() {
+        let snapshot =
+            rdsguard_demo::synthetic(&rdsguard_demo::SyntheticParams::with_instances(120));
+        assert_table_from_analysis_is_the_report_table(&snapshot, &Config::default());
+    }
 }
