@@ -96,9 +96,10 @@ pub struct AccountCtx<'a> {
 /// message: checks build messages with [`msg!`](crate::msg), evidence with
 /// [`evidence!`](crate::evidence) and pass/fail pairs with `Verdict::pass_if`, which all read
 /// this and build nothing while it is off. [`Analysis::explain`] then runs the checks again
-/// with it on only for the results an output shows. It is on by default (and always while a
-/// [`Memo`] value is computed, since memoized work is shared by explained results), so code
-/// outside the engine sees full results.
+/// with it on only for the results an output shows. While a [`Memo`] value is computed it is
+/// on in any run that explains results (the value may serve any of them) and off in the
+/// analysis. It is on by default, so code outside the engine sees full results. Status
+/// decisions never depend on it: every check test compares both passes.
 #[inline]
 pub fn explaining() -> bool {
     EXPLAINING.with(Cell::get)
@@ -376,7 +377,7 @@ pub fn evaluate_with(
         now,
     };
     let mut out = Vec::new();
-    eval.run_all(&checks, |_, def, check, run| {
+    eval.run_all(&checks, true, |_, def, check, run| {
         run(&mut Emitter::with_sink(
             def,
             check,
@@ -406,7 +407,7 @@ pub fn analyze<'d>(
     let mut runs = Vec::new();
     {
         let _quiet = ExplainingScope::set(false);
-        eval.run_all(&checks, |scope, def, check, run| {
+        eval.run_all(&checks, false, |scope, def, check, run| {
             runs.push(Run {
                 scope,
                 check,
@@ -529,13 +530,12 @@ impl<'d> Analysis<'d> {
                 .as_ref()
                 .is_none_or(|(s, _)| s.account != run.scope.account);
             if account_changed {
-                memos = Some((run.scope, Memos::default()));
+                memos = Some((run.scope, Memos::new(true)));
             } else if let Some((scope, m)) = &mut memos
                 && *scope != run.scope
             {
                 *scope = run.scope;
-                m.region = Memo::default();
-                m.refs = crate::checks::common::SharedRefs::default();
+                m.enter_region();
             }
             let Some((_, m)) = &memos else { continue };
             let ordinals: Vec<u32> = group.iter().map(|w| w.1).collect();
@@ -604,11 +604,27 @@ impl<'d> Analysis<'d> {
 }
 
 /// The memos of one scope: the account's, and the region's when in a region.
-#[derive(Default)]
 struct Memos {
     account: Memo,
     region: Memo,
     refs: crate::checks::common::SharedRefs,
+}
+
+impl Memos {
+    /// Memos of a run that explains its results (`explained`) or decides statuses only.
+    fn new(explained: bool) -> Memos {
+        Memos {
+            account: Memo::for_run(explained),
+            region: Memo::for_run(explained),
+            refs: crate::checks::common::SharedRefs::default(),
+        }
+    }
+
+    /// Forget the previous region's work.
+    fn enter_region(&mut self) {
+        self.region = Memo::for_run(self.account.explained);
+        self.refs = crate::checks::common::SharedRefs::default();
+    }
 }
 
 /// What every check run shares.
@@ -620,14 +636,16 @@ struct Evaluation<'s> {
 
 impl<'s> Evaluation<'s> {
     /// Every check in every scope: for each account its account checks, then region by region
-    /// its region checks. `each(scope, def, index, run)` supplies an emitter to `run`.
+    /// its region checks. `each(scope, def, index, run)` supplies an emitter to `run`; the
+    /// memos are computed explained or not as the results are (`explained`).
     fn run_all<'d>(
         &self,
         checks: &[&'d CheckDef],
+        explained: bool,
         mut each: impl FnMut(Scope, &'d CheckDef, u16, &mut dyn FnMut(&mut Emitter<'_>)),
     ) {
         for (a, account) in self.snapshot.accounts.iter().enumerate() {
-            let mut memos = Memos::default();
+            let mut memos = Memos::new(explained);
             let scope = Scope {
                 account: a,
                 region: None,
@@ -640,8 +658,7 @@ impl<'s> Evaluation<'s> {
                 }
             }
             for r in 0..account.regions.len() {
-                memos.region = Memo::default();
-                memos.refs = crate::checks::common::SharedRefs::default();
+                memos.enter_region();
                 let scope = Scope {
                     account: a,
                     region: Some(r),
@@ -721,12 +738,28 @@ impl<'s> Evaluation<'s> {
 /// A short list searched in order rather than a hash map: it holds a dozen types at most and
 /// is asked once per finding by some helpers (shared resource references), where hashing the
 /// `TypeId` cost more than comparing it.
-#[derive(Default)]
 pub struct Memo {
     slots: RefCell<Vec<(TypeId, Rc<dyn Any>)>>,
+    /// Whether values are computed [`explaining`] (see [`Memo::get_or_init`]).
+    explained: bool,
+}
+
+impl Default for Memo {
+    fn default() -> Memo {
+        Memo::for_run(true)
+    }
 }
 
 impl Memo {
+    /// An empty memo for a run that explains its results (`explained`) or decides statuses
+    /// only ([`analyze`]).
+    pub fn for_run(explained: bool) -> Memo {
+        Memo {
+            slots: RefCell::new(Vec::new()),
+            explained,
+        }
+    }
+
     /// The value of type `T`, computed by `init` the first time it is asked for.
     pub fn get_or_init<T: 'static>(&self, init: impl FnOnce() -> T) -> Rc<T> {
         let key = TypeId::of::<T>();
@@ -741,10 +774,11 @@ impl Memo {
         {
             return v;
         }
-        // Computed outside the borrow so `init` may itself use the memo; explained, because
-        // explained results may share it.
+        // Computed outside the borrow so `init` may itself use the memo. Explained in a run
+        // that explains any result (all of them may share the value), whatever the result
+        // being judged when it is first asked for; without explanations in the analysis.
         let value = {
-            let _full = ExplainingScope::set(true);
+            let _mode = ExplainingScope::set(self.explained);
             Rc::new(init())
         };
         self.slots.borrow_mut().push((key, value.clone()));

@@ -23,7 +23,6 @@
 
 use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -41,18 +40,19 @@ use crate::context::{
 };
 use crate::error::RequestError;
 use crate::eval::{PolicySet, Request, StaticDecision, evaluate_static};
+use crate::fasthash::FastMap;
 use crate::policy::{Effect, PolicyDocument};
 use crate::sar;
 
 /// The facts `who_can` reads about each resource of an account, indexed by ARN once (instead
 /// of a scan of the account per question).
 pub struct ResourceCatalog<'s> {
-    by_arn: HashMap<&'s str, ResourceFacts<'s>>,
+    by_arn: FastMap<&'s str, ResourceFacts<'s>>,
     /// For a catalog of one region: the whole account, indexed on the first question about a
     /// resource of another region.
     rest: Option<(
         &'s AccountSnapshot,
-        OnceCell<HashMap<&'s str, ResourceFacts<'s>>>,
+        OnceCell<FastMap<&'s str, ResourceFacts<'s>>>,
     )>,
 }
 
@@ -94,8 +94,8 @@ impl<'s> ResourceCatalog<'s> {
 /// occurrence of an ARN wins.
 fn index<'s>(
     regions: impl Iterator<Item = &'s RegionSnapshot>,
-) -> HashMap<&'s str, ResourceFacts<'s>> {
-    let mut by_arn: HashMap<&'s str, ResourceFacts<'s>> = HashMap::new();
+) -> FastMap<&'s str, ResourceFacts<'s>> {
+    let mut by_arn: FastMap<&'s str, ResourceFacts<'s>> = FastMap::default();
     let rds = |tags, prefix| ResourceFacts {
         tags: Some(tags),
         rds_tag_prefix: Some(prefix),
@@ -422,11 +422,11 @@ struct ActionPlan {
     /// The same principals, as a list.
     allowing: Vec<usize>,
     /// Resource key → policies with a statement for the action naming exactly that resource.
-    exact: HashMap<String, Vec<usize>>,
+    exact: FastMap<String, Vec<usize>>,
     /// Policies with a wildcard `Resource` pattern for the action, to try on each resource.
     wildcard: Vec<usize>,
     /// Policy → principals using it (as a relevant identity policy or as boundary).
-    users_of: HashMap<usize, Vec<usize>>,
+    users_of: FastMap<usize, Vec<usize>>,
     /// Principals with policies missing from the snapshot.
     incomplete: Vec<usize>,
     /// Whether answers may be shared between resources (no IAM/STS/KMS action).
@@ -434,16 +434,18 @@ struct ActionPlan {
     /// For KMS actions: a key policy that only delegates to the account, to evaluate the
     /// principals a key policy does not name.
     delegation: Option<CompiledPolicy>,
-    shared: RefCell<HashMap<SharedKey, Rc<SharedAnswers>>>,
+    shared: RefCell<FastMap<SharedKey, Rc<SharedAnswers>>>,
 }
 
 /// Who-can for many resources of one account (see the module documentation).
 pub struct BulkWhoCan<'a> {
     model: &'a AccountModel,
     catalog: ResourceCatalog<'a>,
-    plans: RefCell<HashMap<String, Rc<ActionPlan>>>,
+    plans: RefCell<FastMap<String, Rc<ActionPlan>>>,
+    /// Actions asked about, looked up in the service reference.
+    action_refs: RefCell<FastMap<String, &'static sar::ActionRef>>,
     /// Principal ARN → index in the model (resource policies name principals by ARN).
-    principal_by_arn: HashMap<&'a str, usize>,
+    principal_by_arn: FastMap<&'a str, usize>,
     /// Principals of another account than the model's (evaluated alone on resource policies).
     foreign: Vec<usize>,
     /// A user of the account that no policy names: how resource policies treat the
@@ -454,9 +456,9 @@ pub struct BulkWhoCan<'a> {
     /// its address.
     no_shared: Rc<SharedAnswers>,
     /// Key templates by key ARN (`None`: the key shares nothing).
-    templates: RefCell<HashMap<String, Option<Rc<KeyTemplate>>>>,
+    templates: RefCell<FastMap<String, Option<Rc<KeyTemplate>>>>,
     /// Compiled key policies by key ARN.
-    key_policies: RefCell<HashMap<String, Rc<CompiledPolicy>>>,
+    key_policies: RefCell<FastMap<String, Rc<CompiledPolicy>>>,
 }
 
 impl<'a> BulkWhoCan<'a> {
@@ -478,7 +480,8 @@ impl<'a> BulkWhoCan<'a> {
         BulkWhoCan {
             model,
             catalog,
-            plans: RefCell::new(HashMap::new()),
+            plans: RefCell::new(FastMap::default()),
+            action_refs: RefCell::new(FastMap::default()),
             principal_by_arn: model
                 .principals
                 .iter()
@@ -500,8 +503,8 @@ impl<'a> BulkWhoCan<'a> {
             ))
             .ok(),
             no_shared: Rc::new(SharedAnswers::default()),
-            templates: RefCell::new(HashMap::new()),
-            key_policies: RefCell::new(HashMap::new()),
+            templates: RefCell::new(FastMap::default()),
+            key_policies: RefCell::new(FastMap::default()),
         }
     }
 
@@ -512,6 +515,16 @@ impl<'a> BulkWhoCan<'a> {
     /// The index in [`AccountModel::principals`] of the principal with this ARN.
     pub fn principal_index(&self, arn: &str) -> Option<usize> {
         self.principal_by_arn.get(arn).copied()
+    }
+
+    /// The reference entry of `action`, looked up once per action.
+    fn action_ref(&self, action: &str) -> Result<&'static sar::ActionRef, RequestError> {
+        if let Some(a) = self.action_refs.borrow().get(action) {
+            return Ok(a);
+        }
+        let a = sar::reference()?.action(action)?;
+        self.action_refs.borrow_mut().insert(action.to_string(), a);
+        Ok(a)
     }
 
     fn plan(&self, action: &str) -> Result<Rc<ActionPlan>, RequestError> {
@@ -620,7 +633,8 @@ impl<'a> BulkWhoCan<'a> {
                 "bulk who-can takes one action, not the pattern `{action}`"
             )));
         }
-        let validated = sar::reference()?.validate(action, resource_arn)?;
+        let validated =
+            sar::reference()?.validate_action(self.action_ref(action)?, resource_arn)?;
         let facts = self.catalog.facts(resource_arn);
         let resource = RequestResource::parse(resource_arn, None)?;
         let key_policy = self.key_policy(&facts, resource_arn)?;
@@ -952,7 +966,7 @@ fn build_plan(model: &AccountModel, action: &str) -> Result<ActionPlan, RequestE
         })
         .collect();
     let mut used = vec![false; model.policies.len()];
-    let mut users_of: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut users_of: FastMap<usize, Vec<usize>> = FastMap::default();
     for (idx, p) in model.principals.iter().enumerate() {
         let policies = p
             .identity
@@ -995,7 +1009,7 @@ fn build_plan(model: &AccountModel, action: &str) -> Result<ActionPlan, RequestE
         })));
         reach.push(r);
     }
-    let mut exact: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut exact: FastMap<String, Vec<usize>> = FastMap::default();
     let mut wildcard = Vec::new();
     for (i, r) in reach.iter().enumerate() {
         for key in &r.exact {
@@ -1058,6 +1072,6 @@ fn build_plan(model: &AccountModel, action: &str) -> Result<ActionPlan, RequestE
         incomplete,
         shareable_action,
         delegation,
-        shared: RefCell::new(HashMap::new()),
+        shared: RefCell::new(FastMap::default()),
     })
 }

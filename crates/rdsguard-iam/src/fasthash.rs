@@ -1,9 +1,10 @@
-//! FNV-1a hashing for the engine's small string-keyed maps (service prefixes, context keys):
-//! keys are short and not attacker-chosen in a way that matters for a local analysis, and
-//! SipHash dominated evaluation time.
+//! Hashing for the engine's string-keyed maps: FNV-1a for the short context keys hashed once
+//! per compiled condition, foldhash for maps keyed by ARNs, actions and policy names. Keys are
+//! not attacker-chosen in a way that matters for a local analysis, and SipHash dominated
+//! evaluation time.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Fnv(u64);
@@ -26,8 +27,10 @@ impl Hasher for Fnv {
     }
 }
 
-/// A `HashMap` with FNV-1a hashing.
-pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+/// A `HashMap` with foldhash's fast hashing, seeded the same way every time (so that
+/// iteration order is reproducible; the keys are not attacker-chosen in a way that matters for
+/// a local analysis). SipHash, the standard one, dominated lookups by ARN and action name.
+pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
-/// A `HashSet` with FNV-1a hashing.
-pub type FastSet<K> = HashSet<K, BuildHasherDefault<Fnv>>;
+/// A `HashSet` like [`FastMap`].
+pub type FastSet<K> = HashSet<K, foldhash::fast::FixedState>;

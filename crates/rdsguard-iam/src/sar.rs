@@ -140,26 +140,15 @@ impl ResourceTypeRef {
     /// one or more characters; a component that is a single variable (region, account...) does
     /// not span `:` or `/`; literals compare case-insensitively.
     pub fn matches_arn(&self, arn: &str) -> bool {
-        // Asked once per (action, resource) by the bulk who-can: no allocation for the usual
-        // all-lowercase ARN.
-        let unchanged = |c: char| {
-            let mut l = c.to_lowercase();
-            l.next() == Some(c) && l.next().is_none()
-        };
-        let lower: std::borrow::Cow<'_, str> = if arn.chars().all(unchanged) {
-            arn.into()
-        } else {
-            arn.to_lowercase().into()
-        };
-        let mut parts = [""; 6];
-        let mut n = 0;
-        for (slot, part) in parts.iter_mut().zip(lower.splitn(6, ':')) {
-            *slot = part;
-            n += 1;
-        }
-        if n != 6 || self.components.len() != 5 {
+        ArnParts::of(arn).is_some_and(|parts| self.matches_parts(&parts))
+    }
+
+    /// [`matches_arn`](Self::matches_arn) of an ARN already split.
+    fn matches_parts(&self, arn: &ArnParts<'_>) -> bool {
+        if self.components.len() != 5 {
             return false;
         }
+        let parts = arn.parts();
         for (i, segs) in self.components.iter().enumerate() {
             let text = parts[i + 1];
             if self.single_variable[i] {
@@ -173,6 +162,42 @@ impl ResourceTypeRef {
             }
         }
         true
+    }
+}
+
+/// A concrete ARN lower-cased and split into its six `:`-separated parts (the last keeps
+/// its own colons), once for all the resource types it is matched against.
+struct ArnParts<'a> {
+    lower: std::borrow::Cow<'a, str>,
+}
+
+impl<'a> ArnParts<'a> {
+    /// `None` unless the ARN has six parts.
+    fn of(arn: &'a str) -> Option<ArnParts<'a>> {
+        // Asked once per (action, resource) by the bulk who-can: no allocation for the usual
+        // all-lowercase ASCII ARN, and no per-character Unicode case mapping either.
+        let unchanged = if arn.is_ascii() {
+            !arn.bytes().any(|b| b.is_ascii_uppercase())
+        } else {
+            arn.chars().all(|c| {
+                let mut l = c.to_lowercase();
+                l.next() == Some(c) && l.next().is_none()
+            })
+        };
+        let lower: std::borrow::Cow<'a, str> = if unchanged {
+            arn.into()
+        } else {
+            arn.to_lowercase().into()
+        };
+        (lower.splitn(6, ':').count() == 6).then_some(ArnParts { lower })
+    }
+
+    fn parts(&self) -> [&str; 6] {
+        let mut parts = [""; 6];
+        for (slot, part) in parts.iter_mut().zip(self.lower.splitn(6, ':')) {
+            *slot = part;
+        }
+        parts
     }
 }
 
@@ -377,7 +402,15 @@ impl Reference {
         action: &str,
         resource: &str,
     ) -> Result<ValidatedRequest, RequestError> {
-        let a = self.action(action)?;
+        self.validate_action(self.action(action)?, resource)
+    }
+
+    /// [`validate`](Self::validate) of an action already looked up.
+    pub fn validate_action(
+        &'static self,
+        a: &'static ActionRef,
+        resource: &str,
+    ) -> Result<ValidatedRequest, RequestError> {
         let svc = self.service(&a.service).ok_or_else(|| {
             RequestError::UnknownService(a.service.clone(), self.service_prefixes().join(", "))
         })?;
@@ -406,11 +439,12 @@ impl Reference {
                     applies_to()
                 )));
             }
+            let arn = ArnParts::of(resource);
             let matching: Vec<(&ActionResourceType, &ResourceTypeRef)> = a
                 .resource_types
                 .iter()
                 .filter_map(|rt| svc.resource_type(&rt.name).map(|r| (rt, r)))
-                .filter(|(_, r)| r.matches_arn(resource))
+                .filter(|(_, r)| arn.as_ref().is_some_and(|arn| r.matches_parts(arn)))
                 .collect();
             // Keep the most specific formats (a child type's literal text extends its parent's).
             let most_specific: Vec<_> = matching

@@ -7,7 +7,7 @@ use rdsguard_findings::{ResourceRef, Severity};
 use rdsguard_model::{AccountSnapshot, Op, ops};
 
 use crate::engine::{AccountCtx, CheckDef, Emitter, Runner};
-use crate::evidence;
+use crate::{evidence, msg};
 
 pub static CHECKS: &[&CheckDef] = &[&ACCOUNT_COLLECTED];
 
@@ -59,7 +59,7 @@ fn account_collected(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
     if let Some(gap) = blocking {
         em.not_assessed(
             account_resource(account),
-            format!("account not assessed: {}: {}", gap.describe(), gap.message),
+            msg!("account not assessed: {}: {}", gap.describe(), gap.message),
         );
         return;
     }
@@ -72,7 +72,7 @@ fn account_collected(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
     }
     em.pass(
         account_resource(account),
-        format!("account collected in {} region(s)", account.regions.len()),
+        msg!("account collected in {} region(s)", account.regions.len()),
         evidence! {"regions" => account.regions.len()},
     );
 }

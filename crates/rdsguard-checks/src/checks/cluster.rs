@@ -13,7 +13,7 @@ use super::instance::{
 };
 
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
-use crate::evidence;
+use crate::{evidence, msg};
 
 pub static CHECKS: &[&CheckDef] = &[
     &RDS_CLUSTER_STORAGE_ENCRYPTED,
@@ -181,7 +181,7 @@ fn multi_az(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
 
 fn cluster_multi_az(c: &DbCluster, placement: &HashMap<&str, Option<&str>>) -> Verdict {
     if is_serverless_v1(c) {
-        return Verdict::NotApplicable(format!(
+        return Verdict::NotApplicable(msg!(
             "{} is Aurora Serverless v1, whose capacity is not placed in chosen AZs",
             clu(c)
         ));
@@ -213,10 +213,10 @@ fn cluster_multi_az(c: &DbCluster, placement: &HashMap<&str, Option<&str>>) -> V
         } else {
             format!("has instances in {} AZs", azs.len())
         };
-        return Verdict::Pass(format!("{} {why}", clu(c)), ev);
+        return Verdict::Pass(msg!("{} {why}", clu(c)), ev);
     }
     if !unknown.is_empty() {
-        return Verdict::NotAssessed(format!(
+        return Verdict::NotAssessed(msg!(
             "{} does not report MultiAZ and the AZ of member(s) {} is unknown",
             clu(c),
             unknown.join(", ")
@@ -261,14 +261,14 @@ fn iam_authentication(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 | EngineFamily::Postgres
         );
         if !supported {
-            return Err(Verdict::NotApplicable(format!(
+            return Err(Verdict::NotApplicable(msg!(
                 "{} runs {}, which does not support IAM database authentication",
                 clu(c),
                 c.engine
             )));
         }
         if is_serverless_v1(c) {
-            return Err(Verdict::NotApplicable(format!(
+            return Err(Verdict::NotApplicable(msg!(
                 "{} is Aurora Serverless v1, which does not support IAM database authentication",
                 clu(c)
             )));
@@ -381,7 +381,7 @@ pub static RDS_CLUSTER_BACKTRACK: CheckDef = CheckDef {
 fn backtrack(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_cluster(ctx, em, |_, c| {
         if EngineFamily::of(&c.engine) != EngineFamily::AuroraMySql {
-            return Err(Verdict::NotApplicable(format!(
+            return Err(Verdict::NotApplicable(msg!(
                 "{} runs {}; backtracking exists only for Aurora MySQL",
                 clu(c),
                 c.engine
@@ -389,13 +389,13 @@ fn backtrack(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         }
         let mode = c.engine_mode.as_deref().unwrap_or("provisioned");
         if matches!(mode, "serverless" | "multimaster" | "global") {
-            return Err(Verdict::NotApplicable(format!(
+            return Err(Verdict::NotApplicable(msg!(
                 "{} uses engine mode {mode}, which does not support backtracking",
                 clu(c)
             )));
         }
         if let Some(g) = &c.global_cluster_identifier {
-            return Err(Verdict::NotApplicable(format!(
+            return Err(Verdict::NotApplicable(msg!(
                 "{} is part of global database {g}, which does not support backtracking",
                 clu(c)
             )));
@@ -434,14 +434,14 @@ pub static RDS_CLUSTER_AUTO_MINOR_VERSION_UPGRADE: CheckDef = CheckDef {
 fn auto_minor_version_upgrade(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_cluster(ctx, em, |_, c| {
         if c.is_aurora() {
-            return Err(Verdict::NotApplicable(format!(
+            return Err(Verdict::NotApplicable(msg!(
                 "{} is an Aurora cluster; Aurora applies automatic minor version upgrades per \
                  instance (rds_instance_auto_minor_version_upgrade)",
                 clu(c)
             )));
         }
         let Some(on) = c.auto_minor_version_upgrade else {
-            return Err(Verdict::NotAssessed(format!(
+            return Err(Verdict::NotAssessed(msg!(
                 "{} does not report AutoMinorVersionUpgrade",
                 clu(c)
             )));
@@ -479,14 +479,14 @@ pub static RDS_CLUSTER_DEFAULT_PORT: CheckDef = CheckDef {
 fn default_port(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_cluster(ctx, em, |_, c| {
         let Some(default) = EngineFamily::of(&c.engine).default_port() else {
-            return Err(Verdict::NotApplicable(format!(
+            return Err(Verdict::NotApplicable(msg!(
                 "{} runs {}, which has no known default port",
                 clu(c),
                 c.engine
             )));
         };
         let Some(port) = c.port else {
-            return Err(Verdict::NotAssessed(format!("{} reports no port", clu(c))));
+            return Err(Verdict::NotAssessed(msg!("{} reports no port", clu(c))));
         };
         Ok(Verdict::pass_if(
             port != default,
@@ -529,7 +529,7 @@ pub static RDS_CLUSTER_DEFAULT_ADMIN: CheckDef = CheckDef {
 fn default_admin(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_cluster(ctx, em, |ctx, c| {
         let Some(user) = c.master_username.as_deref() else {
-            return Err(Verdict::NotAssessed(format!(
+            return Err(Verdict::NotAssessed(msg!(
                 "{} reports no master username",
                 clu(c)
             )));
@@ -637,7 +637,7 @@ pub static RDS_CLUSTER_MASTER_PASSWORD_MANAGED: CheckDef = CheckDef {
 fn master_password_managed(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_cluster(ctx, em, |_, c| {
         if is_serverless_v1(c) {
-            return Err(Verdict::NotApplicable(format!(
+            return Err(Verdict::NotApplicable(msg!(
                 "{} is Aurora Serverless v1, which cannot have a managed master password",
                 clu(c)
             )));

@@ -21,7 +21,7 @@ use super::tls::param_groups::instance_option_groups;
 use super::tls::tls_defaults::parse_version;
 use super::tls::verdict::{Evidence, Verdict};
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
-use crate::evidence;
+use crate::{evidence, msg};
 
 pub static CHECKS: &[&CheckDef] = &[
     &RDS_INSTANCE_ENCRYPTED_WITH_CMK,
@@ -297,17 +297,17 @@ fn key_evidence(reference: &str, class: &KeyClass<'_>) -> Evidence {
 /// The CMK verdict for a resource encrypted with `reference`.
 fn cmk_verdict(ctx: &RegionCtx<'_>, what: &str, reference: Option<&str>) -> Verdict {
     let Some(reference) = reference else {
-        return Verdict::NotAssessed(format!("{what} is encrypted but reports no KMS key"));
+        return Verdict::NotAssessed(msg!("{what} is encrypted but reports no KMS key"));
     };
     let class = classify_key(ctx, reference);
     let ev = key_evidence(reference, &class);
     match class {
         KeyClass::Customer(k) => Verdict::Pass(
-            format!("{what} is encrypted with customer managed key {}", k.arn),
+            msg!("{what} is encrypted with customer managed key {}", k.arn),
             ev,
         ),
         KeyClass::Aws(_, how) => Verdict::Fail(
-            format!(
+            msg!(
                 "{what} is encrypted with the AWS managed key {reference} ({how}), whose policy \
                  the account cannot control"
             ),
@@ -321,12 +321,12 @@ fn instance_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for db in &ctx.region.rds.db_instances {
         let what = format!("DB instance {}", db.db_instance_identifier);
         let verdict = if let Some(c) = &db.db_cluster_identifier {
-            Verdict::NotApplicable(format!(
+            Verdict::NotApplicable(msg!(
                 "member of DB cluster {c}: storage is encrypted with the cluster's key \
                  (rds_cluster_encrypted_with_cmk)"
             ))
         } else if !db.storage_encrypted {
-            Verdict::NotApplicable(format!(
+            Verdict::NotApplicable(msg!(
                 "{what} is not encrypted at rest (rds_instance_storage_encrypted)"
             ))
         } else {
@@ -340,7 +340,7 @@ fn cluster_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for c in &ctx.region.rds.db_clusters {
         let what = format!("DB cluster {}", c.db_cluster_identifier);
         let verdict = if !c.storage_encrypted {
-            Verdict::NotApplicable(format!("{what} is not encrypted at rest"))
+            Verdict::NotApplicable(msg!("{what} is not encrypted at rest"))
         } else {
             cmk_verdict(ctx, &what, c.kms_key_id.as_deref())
         };
@@ -366,11 +366,11 @@ fn snapshot_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         for s in snapshots {
             let what = format!("{kind} {}", s.identifier);
             let verdict = if !owned(&s.snapshot_type) {
-                Verdict::NotApplicable(format!(
+                Verdict::NotApplicable(msg!(
                     "{what} is shared by another account, whose key it uses"
                 ))
             } else if !s.encrypted {
-                Verdict::NotApplicable(format!("{what} is not encrypted"))
+                Verdict::NotApplicable(msg!("{what} is not encrypted"))
             } else {
                 cmk_verdict(ctx, &what, s.kms_key_id.as_deref())
             };
@@ -387,7 +387,7 @@ fn snapshot_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
 fn performance_insights_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for db in &ctx.region.rds.db_instances {
         let verdict = if !db.performance_insights_enabled {
-            Verdict::NotApplicable(format!(
+            Verdict::NotApplicable(msg!(
                 "Performance Insights is not enabled on DB instance {}",
                 db.db_instance_identifier
             ))
@@ -479,13 +479,13 @@ fn rotation_verdict(ctx: &RegionCtx<'_>, k: &KmsKey, users: &[String]) -> Verdic
         .as_deref()
         .is_some_and(|s| s != "SYMMETRIC_DEFAULT")
     {
-        return Verdict::NotApplicable(format!(
+        return Verdict::NotApplicable(msg!(
             "KMS key {} is not a symmetric key; automatic rotation does not apply",
             k.arn
         ));
     }
     if let Some(origin) = k.origin.as_deref().filter(|o| *o != "AWS_KMS") {
-        return Verdict::NotApplicable(format!(
+        return Verdict::NotApplicable(msg!(
             "KMS key {} has origin {origin}, for which KMS cannot rotate automatically; rotate \
              its key material manually",
             k.arn
@@ -493,7 +493,7 @@ fn rotation_verdict(ctx: &RegionCtx<'_>, k: &KmsKey, users: &[String]) -> Verdic
     }
     match k.rotation_enabled {
         Some(true) => Verdict::Pass(
-            format!(
+            msg!(
                 "KMS key {} used by {} rotates automatically",
                 k.arn,
                 users.join(", ")
@@ -501,7 +501,7 @@ fn rotation_verdict(ctx: &RegionCtx<'_>, k: &KmsKey, users: &[String]) -> Verdic
             ev,
         ),
         Some(false) => Verdict::Fail(
-            format!(
+            msg!(
                 "KMS key {} used by {} does not rotate automatically",
                 k.arn,
                 users.join(", ")
@@ -537,14 +537,12 @@ fn key_rotation(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 };
                 em.not_applicable(
                     res,
-                    format!(
-                        "KMS key {reference} ({how}) is AWS managed: AWS rotates it every year"
-                    ),
+                    msg!("KMS key {reference} ({how}) is AWS managed: AWS rotates it every year"),
                 );
             }
             KeyClass::Unknown(reason) => em.not_assessed(
                 unresolved_key_resource(ctx, &reference),
-                format!("{reason} (used by {})", users.join(", ")),
+                msg!("{reason} (used by {})", users.join(", ")),
             ),
         }
     }
@@ -555,7 +553,7 @@ fn key_rotation(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
 
 fn usable_verdict(ctx: &RegionCtx<'_>, what: &str, reference: Option<&str>) -> Verdict {
     let Some(reference) = reference else {
-        return Verdict::NotAssessed(format!("{what} is encrypted but reports no KMS key"));
+        return Verdict::NotAssessed(msg!("{what} is encrypted but reports no KMS key"));
     };
     let class = classify_key(ctx, reference);
     let ev = key_evidence(reference, &class);
@@ -564,7 +562,7 @@ fn usable_verdict(ctx: &RegionCtx<'_>, what: &str, reference: Option<&str>) -> V
         KeyClass::Aws(None, how) => {
             // Customers can neither disable nor schedule the deletion of AWS managed keys.
             return Verdict::Pass(
-                format!(
+                msg!(
                     "{what} uses the AWS managed key {reference} ({how}), which cannot be \
                      disabled or deleted"
                 ),
@@ -576,9 +574,9 @@ fn usable_verdict(ctx: &RegionCtx<'_>, what: &str, reference: Option<&str>) -> V
     let mut ev = ev;
     ev.insert("deletion_date".into(), key.deletion_date.clone().into());
     match key.key_state.as_deref() {
-        Some("Enabled") => Verdict::Pass(format!("{what} uses enabled KMS key {}", key.arn), ev),
+        Some("Enabled") => Verdict::Pass(msg!("{what} uses enabled KMS key {}", key.arn), ev),
         Some("PendingDeletion") => Verdict::Fail(
-            format!(
+            msg!(
                 "KMS key {} of {what} is scheduled for deletion on {}: the database and its \
                  backups become unrecoverable then",
                 key.arn,
@@ -588,21 +586,18 @@ fn usable_verdict(ctx: &RegionCtx<'_>, what: &str, reference: Option<&str>) -> V
         ),
         Some(state @ ("Disabled" | "Unavailable" | "PendingImport" | "PendingReplicaDeletion")) => {
             Verdict::Fail(
-                format!(
+                msg!(
                     "KMS key {} of {what} is {state}: RDS cannot decrypt the database",
                     key.arn
                 ),
                 ev,
             )
         }
-        Some(other) => Verdict::NotAssessed(format!(
+        Some(other) => Verdict::NotAssessed(msg!(
             "KMS key {} of {what} is in state {other}, which rdsguard does not judge",
             key.arn
         )),
-        None => Verdict::NotAssessed(format!(
-            "the state of KMS key {} was not collected",
-            key.arn
-        )),
+        None => Verdict::NotAssessed(msg!("the state of KMS key {} was not collected", key.arn)),
     }
 }
 
@@ -610,11 +605,11 @@ fn key_usable(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for db in &ctx.region.rds.db_instances {
         let what = format!("DB instance {}", db.db_instance_identifier);
         let verdict = if let Some(c) = &db.db_cluster_identifier {
-            Verdict::NotApplicable(format!(
+            Verdict::NotApplicable(msg!(
                 "member of DB cluster {c}: the cluster's key is checked on the cluster"
             ))
         } else if !db.storage_encrypted {
-            Verdict::NotApplicable(format!("{what} is not encrypted at rest"))
+            Verdict::NotApplicable(msg!("{what} is not encrypted at rest"))
         } else {
             usable_verdict(ctx, &what, db.kms_key_id.as_deref())
         };
@@ -623,7 +618,7 @@ fn key_usable(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for c in &ctx.region.rds.db_clusters {
         let what = format!("DB cluster {}", c.db_cluster_identifier);
         let verdict = if !c.storage_encrypted {
-            Verdict::NotApplicable(format!("{what} is not encrypted at rest"))
+            Verdict::NotApplicable(msg!("{what} is not encrypted at rest"))
         } else {
             usable_verdict(ctx, &what, c.kms_key_id.as_deref())
         };
@@ -654,7 +649,7 @@ fn tde_verdict(ctx: &RegionCtx<'_>, db: &DbInstance, options: &[&str]) -> Verdic
         Some((name, (_, att))) => {
             ev.insert("tde_option".into(), (*name).into());
             Verdict::Pass(
-                format!(
+                msg!(
                     "DB instance {id} has the {name} option (option group {})",
                     att.group.name
                 ),
@@ -667,7 +662,7 @@ fn tde_verdict(ctx: &RegionCtx<'_>, db: &DbInstance, options: &[&str]) -> Verdic
             )
         }
         None => Verdict::Fail(
-            format!(
+            msg!(
                 "DB instance {id} has no {} option in option groups {}",
                 options.join(" or "),
                 opts.names().join(", ")
@@ -679,7 +674,7 @@ fn tde_verdict(ctx: &RegionCtx<'_>, db: &DbInstance, options: &[&str]) -> Verdic
 
 fn custom_engine_verdict(db: &DbInstance) -> Option<Verdict> {
     db.engine.starts_with("custom-").then(|| {
-        Verdict::NotAssessed(format!(
+        Verdict::NotAssessed(msg!(
             "{} is RDS Custom: TDE is configured in the database on the host, not through \
              option groups",
             db.engine
@@ -690,12 +685,12 @@ fn custom_engine_verdict(db: &DbInstance) -> Option<Verdict> {
 fn oracle_tde(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for db in &ctx.region.rds.db_instances {
         let verdict = if EngineFamily::of(&db.engine) != EngineFamily::Oracle {
-            Verdict::NotApplicable(format!("engine {} is not Oracle", db.engine))
+            Verdict::NotApplicable(msg!("engine {} is not Oracle", db.engine))
         } else if let Some(v) = custom_engine_verdict(db) {
             v
         } else if !db.engine.starts_with("oracle-ee") {
             // TDE is part of Oracle Advanced Security, an Enterprise Edition option.
-            Verdict::NotApplicable(format!(
+            Verdict::NotApplicable(msg!(
                 "{} is not Enterprise Edition: TDE is not available; storage encryption is the \
                  control",
                 db.engine
@@ -727,16 +722,17 @@ fn sqlserver_tde_supported(engine: &str, engine_version: &str) -> Result<bool, S
 fn sqlserver_tde(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for db in &ctx.region.rds.db_instances {
         let verdict = if EngineFamily::of(&db.engine) != EngineFamily::SqlServer {
-            Verdict::NotApplicable(format!("engine {} is not SQL Server", db.engine))
+            Verdict::NotApplicable(msg!("engine {} is not SQL Server", db.engine))
         } else if let Some(v) = custom_engine_verdict(db) {
             v
         } else {
             match sqlserver_tde_supported(&db.engine, &db.engine_version) {
                 Err(reason) => Verdict::NotAssessed(reason),
-                Ok(false) => Verdict::NotApplicable(format!(
+                Ok(false) => Verdict::NotApplicable(msg!(
                     "RDS does not support TDE on {} {} (Enterprise Edition, or Standard Edition \
                      from SQL Server 2019, only)",
-                    db.engine, db.engine_version
+                    db.engine,
+                    db.engine_version
                 )),
                 // The API names the option TDE; the console shows TRANSPARENT_DATA_ENCRYPTION.
                 Ok(true) => tde_verdict(ctx, db, &["TDE", "TRANSPARENT_DATA_ENCRYPTION"]),

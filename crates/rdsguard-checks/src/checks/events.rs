@@ -16,7 +16,7 @@ use super::common::region_resource;
 use super::instance::Verdict;
 
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
-use crate::evidence;
+use crate::{evidence, msg};
 
 pub static CHECKS: &[&CheckDef] = &[
     &RDS_EVENT_SUBSCRIPTION_CLUSTER,
@@ -134,7 +134,7 @@ fn judge(ctx: &RegionCtx<'_>, req: &Requirement, scope: Scope) -> Verdict {
     let region = &ctx.region.region;
     if missing.is_empty() {
         return Verdict::Pass(
-            format!(
+            msg!(
                 "{} events ({}) in {region} are delivered by {}",
                 req.source_type,
                 req.categories.join(", "),

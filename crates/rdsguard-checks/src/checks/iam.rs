@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use rdsguard_findings::{EvidenceValue, ResourceRef, Severity, SharedList};
+use rdsguard_findings::{EvidenceValue, ResourceRef, Severity, SharedList, Status};
 use rdsguard_iam::account::{AccountModel, ActionAnswer, PrincipalAnswer};
 use rdsguard_iam::bulk::{BulkWhoCan, ResourceAnswer, SharedAnswers};
 use rdsguard_iam::compile::{CompiledPolicy, PolicyKind};
@@ -37,6 +37,8 @@ use super::common::{
     lookup_key, snapshot_resource,
 };
 use crate::engine::{AccountCtx, CheckDef, Emitter, RegionCtx, Runner, scope_resource};
+use crate::engine::{Evidence, explaining};
+use crate::msg;
 
 /// How many principals is too many, per question. Defaults are deliberately small: these
 /// are the people and automation that can destroy or expose data.
@@ -483,7 +485,9 @@ impl<'a> Access<'a> {
 
     /// Summarise the answers (one per action) for one resource, in time proportional to the
     /// principals evaluated for it, not to every principal allowed.
-    fn summarize(&self, answers: &[ResourceAnswer]) -> WhoSummary {
+    ///
+    /// Without `listed` (only the count and what is incomplete) unless `explain`.
+    fn summarize(&self, answers: &[ResourceAnswer], explain: bool) -> WhoSummary {
         // Resource-policy grants to principals outside the account's IAM (key policies).
         let mut externals: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         for a in answers {
@@ -570,7 +574,7 @@ impl<'a> Access<'a> {
             .filter(|(_, i)| affected.binary_search(i).is_err())
             .peekable();
         let mut added_iter = added.iter().peekable();
-        while listed.len() < MAX_LISTED {
+        while explain && listed.len() < MAX_LISTED {
             let next = match (shared_iter.peek(), added_iter.peek()) {
                 (Some(s), Some(a)) if s.0 <= a.0 => shared_iter.next(),
                 (Some(_), Some(_)) | (None, Some(_)) => added_iter.next(),
@@ -676,13 +680,26 @@ fn judge(
         match access.bulk.answer(action, arn) {
             Ok(a) => answers.push(a),
             Err(e) => {
-                em.not_assessed(res, format!("cannot evaluate {action} on {arn}: {e}"));
+                em.not_assessed(res, msg!("cannot evaluate {action} on {arn}: {e}"));
                 return;
             }
         }
     }
-    let who = access.summarize(&answers);
+    let explain = explaining();
+    let who = access.summarize(&answers, explain);
     let count = who.count;
+    if !explain {
+        // The status alone (see `explaining`): no evidence, no message.
+        let status = if count > max {
+            Status::Fail
+        } else if !who.incomplete.is_empty() {
+            Status::NotAssessed
+        } else {
+            Status::Pass
+        };
+        em.emit(status, res, "", Evidence::new());
+        return;
+    }
     let not_listed = count.saturating_sub(who.listed.len());
     let mut ev = crate::evidence! {
         "count" => count,
@@ -969,15 +986,15 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let access = Access::new(model, ctx.account, &ctx.region.region);
     let th = &ctx.config.iam;
     // Keys of encrypted databases, deduplicated.
-    let mut refs: Vec<(&str, String)> = Vec::new();
+    let mut refs: Vec<(&str, &str)> = Vec::new();
     for db in &ctx.region.rds.db_instances {
         if let Some(k) = &db.kms_key_id {
-            refs.push((k, db.db_instance_identifier.clone()));
+            refs.push((k, &db.db_instance_identifier));
         }
     }
     for c in &ctx.region.rds.db_clusters {
         if let Some(k) = &c.kms_key_id {
-            refs.push((k, c.db_cluster_identifier.clone()));
+            refs.push((k, &c.db_cluster_identifier));
         }
     }
     if refs.is_empty() {
@@ -1009,7 +1026,7 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                         account_id: ctx.account.account_id.clone(),
                         region: Some(ctx.region.region.clone()),
                     },
-                    format!("key of {db}: {reason}"),
+                    msg!("key of {db}: {reason}"),
                 );
                 continue;
             }
@@ -1022,14 +1039,14 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             Some(false) => {
                 em.not_applicable(
                     res,
-                    format!("{} is an AWS managed key (its policy is AWS's)", key.arn),
+                    msg!("{} is an AWS managed key (its policy is AWS's)", key.arn),
                 );
                 continue;
             }
             None => {
                 em.not_assessed(
                     res,
-                    format!(
+                    msg!(
                         "whether {} is customer managed is unknown (DescribeKey failed)",
                         key.arn
                     ),
@@ -1057,41 +1074,24 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         .iter()
         .map(|a| access.bulk.answer(a, &key.arn))
         .collect::<Result<Vec<_>, _>>();
+        let explain = explaining();
         let (users, admins) = match (use_answers, admin_answers) {
-            (Ok(u), Ok(a)) => (access.summarize(&u), access.summarize(&a)),
+            (Ok(u), Ok(a)) => (access.summarize(&u, explain), access.summarize(&a, explain)),
             (Err(e), _) | (_, Err(e)) => {
-                em.not_assessed(res, format!("cannot evaluate access to {}: {e}", key.arn));
+                em.not_assessed(res, msg!("cannot evaluate access to {}: {e}", key.arn));
                 continue;
             }
         };
         let (nu, na) = (users.count, admins.count);
-        let (decrypt_left_out, admin_left_out) =
-            (nu - users.listed.len(), na - admins.listed.len());
-        let mut ev = crate::evidence! {
-            "key" => key.arn,
-            "database" => db,
-            "max_principals_key_use" => th.max_principals_key_use,
-            "max_principals_key_admin" => th.max_principals_key_admin,
-            "grants_evaluated" => key.grants.as_ref().map(Vec::len),
+        let ev = if explain {
+            key_access_evidence(&access, key, db, th, &users, &admins)
+        } else {
+            Evidence::new()
         };
-        if key.grants.is_none() && key.grants_count.unwrap_or(0) > 0 {
-            ev.insert("grants_not_evaluated".into(), json!(key.grants_count));
-        }
-        ev.put("decrypt_principals".into(), access.principals_value(&users));
-        ev.put("admin_principals".into(), access.principals_value(&admins));
-        if decrypt_left_out > 0 {
-            ev.insert(
-                "decrypt_principals_not_listed".into(),
-                json!(decrypt_left_out),
-            );
-        }
-        if admin_left_out > 0 {
-            ev.insert("admin_principals_not_listed".into(), json!(admin_left_out));
-        }
         if nu > th.max_principals_key_use || na > th.max_principals_key_admin {
             em.fail(
                 res,
-                format!(
+                msg!(
                     "{nu} principals can decrypt with {} (threshold {}) and {na} can administer it (threshold {})",
                     key.arn, th.max_principals_key_use, th.max_principals_key_admin
                 ),
@@ -1114,11 +1114,11 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                     Some(n) => format!("{n} grant(s) on {} were counted but not read", key.arn),
                     None => format!("the grants on {} were not collected", key.arn),
                 });
-            em.not_assessed(res, format!("{nu} principals can decrypt with {} and {na} can administer it by its policies, but {why}", key.arn));
+            em.not_assessed(res, msg!("{nu} principals can decrypt with {} and {na} can administer it by its policies, but {why}", key.arn));
         } else {
             em.pass(
                 res,
-                format!(
+                msg!(
                     "{nu} principals can decrypt with {} and {na} can administer it",
                     key.arn
                 ),
@@ -1126,6 +1126,43 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             );
         }
     }
+}
+
+/// The evidence of `rds_kms_key_access` for `key` (of database `db`).
+fn key_access_evidence(
+    access: &Access<'_>,
+    key: &KmsKey,
+    db: &str,
+    th: &IamThresholds,
+    users: &WhoSummary,
+    admins: &WhoSummary,
+) -> Evidence {
+    let (decrypt_left_out, admin_left_out) = (
+        users.count - users.listed.len(),
+        admins.count - admins.listed.len(),
+    );
+    let mut ev = crate::evidence! {
+        "key" => key.arn,
+        "database" => db,
+        "max_principals_key_use" => th.max_principals_key_use,
+        "max_principals_key_admin" => th.max_principals_key_admin,
+        "grants_evaluated" => key.grants.as_ref().map(Vec::len),
+    };
+    if key.grants.is_none() && key.grants_count.unwrap_or(0) > 0 {
+        ev.insert("grants_not_evaluated".into(), json!(key.grants_count));
+    }
+    ev.put("decrypt_principals".into(), access.principals_value(users));
+    ev.put("admin_principals".into(), access.principals_value(admins));
+    if decrypt_left_out > 0 {
+        ev.insert(
+            "decrypt_principals_not_listed".into(),
+            json!(decrypt_left_out),
+        );
+    }
+    if admin_left_out > 0 {
+        ev.insert("admin_principals_not_listed".into(), json!(admin_left_out));
+    }
+    ev
 }
 
 /// Sensitive RDS actions; a principal allowed all of them on any database is admin-equivalent.
@@ -1233,7 +1270,7 @@ fn rds_admin_equivalent(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
     if count > max {
         em.fail(
             res,
-            format!("{count} principals have admin-equivalent RDS access (threshold {max})"),
+            msg!("{count} principals have admin-equivalent RDS access (threshold {max})"),
             ev,
         );
     } else if !incomplete.is_empty() {
@@ -1241,7 +1278,7 @@ fn rds_admin_equivalent(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
         incomplete.dedup();
         em.not_assessed(
             res,
-            format!(
+            msg!(
                 "{count} principals have admin-equivalent RDS access, but some policies are missing: {}",
                 incomplete.join("; ")
             ),
@@ -1249,7 +1286,7 @@ fn rds_admin_equivalent(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
     } else {
         em.pass(
             res,
-            format!("{count} principals have admin-equivalent RDS access (threshold {max})"),
+            msg!("{count} principals have admin-equivalent RDS access (threshold {max})"),
             ev,
         );
     }
@@ -1307,7 +1344,7 @@ fn key_policy_not_public(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             Err(e) => {
                 em.not_assessed(
                     res,
-                    format!("the key policy of {} is unreadable: {e}", key.arn),
+                    msg!("the key policy of {} is unreadable: {e}", key.arn),
                 );
                 continue;
             }
@@ -1316,7 +1353,7 @@ fn key_policy_not_public(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if open.is_empty() {
             em.pass(
                 res,
-                format!(
+                msg!(
                     "the key policy of {} allows no unrestricted `*` principal",
                     key.arn
                 ),
@@ -1325,7 +1362,7 @@ fn key_policy_not_public(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         } else {
             em.fail(
                 res,
-                format!(
+                msg!(
                     "the key policy of {} allows `*` without a restricting condition",
                     key.arn
                 ),
@@ -1519,13 +1556,13 @@ fn instance_policy_scope(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
         if broader.is_empty() {
             em.pass(
                 res,
-                format!("{name} grants RDS actions only on {id}"),
+                msg!("{name} grants RDS actions only on {id}"),
                 crate::evidence! {"instance" => arn},
             );
         } else {
             em.fail(
                 res,
-                format!(
+                msg!(
                     "{name} is named for {id} but allows {} RDS actions on other DB instances",
                     broader.len()
                 ),
@@ -2122,7 +2159,7 @@ mod tests {
                 }
                 if bulk.len() == actions.len() {
                     let want = collect(&full);
-                    let got = access.summarize(&bulk);
+                    let got = access.summarize(&bulk, true);
                     assert_eq!(got.count, want.principals.len(), "{arn}");
                     let want_listed: Vec<(Arc<str>, Arc<Value>)> = want
                         .principals

@@ -16,7 +16,7 @@ use super::common::{Described, EngineFamily, gap_in, instance_resource};
 use super::lookups::RegionLookups;
 
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
-use crate::evidence;
+use crate::{evidence, msg};
 
 pub static CHECKS: &[&CheckDef] = &[
     &RDS_INSTANCE_STORAGE_ENCRYPTED,
@@ -54,7 +54,7 @@ pub(crate) fn not_rds(kind: &str, id: &str, engine: &str) -> Option<Verdict> {
         "docdb" => "Amazon DocumentDB",
         _ => return None,
     };
-    Some(Verdict::NotApplicable(format!(
+    Some(Verdict::NotApplicable(msg!(
         "{kind} {id} runs {service} (engine {engine}), not an RDS database engine"
     )))
 }
@@ -104,7 +104,7 @@ impl<'a> Clusters<'a> {
             .gap(self.region, ops::RDS_DESCRIBE_DB_CLUSTERS, Some(cluster_id))
             .map(|g| g.describe())
             .unwrap_or_else(|| "it is not in the snapshot".to_string());
-        Err(Verdict::NotAssessed(format!(
+        Err(Verdict::NotAssessed(msg!(
             "DB instance {} is a member of DB cluster {cluster_id}, whose settings are unknown: \
              {why}",
             db.db_instance_identifier
@@ -135,7 +135,7 @@ pub(crate) fn engine_version_verdict(
         let why = gap_in(ctx, ops::RDS_DESCRIBE_DB_ENGINE_VERSIONS, Some(engine))
             .map(|g| g.describe())
             .unwrap_or_else(|| format!("no engine versions were collected for engine {engine}"));
-        return Verdict::NotAssessed(format!(
+        return Verdict::NotAssessed(msg!(
             "{what} runs {engine} {version}, whose support status is unknown: {why}"
         ));
     }
@@ -149,7 +149,7 @@ pub(crate) fn engine_version_verdict(
     };
     match found {
         None => Verdict::Fail(
-            format!(
+            msg!(
                 "{what} runs {engine} {version}, which RDS no longer offers in this region \
                  (not among the {} versions DescribeDBEngineVersions lists)",
                 offered.len()
@@ -157,13 +157,13 @@ pub(crate) fn engine_version_verdict(
             ev,
         ),
         Some(v) if v.status.as_deref() == Some("deprecated") => Verdict::Fail(
-            format!("{what} runs {engine} {version}, which RDS has deprecated"),
+            msg!("{what} runs {engine} {version}, which RDS has deprecated"),
             ev,
         ),
         // DescribeDBEngineVersions lists only available versions unless IncludeAll is set, so
         // a listed version without a status is available.
         Some(_) => Verdict::Pass(
-            format!("{what} runs {engine} {version}, a version RDS still offers"),
+            msg!("{what} runs {engine} {version}, a version RDS still offers"),
             ev,
         ),
     }
@@ -180,7 +180,7 @@ pub(crate) fn backup_protected(ctx: &RegionCtx<'_>, what: &str, arn: &str) -> Ju
         let why = gap_in(ctx, ops::BACKUP_LIST_PROTECTED_RESOURCES, Some(arn))
             .map(|g| g.describe())
             .unwrap_or_else(|| "AWS Backup protected resources were not collected".to_string());
-        return Err(Verdict::NotAssessed(format!(
+        return Err(Verdict::NotAssessed(msg!(
             "cannot tell whether a backup plan protects {what}: {why}"
         )));
     };
@@ -290,14 +290,14 @@ pub static RDS_INSTANCE_MULTI_AZ: CheckDef = CheckDef {
 fn multi_az(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_instance(ctx, em, |_, _, db| {
         if let Some(c) = &db.db_cluster_identifier {
-            return Err(Verdict::NotApplicable(format!(
+            return Err(Verdict::NotApplicable(msg!(
                 "{} is a member of DB cluster {c}; availability is judged on the cluster by \
                  rds_cluster_multi_az",
                 inst(db)
             )));
         }
         if db.is_read_replica() {
-            return Err(Verdict::NotApplicable(format!(
+            return Err(Verdict::NotApplicable(msg!(
                 "{} is a read replica; Multi-AZ is judged on its source",
                 inst(db)
             )));
@@ -362,7 +362,7 @@ fn enhanced_monitoring(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             "judged_by" => source,
         };
         Ok(if seconds <= 0 {
-            Verdict::Fail(format!("{} has Enhanced Monitoring off", inst(db)), ev)
+            Verdict::Fail(msg!("{} has Enhanced Monitoring off", inst(db)), ev)
         } else {
             Verdict::pass_if(
                 seconds <= max,
@@ -456,7 +456,7 @@ fn iam_authentication(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 | EngineFamily::AuroraPostgres
         );
         if !supported {
-            return Err(Verdict::NotApplicable(format!(
+            return Err(Verdict::NotApplicable(msg!(
                 "{} runs {}, which does not support IAM database authentication",
                 inst(db),
                 db.engine
@@ -509,7 +509,7 @@ fn backup_retention(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_instance(ctx, em, |ctx, clusters, db| {
         let cluster = clusters.owning(db)?;
         if cluster.is_none() && db.is_read_replica() {
-            return Err(Verdict::NotApplicable(format!(
+            return Err(Verdict::NotApplicable(msg!(
                 "{} is a read replica; backups are taken on its source",
                 inst(db)
             )));
@@ -522,7 +522,7 @@ fn backup_retention(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             "judged_by" => judged_by(cluster),
         };
         Ok(if days <= 0 {
-            Verdict::Fail(format!("{} has automated backups off", inst(db)), ev)
+            Verdict::Fail(msg!("{} has automated backups off", inst(db)), ev)
         } else {
             Verdict::pass_if(
                 days >= min,
@@ -567,7 +567,7 @@ pub static RDS_INSTANCE_AUTO_MINOR_VERSION_UPGRADE: CheckDef = CheckDef {
 fn auto_minor_version_upgrade(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_instance(ctx, em, |_, clusters, db| {
         if db.engine.starts_with("custom-") {
-            return Err(Verdict::NotApplicable(format!(
+            return Err(Verdict::NotApplicable(msg!(
                 "{} is an RDS Custom instance ({}), which does not support automatic minor \
                  version upgrades",
                 inst(db),
@@ -620,7 +620,7 @@ pub static RDS_INSTANCE_COPY_TAGS_TO_SNAPSHOTS: CheckDef = CheckDef {
 fn copy_tags_to_snapshots(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_instance(ctx, em, |_, _, db| {
         if let Some(c) = &db.db_cluster_identifier {
-            return Err(Verdict::NotApplicable(format!(
+            return Err(Verdict::NotApplicable(msg!(
                 "{} is a member of DB cluster {c}; snapshots follow the cluster's setting \
                  (rds_cluster_copy_tags_to_snapshots)",
                 inst(db)
@@ -705,7 +705,7 @@ pub static RDS_INSTANCE_DEFAULT_PORT: CheckDef = CheckDef {
 fn default_port(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_instance(ctx, em, |_, clusters, db| {
         let Some(default) = EngineFamily::of(&db.engine).default_port() else {
-            return Err(Verdict::NotApplicable(format!(
+            return Err(Verdict::NotApplicable(msg!(
                 "{} runs {}, which has no known default port",
                 inst(db),
                 db.engine
@@ -719,7 +719,7 @@ fn default_port(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             source = judged_by(cluster);
         }
         let Some(port) = port else {
-            return Err(Verdict::NotAssessed(format!(
+            return Err(Verdict::NotAssessed(msg!(
                 "{} reports no port (no endpoint yet?)",
                 inst(db)
             )));
@@ -773,7 +773,7 @@ fn default_admin(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             None => db.master_username.as_deref(),
         };
         let Some(username) = username else {
-            return Err(Verdict::NotAssessed(format!(
+            return Err(Verdict::NotAssessed(msg!(
                 "{} reports no master username ({})",
                 inst(db),
                 judged_by(cluster)
@@ -867,7 +867,7 @@ fn extended_support(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 | EngineFamily::AuroraMySql
                 | EngineFamily::AuroraPostgres
         ) {
-            return Err(Verdict::NotApplicable(format!(
+            return Err(Verdict::NotApplicable(msg!(
                 "{} runs {}, which has no RDS Extended Support",
                 inst(db),
                 db.engine
@@ -881,7 +881,7 @@ fn extended_support(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             },
         };
         let Some(value) = value else {
-            return Err(Verdict::NotAssessed(format!(
+            return Err(Verdict::NotAssessed(msg!(
                 "{} reports no EngineLifecycleSupport",
                 inst(db)
             )));
@@ -938,7 +938,7 @@ pub static RDS_INSTANCE_BACKUP_PLAN: CheckDef = CheckDef {
 fn backup_plan(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_instance(ctx, em, |ctx, _, db| {
         if let Some(c) = &db.db_cluster_identifier {
-            return Err(Verdict::NotApplicable(format!(
+            return Err(Verdict::NotApplicable(msg!(
                 "{} is a member of DB cluster {c}; AWS Backup protects the cluster \
                  (rds_cluster_backup_plan)",
                 inst(db)
@@ -977,14 +977,14 @@ pub static RDS_INSTANCE_MASTER_PASSWORD_MANAGED: CheckDef = CheckDef {
 fn master_password_managed(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_instance(ctx, em, |_, clusters, db| {
         if db.engine.starts_with("custom-") {
-            return Err(Verdict::NotApplicable(format!(
+            return Err(Verdict::NotApplicable(msg!(
                 "{} is an RDS Custom instance, which cannot have a managed master password",
                 inst(db)
             )));
         }
         let cluster = clusters.owning(db)?;
         if cluster.is_none() && db.is_read_replica() {
-            return Err(Verdict::NotApplicable(format!(
+            return Err(Verdict::NotApplicable(msg!(
                 "{} is a read replica; its master user is its source's",
                 inst(db)
             )));

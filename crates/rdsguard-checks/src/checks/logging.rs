@@ -15,7 +15,7 @@ use super::tls::param_groups::{Param, cluster_parameter_group, param};
 use super::tls::tls_defaults::is_truthy;
 use super::tls::verdict::Verdict;
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
-use crate::evidence;
+use crate::{evidence, msg};
 
 pub static CHECKS: &[&CheckDef] = &[
     &RDS_INSTANCE_LOG_EXPORTS,
@@ -229,12 +229,12 @@ fn exports_verdict(what: &str, required: &[&str], enabled: &[String]) -> Verdict
     };
     if missing.is_empty() {
         Verdict::Pass(
-            format!("{what} exports {} to CloudWatch Logs", required.join(", ")),
+            msg!("{what} exports {} to CloudWatch Logs", required.join(", ")),
             ev,
         )
     } else {
         Verdict::Fail(
-            format!(
+            msg!(
                 "{what} does not export {} to CloudWatch Logs",
                 missing.join(", ")
             ),
@@ -246,7 +246,7 @@ fn exports_verdict(what: &str, required: &[&str], enabled: &[String]) -> Verdict
 fn instance_log_exports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for db in &ctx.region.rds.db_instances {
         let verdict = if let Some(c) = &db.db_cluster_identifier {
-            Verdict::NotApplicable(format!(
+            Verdict::NotApplicable(msg!(
                 "member of DB cluster {c}: logs are exported by the cluster \
                  (rds_cluster_log_exports)"
             ))
@@ -257,7 +257,7 @@ fn instance_log_exports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                     required,
                     &db.enabled_cloudwatch_logs_exports,
                 ),
-                None => Verdict::NotApplicable(format!(
+                None => Verdict::NotApplicable(msg!(
                     "FSBP defines no required log types for engine {}",
                     db.engine
                 )),
@@ -270,7 +270,7 @@ fn instance_log_exports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
 fn cluster_log_exports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for c in &ctx.region.rds.db_clusters {
         let verdict = if c.engine_mode.as_deref() == Some("serverless") {
-            Verdict::NotApplicable(format!(
+            Verdict::NotApplicable(msg!(
                 "DB cluster {} is Aurora Serverless v1, which cannot export logs",
                 c.db_cluster_identifier
             ))
@@ -281,7 +281,7 @@ fn cluster_log_exports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                     required,
                     &c.enabled_cloudwatch_logs_exports,
                 ),
-                None => Verdict::NotApplicable(format!(
+                None => Verdict::NotApplicable(msg!(
                     "engine {} is not an RDS cluster engine this check evaluates",
                     c.engine
                 )),
@@ -295,7 +295,7 @@ fn aurora_mysql_audit_logging(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for c in &ctx.region.rds.db_clusters {
         let id = &c.db_cluster_identifier;
         let verdict = if EngineFamily::of(&c.engine) != EngineFamily::AuroraMySql {
-            Verdict::NotApplicable(format!("engine {} is not Aurora MySQL", c.engine))
+            Verdict::NotApplicable(msg!("engine {} is not Aurora MySQL", c.engine))
         } else {
             match cluster_parameter_group(ctx.region, &RegionLookups::of(ctx), c) {
                 Err(reason) => Verdict::NotAssessed(reason),
@@ -310,33 +310,31 @@ fn aurora_mysql_audit_logging(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                     };
                     let verdict = match (logging, events) {
                         (Param::Set(v), _) if !is_truthy(v) => Verdict::Fail(
-                            format!(
-                                "DB cluster {id} has server_audit_logging={v}: auditing is off"
-                            ),
+                            msg!("DB cluster {id} has server_audit_logging={v}: auditing is off"),
                             ev,
                         ),
                         (Param::Set(_), Param::Empty) => Verdict::Fail(
-                            format!(
+                            msg!(
                                 "DB cluster {id} has auditing on but server_audit_events is \
                                  empty, so nothing is audited"
                             ),
                             ev,
                         ),
                         (Param::Set(_), Param::Set(e)) if e.trim().is_empty() => Verdict::Fail(
-                            format!(
+                            msg!(
                                 "DB cluster {id} has auditing on but server_audit_events is \
                                  empty, so nothing is audited"
                             ),
                             ev,
                         ),
                         (Param::Set(_), Param::Set(e)) => {
-                            Verdict::Pass(format!("DB cluster {id} audits {e}"), ev)
+                            Verdict::Pass(msg!("DB cluster {id} audits {e}"), ev)
                         }
-                        (Param::Set(_), Param::NotReported) => Verdict::NotAssessed(format!(
+                        (Param::Set(_), Param::NotReported) => Verdict::NotAssessed(msg!(
                             "server_audit_events is not reported by parameter group {}",
                             att.group.name
                         )),
-                        (Param::Empty | Param::NotReported, _) => Verdict::NotAssessed(format!(
+                        (Param::Empty | Param::NotReported, _) => Verdict::NotAssessed(msg!(
                             "server_audit_logging has no value in parameter group {} and its \
                              engine default is not documented",
                             att.group.name
@@ -438,7 +436,7 @@ fn rds_management_events_recorded(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let res = region_resource(ctx, "AwsAccount");
     let region = ctx.region.region.as_str();
     if !region_has_databases(ctx) {
-        em.not_applicable(res, format!("no DB instance or cluster in {region}"));
+        em.not_applicable(res, msg!("no DB instance or cluster in {region}"));
         return;
     }
     let trails: Vec<&Trail> = ctx
@@ -455,7 +453,7 @@ fn rds_management_events_recorded(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             Recording::Yes => {
                 em.pass(
                     res.clone(),
-                    format!(
+                    msg!(
                         "trail {} records RDS write management events in {region}",
                         t.name
                     ),
@@ -532,7 +530,7 @@ fn multi_region_enabled(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             (Some(true), Some(_)) => {
                 em.pass(
                     res.clone(),
-                    format!(
+                    msg!(
                         "multi-region trail {} is logging read and write management events",
                         t.name
                     ),
@@ -562,7 +560,7 @@ fn multi_region_enabled(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     if !unknowns.is_empty() {
         em.not_assessed(
             res,
-            format!(
+            msg!(
                 "no multi-region trail is known to be logging in {region}; unknown: {}",
                 unknowns.join("; ")
             ),
@@ -615,7 +613,7 @@ fn per_home_trail(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>, judge: impl Fn(&Tra
     if !any {
         em.not_applicable(
             region_resource(ctx, "AwsCloudTrailTrail"),
-            format!("no CloudTrail trail is homed in {region}"),
+            msg!("no CloudTrail trail is homed in {region}"),
         );
     }
 }
@@ -624,12 +622,9 @@ fn log_file_validation(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     per_home_trail(ctx, em, |t| {
         let ev = evidence! { "log_file_validation_enabled" => t.log_file_validation_enabled };
         if t.log_file_validation_enabled {
-            Verdict::Pass(format!("trail {} validates its log files", t.name), ev)
+            Verdict::Pass(msg!("trail {} validates its log files", t.name), ev)
         } else {
-            Verdict::Fail(
-                format!("trail {} does not validate its log files", t.name),
-                ev,
-            )
+            Verdict::Fail(msg!("trail {} does not validate its log files", t.name), ev)
         }
     });
 }
@@ -638,9 +633,9 @@ fn trail_kms_encryption(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     per_home_trail(ctx, em, |t| {
         let ev = evidence! { "kms_key_id" => t.kms_key_id, "s3_bucket_name" => t.s3_bucket_name };
         match &t.kms_key_id {
-            Some(k) => Verdict::Pass(format!("trail {} encrypts logs with {k}", t.name), ev),
+            Some(k) => Verdict::Pass(msg!("trail {} encrypts logs with {k}", t.name), ev),
             None => Verdict::Fail(
-                format!("trail {} does not encrypt its logs with a KMS key", t.name),
+                msg!("trail {} does not encrypt its logs with a KMS key", t.name),
                 ev,
             ),
         }
@@ -654,7 +649,7 @@ fn securityhub_enabled(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let res = region_resource(ctx, "AwsAccount");
     let region = ctx.region.region.as_str();
     if !region_has_databases(ctx) {
-        em.not_applicable(res, format!("no DB instance or cluster in {region}"));
+        em.not_applicable(res, msg!("no DB instance or cluster in {region}"));
         return;
     }
     let sh = &ctx.region.securityhub;
@@ -663,18 +658,18 @@ fn securityhub_enabled(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         "enabled_standards" => sh.enabled_standards,
     };
     match sh.enabled {
-        Some(true) => em.pass(res, format!("Security Hub is enabled in {region}"), ev),
-        Some(false) => em.fail(res, format!("Security Hub is not enabled in {region}"), ev),
+        Some(true) => em.pass(res, msg!("Security Hub is enabled in {region}"), ev),
+        Some(false) => em.fail(res, msg!("Security Hub is not enabled in {region}"), ev),
         None => match ctx.region.gap(ops::SECURITYHUB_DESCRIBE_HUB, None) {
             Some(g) if g.kind == GapKind::NotEnabled => em.fail(
                 res,
-                format!("Security Hub is not enabled in {region} ({})", g.describe()),
+                msg!("Security Hub is not enabled in {region} ({})", g.describe()),
                 ev,
             ),
             Some(g) => em.not_assessed(res, g.describe()),
             None => em.not_assessed(
                 res,
-                format!("whether Security Hub is enabled in {region} was not collected"),
+                msg!("whether Security Hub is enabled in {region} was not collected"),
             ),
         },
     }

@@ -27,7 +27,7 @@ use super::common::{
 };
 use super::lookups::RegionLookups;
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
-use crate::evidence;
+use crate::{evidence, msg};
 
 pub static CHECKS: &[&CheckDef] = &[
     &RDS_INSTANCE_NO_PUBLIC_ACCESS,
@@ -327,9 +327,11 @@ fn grade_public_access(
 ) {
     let ev = public_access_evidence(d);
     match (d.internet_reachable, d.publicly_accessible) {
-        (Some(true), _) => em.fail_with_severity(Severity::Critical, res, reach_message(d), ev),
+        (Some(true), _) => {
+            em.fail_with_severity(Severity::Critical, res, msg!("{}", reach_message(d)), ev)
+        }
         (_, Some(true)) => {
-            let why = match (&d.blocked_by, &d.unknown_reason) {
+            let why = || match (&d.blocked_by, &d.unknown_reason) {
                 (Some(b), _) => format!("currently blocked by {}: {}", b.link.as_str(), b.detail),
                 (None, Some(u)) => format!("whether the internet can reach it is unknown: {u}"),
                 (None, None) => "whether the internet can reach it is unknown".to_string(),
@@ -337,12 +339,12 @@ fn grade_public_access(
             em.fail_with_severity(
                 Severity::High,
                 res,
-                format!("{} has PubliclyAccessible set; {why}", what(d)),
+                msg!("{} has PubliclyAccessible set; {}", what(d), why()),
                 ev,
             );
         }
-        (_, Some(false)) => em.pass(res, format!("{} is not publicly accessible", what(d)), ev),
-        (_, None) => em.not_assessed(res, flag_unknown()),
+        (_, Some(false)) => em.pass(res, msg!("{} is not publicly accessible", what(d)), ev),
+        (_, None) => em.not_assessed(res, msg!("{}", flag_unknown())),
     }
 }
 
@@ -453,19 +455,19 @@ pub static RDS_INSTANCE_NOT_IN_PUBLIC_SUBNET: CheckDef = CheckDef {
 fn instance_not_in_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let all = all_exposures(ctx);
     for db in &ctx.region.rds.db_instances {
-        let what = format!("DB instance {}", db.db_instance_identifier);
+        let what = Described("DB instance", &db.db_instance_identifier);
         let res = resource(
             ctx,
             "AwsRdsDbInstance",
             &db.db_instance_identifier,
             Some(&db.db_instance_arn),
         );
-        if let Some(why) = engine_service(&what, &db.engine) {
+        if let Some(why) = engine_service(what, &db.engine) {
             em.not_applicable(res, why);
             continue;
         }
         let Some(group) = db.db_subnet_group_name.as_deref() else {
-            em.not_applicable(res, format!("{what} is not in a VPC"));
+            em.not_applicable(res, msg!("{what} is not in a VPC"));
             continue;
         };
         let (subnets, subnets_evidence) = match all.subnet_group(group) {
@@ -477,51 +479,56 @@ fn instance_not_in_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         };
         let mut ev = evidence! { "db_subnet_group" => group };
         ev.insert_shared("subnets".into(), subnets_evidence.clone());
-        let public: Vec<String> = subnets
-            .iter()
-            .filter(|s| s.public == Some(true))
-            .map(|s| {
-                let routes = s
-                    .internet_gateway_routes
-                    .iter()
-                    .map(|r| format!("{} → {}", r.destination, r.target))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                format!(
-                    "{} ({}: {routes})",
-                    s.subnet_id,
-                    s.route_table_id.as_deref().unwrap_or("?")
-                )
-            })
-            .collect();
-        if !public.is_empty() {
+        if subnets.iter().any(|s| s.public == Some(true)) {
             em.fail(
                 res,
-                format!(
+                msg!(
                     "{what} can be placed in public subnets: {}",
-                    public.join("; ")
+                    public_subnets(subnets)
                 ),
                 ev,
             );
         } else if let Some(s) = subnets.iter().find(|s| s.public.is_none()) {
             em.not_assessed(
                 res,
-                format!(
+                msg!(
                     "whether subnet {} is public is unknown: {}",
                     s.subnet_id,
                     s.unknown_reason.as_deref().unwrap_or("unknown")
                 ),
             );
         } else if subnets.is_empty() {
-            em.not_applicable(res, format!("{what} has no subnets"));
+            em.not_applicable(res, msg!("{what} has no subnets"));
         } else {
             em.pass(
                 res,
-                format!("no subnet of {what} routes to an internet gateway"),
+                msg!("no subnet of {what} routes to an internet gateway"),
                 ev,
             );
         }
     }
+}
+
+/// The public subnets among `subnets`, with their internet gateway routes, for a message.
+fn public_subnets(subnets: &[SubnetInfo]) -> String {
+    subnets
+        .iter()
+        .filter(|s| s.public == Some(true))
+        .map(|s| {
+            let routes = s
+                .internet_gateway_routes
+                .iter()
+                .map(|r| format!("{} → {}", r.destination, r.target))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "{} ({}: {routes})",
+                s.subnet_id,
+                s.route_table_id.as_deref().unwrap_or("?")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Ports the database listens on: its endpoint port and the ports of its option-group options
@@ -591,7 +598,7 @@ fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             continue;
         }
         if d.security_groups.is_empty() {
-            em.not_applicable(res, format!("{} has no VPC security groups", what(d)));
+            em.not_applicable(res, msg!("{} has no VPC security groups", what(d)));
             continue;
         }
         let groups: Vec<&str> = d
@@ -626,7 +633,8 @@ fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 families.push("::/0");
             }
             if !families.is_empty() {
-                open.push(format!("{port} ({label}) to {}", families.join(" and ")));
+                // Only whether there is one decides; the text is for the explanation.
+                open.push(msg!("{port} ({label}) to {}", families.join(" and ")));
                 open_rules.extend(
                     sources
                         .rules
@@ -641,12 +649,12 @@ fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                         .cloned(),
                 );
             } else if !sources.cidr_complete {
-                unknown.push(format!("port {port}: {}", sources.unknown.join("; ")));
+                unknown.push(msg!("port {port}: {}", sources.unknown.join("; ")));
             }
         }
         let port_known = d.port.is_some();
         if !open.is_empty() {
-            let now = match d.internet_reachable {
+            let now = || match d.internet_reachable {
                 Some(true) => "and the database is reachable from the internet now".to_string(),
                 Some(false) => format!(
                     "latent: the internet is blocked today by {}",
@@ -656,10 +664,11 @@ fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             };
             em.fail(
                 res,
-                format!(
-                    "security groups of {} open port {}, {now}",
+                msg!(
+                    "security groups of {} open port {}, {}",
                     what(d),
-                    open.join(", ")
+                    open.join(", "),
+                    now()
                 ),
                 evidence! {
                     "open" => open,
@@ -673,11 +682,11 @@ fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             if !port_known {
                 why.push("the database port is unknown".to_string());
             }
-            em.not_assessed(res, why.join("; "));
+            em.not_assessed(res, msg!("{}", why.join("; ")));
         } else {
             em.pass(
                 res,
-                format!(
+                msg!(
                     "no security group of {} opens its ports to the whole internet",
                     what(d)
                 ),
@@ -722,7 +731,7 @@ fn broad_cidr(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             continue;
         }
         if d.security_groups.is_empty() {
-            em.not_applicable(res, format!("{} has no VPC security groups", what(d)));
+            em.not_applicable(res, msg!("{} has no VPC security groups", what(d)));
             continue;
         }
         let broad: Vec<&str> = d
@@ -748,7 +757,7 @@ fn broad_cidr(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if !broad.is_empty() {
             em.fail(
                 res,
-                format!(
+                msg!(
                     "{} accepts port {} connections from {} (broader than /{max4} IPv4 or \
                      /{max6} IPv6)",
                     what(d),
@@ -760,7 +769,7 @@ fn broad_cidr(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         } else if !d.sources.complete {
             em.not_assessed(
                 res,
-                format!(
+                msg!(
                     "sources of {} are incomplete: {}",
                     what(d),
                     d.sources.unknown.join("; ")
@@ -769,7 +778,7 @@ fn broad_cidr(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         } else {
             em.pass(
                 res,
-                format!(
+                msg!(
                     "every source block of {} is /{max4} (IPv4) or /{max6} (IPv6) or narrower",
                     what(d)
                 ),
@@ -874,13 +883,13 @@ fn all_ports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if wide.is_empty() {
             em.pass(
                 res,
-                format!("security group {gid} has no all-ports or all-protocols rule"),
+                msg!("security group {gid} has no all-ports or all-protocols rule"),
                 ev,
             );
         } else {
             em.fail(
                 res,
-                format!(
+                msg!(
                     "security group {gid} (used by {}) has {} all-ports or all-protocols \
                      ingress rule(s)",
                     dbs.join(", "),
@@ -916,7 +925,7 @@ fn default_group(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             continue;
         }
         if s.group_ids.is_empty() {
-            em.not_applicable(s.resource, format!("{} has no VPC security groups", s.what));
+            em.not_applicable(s.resource, msg!("{} has no VPC security groups", s.what));
             continue;
         }
         let groups: Vec<Option<&SecurityGroup>> =
@@ -925,7 +934,7 @@ fn default_group(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if let Some(g) = groups.iter().flatten().find(|g| g.is_default()) {
             em.fail(
                 s.resource,
-                format!(
+                msg!(
                     "{} uses the default security group {} of {}",
                     s.what,
                     g.group_id,
@@ -938,7 +947,7 @@ fn default_group(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         } else {
             em.pass(
                 s.resource,
-                format!("{} does not use a default security group", s.what),
+                msg!("{} does not use a default security group", s.what),
                 ev,
             );
         }
@@ -993,7 +1002,7 @@ fn stale_reference(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if !stale.is_empty() {
             em.fail(
                 res,
-                format!(
+                msg!(
                     "security group {gid} (used by {}) has stale references: {}",
                     dbs.join(", "),
                     stale.join("; ")
@@ -1009,7 +1018,7 @@ fn stale_reference(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         } else {
             let mut ev = evidence! {};
             ev.insert_shared("databases".into(), group.databases_evidence.clone());
-            em.pass(res, format!("every group referenced by {gid} exists"), ev);
+            em.pass(res, msg!("every group referenced by {gid} exists"), ev);
         }
     }
 }
@@ -1037,7 +1046,7 @@ fn subnet_group_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for g in &ctx.region.rds.db_subnet_groups {
         let res = resource(ctx, "AwsRdsDbSubnetGroup", &g.name, g.arn.as_deref());
         if g.subnet_ids.is_empty() {
-            em.not_applicable(res, format!("DB subnet group {} has no subnets", g.name));
+            em.not_applicable(res, msg!("DB subnet group {} has no subnets", g.name));
             continue;
         }
         let (subnets, subnets_evidence) = match all.subnet_group(&g.name) {
@@ -1057,7 +1066,7 @@ fn subnet_group_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if !public.is_empty() {
             em.fail(
                 res,
-                format!(
+                msg!(
                     "DB subnet group {} contains public subnets {}",
                     g.name,
                     public.join(", ")
@@ -1067,7 +1076,7 @@ fn subnet_group_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         } else if let Some(s) = subnets.iter().find(|s| s.public.is_none()) {
             em.not_assessed(
                 res,
-                format!(
+                msg!(
                     "whether subnet {} is public is unknown: {}",
                     s.subnet_id,
                     s.unknown_reason.as_deref().unwrap_or("unknown")
@@ -1076,7 +1085,7 @@ fn subnet_group_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         } else {
             em.pass(
                 res,
-                format!("DB subnet group {} has only private subnets", g.name),
+                msg!("DB subnet group {} has only private subnets", g.name),
                 ev,
             );
         }
@@ -1111,7 +1120,7 @@ fn reachable_via_peering(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             continue;
         }
         if d.vpc_id.is_none() {
-            em.not_applicable(res, format!("{} is not in a VPC", what(d)));
+            em.not_applicable(res, msg!("{} is not in a VPC", what(d)));
             continue;
         }
         let ev = evidence! { "peered_vpcs" => d.peered_vpcs };
@@ -1132,11 +1141,11 @@ fn reachable_via_peering(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 })
                 .collect::<Vec<_>>()
                 .join("; ");
-            em.fail(res, format!("{} is reachable from {from}", what(d)), ev);
+            em.fail(res, msg!("{} is reachable from {from}", what(d)), ev);
         } else if let Some(u) = &d.peering_unknown {
-            em.not_assessed(res, format!("peering reachability unknown: {u}"));
+            em.not_assessed(res, msg!("peering reachability unknown: {u}"));
         } else {
-            em.pass(res, format!("no peered VPC can reach {}", what(d)), ev);
+            em.pass(res, msg!("no peered VPC can reach {}", what(d)), ev);
         }
     }
 }

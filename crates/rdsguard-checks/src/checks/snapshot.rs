@@ -15,7 +15,7 @@ use super::common::{cluster_snapshot_resource, gap_in, snapshot_resource};
 use super::instance::{Judgement, Verdict, not_rds};
 
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
-use crate::evidence;
+use crate::{evidence, msg};
 
 pub static CHECKS: &[&CheckDef] = &[
     &RDS_SNAPSHOT_PUBLIC,
@@ -64,7 +64,7 @@ pub(crate) fn foreign_snapshot(
     let owner = s.arn.split(':').nth(4).filter(|a| !a.is_empty());
     let other_owner = owner.filter(|a| *a != ctx.account.account_id);
     if matches!(s.snapshot_type.as_str(), "shared" | "public") || other_owner.is_some() {
-        return Some(Verdict::NotApplicable(format!(
+        return Some(Verdict::NotApplicable(msg!(
             "{} {} belongs to account {} and is shared with this one",
             kind.label,
             s.identifier,
@@ -106,7 +106,7 @@ fn restore_attribute<'a>(
         return Ok(r);
     }
     if s.is_automated() {
-        return Err(Verdict::NotApplicable(format!(
+        return Err(Verdict::NotApplicable(msg!(
             "{} is automated; automated snapshots cannot be shared (only copies of them)",
             snap(kind, s)
         )));
@@ -115,7 +115,7 @@ fn restore_attribute<'a>(
         .or_else(|| gap_in(ctx, kind.attributes_op, Some(&s.arn)))
         .map(|g| g.describe())
         .unwrap_or_else(|| format!("its {} were not collected", kind.attributes_op));
-    Err(Verdict::NotAssessed(format!(
+    Err(Verdict::NotAssessed(msg!(
         "cannot tell who may restore {}: {why}",
         snap(kind, s)
     )))

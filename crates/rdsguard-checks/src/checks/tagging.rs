@@ -14,7 +14,7 @@ use super::instance::{Verdict, not_rds};
 use super::snapshot::{CLUSTER_SNAPSHOTS, INSTANCE_SNAPSHOTS, SnapshotKind, foreign_snapshot};
 
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
-use crate::evidence;
+use crate::{evidence, msg};
 
 pub static CHECKS: &[&CheckDef] = &[
     &RDS_CLUSTER_TAGGED,
@@ -38,10 +38,7 @@ fn tag_verdict(
         .flatten()
         .find_map(|r| gap_in(ctx, RDS_LIST_TAGS_FOR_RESOURCE, Some(r)))
     {
-        return Verdict::NotAssessed(format!(
-            "the tags of {what} are unknown: {}",
-            gap.describe()
-        ));
+        return Verdict::NotAssessed(msg!("the tags of {what} are unknown: {}", gap.describe()));
     }
     let keys: Vec<&str> = tags
         .keys()
@@ -158,7 +155,7 @@ fn snapshots_tagged(
         let what = format!("{} {}", kind.label, s.identifier);
         let verdict = foreign_snapshot(ctx, kind, s).unwrap_or_else(|| {
             if s.is_automated() {
-                Verdict::NotApplicable(format!(
+                Verdict::NotApplicable(msg!(
                     "{what} is automated; it takes its tags from its database when copy tags \
                      to snapshots is on"
                 ))

@@ -38,7 +38,7 @@ use self::verdict::{Evidence, Verdict};
 use super::common::{EngineFamily, cluster_resource, instance_resource, proxy_resource};
 use super::lookups::RegionLookups;
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
-use crate::evidence;
+use crate::{evidence, msg};
 
 pub static CHECKS: &[&CheckDef] = &[
     &RDS_INSTANCE_TLS_ENFORCED,
@@ -311,9 +311,10 @@ fn tls_by_parameter(
         Err(Unresolved::Unsupported(reason)) => {
             ev.insert("value".into(), "unsupported".into());
             Verdict::Fail(
-                format!(
+                msg!(
                     "{} {} cannot enforce TLS server-side: {reason}; upgrade the engine",
-                    s.kind, s.id
+                    s.kind,
+                    s.id
                 ),
                 ev,
             )
@@ -323,23 +324,25 @@ fn tls_by_parameter(
             ev.insert("value_origin".into(), r.origin.clone().into());
             let shown = format!("{}={} ({})", rule.parameter, r.value, r.origin);
             if (rule.enforced)(&r.value) {
-                Verdict::Pass(format!("{} {} requires TLS: {shown}", s.kind, s.id), ev)
+                Verdict::Pass(msg!("{} {} requires TLS: {shown}", s.kind, s.id), ev)
             } else if s.family() == EngineFamily::Db2
                 && r.value.to_ascii_uppercase().contains("SSL")
             {
                 Verdict::Fail(
-                    format!(
+                    msg!(
                         "{} {} offers TLS but still accepts plaintext connections on the TCPIP \
                          port: {shown}; set db2comm=SSL",
-                        s.kind, s.id
+                        s.kind,
+                        s.id
                     ),
                     ev,
                 )
             } else {
                 Verdict::Fail(
-                    format!(
+                    msg!(
                         "{} {} accepts unencrypted connections: {shown}",
-                        s.kind, s.id
+                        s.kind,
+                        s.id
                     ),
                     ev,
                 )
@@ -380,7 +383,7 @@ fn oracle_tls(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
         ev.insert("sqlnet_encryption_server_origin".into(), origin.into());
         let verdict = if value.eq_ignore_ascii_case("REQUIRED") {
             Verdict::Pass(
-                format!(
+                msg!(
                     "DB instance {id} requires Oracle native network encryption \
                      (SQLNET.ENCRYPTION_SERVER=REQUIRED in option group {})",
                     att.group.name
@@ -389,7 +392,7 @@ fn oracle_tls(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
             )
         } else {
             Verdict::Fail(
-                format!(
+                msg!(
                     "DB instance {id} has native network encryption with \
                      SQLNET.ENCRYPTION_SERVER={value}, so clients that do not ask for \
                      encryption connect in plaintext; set it to REQUIRED"
@@ -406,7 +409,7 @@ fn oracle_tls(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
     if let Some((ssl, att)) = opts.option("SSL") {
         ev.insert("ssl_port".into(), ssl.port.into());
         return Verdict::Fail(
-            format!(
+            msg!(
                 "DB instance {id} has the SSL option (TLS listener on port {}, option group {}), \
                  but its plaintext listener on port {} still accepts unencrypted sessions; RDS \
                  cannot close it and SSL cannot be combined with NNE, so either block that port \
@@ -420,7 +423,7 @@ fn oracle_tls(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
         );
     }
     Verdict::Fail(
-        format!(
+        msg!(
             "DB instance {id} has neither the NATIVE_NETWORK_ENCRYPTION nor the SSL option: all \
              connections are plaintext"
         ),
@@ -434,13 +437,13 @@ fn custom_engine(engine: &str) -> bool {
 
 fn instance_tls_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
     if let Some(c) = &db.db_cluster_identifier {
-        return Verdict::NotApplicable(format!(
+        return Verdict::NotApplicable(msg!(
             "member of DB cluster {c}: TLS is set by the cluster parameter group \
              (rds_cluster_tls_enforced)"
         ));
     }
     if custom_engine(&db.engine) {
-        return Verdict::NotAssessed(format!(
+        return Verdict::NotAssessed(msg!(
             "{} is RDS Custom: TLS is configured on the host, not visible through the RDS API",
             db.engine
         ));
@@ -448,13 +451,13 @@ fn instance_tls_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
     let s = Subject::of_instance(db);
     match s.family() {
         EngineFamily::Oracle => oracle_tls(ctx, db),
-        EngineFamily::Other => Verdict::NotApplicable(format!(
+        EngineFamily::Other => Verdict::NotApplicable(msg!(
             "engine {} is not an RDS database engine this check evaluates",
             db.engine
         )),
         family => {
             let Some(rule) = param_rule(family) else {
-                return Verdict::NotAssessed(format!("no TLS rule for engine {}", db.engine));
+                return Verdict::NotAssessed(msg!("no TLS rule for engine {}", db.engine));
             };
             match instance_parameter_group(ctx.region, &RegionLookups::of(ctx), db) {
                 Ok(att) => tls_by_parameter(&s, &att, &rule),
@@ -481,7 +484,7 @@ fn cluster_tls_verdict(ctx: &RegionCtx<'_>, c: &DbCluster) -> Verdict {
                 | EngineFamily::AuroraMySql
         )
     }) else {
-        return Verdict::NotApplicable(format!(
+        return Verdict::NotApplicable(msg!(
             "engine {} is not an RDS cluster engine this check evaluates",
             c.engine
         ));
@@ -570,7 +573,7 @@ fn compare_min(
     ev.insert("required_min_tls".into(), required.label().into());
     if min >= required {
         Verdict::Pass(
-            format!(
+            msg!(
                 "{} {} accepts TLS {} and later only ({shown})",
                 s.kind,
                 s.id,
@@ -580,7 +583,7 @@ fn compare_min(
         )
     } else {
         Verdict::Fail(
-            format!(
+            msg!(
                 "{} {} accepts TLS {}, below the required {} ({shown})",
                 s.kind,
                 s.id,
@@ -601,10 +604,11 @@ fn sqlserver_min_tls(
 ) -> Verdict {
     if required == TlsVersion::V1_3 {
         return Verdict::Fail(
-            format!(
+            msg!(
                 "{} {} accepts TLS 1.2, which RDS for SQL Server cannot disable, below the \
                  required 1.3",
-                s.kind, s.id
+                s.kind,
+                s.id
             ),
             ev,
         );
@@ -628,9 +632,10 @@ fn sqlserver_min_tls(
             match tls_defaults::engine_default(s.family(), s.engine_version, param) {
                 (tls_defaults::DefaultValue::Value(v), _) => v.to_string(),
                 _ => {
-                    return Verdict::NotAssessed(format!(
+                    return Verdict::NotAssessed(msg!(
                         "{param}=default and the default for {} {} is not documented",
-                        s.engine, s.engine_version
+                        s.engine,
+                        s.engine_version
                     ));
                 }
             }
@@ -642,7 +647,7 @@ fn sqlserver_min_tls(
             lowest = version;
         } else if !value.eq_ignore_ascii_case("disabled") && !value.eq_ignore_ascii_case("enabled")
         {
-            return Verdict::NotAssessed(format!("unexpected value {param}={value}"));
+            return Verdict::NotAssessed(msg!("unexpected value {param}={value}"));
         }
     }
     compare_min(s, lowest, required, "rds.tls10/rds.tls11".into(), ev)
@@ -672,7 +677,7 @@ fn min_tls_by_parameter(
             );
         }
         EngineFamily::Oracle | EngineFamily::Other => {
-            return Verdict::NotApplicable(format!("engine {} has no TLS parameter", s.engine));
+            return Verdict::NotApplicable(msg!("engine {} has no TLS parameter", s.engine));
         }
     };
     let r = match resolve(att.group, s.family(), s.engine, s.engine_version, parameter) {
@@ -682,7 +687,7 @@ fn min_tls_by_parameter(
         }
     };
     let Some(min) = TlsVersion::min_of_list(&r.value) else {
-        return Verdict::NotAssessed(format!(
+        return Verdict::NotAssessed(msg!(
             "{parameter}={} is not a TLS version list rdsguard understands",
             r.value
         ));
@@ -711,20 +716,20 @@ fn oracle_min_tls(ctx: &RegionCtx<'_>, db: &DbInstance, required: TlsVersion) ->
         Err(reason) => return Verdict::NotAssessed(reason),
     };
     let Some((ssl, att)) = opts.option("SSL") else {
-        return Verdict::NotApplicable(format!(
+        return Verdict::NotApplicable(msg!(
             "DB instance {} has no SSL option, so no TLS listener (native network encryption is \
              not TLS)",
             db.db_instance_identifier
         ));
     };
     let Some(value) = ssl.setting("SQLNET.SSL_VERSION") else {
-        return Verdict::NotAssessed(format!(
+        return Verdict::NotAssessed(msg!(
             "the SSL option in option group {} does not report SQLNET.SSL_VERSION",
             att.group.name
         ));
     };
     let Some(min) = TlsVersion::min_of_list(value) else {
-        return Verdict::NotAssessed(format!("unexpected SQLNET.SSL_VERSION \"{value}\""));
+        return Verdict::NotAssessed(msg!("unexpected SQLNET.SSL_VERSION \"{value}\""));
     };
     let mut ev = option_evidence(db, &opts);
     ev.insert("sqlnet_ssl_version".into(), value.into());
@@ -748,13 +753,13 @@ fn oracle_min_tls(ctx: &RegionCtx<'_>, db: &DbInstance, required: TlsVersion) ->
 
 fn instance_min_tls_verdict(ctx: &RegionCtx<'_>, db: &DbInstance, required: TlsVersion) -> Verdict {
     if let Some(c) = &db.db_cluster_identifier {
-        return Verdict::NotApplicable(format!(
+        return Verdict::NotApplicable(msg!(
             "member of DB cluster {c}: TLS versions are set by the cluster parameter group \
              (rds_cluster_min_tls_version)"
         ));
     }
     if custom_engine(&db.engine) {
-        return Verdict::NotAssessed(format!(
+        return Verdict::NotAssessed(msg!(
             "{} is RDS Custom: TLS is configured on the host, not visible through the RDS API",
             db.engine
         ));
@@ -762,7 +767,7 @@ fn instance_min_tls_verdict(ctx: &RegionCtx<'_>, db: &DbInstance, required: TlsV
     let s = Subject::of_instance(db);
     match s.family() {
         EngineFamily::Oracle => oracle_min_tls(ctx, db, required),
-        EngineFamily::Other => Verdict::NotApplicable(format!(
+        EngineFamily::Other => Verdict::NotApplicable(msg!(
             "engine {} is not an RDS database engine this check evaluates",
             db.engine
         )),
@@ -800,7 +805,7 @@ fn cluster_min_tls(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 Ok(att) => min_tls_by_parameter(&s, &att, *r),
                 Err(reason) => Verdict::NotAssessed(reason),
             },
-            _ => Verdict::NotApplicable(format!(
+            _ => Verdict::NotApplicable(msg!(
                 "engine {} is not an RDS cluster engine this check evaluates",
                 c.engine
             )),
@@ -820,11 +825,11 @@ fn proxy_tls_required(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         };
         let res = proxy_resource(ctx, p);
         if p.require_tls {
-            em.pass(res, format!("RDS Proxy {} requires TLS", p.name), ev);
+            em.pass(res, msg!("RDS Proxy {} requires TLS", p.name), ev);
         } else {
             em.fail(
                 res,
-                format!(
+                msg!(
                     "RDS Proxy {} accepts unencrypted client connections",
                     p.name
                 ),
@@ -878,7 +883,7 @@ fn certificate_expiry_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
             ),
         ),
         (None, None) => {
-            return Verdict::NotAssessed(format!(
+            return Verdict::NotAssessed(msg!(
                 "the expiry of DB instance {id}'s certificate is unknown: no CertificateDetails \
                  and CA {} is not listed by DescribeCertificates{}",
                 ca.unwrap_or("(none reported)"),
@@ -887,7 +892,7 @@ fn certificate_expiry_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
         }
     };
     let Some(expiry) = parse_time(valid_till) else {
-        return Verdict::NotAssessed(format!(
+        return Verdict::NotAssessed(msg!(
             "certificate expiry \"{valid_till}\" of DB instance {id} is not an RFC 3339 time"
         ));
     };
@@ -902,28 +907,24 @@ fn certificate_expiry_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
     if expiry <= ctx.now {
         Verdict::FailAt(
             Severity::Critical,
-            format!("the certificate of DB instance {id} expired on {valid_till}"),
+            msg!("the certificate of DB instance {id} expired on {valid_till}"),
             ev,
         )
     } else if days_left < 30 {
         Verdict::FailAt(
             Severity::High,
-            format!(
-                "the certificate of DB instance {id} expires in {days_left} days ({valid_till})"
-            ),
+            msg!("the certificate of DB instance {id} expires in {days_left} days ({valid_till})"),
             ev,
         )
     } else if days_left < ctx.config.certificate_expiry_days {
         Verdict::FailAt(
             Severity::Medium,
-            format!(
-                "the certificate of DB instance {id} expires in {days_left} days ({valid_till})"
-            ),
+            msg!("the certificate of DB instance {id} expires in {days_left} days ({valid_till})"),
             ev,
         )
     } else {
         Verdict::Pass(
-            format!("the certificate of DB instance {id} is valid for {days_left} more days"),
+            msg!("the certificate of DB instance {id} is valid for {days_left} more days"),
             ev,
         )
     }
@@ -938,7 +939,7 @@ fn certificate_expiry(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
 fn ca_obsolete_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
     let id = &db.db_instance_identifier;
     let Some(ca) = db.ca_certificate_identifier.as_deref() else {
-        return Verdict::NotAssessed(format!("DB instance {id} reports no CA certificate"));
+        return Verdict::NotAssessed(msg!("DB instance {id} reports no CA certificate"));
     };
     let listed = ctx
         .region
@@ -956,7 +957,7 @@ fn ca_obsolete_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
         return match listed_expiry {
             Some(t) if t > ctx.now => Verdict::FailAt(
                 Severity::Medium,
-                format!(
+                msg!(
                     "DB instance {id} uses the retired CA {ca} (still valid here until {}); \
                      move to rds-ca-rsa2048-g1 or another G1 CA",
                     listed_till.unwrap_or("?")
@@ -964,7 +965,7 @@ fn ca_obsolete_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
                 ev,
             ),
             _ => Verdict::Fail(
-                format!(
+                msg!(
                     "DB instance {id} uses the retired CA {ca}, which AWS replaced by the G1 CAs \
                      (rds-ca-2015 expired in 2020, rds-ca-2019 in 2024)"
                 ),
@@ -973,24 +974,24 @@ fn ca_obsolete_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
         };
     }
     if CURRENT_CAS.contains(&ca) {
-        return Verdict::Pass(format!("DB instance {id} uses the current CA {ca}"), ev);
+        return Verdict::Pass(msg!("DB instance {id} uses the current CA {ca}"), ev);
     }
     match listed_expiry {
         Some(t) if t > ctx.now => Verdict::Pass(
-            format!(
+            msg!(
                 "DB instance {id} uses CA {ca}, valid until {}",
                 listed_till.unwrap_or("?")
             ),
             ev,
         ),
         Some(_) => Verdict::Fail(
-            format!(
+            msg!(
                 "DB instance {id} uses CA {ca}, which expired on {}",
                 listed_till.unwrap_or("?")
             ),
             ev,
         ),
-        None => Verdict::NotAssessed(format!(
+        None => Verdict::NotAssessed(msg!(
             "CA {ca} of DB instance {id} is not a known RDS CA and DescribeCertificates does not \
              list its validity{}",
             certificates_gap_note(ctx)
