@@ -198,6 +198,24 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// In a run that explains only some results ([`Analysis::explain`]): when the next
+    /// result is not one of them, count it as emitted and return true, so that the caller
+    /// skips judging it. Only for a loop that emits exactly one result per item, whatever
+    /// the item (explaining checks that the result it gets is the one analysed). Always
+    /// false when every result is wanted.
+    pub fn skip_unwanted(&mut self) -> bool {
+        let Sink::Selected { ordinals, next, .. } = &self.sink else {
+            return false;
+        };
+        if ordinals.get(*next) == Some(&self.ordinal) {
+            return false;
+        }
+        self.ordinal += 1;
+        let explain_next = ordinals.get(*next) == Some(&self.ordinal);
+        EXPLAINING.with(|c| c.set(explain_next));
+        true
+    }
+
     pub fn emit(
         &mut self,
         status: Status,

@@ -40,6 +40,9 @@ fn each_cluster(
     judge: fn(&RegionCtx<'_>, &DbCluster) -> Judgement,
 ) {
     for c in &ctx.region.rds.db_clusters {
+        if em.skip_unwanted() {
+            continue;
+        }
         let verdict = match not_rds("DB cluster", &c.db_cluster_identifier, &c.engine) {
             Some(v) => v,
             None => judge(ctx, c).unwrap_or_else(|early| early),
@@ -173,6 +176,9 @@ fn multi_az(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         })
         .collect();
     for c in &ctx.region.rds.db_clusters {
+        if em.skip_unwanted() {
+            continue;
+        }
         let verdict = not_rds("DB cluster", &c.db_cluster_identifier, &c.engine)
             .unwrap_or_else(|| cluster_multi_az(c, &placement));
         verdict.emit(em, cluster_resource(ctx, c));

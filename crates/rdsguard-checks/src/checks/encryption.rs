@@ -319,6 +319,9 @@ fn cmk_verdict(ctx: &RegionCtx<'_>, what: &str, reference: Option<&str>) -> Verd
 
 fn instance_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for db in &ctx.region.rds.db_instances {
+        if em.skip_unwanted() {
+            continue;
+        }
         let what = format!("DB instance {}", db.db_instance_identifier);
         let verdict = if let Some(c) = &db.db_cluster_identifier {
             Verdict::NotApplicable(msg!(
@@ -338,6 +341,9 @@ fn instance_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
 
 fn cluster_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for c in &ctx.region.rds.db_clusters {
+        if em.skip_unwanted() {
+            continue;
+        }
         let what = format!("DB cluster {}", c.db_cluster_identifier);
         let verdict = if !c.storage_encrypted {
             Verdict::NotApplicable(msg!("{what} is not encrypted at rest"))
@@ -386,6 +392,9 @@ fn snapshot_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
 
 fn performance_insights_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for db in &ctx.region.rds.db_instances {
+        if em.skip_unwanted() {
+            continue;
+        }
         let verdict = if !db.performance_insights_enabled {
             Verdict::NotApplicable(msg!(
                 "Performance Insights is not enabled on DB instance {}",
@@ -547,6 +556,9 @@ fn key_rotation(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         }
     }
     for (k, users) in resolved.into_values() {
+        if em.skip_unwanted() {
+            continue;
+        }
         rotation_verdict(ctx, k, &users).emit(em, key_resource(ctx, k));
     }
 }
@@ -603,6 +615,9 @@ fn usable_verdict(ctx: &RegionCtx<'_>, what: &str, reference: Option<&str>) -> V
 
 fn key_usable(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for db in &ctx.region.rds.db_instances {
+        if em.skip_unwanted() {
+            continue;
+        }
         let what = format!("DB instance {}", db.db_instance_identifier);
         let verdict = if let Some(c) = &db.db_cluster_identifier {
             Verdict::NotApplicable(msg!(
@@ -616,6 +631,9 @@ fn key_usable(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         verdict.emit(em, instance_resource(ctx, db));
     }
     for c in &ctx.region.rds.db_clusters {
+        if em.skip_unwanted() {
+            continue;
+        }
         let what = format!("DB cluster {}", c.db_cluster_identifier);
         let verdict = if !c.storage_encrypted {
             Verdict::NotApplicable(msg!("{what} is not encrypted at rest"))
@@ -684,6 +702,9 @@ fn custom_engine_verdict(db: &DbInstance) -> Option<Verdict> {
 
 fn oracle_tde(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for db in &ctx.region.rds.db_instances {
+        if em.skip_unwanted() {
+            continue;
+        }
         let verdict = if EngineFamily::of(&db.engine) != EngineFamily::Oracle {
             Verdict::NotApplicable(msg!("engine {} is not Oracle", db.engine))
         } else if let Some(v) = custom_engine_verdict(db) {
@@ -721,6 +742,9 @@ fn sqlserver_tde_supported(engine: &str, engine_version: &str) -> Result<bool, S
 
 fn sqlserver_tde(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for db in &ctx.region.rds.db_instances {
+        if em.skip_unwanted() {
+            continue;
+        }
         let verdict = if EngineFamily::of(&db.engine) != EngineFamily::SqlServer {
             Verdict::NotApplicable(msg!("engine {} is not SQL Server", db.engine))
         } else if let Some(v) = custom_engine_verdict(db) {

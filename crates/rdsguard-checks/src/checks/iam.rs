@@ -675,6 +675,10 @@ fn judge(
     max: usize,
     what: &str,
 ) {
+    // One result, whatever happens below.
+    if em.skip_unwanted() {
+        return;
+    }
     let mut answers = Vec::new();
     for action in actions {
         match access.bulk.answer(action, arn) {
@@ -1032,6 +1036,10 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             }
         };
         if !seen.insert(key.arn.as_str()) {
+            continue;
+        }
+        // One result per key from here.
+        if em.skip_unwanted() {
             continue;
         }
         let res = key_resource(ctx, key);

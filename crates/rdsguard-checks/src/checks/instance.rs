@@ -67,6 +67,9 @@ pub(crate) fn each_instance(
 ) {
     let clusters = Clusters::of(ctx);
     for db in &ctx.region.rds.db_instances {
+        if em.skip_unwanted() {
+            continue;
+        }
         let verdict = match not_rds("DB instance", &db.db_instance_identifier, &db.engine) {
             Some(v) => v,
             None => judge(ctx, &clusters, db).unwrap_or_else(|early| early),

@@ -269,6 +269,9 @@ fn instance_log_exports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
 
 fn cluster_log_exports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for c in &ctx.region.rds.db_clusters {
+        if em.skip_unwanted() {
+            continue;
+        }
         let verdict = if c.engine_mode.as_deref() == Some("serverless") {
             Verdict::NotApplicable(msg!(
                 "DB cluster {} is Aurora Serverless v1, which cannot export logs",
@@ -293,6 +296,9 @@ fn cluster_log_exports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
 
 fn aurora_mysql_audit_logging(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for c in &ctx.region.rds.db_clusters {
+        if em.skip_unwanted() {
+            continue;
+        }
         let id = &c.db_cluster_identifier;
         let verdict = if EngineFamily::of(&c.engine) != EngineFamily::AuroraMySql {
             Verdict::NotApplicable(msg!("engine {} is not Aurora MySQL", c.engine))

@@ -378,6 +378,9 @@ pub static RDS_INSTANCE_NO_PUBLIC_ACCESS: CheckDef = CheckDef {
 fn instance_no_public_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let all = all_exposures(ctx);
     for d in exposures_of(&all, DbKind::DbInstance) {
+        if em.skip_unwanted() {
+            continue;
+        }
         let res = db_resource(ctx, d);
         if let Some(why) = other_service(d) {
             em.not_applicable(res, why);
@@ -410,6 +413,9 @@ pub static RDS_CLUSTER_NO_PUBLIC_ACCESS: CheckDef = CheckDef {
 fn cluster_no_public_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let all = all_exposures(ctx);
     for d in exposures_of(&all, DbKind::DbCluster) {
+        if em.skip_unwanted() {
+            continue;
+        }
         let res = db_resource(ctx, d);
         if let Some(why) = other_service(d) {
             em.not_applicable(res, why);
@@ -455,6 +461,9 @@ pub static RDS_INSTANCE_NOT_IN_PUBLIC_SUBNET: CheckDef = CheckDef {
 fn instance_not_in_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let all = all_exposures(ctx);
     for db in &ctx.region.rds.db_instances {
+        if em.skip_unwanted() {
+            continue;
+        }
         let what = Described("DB instance", &db.db_instance_identifier);
         let res = resource(
             ctx,
@@ -592,6 +601,9 @@ fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let internet4 = ipset::internet_v4();
     let internet6 = ipset::internet_v6();
     for d in subject_exposures(ctx, &all) {
+        if em.skip_unwanted() {
+            continue;
+        }
         let res = db_resource(ctx, d);
         if let Some(why) = other_service(d) {
             em.not_applicable(res, why);
@@ -725,6 +737,9 @@ fn broad_cidr(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let max6 = ctx.config.max_source_prefix_v6;
     let all = all_exposures(ctx);
     for d in subject_exposures(ctx, &all) {
+        if em.skip_unwanted() {
+            continue;
+        }
         let res = db_resource(ctx, d);
         if let Some(why) = other_service(d) {
             em.not_applicable(res, why);
@@ -867,6 +882,9 @@ pub static RDS_SECURITY_GROUP_ALL_PORTS: CheckDef = CheckDef {
 
 fn all_ports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for group in &attached_groups(ctx).0 {
+        if em.skip_unwanted() {
+            continue;
+        }
         let (gid, dbs) = (&group.id, &group.databases);
         let res = group_resource(ctx, gid);
         let Some(g) = find_group(ctx, gid) else {
@@ -920,6 +938,9 @@ pub static RDS_DEFAULT_SECURITY_GROUP_ATTACHED: CheckDef = CheckDef {
 
 fn default_group(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for s in subjects(ctx) {
+        if em.skip_unwanted() {
+            continue;
+        }
         if let Some(why) = engine_service(s.what, s.engine) {
             em.not_applicable(s.resource, why);
             continue;
@@ -979,6 +1000,9 @@ fn stale_reference(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let all = all_exposures(ctx);
     let lookups = RegionLookups::of(ctx);
     for group in &attached_groups(ctx).0 {
+        if em.skip_unwanted() {
+            continue;
+        }
         let (gid, dbs) = (&group.id, &group.databases);
         let res = group_resource(ctx, gid);
         let Some(states) = lookups
@@ -1044,6 +1068,9 @@ pub static RDS_SUBNET_GROUP_PUBLIC_SUBNET: CheckDef = CheckDef {
 fn subnet_group_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let all = all_exposures(ctx);
     for g in &ctx.region.rds.db_subnet_groups {
+        if em.skip_unwanted() {
+            continue;
+        }
         let res = resource(ctx, "AwsRdsDbSubnetGroup", &g.name, g.arn.as_deref());
         if g.subnet_ids.is_empty() {
             em.not_applicable(res, msg!("DB subnet group {} has no subnets", g.name));
@@ -1114,6 +1141,9 @@ pub static RDS_REACHABLE_VIA_PEERING: CheckDef = CheckDef {
 fn reachable_via_peering(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let all = all_exposures(ctx);
     for d in subject_exposures(ctx, &all) {
+        if em.skip_unwanted() {
+            continue;
+        }
         let res = db_resource(ctx, d);
         if let Some(why) = other_service(d) {
             em.not_applicable(res, why);

@@ -95,6 +95,9 @@ pub static RDS_CLUSTER_TAGGED: CheckDef = CheckDef {
 
 fn cluster_tagged(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for c in &ctx.region.rds.db_clusters {
+        if em.skip_unwanted() {
+            continue;
+        }
         let id = &c.db_cluster_identifier;
         let verdict = not_rds("DB cluster", id, &c.engine).unwrap_or_else(|| {
             tag_verdict(
@@ -129,6 +132,9 @@ pub static RDS_INSTANCE_TAGGED: CheckDef = CheckDef {
 
 fn instance_tagged(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for db in &ctx.region.rds.db_instances {
+        if em.skip_unwanted() {
+            continue;
+        }
         let id = &db.db_instance_identifier;
         let verdict = not_rds("DB instance", id, &db.engine).unwrap_or_else(|| {
             tag_verdict(
@@ -152,6 +158,9 @@ fn snapshots_tagged(
     snapshots: &[DbSnapshot],
 ) {
     for s in snapshots {
+        if em.skip_unwanted() {
+            continue;
+        }
         let what = format!("{} {}", kind.label, s.identifier);
         let verdict = foreign_snapshot(ctx, kind, s).unwrap_or_else(|| {
             if s.is_automated() {
@@ -244,6 +253,9 @@ pub static RDS_SUBNET_GROUP_TAGGED: CheckDef = CheckDef {
 
 fn subnet_group_tagged(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for g in &ctx.region.rds.db_subnet_groups {
+        if em.skip_unwanted() {
+            continue;
+        }
         let resource = ResourceRef {
             resource_type: "AwsRdsDbSubnetGroup".to_string(),
             id: g.name.clone(),

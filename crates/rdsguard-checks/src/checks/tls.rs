@@ -469,6 +469,9 @@ fn instance_tls_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
 
 fn instance_tls_enforced(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for db in &ctx.region.rds.db_instances {
+        if em.skip_unwanted() {
+            continue;
+        }
         instance_tls_verdict(ctx, db).emit(em, instance_resource(ctx, db));
     }
 }
@@ -497,6 +500,9 @@ fn cluster_tls_verdict(ctx: &RegionCtx<'_>, c: &DbCluster) -> Verdict {
 
 fn cluster_tls_enforced(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for c in &ctx.region.rds.db_clusters {
+        if em.skip_unwanted() {
+            continue;
+        }
         cluster_tls_verdict(ctx, c).emit(em, cluster_resource(ctx, c));
     }
 }
@@ -781,6 +787,9 @@ fn instance_min_tls_verdict(ctx: &RegionCtx<'_>, db: &DbInstance, required: TlsV
 fn instance_min_tls(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let required = required_tls(ctx);
     for db in &ctx.region.rds.db_instances {
+        if em.skip_unwanted() {
+            continue;
+        }
         let verdict = match &required {
             Ok(r) => instance_min_tls_verdict(ctx, db, *r),
             Err(reason) => Verdict::NotAssessed(reason.clone()),
@@ -792,6 +801,9 @@ fn instance_min_tls(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
 fn cluster_min_tls(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let required = required_tls(ctx);
     for c in &ctx.region.rds.db_clusters {
+        if em.skip_unwanted() {
+            continue;
+        }
         let s = Subject::of_cluster(c);
         let verdict = match (&required, s.family()) {
             (Err(reason), _) => Verdict::NotAssessed(reason.clone()),
@@ -932,6 +944,9 @@ fn certificate_expiry_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
 
 fn certificate_expiry(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for db in &ctx.region.rds.db_instances {
+        if em.skip_unwanted() {
+            continue;
+        }
         certificate_expiry_verdict(ctx, db).emit(em, instance_resource(ctx, db));
     }
 }
@@ -1001,6 +1016,9 @@ fn ca_obsolete_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
 
 fn ca_obsolete(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     for db in &ctx.region.rds.db_instances {
+        if em.skip_unwanted() {
+            continue;
+        }
         ca_obsolete_verdict(ctx, db).emit(em, instance_resource(ctx, db));
     }
 }
