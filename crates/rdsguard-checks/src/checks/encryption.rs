@@ -7,6 +7,9 @@
 //! NOT_ASSESSED, except keys an `alias/aws/*` alias points at, which are AWS managed by
 //! definition.
 
+use std::fmt::Display;
+
+use super::common::Described;
 use std::collections::BTreeMap;
 
 use rdsguard_findings::{ResourceRef, Severity};
@@ -295,7 +298,7 @@ fn key_evidence(reference: &str, class: &KeyClass<'_>) -> Evidence {
 }
 
 /// The CMK verdict for a resource encrypted with `reference`.
-fn cmk_verdict(ctx: &RegionCtx<'_>, what: &str, reference: Option<&str>) -> Verdict {
+fn cmk_verdict(ctx: &RegionCtx<'_>, what: &dyn Display, reference: Option<&str>) -> Verdict {
     let Some(reference) = reference else {
         return Verdict::NotAssessed(msg!("{what} is encrypted but reports no KMS key"));
     };
@@ -322,7 +325,7 @@ fn instance_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if em.skip_unwanted() {
             continue;
         }
-        let what = format!("DB instance {}", db.db_instance_identifier);
+        let what = Described("DB instance", &db.db_instance_identifier);
         let verdict = if let Some(c) = &db.db_cluster_identifier {
             Verdict::NotApplicable(msg!(
                 "member of DB cluster {c}: storage is encrypted with the cluster's key \
@@ -344,7 +347,7 @@ fn cluster_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if em.skip_unwanted() {
             continue;
         }
-        let what = format!("DB cluster {}", c.db_cluster_identifier);
+        let what = Described("DB cluster", &c.db_cluster_identifier);
         let verdict = if !c.storage_encrypted {
             Verdict::NotApplicable(msg!("{what} is not encrypted at rest"))
         } else {
@@ -370,7 +373,7 @@ fn snapshot_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     ];
     for (snapshots, kind, cluster) in kinds {
         for s in snapshots {
-            let what = format!("{kind} {}", s.identifier);
+            let what = Described(kind, &s.identifier);
             let verdict = if !owned(&s.snapshot_type) {
                 Verdict::NotApplicable(msg!(
                     "{what} is shared by another account, whose key it uses"
@@ -417,7 +420,8 @@ fn performance_insights_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
 // ---------------------------------------------------------------------------------------
 // Key rotation and state
 
-/// Every KMS key reference used by RDS resources in the region, with the users of each.
+/// Every KMS key reference used by RDS resources in the region, with the users of each (named
+/// only when explaining: their number is all a status needs).
 fn key_users(ctx: &RegionCtx<'_>) -> BTreeMap<String, Vec<String>> {
     let rds = &ctx.region.rds;
     let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -430,13 +434,13 @@ fn key_users(ctx: &RegionCtx<'_>) -> BTreeMap<String, Vec<String>> {
         if db.storage_encrypted {
             add(
                 db.kms_key_id.as_ref(),
-                format!("instance:{}", db.db_instance_identifier),
+                msg!("instance:{}", db.db_instance_identifier),
             );
         }
         if db.performance_insights_enabled {
             add(
                 db.performance_insights_kms_key_id.as_ref(),
-                format!("performance-insights:{}", db.db_instance_identifier),
+                msg!("performance-insights:{}", db.db_instance_identifier),
             );
         }
     }
@@ -444,20 +448,20 @@ fn key_users(ctx: &RegionCtx<'_>) -> BTreeMap<String, Vec<String>> {
         if c.storage_encrypted {
             add(
                 c.kms_key_id.as_ref(),
-                format!("cluster:{}", c.db_cluster_identifier),
+                msg!("cluster:{}", c.db_cluster_identifier),
             );
         }
     }
     for s in &rds.db_snapshots {
         if s.encrypted && owned(&s.snapshot_type) {
-            add(s.kms_key_id.as_ref(), format!("snapshot:{}", s.identifier));
+            add(s.kms_key_id.as_ref(), msg!("snapshot:{}", s.identifier));
         }
     }
     for s in &rds.db_cluster_snapshots {
         if s.encrypted && owned(&s.snapshot_type) {
             add(
                 s.kms_key_id.as_ref(),
-                format!("cluster-snapshot:{}", s.identifier),
+                msg!("cluster-snapshot:{}", s.identifier),
             );
         }
     }
@@ -563,7 +567,7 @@ fn key_rotation(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     }
 }
 
-fn usable_verdict(ctx: &RegionCtx<'_>, what: &str, reference: Option<&str>) -> Verdict {
+fn usable_verdict(ctx: &RegionCtx<'_>, what: &dyn Display, reference: Option<&str>) -> Verdict {
     let Some(reference) = reference else {
         return Verdict::NotAssessed(msg!("{what} is encrypted but reports no KMS key"));
     };
@@ -618,7 +622,7 @@ fn key_usable(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if em.skip_unwanted() {
             continue;
         }
-        let what = format!("DB instance {}", db.db_instance_identifier);
+        let what = Described("DB instance", &db.db_instance_identifier);
         let verdict = if let Some(c) = &db.db_cluster_identifier {
             Verdict::NotApplicable(msg!(
                 "member of DB cluster {c}: the cluster's key is checked on the cluster"
@@ -634,7 +638,7 @@ fn key_usable(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if em.skip_unwanted() {
             continue;
         }
-        let what = format!("DB cluster {}", c.db_cluster_identifier);
+        let what = Described("DB cluster", &c.db_cluster_identifier);
         let verdict = if !c.storage_encrypted {
             Verdict::NotApplicable(msg!("{what} is not encrypted at rest"))
         } else {

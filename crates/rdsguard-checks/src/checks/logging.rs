@@ -6,6 +6,9 @@
 //! audit/error/general/slowquery, SQL Server error/agent, Aurora MySQL
 //! audit/error/general/slowquery, Aurora PostgreSQL postgresql.
 
+use std::fmt::Display;
+
+use super::common::Described;
 use rdsguard_findings::Severity;
 use rdsguard_model::{GapKind, Trail, ops};
 
@@ -216,7 +219,7 @@ fn required_cluster_logs(family: EngineFamily) -> Option<&'static [&'static str]
     }
 }
 
-fn exports_verdict(what: &str, required: &[&str], enabled: &[String]) -> Verdict {
+fn exports_verdict(what: &dyn Display, required: &[&str], enabled: &[String]) -> Verdict {
     let missing: Vec<&str> = required
         .iter()
         .copied()
@@ -253,7 +256,7 @@ fn instance_log_exports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         } else {
             match required_instance_logs(EngineFamily::of(&db.engine)) {
                 Some(required) => exports_verdict(
-                    &format!("DB instance {}", db.db_instance_identifier),
+                    &Described("DB instance", &db.db_instance_identifier),
                     required,
                     &db.enabled_cloudwatch_logs_exports,
                 ),
@@ -280,7 +283,7 @@ fn cluster_log_exports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         } else {
             match required_cluster_logs(EngineFamily::of(&c.engine)) {
                 Some(required) => exports_verdict(
-                    &format!("DB cluster {}", c.db_cluster_identifier),
+                    &Described("DB cluster", &c.db_cluster_identifier),
                     required,
                     &c.enabled_cloudwatch_logs_exports,
                 ),

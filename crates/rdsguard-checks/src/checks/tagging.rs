@@ -5,6 +5,9 @@
 //! FSBP RDS.31 (DB security groups tagged) is deliberately absent: DB security groups belong to
 //! EC2-Classic, which AWS retired in 2022; VPC security groups are EC2 resources.
 
+use std::fmt::Display;
+
+use super::common::Described;
 use rdsguard_findings::{ResourceRef, Severity};
 use rdsguard_model::ops::RDS_LIST_TAGS_FOR_RESOURCE;
 use rdsguard_model::{DbSnapshot, Tags, ops};
@@ -28,7 +31,7 @@ pub static CHECKS: &[&CheckDef] = &[
 /// tags failed (a per-resource ListTagsForResource gap, keyed by ARN or name).
 fn tag_verdict(
     ctx: &RegionCtx<'_>,
-    what: &str,
+    what: &dyn Display,
     tags: &Tags,
     arn: Option<&str>,
     name: &str,
@@ -102,7 +105,7 @@ fn cluster_tagged(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let verdict = not_rds("DB cluster", id, &c.engine).unwrap_or_else(|| {
             tag_verdict(
                 ctx,
-                &format!("DB cluster {id}"),
+                &Described("DB cluster", id),
                 &c.tags,
                 Some(&c.db_cluster_arn),
                 id,
@@ -139,7 +142,7 @@ fn instance_tagged(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let verdict = not_rds("DB instance", id, &db.engine).unwrap_or_else(|| {
             tag_verdict(
                 ctx,
-                &format!("DB instance {id}"),
+                &Described("DB instance", id),
                 &db.tags,
                 Some(&db.db_instance_arn),
                 id,
@@ -161,7 +164,7 @@ fn snapshots_tagged(
         if em.skip_unwanted() {
             continue;
         }
-        let what = format!("{} {}", kind.label, s.identifier);
+        let what = Described(kind.label, &s.identifier);
         let verdict = foreign_snapshot(ctx, kind, s).unwrap_or_else(|| {
             if s.is_automated() {
                 Verdict::NotApplicable(msg!(
