@@ -8,7 +8,7 @@
 //! otherwise the answer is unknown, with the reasons. Missing data therefore never turns into
 //! "not reachable".
 
-use std::collections::HashMap;
+use crate::Map;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -98,21 +98,21 @@ struct Leg<A: Fam> {
 
 #[derive(Default)]
 struct Cache<'a> {
-    routes: HashMap<&'a str, Rc<RouteEval>>,
-    nacls: HashMap<(&'a str, Option<u16>), Rc<NaclEval>>,
-    groups: HashMap<(Vec<&'a str>, Option<u16>), Rc<SgEval<'a>>>,
-    group_evals: HashMap<(&'a str, Option<u16>), Rc<GroupEval<'a>>>,
+    routes: Map<&'a str, Rc<RouteEval>>,
+    nacls: Map<(&'a str, Option<u16>), Rc<NaclEval>>,
+    groups: Map<(Vec<&'a str>, Option<u16>), Rc<SgEval<'a>>>,
+    group_evals: Map<(&'a str, Option<u16>), Rc<GroupEval<'a>>>,
     /// Report forms shared by every database that uses them.
-    group_sources: HashMap<(&'a str, Option<&'a str>), Arc<GroupSource>>,
-    rules: HashMap<*const SecurityGroupPermission, Arc<IngressRule>>,
-    subnets: HashMap<&'a str, Rc<SubnetCtx<'a>>>,
+    group_sources: Map<(&'a str, Option<&'a str>), Arc<GroupSource>>,
+    rules: Map<*const SecurityGroupPermission, Arc<IngressRule>>,
+    subnets: Map<&'a str, Rc<SubnetCtx<'a>>>,
 }
 
 /// The network analysis of one region of one account. Building it indexes the region once;
 /// [`RegionAnalysis::databases`] then evaluates every database.
 pub struct RegionAnalysis<'a> {
     idx: RegionIndex<'a>,
-    prefix_lists: HashMap<&'a str, Rc<ParsedPrefixList>>,
+    prefix_lists: Map<&'a str, Rc<ParsedPrefixList>>,
     internet_v4: V4Set,
     internet_v6: V6Set,
 }

@@ -1,7 +1,9 @@
 //! Lookup tables over one region of one account, built once per analysis so that every
 //! database is evaluated with hash lookups instead of scans.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use crate::Map;
 
 use crate::ipset::{Addr, Cidr};
 use rdsguard_model::{
@@ -86,25 +88,25 @@ pub(crate) struct RegionIndex<'a> {
     pub account: &'a AccountSnapshot,
     pub region: &'a RegionSnapshot,
     pub gaps: Gaps,
-    pub security_groups: HashMap<&'a str, &'a SecurityGroup>,
-    pub interfaces_by_group: HashMap<&'a str, Vec<&'a NetworkInterface>>,
+    pub security_groups: Map<&'a str, &'a SecurityGroup>,
+    pub interfaces_by_group: Map<&'a str, Vec<&'a NetworkInterface>>,
     /// This region's groups' member addresses (groups of other accounts are parsed on use).
-    pub member_ranges: HashMap<&'a str, MemberRanges>,
-    pub subnets: HashMap<&'a str, &'a Subnet>,
-    pub vpcs: HashMap<&'a str, &'a Vpc>,
-    pub route_table_by_subnet: HashMap<&'a str, &'a RouteTable>,
-    pub main_route_table_by_vpc: HashMap<&'a str, &'a RouteTable>,
-    pub nacl_by_subnet: HashMap<&'a str, &'a NetworkAcl>,
-    pub default_nacl_by_vpc: HashMap<&'a str, &'a NetworkAcl>,
-    pub internet_gateways: HashMap<&'a str, &'a InternetGateway>,
-    pub egress_only_gateways: HashMap<&'a str, &'a InternetGateway>,
-    pub nat_gateways: HashMap<&'a str, &'a NatGateway>,
-    pub prefix_lists: HashMap<&'a str, &'a ManagedPrefixList>,
-    pub peerings_by_vpc: HashMap<&'a str, Vec<&'a VpcPeeringConnection>>,
-    pub subnet_groups: HashMap<&'a str, &'a DbSubnetGroup>,
-    pub instances: HashMap<&'a str, &'a DbInstance>,
-    pub clusters: HashMap<&'a str, &'a DbCluster>,
-    pub foreign_groups: HashMap<&'a str, ForeignGroup<'a>>,
+    pub member_ranges: Map<&'a str, MemberRanges>,
+    pub subnets: Map<&'a str, &'a Subnet>,
+    pub vpcs: Map<&'a str, &'a Vpc>,
+    pub route_table_by_subnet: Map<&'a str, &'a RouteTable>,
+    pub main_route_table_by_vpc: Map<&'a str, &'a RouteTable>,
+    pub nacl_by_subnet: Map<&'a str, &'a NetworkAcl>,
+    pub default_nacl_by_vpc: Map<&'a str, &'a NetworkAcl>,
+    pub internet_gateways: Map<&'a str, &'a InternetGateway>,
+    pub egress_only_gateways: Map<&'a str, &'a InternetGateway>,
+    pub nat_gateways: Map<&'a str, &'a NatGateway>,
+    pub prefix_lists: Map<&'a str, &'a ManagedPrefixList>,
+    pub peerings_by_vpc: Map<&'a str, Vec<&'a VpcPeeringConnection>>,
+    pub subnet_groups: Map<&'a str, &'a DbSubnetGroup>,
+    pub instances: Map<&'a str, &'a DbInstance>,
+    pub clusters: Map<&'a str, &'a DbCluster>,
+    pub foreign_groups: Map<&'a str, ForeignGroup<'a>>,
 }
 
 const NO_INTERFACES: &[&NetworkInterface] = &[];
@@ -116,13 +118,13 @@ impl<'a> RegionIndex<'a> {
         region: &'a RegionSnapshot,
     ) -> Self {
         let ec2 = &region.ec2;
-        let security_groups: HashMap<&str, &SecurityGroup> = ec2
+        let security_groups: Map<&str, &SecurityGroup> = ec2
             .security_groups
             .iter()
             .map(|g| (g.group_id.as_str(), g))
             .collect();
-        let mut interfaces_by_group: HashMap<&str, Vec<&NetworkInterface>> = HashMap::new();
-        let mut member_ranges: HashMap<&str, MemberRanges> = HashMap::new();
+        let mut interfaces_by_group: Map<&str, Vec<&NetworkInterface>> = Map::default();
+        let mut member_ranges: Map<&str, MemberRanges> = Map::default();
         for eni in &ec2.network_interfaces {
             let addrs: Vec<Cidr> = eni
                 .private_ip_addresses
@@ -141,8 +143,8 @@ impl<'a> RegionIndex<'a> {
                 }
             }
         }
-        let mut route_table_by_subnet = HashMap::new();
-        let mut main_route_table_by_vpc = HashMap::new();
+        let mut route_table_by_subnet = Map::default();
+        let mut main_route_table_by_vpc = Map::default();
         for rt in &ec2.route_tables {
             for assoc in &rt.associations {
                 if assoc.main {
@@ -153,8 +155,8 @@ impl<'a> RegionIndex<'a> {
                 }
             }
         }
-        let mut nacl_by_subnet = HashMap::new();
-        let mut default_nacl_by_vpc = HashMap::new();
+        let mut nacl_by_subnet = Map::default();
+        let mut default_nacl_by_vpc = Map::default();
         for acl in &ec2.network_acls {
             if acl.is_default {
                 default_nacl_by_vpc.insert(acl.vpc_id.as_str(), acl);
@@ -163,7 +165,7 @@ impl<'a> RegionIndex<'a> {
                 nacl_by_subnet.insert(s.as_str(), acl);
             }
         }
-        let mut peerings_by_vpc: HashMap<&str, Vec<&VpcPeeringConnection>> = HashMap::new();
+        let mut peerings_by_vpc: Map<&str, Vec<&VpcPeeringConnection>> = Map::default();
         for pcx in &ec2.vpc_peering_connections {
             let ends = [&pcx.requester.vpc_id, &pcx.accepter.vpc_id];
             let mut seen = HashSet::new();
@@ -329,8 +331,8 @@ fn foreign_groups<'a>(
     snapshot: &'a Snapshot,
     account: &'a AccountSnapshot,
     region: &'a RegionSnapshot,
-    local: &HashMap<&'a str, &'a SecurityGroup>,
-) -> HashMap<&'a str, ForeignGroup<'a>> {
+    local: &Map<&'a str, &'a SecurityGroup>,
+) -> Map<&'a str, ForeignGroup<'a>> {
     let mut wanted: HashSet<&str> = HashSet::new();
     for g in &region.ec2.security_groups {
         for perm in g.ingress.iter().chain(&g.egress) {
@@ -341,7 +343,7 @@ fn foreign_groups<'a>(
             }
         }
     }
-    let mut found: HashMap<&'a str, ForeignGroup<'a>> = HashMap::new();
+    let mut found: Map<&'a str, ForeignGroup<'a>> = Map::default();
     if wanted.is_empty() {
         return found;
     }

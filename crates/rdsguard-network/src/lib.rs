@@ -24,6 +24,10 @@
 mod analyze;
 mod family;
 mod index;
+
+/// The engine's hash maps: foldhash, several times faster than SipHash on the short string
+/// keys looked up for every database, randomly seeded per process like the standard maps.
+type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 pub mod ipset;
 mod nacl;
 mod render;

@@ -27,6 +27,7 @@ use super::common::{
 };
 use super::lookups::RegionLookups;
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
+use crate::engine::explaining;
 use crate::{evidence, msg};
 
 pub static CHECKS: &[&CheckDef] = &[
@@ -60,6 +61,9 @@ struct RegionExposures {
     /// For each security group of the region (same order), the state of every group its
     /// ingress then egress rules reference.
     references: Vec<Vec<ReferenceState>>,
+    /// The shared reference of each database, in the order of `databases` (read by position:
+    /// no lookup per finding).
+    resources: Vec<Arc<ResourceRef>>,
 }
 
 /// The subnets of a DB subnet group, and the same as evidence.
@@ -98,10 +102,19 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
                     .collect()
             })
             .collect();
+        // `databases()` lists the instances, then the clusters, then the proxies.
+        let resources = rds
+            .db_instances
+            .iter()
+            .map(|db| instance_resource(ctx, db))
+            .chain(rds.db_clusters.iter().map(|c| cluster_resource(ctx, c)))
+            .chain(rds.db_proxies.iter().map(|p| proxy_resource(ctx, p)))
+            .collect();
         RegionExposures {
             databases: analysis.databases(),
             subnet_groups,
             references,
+            resources,
         }
     })
 }
@@ -151,7 +164,18 @@ fn resource(
     shared_resource(ctx, resource_type, id, || arn.map(str::to_string))
 }
 
-fn db_resource(ctx: &RegionCtx<'_>, d: &DbExposure) -> Arc<ResourceRef> {
+fn db_resource(ctx: &RegionCtx<'_>, all: &RegionExposures, d: &DbExposure) -> Arc<ResourceRef> {
+    // By position when `d` is one of `all.databases` (always, from the checks), with the same
+    // content as by identifier.
+    let size = std::mem::size_of::<DbExposure>();
+    let offset = (d as *const DbExposure as usize).wrapping_sub(all.databases.as_ptr() as usize);
+    if offset.is_multiple_of(size)
+        && let Some(r) = all.resources.get(offset / size)
+        && all.databases.len() == all.resources.len()
+        && r.id == d.identifier
+    {
+        return r.clone();
+    }
     let t = match d.kind {
         DbKind::DbInstance => "AwsRdsDbInstance",
         DbKind::DbCluster => "AwsRdsDbCluster",
@@ -381,7 +405,7 @@ fn instance_no_public_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if em.skip_unwanted() {
             continue;
         }
-        let res = db_resource(ctx, d);
+        let res = db_resource(ctx, &all, d);
         if let Some(why) = other_service(d) {
             em.not_applicable(res, why);
             continue;
@@ -416,7 +440,7 @@ fn cluster_no_public_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if em.skip_unwanted() {
             continue;
         }
-        let res = db_resource(ctx, d);
+        let res = db_resource(ctx, &all, d);
         if let Some(why) = other_service(d) {
             em.not_applicable(res, why);
             continue;
@@ -604,7 +628,7 @@ fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if em.skip_unwanted() {
             continue;
         }
-        let res = db_resource(ctx, d);
+        let res = db_resource(ctx, &all, d);
         if let Some(why) = other_service(d) {
             em.not_applicable(res, why);
             continue;
@@ -740,7 +764,7 @@ fn broad_cidr(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if em.skip_unwanted() {
             continue;
         }
-        let res = db_resource(ctx, d);
+        let res = db_resource(ctx, &all, d);
         if let Some(why) = other_service(d) {
             em.not_applicable(res, why);
             continue;
@@ -818,6 +842,9 @@ struct AttachedGroups(Vec<AttachedGroup>);
 
 fn attached_groups(ctx: &RegionCtx<'_>) -> Rc<AttachedGroups> {
     ctx.memo.get_or_init(|| {
+        // The databases of each group are named in messages and evidence only: the analysis
+        // (not explaining) needs the groups alone.
+        let explain = explaining();
         let mut order: Vec<&str> = Vec::new();
         let mut users: HashMap<&str, BTreeSet<&str>> = HashMap::new();
         let subjects = subjects(ctx);
@@ -826,13 +853,13 @@ fn attached_groups(ctx: &RegionCtx<'_>) -> Rc<AttachedGroups> {
                 continue;
             }
             for g in &s.group_ids {
-                users
-                    .entry(g)
-                    .or_insert_with(|| {
-                        order.push(g);
-                        BTreeSet::new()
-                    })
-                    .insert(s.what.1);
+                let databases = users.entry(g).or_insert_with(|| {
+                    order.push(g);
+                    BTreeSet::new()
+                });
+                if explain {
+                    databases.insert(s.what.1);
+                }
             }
         }
         AttachedGroups(
@@ -843,7 +870,11 @@ fn attached_groups(ctx: &RegionCtx<'_>) -> Rc<AttachedGroups> {
                         users.remove(id)?.into_iter().map(String::from).collect();
                     Some(AttachedGroup {
                         id: id.to_string(),
-                        databases_evidence: Arc::new(serde_json::json!(dbs)),
+                        databases_evidence: Arc::new(if explain {
+                            serde_json::json!(dbs)
+                        } else {
+                            Value::Null
+                        }),
                         databases: dbs,
                     })
                 })
@@ -1144,7 +1175,7 @@ fn reachable_via_peering(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if em.skip_unwanted() {
             continue;
         }
-        let res = db_resource(ctx, d);
+        let res = db_resource(ctx, &all, d);
         if let Some(why) = other_service(d) {
             em.not_applicable(res, why);
             continue;
