@@ -170,6 +170,9 @@ impl SharedAnswers {
 struct SharedKey {
     resource_type: Option<String>,
     account: Option<String>,
+    /// The resource's region: plans (and so these answers) are shared by every region of the
+    /// account, and the request context of a resource carries its region.
+    region: Option<String>,
     tags_known: bool,
     rds_tag_prefix: Option<&'static str>,
     /// Evaluated with a key policy delegating to the account (KMS keys).
@@ -423,8 +426,9 @@ struct ActionPlan {
     allowing: Vec<usize>,
     /// Resource key → policies with a statement for the action naming exactly that resource.
     exact: FastMap<String, Vec<usize>>,
-    /// Policies with a wildcard `Resource` pattern for the action, to try on each resource.
-    wildcard: Vec<usize>,
+    /// Policies with a wildcard `Resource` pattern for the action, to try on each resource,
+    /// with the statements that apply to the action (by index).
+    wildcard: Vec<(usize, Vec<u32>)>,
     /// Policy → principals using it (as a relevant identity policy or as boundary).
     users_of: FastMap<usize, Vec<usize>>,
     /// Principals with policies missing from the snapshot.
@@ -437,11 +441,24 @@ struct ActionPlan {
     shared: RefCell<FastMap<SharedKey, Rc<SharedAnswers>>>,
 }
 
+/// The plans of the actions asked about (which policies and principals matter for an
+/// action, and the answers shared between resources), built once per account: give the same
+/// cache to the [`BulkWhoCan`] of each region ([`BulkWhoCan::for_region_with`]). A cache
+/// serves the model it was first used with only.
+#[derive(Default)]
+pub struct PlanCache {
+    /// The address of the model the plans were built for.
+    model: std::cell::Cell<usize>,
+    plans: RefCell<FastMap<String, Rc<ActionPlan>>>,
+}
+
 /// Who-can for many resources of one account (see the module documentation).
 pub struct BulkWhoCan<'a> {
     model: &'a AccountModel,
     catalog: ResourceCatalog<'a>,
+    /// This engine's plans, unless `shared_plans` serves its model.
     plans: RefCell<FastMap<String, Rc<ActionPlan>>>,
+    shared_plans: Option<&'a PlanCache>,
     /// Actions asked about, looked up in the service reference.
     action_refs: RefCell<FastMap<String, &'static sar::ActionRef>>,
     /// Principal ARN → index in the model (resource policies name principals by ARN).
@@ -476,11 +493,31 @@ impl<'a> BulkWhoCan<'a> {
         Self::with_catalog(model, ResourceCatalog::for_region(account, region))
     }
 
+    /// [`for_region`](Self::for_region), with plans shared with the engines of the other
+    /// regions (and other questions) about the same model.
+    pub fn for_region_with(
+        model: &'a AccountModel,
+        account: &'a AccountSnapshot,
+        region: &str,
+        plans: &'a PlanCache,
+    ) -> BulkWhoCan<'a> {
+        let address = std::ptr::from_ref(model) as usize;
+        if plans.model.get() == 0 {
+            plans.model.set(address);
+        }
+        let mut bulk = Self::with_catalog(model, ResourceCatalog::for_region(account, region));
+        if plans.model.get() == address {
+            bulk.shared_plans = Some(plans);
+        }
+        bulk
+    }
+
     fn with_catalog(model: &'a AccountModel, catalog: ResourceCatalog<'a>) -> BulkWhoCan<'a> {
         BulkWhoCan {
             model,
             catalog,
             plans: RefCell::new(FastMap::default()),
+            shared_plans: None,
             action_refs: RefCell::new(FastMap::default()),
             principal_by_arn: model
                 .principals
@@ -528,13 +565,12 @@ impl<'a> BulkWhoCan<'a> {
     }
 
     fn plan(&self, action: &str) -> Result<Rc<ActionPlan>, RequestError> {
-        if let Some(p) = self.plans.borrow().get(action) {
+        let plans = self.shared_plans.map_or(&self.plans, |c| &c.plans);
+        if let Some(p) = plans.borrow().get(action) {
             return Ok(p.clone());
         }
         let plan = Rc::new(build_plan(self.model, action)?);
-        self.plans
-            .borrow_mut()
-            .insert(action.to_string(), plan.clone());
+        plans.borrow_mut().insert(action.to_string(), plan.clone());
         Ok(plan)
     }
 
@@ -731,6 +767,7 @@ impl<'a> BulkWhoCan<'a> {
                 let key = SharedKey {
                     resource_type: validated.resource_type.map(|r| r.key.clone()),
                     account: resource.account.clone(),
+                    region: resource.arn_lower.as_ref().map(|a| a.region.clone()),
                     tags_known: facts.tags.is_some(),
                     rds_tag_prefix: facts.rds_tag_prefix,
                     delegated: key_policy.is_some(),
@@ -802,13 +839,15 @@ impl<'a> BulkWhoCan<'a> {
                     policies.iter().for_each(|&p| add_users(p));
                 }
                 let empty = RequestContext::new();
-                for &policy in &plan.wildcard {
-                    let matches = model.policies[policy]
-                        .candidates(&plan.req_action.service)
-                        .filter(|st| st.action_matches(&plan.req_action))
-                        .any(|st| st.resource_matches(&resource, &empty) != Tri::No);
+                for (policy, wanted) in &plan.wildcard {
+                    let statements = &model.policies[*policy].statements;
+                    let matches = wanted.iter().any(|&i| {
+                        statements
+                            .get(i as usize)
+                            .is_some_and(|st| st.resource_matches(&resource, &empty) != Tri::No)
+                    });
                     if matches {
-                        add_users(policy);
+                        add_users(*policy);
                     }
                 }
             }
@@ -1019,7 +1058,18 @@ fn build_plan(model: &AccountModel, action: &str) -> Result<ActionPlan, RequestE
             }
         }
         if r.wildcard {
-            wildcard.push(i);
+            // The statements that apply to the action: only their resources vary.
+            let policy = &model.policies[i];
+            let statements = policy
+                .candidate_indices(&service)
+                .filter(|&s| {
+                    policy
+                        .statements
+                        .get(s as usize)
+                        .is_some_and(|st| st.action_matches(&req_action))
+                })
+                .collect();
+            wildcard.push((i, statements));
         }
     }
     let mut always = Vec::new();

@@ -227,6 +227,16 @@ impl CompiledPolicy {
             .unwrap_or(&[]);
         merge_sorted(specific, &self.any_service).map(|i| &self.statements[i as usize])
     }
+
+    /// The indexes in `statements` of [`candidates`](Self::candidates).
+    pub fn candidate_indices(&self, service: &str) -> impl Iterator<Item = u32> + '_ {
+        let specific = self
+            .by_service
+            .get(service)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        merge_sorted(specific, &self.any_service)
+    }
 }
 
 /// Statement indexes by service prefix of their actions, and those that apply to any service.

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use rdsguard_findings::{EvidenceValue, ResourceRef, Severity, SharedList, Status};
 use rdsguard_iam::account::{AccountModel, ActionAnswer, PrincipalAnswer};
-use rdsguard_iam::bulk::{BulkWhoCan, ResourceAnswer, SharedAnswers};
+use rdsguard_iam::bulk::{BulkWhoCan, PlanCache, ResourceAnswer, SharedAnswers};
 use rdsguard_iam::compile::{CompiledPolicy, PolicyKind};
 use rdsguard_iam::context::{RequestAction, RequestContext, RequestPrincipal, RequestResource};
 use rdsguard_iam::eval::{Decision, PolicySet, Request, StaticDecision, evaluate, evaluate_static};
@@ -227,16 +227,16 @@ pub static IAM_INSTANCE_POLICY_SCOPE: CheckDef = CheckDef {
     run: Runner::Account(instance_policy_scope),
 };
 
-/// The compiled IAM model of an account, memoized so the IAM checks of a region (or account)
-/// compile it once.
-struct IamModel(Result<AccountModel, String>);
+/// The compiled IAM model of an account, memoized so the IAM checks of every region (and the
+/// account) compile it once, with the who-can plans they share.
+struct IamModel(Result<AccountModel, String>, PlanCache);
 
 fn memo_model(
     memo: &crate::engine::Memo,
     snapshot: &rdsguard_model::Snapshot,
     account: &AccountSnapshot,
 ) -> std::rc::Rc<IamModel> {
-    memo.get_or_init(|| IamModel(model_of(snapshot, account)))
+    memo.get_or_init(|| IamModel(model_of(snapshot, account), PlanCache::default()))
 }
 
 /// The account model (with the organization's SCPs and RCPs), or why it is not available.
@@ -447,9 +447,18 @@ struct Access<'a> {
 }
 
 impl<'a> Access<'a> {
-    fn new(model: &'a AccountModel, account: &'a AccountSnapshot, region: &str) -> Access<'a> {
+    fn new(
+        model: &'a AccountModel,
+        account: &'a AccountSnapshot,
+        region: &str,
+        plans: Option<&'a PlanCache>,
+    ) -> Access<'a> {
+        let bulk = match plans {
+            Some(plans) => BulkWhoCan::for_region_with(model, account, region, plans),
+            None => BulkWhoCan::for_region(model, account, region),
+        };
         Access {
-            bulk: BulkWhoCan::for_region(model, account, region),
+            bulk,
             unions: RefCell::new(HashMap::new()),
             lists: RefCell::new(HashMap::new()),
             assumes: Arc::new(json!(model.org.notes)),
@@ -802,7 +811,7 @@ fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let Ok(model) = &memo.0 else {
         return;
     };
-    let access = Access::new(model, ctx.account, &ctx.region.region);
+    let access = Access::new(model, ctx.account, &ctx.region.region, Some(&memo.1));
     let max = ctx.config.iam.max_principals_delete;
     let what = "delete or unprotect";
     let rds = &ctx.region.rds;
@@ -875,7 +884,7 @@ fn public_or_share_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let Ok(model) = &memo.0 else {
         return;
     };
-    let access = Access::new(model, ctx.account, &ctx.region.region);
+    let access = Access::new(model, ctx.account, &ctx.region.region, Some(&memo.1));
     let max = ctx.config.iam.max_principals_share;
     let rds = &ctx.region.rds;
     for db in &rds.db_instances {
@@ -933,7 +942,7 @@ fn master_password_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let Ok(model) = &memo.0 else {
         return;
     };
-    let access = Access::new(model, ctx.account, &ctx.region.region);
+    let access = Access::new(model, ctx.account, &ctx.region.region, Some(&memo.1));
     let max = ctx.config.iam.max_principals_master_password;
     let rds = &ctx.region.rds;
     let what = "change the master password of";
@@ -987,7 +996,7 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let Ok(model) = &memo.0 else {
         return;
     };
-    let access = Access::new(model, ctx.account, &ctx.region.region);
+    let access = Access::new(model, ctx.account, &ctx.region.region, Some(&memo.1));
     let th = &ctx.config.iam;
     // Keys of encrypted databases, deduplicated.
     let mut refs: Vec<(&str, &str)> = Vec::new();
@@ -2144,10 +2153,30 @@ mod tests {
             let Some(model) = AccountModel::build_in(snap, account) else {
                 continue;
             };
-            // A region's engine: the other regions' resources go through its fallback.
-            let region = account.regions.first().map_or("", |r| r.region.as_str());
-            let access = Access::new(&model, account, region);
-            for (arn, actions) in sampled_questions(account, stride) {
+            // One engine per region, sharing their plans (and the answers shared between
+            // resources) as the checks do; a resource of no region goes to the first
+            // region's engine (its fallback), and so does every other question.
+            let plans = PlanCache::default();
+            let engines: Vec<(&str, Access<'_>)> = account
+                .regions
+                .iter()
+                .map(|r| {
+                    let region = r.region.as_str();
+                    (region, Access::new(&model, account, region, Some(&plans)))
+                })
+                .collect();
+            let unshared = Access::new(
+                &model,
+                account,
+                account.regions.first().map_or("", |r| r.region.as_str()),
+                None,
+            );
+            for (i, (arn, actions)) in sampled_questions(account, stride).into_iter().enumerate() {
+                let region = arn.split(':').nth(3).unwrap_or_default();
+                let access = match engines.iter().find(|(r, _)| *r == region) {
+                    Some((_, a)) if i % 3 != 0 => a,
+                    _ => &unshared,
+                };
                 let mut full = Vec::new();
                 let mut bulk = Vec::new();
                 for action in &actions {

@@ -26,8 +26,8 @@ use super::common::{
     Described, cluster_resource, instance_resource, proxy_resource, shared_resource,
 };
 use super::lookups::RegionLookups;
-use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
 use crate::engine::explaining;
+use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
 use crate::{evidence, msg};
 
 pub static CHECKS: &[&CheckDef] = &[
