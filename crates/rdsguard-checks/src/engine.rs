@@ -395,7 +395,7 @@ pub fn evaluate_with(
         now,
     };
     let mut out = Vec::new();
-    eval.run_all(&checks, true, |_, def, check, run| {
+    eval.run_all(&checks, true, false, |_, def, check, run| {
         run(&mut Emitter::with_sink(
             def,
             check,
@@ -423,9 +423,9 @@ pub fn analyze<'d>(
     };
     let mut outcomes = Vec::new();
     let mut runs = Vec::new();
-    {
+    let work = {
         let _quiet = ExplainingScope::set(false);
-        eval.run_all(&checks, false, |scope, def, check, run| {
+        eval.run_all(&checks, false, true, |scope, def, check, run| {
             runs.push(Run {
                 scope,
                 check,
@@ -436,8 +436,8 @@ pub fn analyze<'d>(
                 check,
                 Sink::Outcomes(&mut outcomes),
             ))
-        });
-    }
+        })
+    };
     let mut suppressions = Suppressions::new(config, now);
     if !suppressions.is_empty() {
         for o in &mut outcomes {
@@ -449,6 +449,7 @@ pub fn analyze<'d>(
         outcomes,
         runs,
         now,
+        work,
     }
 }
 
@@ -483,6 +484,10 @@ pub struct Analysis<'d> {
     pub outcomes: Vec<Outcome>,
     runs: Vec<Run>,
     now: OffsetDateTime,
+    /// The analysis' memos and resource references, by account and region, for explaining.
+    /// (Kept until the analysis is dropped: a region's memos are no longer freed when the
+    /// next region begins.)
+    work: Vec<AccountWork>,
 }
 
 /// [`Analysis::explain`] could not reproduce a result: a check that is not deterministic.
@@ -539,23 +544,17 @@ impl<'d> Analysis<'d> {
             now: self.now,
         };
         let mut answer: Vec<Option<Finding>> = vec![None; indices.len()];
-        let mut memos: Option<(Scope, Memos)> = None;
+        // The analysis' memos, switched to explaining for the time of this call: values that
+        // do not depend on it are reused, the others computed again, explained.
+        let _explaining = ExplainedMemos::switch(&self.work);
         for group in wanted.chunk_by(|a, b| a.0 == b.0) {
             let run = self.runs[group[0].0];
             let def = self.checks[usize::from(run.check)];
-            // Memos live for an account (account checks and its regions) or a region.
-            let account_changed = memos
-                .as_ref()
-                .is_none_or(|(s, _)| s.account != run.scope.account);
-            if account_changed {
-                memos = Some((run.scope, Memos::new(true)));
-            } else if let Some((scope, m)) = &mut memos
-                && *scope != run.scope
-            {
-                *scope = run.scope;
-                m.enter_region();
-            }
-            let Some((_, m)) = &memos else { continue };
+            let Some(account_work) = self.work.get(run.scope.account) else {
+                continue;
+            };
+            let region_work = run.scope.region.and_then(|r| account_work.regions.get(r));
+            let memo = &account_work.memo;
             let ordinals: Vec<u32> = group.iter().map(|w| w.1).collect();
             let mut found: Vec<(u32, Finding)> = Vec::with_capacity(ordinals.len());
             {
@@ -571,7 +570,7 @@ impl<'d> Analysis<'d> {
                         out: &mut found,
                     },
                 );
-                eval.run_one(run.scope, def, m, &mut em);
+                eval.run_one(run.scope, def, memo, region_work, &mut em);
             }
             // A result judged before the wanted one was announced (a check that computes
             // several verdicts before emitting them) has no message: explain the whole run.
@@ -580,7 +579,8 @@ impl<'d> Analysis<'d> {
                 eval.run_one(
                     run.scope,
                     def,
-                    m,
+                    memo,
+                    region_work,
                     &mut Emitter::with_sink(def, run.check, Sink::Findings(&mut all)),
                 );
                 found = ordinals
@@ -621,27 +621,49 @@ impl<'d> Analysis<'d> {
     }
 }
 
-/// The memos of one scope: the account's, and the region's when in a region.
-struct Memos {
-    account: Memo,
-    region: Memo,
+/// Switches every kept memo to explaining until dropped.
+struct ExplainedMemos<'w>(&'w [AccountWork]);
+
+impl<'w> ExplainedMemos<'w> {
+    fn switch(work: &'w [AccountWork]) -> Self {
+        ExplainedMemos::set(work, true);
+        ExplainedMemos(work)
+    }
+
+    fn set(work: &[AccountWork], explained: bool) {
+        for account in work {
+            account.memo.explained.set(explained);
+            for region in &account.regions {
+                region.memo.explained.set(explained);
+            }
+        }
+    }
+}
+
+impl Drop for ExplainedMemos<'_> {
+    fn drop(&mut self) {
+        ExplainedMemos::set(self.0, false);
+    }
+}
+
+/// The work of a run kept for one account: its memo, and each region's.
+struct AccountWork {
+    memo: Memo,
+    regions: Vec<RegionWork>,
+}
+
+/// The work of a run kept for one region: its memo and its resources' shared references.
+struct RegionWork {
+    memo: Memo,
     refs: crate::checks::common::SharedRefs,
 }
 
-impl Memos {
-    /// Memos of a run that explains its results (`explained`) or decides statuses only.
-    fn new(explained: bool) -> Memos {
-        Memos {
-            account: Memo::for_run(explained),
-            region: Memo::for_run(explained),
+impl RegionWork {
+    fn new(explained: bool) -> RegionWork {
+        RegionWork {
+            memo: Memo::for_run(explained),
             refs: crate::checks::common::SharedRefs::default(),
         }
-    }
-
-    /// Forget the previous region's work.
-    fn enter_region(&mut self) {
-        self.region = Memo::for_run(self.account.explained);
-        self.refs = crate::checks::common::SharedRefs::default();
     }
 }
 
@@ -660,10 +682,15 @@ impl<'s> Evaluation<'s> {
         &self,
         checks: &[&'d CheckDef],
         explained: bool,
+        keep: bool,
         mut each: impl FnMut(Scope, &'d CheckDef, u16, &mut dyn FnMut(&mut Emitter<'_>)),
-    ) {
+    ) -> Vec<AccountWork> {
+        let mut kept = Vec::new();
         for (a, account) in self.snapshot.accounts.iter().enumerate() {
-            let mut memos = Memos::new(explained);
+            let mut work = AccountWork {
+                memo: Memo::for_run(explained),
+                regions: Vec::new(),
+            };
             let scope = Scope {
                 account: a,
                 region: None,
@@ -671,12 +698,12 @@ impl<'s> Evaluation<'s> {
             for (i, def) in checks.iter().enumerate() {
                 if matches!(def.run, Runner::Account(_)) {
                     each(scope, def, i as u16, &mut |em| {
-                        self.run_one(scope, def, &memos, em)
+                        self.run_one(scope, def, &work.memo, None, em)
                     });
                 }
             }
             for r in 0..account.regions.len() {
-                memos.enter_region();
+                let region = RegionWork::new(explained);
                 let scope = Scope {
                     account: a,
                     region: Some(r),
@@ -684,17 +711,32 @@ impl<'s> Evaluation<'s> {
                 for (i, def) in checks.iter().enumerate() {
                     if matches!(def.run, Runner::Region(_)) {
                         each(scope, def, i as u16, &mut |em| {
-                            self.run_one(scope, def, &memos, em)
+                            self.run_one(scope, def, &work.memo, Some(&region), em)
                         });
                     }
                 }
+                // Otherwise the region's work is freed before the next region's begins.
+                if keep {
+                    work.regions.push(region);
+                }
+            }
+            if keep {
+                kept.push(work);
             }
         }
+        kept
     }
 
     /// Run `def` in `scope`: NOT_ASSESSED for the whole scope when an operation it depends on
     /// failed there, otherwise the check itself.
-    fn run_one(&self, scope: Scope, def: &CheckDef, memos: &Memos, em: &mut Emitter<'_>) {
+    fn run_one(
+        &self,
+        scope: Scope,
+        def: &CheckDef,
+        account_memo: &Memo,
+        region_work: Option<&RegionWork>,
+        em: &mut Emitter<'_>,
+    ) {
         let Some(account) = self.snapshot.accounts.get(scope.account) else {
             return;
         };
@@ -716,11 +758,14 @@ impl<'s> Evaluation<'s> {
                     account,
                     config: self.config,
                     now: self.now,
-                    memo: &memos.account,
+                    memo: account_memo,
                 };
                 run(&ctx, em);
             }
             (Runner::Region(run), Some(region)) => {
+                let Some(work) = region_work else {
+                    return;
+                };
                 let gap = def.depends_on.iter().find_map(|op| {
                     region
                         .listing_gap(*op)
@@ -739,9 +784,9 @@ impl<'s> Evaluation<'s> {
                     region,
                     config: self.config,
                     now: self.now,
-                    memo: &memos.region,
-                    account_memo: &memos.account,
-                    refs: &memos.refs,
+                    memo: &work.memo,
+                    account_memo,
+                    refs: &work.refs,
                 };
                 run(&ctx, em);
             }
@@ -753,13 +798,17 @@ impl<'s> Evaluation<'s> {
 /// Results computed once per region (or account) and shared by the checks that need them,
 /// keyed by type. Single-threaded by design: a region is evaluated on one thread.
 ///
-/// A short list searched in order rather than a hash map: it holds a dozen types at most and
-/// is asked once per finding by some helpers (shared resource references), where hashing the
-/// `TypeId` cost more than comparing it.
+/// A value either depends on whether results are explained ([`Memo::get_or_init`]: one value
+/// per mode, computed in the run's mode) or not ([`Memo::get_or_init_plain`]: one value for
+/// both, computed explained). [`analyze`] keeps its memos, and [`Analysis::explain`] reuses
+/// the plain values (the network analysis, the IAM model) instead of computing them again.
+///
+/// A short list searched in order rather than a hash map: it holds a dozen types at most.
 pub struct Memo {
-    slots: RefCell<Vec<(TypeId, Rc<dyn Any>)>>,
-    /// Whether values are computed [`explaining`] (see [`Memo::get_or_init`]).
-    explained: bool,
+    /// (type, mode it was computed for, or `None` when plain, value).
+    slots: RefCell<Vec<(TypeId, Option<bool>, Rc<dyn Any>)>>,
+    /// Whether the run using the memo explains results (see [`Memo::get_or_init`]).
+    explained: Cell<bool>,
 }
 
 impl Default for Memo {
@@ -774,33 +823,54 @@ impl Memo {
     pub fn for_run(explained: bool) -> Memo {
         Memo {
             slots: RefCell::new(Vec::new()),
-            explained,
+            explained: Cell::new(explained),
         }
     }
 
-    /// The value of type `T`, computed by `init` the first time it is asked for.
-    pub fn get_or_init<T: 'static>(&self, init: impl FnOnce() -> T) -> Rc<T> {
+    fn find<T: 'static>(&self, mode: Option<bool>) -> Option<Rc<T>> {
         let key = TypeId::of::<T>();
         let found = self
             .slots
             .borrow()
             .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.clone());
-        if let Some(v) = found
-            && let Ok(v) = v.downcast::<T>()
-        {
-            return v;
-        }
-        // Computed outside the borrow so `init` may itself use the memo. Explained in a run
-        // that explains any result (all of them may share the value), whatever the result
-        // being judged when it is first asked for; without explanations in the analysis.
+            .find(|(k, m, _)| *k == key && *m == mode)
+            .map(|(_, _, v)| v.clone());
+        found.and_then(|v| v.downcast::<T>().ok())
+    }
+
+    fn compute<T: 'static>(
+        &self,
+        mode: Option<bool>,
+        explaining: bool,
+        init: impl FnOnce() -> T,
+    ) -> Rc<T> {
+        // Computed outside the borrow so `init` may itself use the memo.
         let value = {
-            let _mode = ExplainingScope::set(self.explained);
+            let _mode = ExplainingScope::set(explaining);
             Rc::new(init())
         };
-        self.slots.borrow_mut().push((key, value.clone()));
+        self.slots
+            .borrow_mut()
+            .push((TypeId::of::<T>(), mode, value.clone()));
         value
+    }
+
+    /// The value of type `T` for the run's mode, computed by `init` the first time it is asked
+    /// for in that mode: explained in a run that explains any result (all of them may share
+    /// the value), whatever the result being judged when it is first asked for; without
+    /// explanations in the analysis.
+    pub fn get_or_init<T: 'static>(&self, init: impl FnOnce() -> T) -> Rc<T> {
+        let mode = Some(self.explained.get());
+        self.find(mode)
+            .unwrap_or_else(|| self.compute(mode, self.explained.get(), init))
+    }
+
+    /// The value of type `T`, the same whether results are explained or not (`init` must not
+    /// read [`explaining`], nor build messages or evidence): computed once, explained, and
+    /// reused by [`Analysis::explain`].
+    pub fn get_or_init_plain<T: 'static>(&self, init: impl FnOnce() -> T) -> Rc<T> {
+        self.find(None)
+            .unwrap_or_else(|| self.compute(None, true, init))
     }
 }
 
@@ -1117,6 +1187,26 @@ mod tests {
             *memo.get_or_init(|| String::from("other type")),
             "other type"
         );
+    }
+
+    /// A value is computed per mode (explaining or not) unless it is plain: then it is
+    /// computed once, explained, and kept across modes (what lets explaining reuse the
+    /// analysis' network and IAM work).
+    #[test]
+    fn memo_values_follow_the_run_mode_unless_plain() {
+        use std::rc::Rc;
+        let memo = Memo::for_run(false);
+        let status = memo.get_or_init(super::explaining);
+        let plain = memo.get_or_init_plain(|| (super::explaining(), 7u8));
+        memo.explained.set(true);
+        let explained = memo.get_or_init(super::explaining);
+        let plain_again = memo.get_or_init_plain(|| (false, 0u8));
+        assert!(!*status, "computed without explanations in the analysis");
+        assert!(
+            *explained,
+            "computed again, explained, for an explaining run"
+        );
+        assert!(Rc::ptr_eq(&plain, &plain_again) && *plain == (true, 7));
     }
 
     #[test]

@@ -236,7 +236,7 @@ fn memo_model(
     snapshot: &rdsguard_model::Snapshot,
     account: &AccountSnapshot,
 ) -> std::rc::Rc<IamModel> {
-    memo.get_or_init(|| IamModel(model_of(snapshot, account), PlanCache::default()))
+    memo.get_or_init_plain(|| IamModel(model_of(snapshot, account), PlanCache::default()))
 }
 
 /// The account model (with the organization's SCPs and RCPs), or why it is not available.

@@ -70,7 +70,8 @@ struct RegionExposures {
 type SubnetGroupSubnets = (Vec<SubnetInfo>, Arc<Value>);
 
 fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
-    ctx.memo.get_or_init(|| {
+    // The same whether results are explained or not: explaining reuses the analysis' one.
+    ctx.memo.get_or_init_plain(|| {
         let analysis = analysis(ctx);
         let rds = &ctx.region.rds;
         let group_names = rds.db_subnet_groups.iter().map(|g| g.name.as_str()).chain(
