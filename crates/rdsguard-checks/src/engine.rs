@@ -805,11 +805,13 @@ impl<'s> Evaluation<'s> {
 ///
 /// A short list searched in order rather than a hash map: it holds a dozen types at most.
 pub struct Memo {
-    /// (type, mode it was computed for, or `None` when plain, value).
-    slots: RefCell<Vec<(TypeId, Option<bool>, Rc<dyn Any>)>>,
+    slots: RefCell<Vec<MemoSlot>>,
     /// Whether the run using the memo explains results (see [`Memo::get_or_init`]).
     explained: Cell<bool>,
 }
+
+/// A memoized value: its type, the mode it was computed for (`None`: plain), the value.
+type MemoSlot = (TypeId, Option<bool>, Rc<dyn Any>);
 
 impl Default for Memo {
     fn default() -> Memo {
