@@ -150,6 +150,9 @@ pub struct Outcome {
     pub severity: Severity,
 }
 
+// Millions per account: keep it at three words.
+const _: () = assert!(std::mem::size_of::<Outcome>() <= 24);
+
 /// Where an [`Emitter`] puts results.
 enum Sink<'a> {
     /// Every result, explained.
