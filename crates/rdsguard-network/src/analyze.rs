@@ -106,6 +106,9 @@ struct Cache<'a> {
     group_sources: Map<(&'a str, Option<&'a str>), Arc<GroupSource>>,
     rules: Map<*const SecurityGroupPermission, Arc<IngressRule>>,
     subnets: Map<&'a str, Rc<SubnetCtx<'a>>>,
+    /// The report form of each list of subnets, shared by the databases placed in it (a DB
+    /// subnet group serves many).
+    subnet_lists: Map<Vec<&'a str>, Arc<Vec<SubnetInfo>>>,
 }
 
 /// The network analysis of one region of one account. Building it indexes the region once;
@@ -1068,8 +1071,12 @@ impl<'a> RegionAnalysis<'a> {
             sources: self.sources_of(&sgs, cache),
             security_groups: sgs.attached(),
             subnets: match &t.subnet_ids {
-                Ok(_) => subnets.iter().map(|s| s.info.clone()).collect(),
-                Err(_) => Vec::new(),
+                Ok(ids) => cache
+                    .subnet_lists
+                    .entry(ids.clone())
+                    .or_insert_with(|| Arc::new(subnets.iter().map(|s| s.info.clone()).collect()))
+                    .clone(),
+                Err(_) => Arc::default(),
             },
             subnets_unknown: t.subnet_ids.as_ref().err().cloned(),
             egress,

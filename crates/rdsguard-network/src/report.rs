@@ -157,7 +157,8 @@ pub struct DbExposure {
     /// The security groups attached to the database.
     pub security_groups: Vec<AttachedGroup>,
     /// The subnets the database can be placed in (its DB subnet group or the proxy's subnets).
-    pub subnets: Vec<SubnetInfo>,
+    /// Shared by the databases of the same subnets (`Arc` serializes as the plain list).
+    pub subnets: Arc<Vec<SubnetInfo>>,
     /// Why the subnets are unknown (DB subnet group missing from the snapshot, or no subnet
     /// group at all); `subnets` is then empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
