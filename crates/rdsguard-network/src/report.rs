@@ -154,8 +154,9 @@ pub struct DbExposure {
     pub blocked_by: Option<Blocked>,
     /// Who the security groups let in on the port, from anywhere.
     pub sources: Sources,
-    /// The security groups attached to the database.
-    pub security_groups: Vec<AttachedGroup>,
+    /// The security groups attached to the database (each shared by the databases it is
+    /// attached to).
+    pub security_groups: Vec<Arc<AttachedGroup>>,
     /// The subnets the database can be placed in (its DB subnet group or the proxy's subnets).
     /// Shared by the databases of the same subnets (`Arc` serializes as the plain list).
     pub subnets: Arc<Vec<SubnetInfo>>,

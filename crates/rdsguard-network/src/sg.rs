@@ -130,7 +130,8 @@ pub(crate) struct SgFamily<A: Addr> {
 /// they are turned into report structures once per database.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct GroupEval<'a> {
-    pub attached: Option<AttachedGroup>,
+    /// Shared by every database the group is attached to.
+    pub attached: Option<Arc<AttachedGroup>>,
     pub v4: SgFamily<u32>,
     pub v6: SgFamily<u128>,
     /// (group id, permission) of the ingress permissions that cover TCP on the port.
@@ -176,7 +177,7 @@ impl<'a> SgEval<'a> {
         self.members.iter().flat_map(|m| m.rules.iter().copied())
     }
 
-    pub fn attached(&self) -> Vec<AttachedGroup> {
+    pub fn attached(&self) -> Vec<Arc<AttachedGroup>> {
         self.members
             .iter()
             .filter_map(|m| m.attached.clone())
@@ -311,24 +312,24 @@ pub(crate) fn evaluate_group<'a>(
         ev.cidr_unknown.push(reason.clone());
         ev.unknown.push(reason.clone());
         ev.egress_unknown.push(reason.clone());
-        ev.attached = Some(AttachedGroup {
+        ev.attached = Some(Arc::new(AttachedGroup {
             group_id: gid.to_string(),
             group_name: None,
             vpc_id: None,
             is_default: false,
             found: false,
             reason: Some(reason),
-        });
+        }));
         return ev;
     };
-    ev.attached = Some(AttachedGroup {
+    ev.attached = Some(Arc::new(AttachedGroup {
         group_id: group.group_id.clone(),
         group_name: Some(group.group_name.clone()),
         vpc_id: group.vpc_id.clone(),
         is_default: group.is_default(),
         found: true,
         reason: None,
-    });
+    }));
     let mut cidr = Ranges::default();
     let mut refs = Ranges::default();
     let mut seen_groups: HashSet<&str> = HashSet::new();
