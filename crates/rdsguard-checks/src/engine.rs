@@ -98,8 +98,9 @@ pub struct AccountCtx<'a> {
 /// this and build nothing while it is off. [`Analysis::explain`] then runs the checks again
 /// with it on only for the results an output shows. While a [`Memo`] value is computed it is
 /// on in any run that explains results (the value may serve any of them) and off in the
-/// analysis. It is on by default, so code outside the engine sees full results. Status
-/// decisions never depend on it: every check test compares both passes.
+/// analysis, except for plain values ([`Memo::get_or_init_plain`]), always computed with it
+/// on. It is on by default, so code outside the engine sees full results. Status decisions
+/// never depend on it: every check test compares both passes.
 #[inline]
 pub fn explaining() -> bool {
     EXPLAINING.with(Cell::get)
