@@ -140,26 +140,16 @@ fn table(
     snapshot: &Snapshot,
     config: &Config,
     analysis: &rdsguard_checks::Analysis<'_>,
-) -> Option<rdsguard_report::TableDigest> {
+) -> Result<rdsguard_report::TableDigest, rdsguard_checks::ExplainError> {
     let order = analysis.report_order();
     let keys: Vec<rdsguard_report::ResultKey<'_>> = order
         .iter()
-        .map(|&i| {
-            let o = &analysis.outcomes[i as usize];
-            rdsguard_report::ResultKey {
-                status: o.status,
-                severity: o.severity,
-                check_id: analysis.check_of(o).id,
-                suppressed: o.suppressed.is_some(),
-            }
-        })
+        .map(|&i| analysis.result_key(i).into())
         .collect();
     let head = Report::new("audit", String::new(), vec![], vec![], vec![], Vec::new());
     rdsguard_report::TableDigest::build(head, &keys, false, |wanted| {
-        let indices: Vec<usize> = wanted.iter().map(|&w| order[w] as usize).collect();
-        analysis.explain(snapshot, config, &indices)
+        analysis.explain_ordered(snapshot, config, &order, wanted)
     })
-    .ok()
 }
 
 fn main() -> ExitCode {
@@ -273,7 +263,13 @@ fn main() -> ExitCode {
                 Report::new("audit", String::new(), vec![], vec![], vec![], findings).findings,
             ),
             Results::Analysis(analysis) => {
-                std::hint::black_box(table(&snapshot, &config, &analysis));
+                match table(&snapshot, &config, &analysis) {
+                    Ok(digest) => drop(std::hint::black_box(digest)),
+                    Err(e) => {
+                        eprintln!("rdsguard-bench: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
                 Results::Analysis(analysis)
             }
         };

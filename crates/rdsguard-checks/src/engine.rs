@@ -520,6 +520,34 @@ impl<'d> Analysis<'d> {
         })
     }
 
+    /// (status, severity, check id, suppressed) of the outcome at `index`: what a summary
+    /// needs before anything is explained.
+    pub fn result_key(&self, index: u32) -> (Status, Severity, &'static str, bool) {
+        let o = &self.outcomes[index as usize];
+        (
+            o.status,
+            o.severity,
+            self.check_of(o).id,
+            o.suppressed.is_some(),
+        )
+    }
+
+    /// [`explain`](Self::explain) of the outcomes at `positions` of `order` (a
+    /// [`report_order`](Self::report_order)).
+    pub fn explain_ordered(
+        &self,
+        snapshot: &Snapshot,
+        config: &Config,
+        order: &[u32],
+        positions: &[usize],
+    ) -> Result<Vec<Finding>, ExplainError> {
+        let indices: Vec<usize> = positions
+            .iter()
+            .filter_map(|&p| order.get(p).map(|&i| i as usize))
+            .collect();
+        self.explain(snapshot, config, &indices)
+    }
+
     /// The explained findings (message, evidence, suppression) of the outcomes at `indices`,
     /// in that order. Only the checks with a wanted result run again, in the scopes where it
     /// was found, explaining only the wanted results; shared work (network exposure, IAM

@@ -1071,11 +1071,15 @@ impl<'a> RegionAnalysis<'a> {
             sources: self.sources_of(&sgs, cache),
             security_groups: sgs.attached(),
             subnets: match &t.subnet_ids {
-                Ok(ids) => cache
-                    .subnet_lists
-                    .entry(ids.clone())
-                    .or_insert_with(|| Arc::new(subnets.iter().map(|s| s.info.clone()).collect()))
-                    .clone(),
+                Ok(ids) => match cache.subnet_lists.get(ids.as_slice()) {
+                    Some(list) => list.clone(),
+                    None => {
+                        let list: Arc<Vec<SubnetInfo>> =
+                            Arc::new(subnets.iter().map(|s| s.info.clone()).collect());
+                        cache.subnet_lists.insert(ids.clone(), list.clone());
+                        list
+                    }
+                },
                 Err(_) => Arc::default(),
             },
             subnets_unknown: t.subnet_ids.as_ref().err().cloned(),

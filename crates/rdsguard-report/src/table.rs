@@ -80,6 +80,18 @@ pub struct ResultKey<'a> {
     pub suppressed: bool,
 }
 
+impl<'a> From<(Status, Severity, &'a str, bool)> for ResultKey<'a> {
+    /// From (status, severity, check id, suppressed).
+    fn from((status, severity, check_id, suppressed): (Status, Severity, &'a str, bool)) -> Self {
+        ResultKey {
+            status,
+            severity,
+            check_id,
+            suppressed,
+        }
+    }
+}
+
 /// The checks of one status in the table, in report order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckRows {
@@ -123,14 +135,12 @@ impl TableDigest {
                 suppressed: f.suppressed.is_some(),
             })
             .collect();
-        let digest: Result<TableDigest, std::convert::Infallible> =
-            TableDigest::build(head, &keys, show_all, |wanted| {
-                Ok(wanted.iter().map(|&i| report.findings[i].clone()).collect())
-            });
-        match digest {
-            Ok(d) => d,
-            Err(never) => match never {},
-        }
+        let Ok(digest) = TableDigest::build(head, &keys, show_all, |wanted| {
+            Ok::<_, std::convert::Infallible>(
+                wanted.iter().map(|&i| report.findings[i].clone()).collect(),
+            )
+        });
+        digest
     }
 
     /// The digest of results given in report order (`keys`), under the header `head`:
@@ -146,7 +156,7 @@ impl TableDigest {
         if show_all {
             statuses.extend([Status::Pass, Status::NotApplicable]);
         }
-        // (status, check) groups in report order: (first key, positions listed).
+        // (status, check) groups in report order, with the positions of the results listed.
         struct Group<'k> {
             status: Status,
             check_id: &'k str,

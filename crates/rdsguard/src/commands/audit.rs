@@ -137,21 +137,12 @@ pub fn table_digest(
     let order = analysis.report_order();
     let keys: Vec<ResultKey<'_>> = order
         .iter()
-        .map(|&i| {
-            let o = &analysis.outcomes[i as usize];
-            ResultKey {
-                status: o.status,
-                severity: o.severity,
-                check_id: analysis.check_of(o).id,
-                suppressed: o.suppressed.is_some(),
-            }
-        })
+        .map(|&i| analysis.result_key(i).into())
         .collect();
     let mut head = report_of(snapshot, defs, Vec::new());
     head.summary = Summary::tally(keys.iter().map(|k| (k.status, k.severity, k.suppressed)));
     let digest = TableDigest::build(head, &keys, show_all, |wanted| {
-        let indices: Vec<usize> = wanted.iter().map(|&w| order[w] as usize).collect();
-        analysis.explain(snapshot, config, &indices)
+        analysis.explain_ordered(snapshot, config, &order, wanted)
     })?;
     Ok(digest)
 }
