@@ -534,6 +534,22 @@ pub struct PrincipalAnswer {
     pub incomplete: Vec<String>,
 }
 
+impl PrincipalAnswer {
+    /// The same answer for `p`, a principal that gets it for the same reasons (no policy of
+    /// its own plays a part: its grants come from resource policies only).
+    pub(crate) fn for_alike(&self, p: &ModelPrincipal) -> PrincipalAnswer {
+        PrincipalAnswer {
+            principal: p.arn.clone(),
+            name: p.name.clone(),
+            kind: p.kind,
+            groups: p.groups.clone(),
+            decision: self.decision.clone(),
+            grants: self.grants.clone(),
+            incomplete: p.incomplete.clone(),
+        }
+    }
+}
+
 /// A resource-policy statement granting principals outside the account's IAM users and roles
 /// (another account, a service, everyone).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -744,6 +760,7 @@ impl AccountModel {
                 .map(|kp| {
                     external_grants(
                         kp,
+                        &SingleStatements::new(kp),
                         &self.org.rcp_refs(),
                         &self.account_id,
                         &req_action,
@@ -875,7 +892,7 @@ pub(crate) fn compile_key_policy(k: &KmsKey) -> Result<CompiledPolicy, RequestEr
         .collect();
     if !grant_statements.is_empty() {
         let grants = serde_json::json!({"Version": "2012-10-17", "Statement": grant_statements});
-        let grants = PolicyDocument::parse(&grants.to_string())
+        let grants = PolicyDocument::from_value(&grants)
             .map_err(|e| unreadable(&e.within(&format!("the grants of {}", k.arn))))?;
         policy.statements.extend(grants.statements);
     }
@@ -945,8 +962,43 @@ pub(crate) fn key_grant_note(facts: &ResourceFacts<'_>) -> Option<String> {
 
 /// Allow statements of a key policy that name principals other than the account's own IAM
 /// users and roles: other accounts, services, `*`.
+/// A resource policy's statements compiled one by one, on demand: [`external_grants`]
+/// evaluates each statement alone, for every action asked about the resource.
+pub(crate) struct SingleStatements(Vec<std::cell::OnceCell<Option<CompiledPolicy>>>);
+
+impl SingleStatements {
+    pub(crate) fn new(policy: &CompiledPolicy) -> SingleStatements {
+        SingleStatements(
+            (0..policy.statements.len())
+                .map(|_| std::cell::OnceCell::new())
+                .collect(),
+        )
+    }
+
+    /// Statement `index` of `policy` (the policy this was made for) alone.
+    fn get(&self, policy: &CompiledPolicy, index: usize) -> Option<&CompiledPolicy> {
+        self.0
+            .get(index)?
+            .get_or_init(|| {
+                let st = policy.statements.get(index)?;
+                CompiledPolicy::compile(
+                    &policy.name,
+                    PolicyKind::Resource,
+                    crate::policy::PolicyDocument {
+                        version: policy.version,
+                        id: None,
+                        statements: vec![st.source.clone()],
+                    },
+                )
+                .ok()
+            })
+            .as_ref()
+    }
+}
+
 pub(crate) fn external_grants(
     kp: &CompiledPolicy,
+    singles: &SingleStatements,
     rcp_levels: &[Vec<&CompiledPolicy>],
     account_id: &str,
     action: &RequestAction,
@@ -954,7 +1006,11 @@ pub(crate) fn external_grants(
     validated: &ValidatedRequest,
 ) -> Vec<ExternalGrant> {
     let mut out = Vec::new();
-    for st in kp.candidates(&action.service) {
+    for index in kp.candidate_indices(&action.service) {
+        let index = index as usize;
+        let Some(st) = kp.statements.get(index) else {
+            continue;
+        };
         if st.effect != Effect::Allow || st.is_not_principal() {
             continue;
         }
@@ -998,16 +1054,7 @@ pub(crate) fn external_grants(
             } else if let Some(a) = &rp.account {
                 ctx.insert_single("aws:PrincipalAccount", a.clone());
             }
-            let single = CompiledPolicy::compile(
-                &kp.name,
-                PolicyKind::Resource,
-                crate::policy::PolicyDocument {
-                    version: kp.version,
-                    id: None,
-                    statements: vec![st.source.clone()],
-                },
-            );
-            let Ok(single) = single else {
+            let Some(single) = singles.get(kp, index) else {
                 continue;
             };
             // The other side (another account's IAM, or nobody's for `*`) is outside this
@@ -1015,8 +1062,8 @@ pub(crate) fn external_grants(
             let their_side = allow_all_identity();
             // RCPs restrict every principal's requests to the account's resources.
             let set = PolicySet {
-                identity: their_side.iter().collect(),
-                resource: Some(&single),
+                identity: their_side.into_iter().collect(),
+                resource: Some(single),
                 rcp_levels: rcp_levels.to_vec(),
                 ..PolicySet::default()
             };
@@ -1042,13 +1089,18 @@ pub(crate) fn external_grants(
 
 /// An identity policy allowing everything: stands for the unknown identity side of a
 /// principal outside the account.
-pub fn allow_all_identity() -> Option<CompiledPolicy> {
-    CompiledPolicy::from_json(
-        "(their own identity policies, assumed to allow)",
-        PolicyKind::Identity,
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
-    )
-    .ok()
+pub fn allow_all_identity() -> Option<&'static CompiledPolicy> {
+    static ALLOW_ALL: std::sync::LazyLock<Option<CompiledPolicy>> = std::sync::LazyLock::new(
+        || {
+            CompiledPolicy::from_json(
+                "(their own identity policies, assumed to allow)",
+                PolicyKind::Identity,
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            )
+            .ok()
+        },
+    );
+    ALLOW_ALL.as_ref()
 }
 
 /// `explain`'s answer: the decision and every statement that was considered.

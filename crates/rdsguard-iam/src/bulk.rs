@@ -30,10 +30,10 @@ use rdsguard_model::{AccountSnapshot, KmsKey, RegionSnapshot};
 
 use crate::account::{
     AccountModel, ActionAnswer, Attachment, ExternalGrant, Grant, ModelPrincipal, PrincipalAnswer,
-    ResourceFacts, Undetermined, external_grants, key_policy_of,
+    ResourceFacts, SingleStatements, Undetermined, external_grants, key_policy_of,
 };
 use crate::compile::{
-    CompiledPolicy, PolicyKind, PrincipalMatch, ResourceScope, Tri, resource_key,
+    CompiledPolicy, CompiledStatement, PolicyKind, PrincipalMatch, ResourceScope, Tri, resource_key,
 };
 use crate::context::{
     PrincipalKind, RequestAction, RequestContext, RequestPrincipal, RequestResource,
@@ -168,11 +168,11 @@ impl SharedAnswers {
 /// apply), its account (same-account rules), whether its tags are known.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct SharedKey {
-    resource_type: Option<String>,
-    account: Option<String>,
+    resource_type: Option<&'static str>,
+    account: Option<Rc<str>>,
     /// The resource's region: plans (and so these answers) are shared by every region of the
     /// account, and the request context of a resource carries its region.
-    region: Option<String>,
+    region: Option<Rc<str>>,
     tags_known: bool,
     rds_tag_prefix: Option<&'static str>,
     /// Evaluated with a key policy delegating to the account (KMS keys).
@@ -463,6 +463,8 @@ pub struct BulkWhoCan<'a> {
     shared_plans: Option<&'a PlanCache>,
     /// Actions asked about, looked up in the service reference.
     action_refs: RefCell<FastMap<String, &'static sar::ActionRef>>,
+    /// Validations by action (its address) and ARN prefix, where the prefix decides them.
+    validations: RefCell<FastMap<usize, FastMap<String, sar::ValidatedRequest>>>,
     /// Principal ARN → index in the model (resource policies name principals by ARN).
     principal_by_arn: FastMap<&'a str, usize>,
     /// Principals of another account than the model's (evaluated alone on resource policies).
@@ -478,6 +480,10 @@ pub struct BulkWhoCan<'a> {
     templates: RefCell<FastMap<String, Option<Rc<KeyTemplate>>>>,
     /// Compiled key policies by key ARN.
     key_policies: RefCell<FastMap<String, Rc<CompiledPolicy>>>,
+    /// The statements of each of `key_policies` alone, by the policy's address.
+    key_singles: RefCell<FastMap<usize, Rc<SingleStatements>>>,
+    /// The resource last asked about: the checks ask several actions of each resource in turn.
+    last_resource: RefCell<Option<Rc<PreparedResource<'a>>>>,
 }
 
 impl<'a> BulkWhoCan<'a> {
@@ -521,6 +527,7 @@ impl<'a> BulkWhoCan<'a> {
             plans: RefCell::new(FastMap::default()),
             shared_plans: None,
             action_refs: RefCell::new(FastMap::default()),
+            validations: RefCell::new(FastMap::default()),
             principal_by_arn: model
                 .principals
                 .iter()
@@ -544,6 +551,8 @@ impl<'a> BulkWhoCan<'a> {
             no_shared: Rc::new(SharedAnswers::default()),
             templates: RefCell::new(FastMap::default()),
             key_policies: RefCell::new(FastMap::default()),
+            key_singles: RefCell::new(FastMap::default()),
+            last_resource: RefCell::new(None),
         }
     }
 
@@ -564,6 +573,40 @@ impl<'a> BulkWhoCan<'a> {
         let a = sar::reference()?.action(action)?;
         self.action_refs.borrow_mut().insert(action.to_string(), a);
         Ok(a)
+    }
+
+    /// `action` checked against the service reference for `resource_arn`, once per action
+    /// and [`sar::validation_prefix`] where the prefix decides it (the usual case: every
+    /// database of a region validates alike).
+    fn validate(
+        &self,
+        action: &str,
+        resource_arn: &str,
+    ) -> Result<sar::ValidatedRequest, RequestError> {
+        let reference = sar::reference()?;
+        let a = self.action_ref(action)?;
+        let prefix = sar::validation_prefix(resource_arn);
+        let action_key = std::ptr::from_ref(a) as usize;
+        if let Some(prefix) = prefix
+            && let Some(v) = self
+                .validations
+                .borrow()
+                .get(&action_key)
+                .and_then(|by_prefix| by_prefix.get(prefix))
+        {
+            return Ok(v.clone());
+        }
+        let validated = reference.validate_action(a, resource_arn)?;
+        if let Some(prefix) = prefix
+            && reference.decided_by_prefix(a, prefix)
+        {
+            self.validations
+                .borrow_mut()
+                .entry(action_key)
+                .or_default()
+                .insert(prefix.to_string(), validated.clone());
+        }
+        Ok(validated)
     }
 
     fn plan(&self, action: &str) -> Result<Rc<ActionPlan>, RequestError> {
@@ -595,6 +638,17 @@ impl<'a> BulkWhoCan<'a> {
                 .insert(k.arn.clone(), p.clone());
         }
         Ok(compiled)
+    }
+
+    /// The statements of `kp` alone, compiled once per key policy (each in `key_policies`,
+    /// which keeps its address) for all the actions asked about the key.
+    fn singles_of(&self, kp: &CompiledPolicy) -> Rc<SingleStatements> {
+        let key = std::ptr::from_ref(kp) as usize;
+        self.key_singles
+            .borrow_mut()
+            .entry(key)
+            .or_insert_with(|| Rc::new(SingleStatements::new(kp)))
+            .clone()
     }
 
     /// The template of a key's policy (computed once per key).
@@ -663,6 +717,124 @@ impl<'a> BulkWhoCan<'a> {
         Some((named, delegated.then_some(grants)))
     }
 
+    /// The statements of `resource_policy` for `plan`'s action when a principal with no
+    /// policy of its own for the action gets an answer that depends on nothing but its kind,
+    /// account and whether SCPs apply to it (see [`alike_key`](Self::alike_key)): none of
+    /// them, nor any SCP or RCP statement for the action, has a condition (which could read
+    /// the principal's name or tags), and none uses `NotPrincipal`. `None` otherwise.
+    fn alike_without_grant<'p>(
+        &self,
+        resource_policy: &'p CompiledPolicy,
+        plan: &ActionPlan,
+    ) -> Option<Vec<&'p CompiledStatement>> {
+        let action = &plan.req_action;
+        let org = self.model.org.scp_refs("");
+        let rcps = self.model.org.rcp_refs();
+        let org_quiet = org
+            .iter()
+            .chain(&rcps)
+            .flatten()
+            .flat_map(|p| p.candidates(&action.service))
+            .filter(|st| st.action_matches(action))
+            .all(|st| st.conditions.is_empty());
+        let statements: Vec<&CompiledStatement> = resource_policy
+            .candidates(&action.service)
+            .filter(|st| st.action_matches(action))
+            .collect();
+        let quiet = statements
+            .iter()
+            .all(|st| st.conditions.is_empty() && !st.is_not_principal());
+        (org_quiet && quiet).then_some(statements)
+    }
+
+    /// The class of principals answered alike under [`alike_without_grant`]'s `statements`:
+    /// `None` unless `p` has no identity policy for the action (nor one named like the
+    /// resource policy, which would change how its grants read), no permissions boundary,
+    /// nothing missing, and no statement names it (only its account, or everyone).
+    fn alike_key(
+        &self,
+        p: &ModelPrincipal,
+        plan: &ActionPlan,
+        resource_policy: &CompiledPolicy,
+        statements: &[&CompiledStatement],
+    ) -> Option<AlikeKey> {
+        let policies = &self.model.policies;
+        let plain = p.boundary.is_none()
+            && p.incomplete.is_empty()
+            && p.identity.iter().all(|a| {
+                !plan.relevant[a.policy] && policies[a.policy].name != resource_policy.name
+            })
+            && statements.iter().all(|st| {
+                matches!(
+                    st.principal_matches(&p.request_principal),
+                    PrincipalMatch::NoMatch | PrincipalMatch::Account | PrincipalMatch::Wildcard
+                )
+            });
+        plain.then(|| AlikeKey {
+            kind: p.kind,
+            account: p.request_principal.account.clone(),
+            scps_apply: crate::org::OrgPolicies::scps_apply_to(&p.arn),
+        })
+    }
+
+    /// Whether `policy` may allow `plan`'s action to a principal without an identity grant
+    /// for it, other than those it names (added to `named`): allowed needs an identity grant,
+    /// or a resource-policy statement naming the principal (users and roles match by exact
+    /// ARN) or everyone (`*`, `NotPrincipal`; and every STS action).
+    fn named_by(&self, policy: &CompiledPolicy, plan: &ActionPlan, named: &mut Vec<usize>) -> bool {
+        let mut everyone = plan.req_action.service == "sts";
+        for st in policy.candidates(&plan.req_action.service) {
+            if st.effect != Effect::Allow || !st.action_matches(&plan.req_action) {
+                continue;
+            }
+            match st.exact_principal_names() {
+                None => everyone = true,
+                Some(names) => named.extend(
+                    names
+                        .into_iter()
+                        .filter_map(|n| self.principal_by_arn.get(n).copied()),
+                ),
+            }
+        }
+        everyone
+    }
+
+    /// What every question about `resource_arn` needs, parsed once for the actions asked in
+    /// turn about it; the resource's account and region shared with the previous resource's
+    /// when equal (they key the shared answers).
+    fn prepare(&self, resource_arn: &str) -> Result<Rc<PreparedResource<'a>>, RequestError> {
+        let last = self.last_resource.borrow().clone();
+        if let Some(p) = &last
+            && p.resource.text == resource_arn
+        {
+            return Ok(p.clone());
+        }
+        let resource = RequestResource::parse(resource_arn, None)?;
+        let same_or_new = |text: Option<&str>, previous: Option<&Rc<str>>| {
+            text.map(|t| match previous {
+                Some(p) if **p == *t => p.clone(),
+                _ => Rc::from(t),
+            })
+        };
+        let account = same_or_new(
+            resource.account.as_deref(),
+            last.as_ref().and_then(|p| p.account.as_ref()),
+        );
+        let region = same_or_new(
+            resource.arn_lower.as_ref().map(|a| a.region.as_str()),
+            last.as_ref().and_then(|p| p.region.as_ref()),
+        );
+        let prepared = Rc::new(PreparedResource {
+            facts: self.catalog.facts(resource_arn),
+            exact_key: resource.arn_lower.as_ref().map(resource_key),
+            resource,
+            account,
+            region,
+        });
+        *self.last_resource.borrow_mut() = Some(prepared.clone());
+        Ok(prepared)
+    }
+
     /// Who can perform `action` (one action, no wildcard) on `resource_arn`: the same answer
     /// as [`AccountModel::who_can`] (and the same errors), split into shared and own parts.
     pub fn answer(&self, action: &str, resource_arn: &str) -> Result<ResourceAnswer, RequestError> {
@@ -671,10 +843,10 @@ impl<'a> BulkWhoCan<'a> {
                 "bulk who-can takes one action, not the pattern `{action}`"
             )));
         }
-        let validated =
-            sar::reference()?.validate_action(self.action_ref(action)?, resource_arn)?;
-        let facts = self.catalog.facts(resource_arn);
-        let resource = RequestResource::parse(resource_arn, None)?;
+        let validated = self.validate(action, resource_arn)?;
+        let prepared = self.prepare(resource_arn)?;
+        let facts = prepared.facts;
+        let resource = &prepared.resource;
         let key_policy = self.key_policy(&facts, resource_arn)?;
         let key_policy = key_policy.as_deref();
         let plan = self.plan(action)?;
@@ -717,7 +889,7 @@ impl<'a> BulkWhoCan<'a> {
                     rcp_levels: model.org.rcp_refs(),
                     ..PolicySet::default()
                 };
-                evaluate_principal(model, p, &set, &plan.req_action, &resource, &ctx)
+                evaluate_principal(model, p, &set, &plan.req_action, resource, &ctx)
             };
         // How answers can be shared between resources: without a resource policy (unless the
         // action reads the resource itself), or for a KMS key whose policy treats every
@@ -732,7 +904,7 @@ impl<'a> BulkWhoCan<'a> {
                 named: Vec::new(),
             },
             Some(kp) if is_key && plan.delegation.is_some() => {
-                match self.split_key_policy(kp, &plan, &resource) {
+                match self.split_key_policy(kp, &plan, resource) {
                     Some((named, Some(key_grants))) => Mode::Shared { key_grants, named },
                     Some((named, None)) => Mode::OnlyNamed { named },
                     None => Mode::Each,
@@ -767,9 +939,9 @@ impl<'a> BulkWhoCan<'a> {
                     _ => None,
                 };
                 let key = SharedKey {
-                    resource_type: validated.resource_type.map(|r| r.key.clone()),
-                    account: resource.account.clone(),
-                    region: resource.arn_lower.as_ref().map(|a| a.region.clone()),
+                    resource_type: validated.resource_type.map(|r| r.key.as_str()),
+                    account: prepared.account.clone(),
+                    region: prepared.region.clone(),
                     tags_known: facts.tags.is_some(),
                     rds_tag_prefix: facts.rds_tag_prefix,
                     delegated: key_policy.is_some(),
@@ -793,14 +965,58 @@ impl<'a> BulkWhoCan<'a> {
                             None
                         };
                         let mut s = SharedAnswers::default();
+                        // The template may allow principals without an IAM grant: those it
+                        // names, or anyone. Others are denied without being evaluated.
+                        let possible = template.and_then(|t| {
+                            let mut named = Vec::new();
+                            if self.named_by(&t.policy, &plan, &mut named) {
+                                return None;
+                            }
+                            let mut possible = plan.has_allow.clone();
+                            for &idx in named.iter().chain(&plan.incomplete) {
+                                possible[idx] = true;
+                            }
+                            Some(possible)
+                        });
+                        // When the template lets in anyone, the principals without a policy
+                        // of their own for the action get the same answer: evaluated once per
+                        // kind of principal.
+                        let alike = match (template, &possible) {
+                            (Some(t), None) => self.alike_without_grant(&t.policy, &plan),
+                            _ => None,
+                        };
+                        let mut alike_answers: Vec<(AlikeKey, Option<PrincipalAnswer>)> =
+                            Vec::new();
                         let mut always = plan.always.iter().peekable();
                         for idx in 0..model.principals.len() {
                             if always.next_if_eq(&&idx).is_some() {
                                 continue;
                             }
                             let answer = match template {
-                                // The key policy may allow principals without an IAM grant.
-                                Some(t) => ask(idx, Some(Some(&t.policy))),
+                                Some(_) if possible.as_ref().is_some_and(|p| !p[idx]) => None,
+                                Some(t) => {
+                                    let p = &model.principals[idx];
+                                    let key = alike.as_ref().and_then(|statements| {
+                                        self.alike_key(p, &plan, &t.policy, statements)
+                                    });
+                                    match key {
+                                        Some(key) => {
+                                            let known =
+                                                alike_answers.iter().find(|(k, _)| *k == key);
+                                            match known {
+                                                Some((_, answer)) => {
+                                                    answer.as_ref().map(|a| a.for_alike(p))
+                                                }
+                                                None => {
+                                                    let answer = ask(idx, Some(Some(&t.policy)));
+                                                    alike_answers.push((key, answer.clone()));
+                                                    answer
+                                                }
+                                            }
+                                        }
+                                        None => ask(idx, Some(Some(&t.policy))),
+                                    }
+                                }
                                 None if plan.has_allow[idx] => {
                                     ask(idx, Some(delegation)).map(|mut a| {
                                         // The key's own statements are added per key.
@@ -835,8 +1051,8 @@ impl<'a> BulkWhoCan<'a> {
                         evaluated.extend(users.iter().copied());
                     }
                 };
-                if let Some(lower) = &resource.arn_lower
-                    && let Some(policies) = plan.exact.get(&resource_key(lower))
+                if let Some(key) = &prepared.exact_key
+                    && let Some(policies) = plan.exact.get(key)
                 {
                     policies.iter().for_each(|&p| add_users(p));
                 }
@@ -846,7 +1062,7 @@ impl<'a> BulkWhoCan<'a> {
                     let matches = wanted.iter().any(|&i| {
                         statements
                             .get(i as usize)
-                            .is_some_and(|st| st.resource_matches(&resource, &empty) != Tri::No)
+                            .is_some_and(|st| st.resource_matches(resource, &empty) != Tri::No)
                     });
                     if matches {
                         add_users(*policy);
@@ -861,24 +1077,10 @@ impl<'a> BulkWhoCan<'a> {
                 evaluated.extend(plan.incomplete.iter().copied());
             }
             Mode::Each => {
-                // Allowed needs an identity grant, or a resource-policy statement naming the
-                // principal (users and roles match by exact ARN) or everyone.
-                let mut everyone = plan.req_action.service == "sts";
-                if let Some(kp) = &key_policy {
-                    for st in kp.candidates(&plan.req_action.service) {
-                        if st.effect != Effect::Allow || !st.action_matches(&plan.req_action) {
-                            continue;
-                        }
-                        match st.exact_principal_names() {
-                            None => everyone = true,
-                            Some(names) => evaluated.extend(
-                                names
-                                    .into_iter()
-                                    .filter_map(|n| self.principal_by_arn.get(n).copied()),
-                            ),
-                        }
-                    }
-                }
+                let everyone = match key_policy {
+                    Some(kp) => self.named_by(kp, &plan, &mut evaluated),
+                    None => plan.req_action.service == "sts",
+                };
                 if everyone {
                     evaluated.extend(0..model.principals.len());
                 } else {
@@ -900,10 +1102,11 @@ impl<'a> BulkWhoCan<'a> {
             .map(|kp| {
                 external_grants(
                     kp,
+                    &self.singles_of(kp),
                     &model.org.rcp_refs(),
                     &model.account_id,
                     &plan.req_action,
-                    &resource,
+                    resource,
                     &validated,
                 )
             })
@@ -927,6 +1130,25 @@ impl<'a> BulkWhoCan<'a> {
             external,
         })
     }
+}
+
+/// Principals that get the same answer when they have no policy for an action (see
+/// [`BulkWhoCan::alike_key`]).
+#[derive(PartialEq, Eq)]
+struct AlikeKey {
+    kind: PrincipalKind,
+    account: Option<String>,
+    scps_apply: bool,
+}
+
+/// A resource asked about, parsed once for every action asked about it.
+struct PreparedResource<'a> {
+    resource: RequestResource,
+    facts: ResourceFacts<'a>,
+    /// Its key among the exact resources of a plan's statements.
+    exact_key: Option<String>,
+    account: Option<Rc<str>>,
+    region: Option<Rc<str>>,
 }
 
 /// Record an evaluation: allowed answers, or "undetermined" for a denied principal with
@@ -968,12 +1190,13 @@ fn evaluate_principal(
         resource,
         context: ctx,
     };
-    let decision = evaluate_static(set, &req, None);
+    // One pass with traces: the principals evaluated here are mostly allowed (they have a
+    // grant for the action, or the resource policy names them or everyone).
+    let mut traces = Vec::new();
+    let decision = evaluate_static(set, &req, Some(&mut traces));
     if matches!(decision, StaticDecision::Denied { .. }) {
         return None;
     }
-    let mut traces = Vec::new();
-    let _ = evaluate_static(set, &req, Some(&mut traces));
     Some(PrincipalAnswer {
         principal: p.arn.clone(),
         name: p.name.clone(),

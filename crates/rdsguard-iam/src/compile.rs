@@ -277,14 +277,22 @@ pub enum ResourceScope {
 /// The key under which a resource ARN is indexed: partition, service, region and account
 /// lower-cased (matching is case-insensitive there), the resource part as written.
 pub fn resource_key(arn_lower: &crate::context::Arn) -> String {
-    format!(
-        "{}:{}:{}:{}:{}",
-        arn_lower.partition,
-        arn_lower.service,
-        arn_lower.region,
-        arn_lower.account,
-        arn_lower.resource
-    )
+    // Built for every resource asked about: no formatting machinery.
+    let parts = [
+        arn_lower.partition.as_str(),
+        &arn_lower.service,
+        &arn_lower.region,
+        &arn_lower.account,
+        &arn_lower.resource,
+    ];
+    let mut key = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            key.push(':');
+        }
+        key.push_str(part);
+    }
+    key
 }
 
 /// RCP syntax (AWS Organizations User Guide, *RCP syntax*): version 2012-10-17, `Effect`

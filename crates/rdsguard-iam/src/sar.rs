@@ -165,6 +165,73 @@ impl ResourceTypeRef {
     }
 }
 
+/// The part of an ARN that decides its validation against an action when
+/// [`Reference::decided_by_prefix`] says so: the ARN up to the last `:` or `/` of its
+/// resource part. `None` unless the ARN is ASCII, without wildcards, with six parts and a
+/// last segment of at least one character.
+pub fn validation_prefix(arn: &str) -> Option<&str> {
+    // Asked once per (action, resource): one pass over the bytes.
+    let mut colons = 0;
+    let mut start = None;
+    let mut cut = 0;
+    for (i, b) in arn.bytes().enumerate() {
+        match b {
+            b'*' | b'?' => return None,
+            _ if !b.is_ascii() => return None,
+            b':' if start.is_none() => {
+                colons += 1;
+                if colons == 5 {
+                    start = Some(i + 1);
+                    cut = i + 1;
+                }
+            }
+            b':' | b'/' if start.is_some() => cut = i + 1,
+            _ => {}
+        }
+    }
+    start?;
+    (cut < arn.len()).then(|| &arn[..cut])
+}
+
+/// Byte offset of an ARN's resource part (after its fifth `:`).
+fn resource_part_start(arn: &str) -> Option<usize> {
+    let (fifth, _) = arn.bytes().enumerate().filter(|&(_, b)| b == b':').nth(4)?;
+    Some(fifth + 1)
+}
+
+impl ResourceTypeRef {
+    /// Whether every ARN `prefix + tail` (ASCII; `tail` at least one character, without `:`
+    /// or `/`) matches this type alike, given `resource_prefix`, the prefix's resource part
+    /// lower-cased: the resource part's format is one variable (which spans no `:`/`/`, so
+    /// the prefix decides), or starts with a literal that the prefix contradicts, or is a
+    /// literal within the prefix followed by variables only that need no more characters than
+    /// the prefix leaves after the literal, plus one.
+    fn decided_by_prefix(&self, resource_prefix: &str) -> bool {
+        if self.components.len() != 5 || self.single_variable[4] {
+            return true;
+        }
+        let segs = &self.components[4];
+        let (literal, rest) = match segs.split_first() {
+            Some((Segment::Literal(l), rest)) => (l.as_str(), rest),
+            _ => ("", &segs[..]),
+        };
+        if !literal.starts_with(resource_prefix) && !resource_prefix.starts_with(literal) {
+            return true;
+        }
+        let mut questions = 0;
+        let mut star = false;
+        for seg in rest {
+            match seg {
+                Segment::Literal(_) => return false,
+                Segment::Question => questions += 1,
+                Segment::Star => star = true,
+            }
+        }
+        star && resource_prefix.starts_with(literal)
+            && literal.len() + questions <= resource_prefix.len() + 1
+    }
+}
+
 /// A concrete ARN lower-cased and split into its six `:`-separated parts (the last keeps
 /// its own colons), once for all the resource types it is matched against.
 struct ArnParts<'a> {
@@ -403,6 +470,22 @@ impl Reference {
         resource: &str,
     ) -> Result<ValidatedRequest, RequestError> {
         self.validate_action(self.action(action)?, resource)
+    }
+
+    /// Whether [`validate_action`](Self::validate_action) of `a` gives the same result for
+    /// every ARN with the [`validation_prefix`] `prefix`: every resource type of the action
+    /// matches them all alike.
+    pub fn decided_by_prefix(&self, a: &ActionRef, prefix: &str) -> bool {
+        let (Some(svc), Some(start)) = (self.service(&a.service), resource_part_start(prefix))
+        else {
+            return false;
+        };
+        let resource_prefix = prefix[start..].to_ascii_lowercase();
+        !a.is_wildcard_only()
+            && a.resource_types.iter().all(|rt| {
+                svc.resource_type(&rt.name)
+                    .is_none_or(|r| r.decided_by_prefix(&resource_prefix))
+            })
     }
 
     /// [`validate`](Self::validate) of an action already looked up.
@@ -764,5 +847,107 @@ mod tests {
             .collect();
         assert!(names.contains(&"DeleteDBInstance".to_string()));
         assert!(names.contains(&"ModifyDBInstance".to_string()));
+    }
+}
+
+#[cfg(test)]
+mod validation_prefix_tests {
+    use super::*;
+
+    #[test]
+    fn the_prefix_ends_at_the_last_separator_of_the_resource_part() {
+        let p = validation_prefix;
+        assert_eq!(
+            p("arn:aws:rds:us-east-1:123456789012:db:orders"),
+            Some("arn:aws:rds:us-east-1:123456789012:db:")
+        );
+        assert_eq!(
+            p("arn:aws:rds:us-east-1:123456789012:snapshot:rds:orders-2026"),
+            Some("arn:aws:rds:us-east-1:123456789012:snapshot:rds:")
+        );
+        assert_eq!(
+            p("arn:aws:s3:::bucket/key/leaf"),
+            Some("arn:aws:s3:::bucket/key/")
+        );
+        assert_eq!(p("arn:aws:s3:::bucket"), Some("arn:aws:s3:::"));
+        // No last segment, a wildcard, too few parts, not ASCII: no prefix.
+        assert_eq!(p("arn:aws:rds:us-east-1:123456789012:db:"), None);
+        assert_eq!(p("arn:aws:rds:us-east-1:123456789012:db:o*"), None);
+        assert_eq!(p("arn:aws:rds:us-east-1:123456789012"), None);
+        assert_eq!(p("arn:aws:rds:us-east-1:123456789012:db:ö"), None);
+    }
+
+    /// Whenever the prefix is said to decide, every ARN with that prefix validates alike:
+    /// checked for every action of the services RDS checks ask about, on ARNs of many shapes.
+    #[test]
+    fn a_deciding_prefix_gives_every_arn_with_it_the_same_validation() {
+        let r = reference().expect("the bundled service reference loads");
+        let prefixes = [
+            "arn:aws:rds:us-east-1:123456789012:db:",
+            "arn:aws:rds:us-east-1:123456789012:cluster:",
+            "arn:aws:rds:us-east-1:123456789012:snapshot:",
+            "arn:aws:rds:us-east-1:123456789012:snapshot:rds:",
+            "arn:aws:rds:us-east-1:123456789012:cluster-snapshot:",
+            "arn:aws:rds:us-east-1:123456789012:",
+            "arn:aws:rds:us-east-1:123456789012:d",
+            "arn:aws:rds:us-east-1:123456789012:og:",
+            "arn:aws:rds:us-east-1::db:",
+            "arn:aws:rds-db:us-east-1:123456789012:dbuser:",
+            "arn:aws:rds-db:us-east-1:123456789012:dbuser:db-ABC/",
+            "arn:aws:kms:us-east-1:123456789012:key/",
+            "arn:aws:kms:us-east-1:123456789012:alias/",
+            "arn:aws:kms:us-east-1:123456789012:",
+            "arn:aws:iam::123456789012:role/",
+            "arn:aws:iam::123456789012:user/path/",
+        ];
+        let tails = ["a", "orders", "x-1", "db", "key", "role"];
+        let mut decided = 0;
+        for service in ["rds", "rds-db", "kms", "iam"] {
+            let Some(svc) = r.service(service) else {
+                continue;
+            };
+            for a in svc.actions() {
+                for prefix in prefixes {
+                    let probe = format!("{prefix}x");
+                    if validation_prefix(&probe) != Some(prefix) || !r.decided_by_prefix(a, prefix)
+                    {
+                        continue;
+                    }
+                    decided += 1;
+                    let outcome = |tail: &str| {
+                        let arn = format!("{prefix}{tail}");
+                        match r.validate_action(r.action(&a.full_name()).expect("known"), &arn) {
+                            Ok(v) => Ok(v.resource_type.map(|t| t.key.clone())),
+                            Err(e) => Err(std::mem::discriminant(&e)),
+                        }
+                    };
+                    let first = outcome(tails[0]);
+                    for tail in &tails[1..] {
+                        assert_eq!(
+                            outcome(tail),
+                            first,
+                            "{} on {prefix}{tail} vs {prefix}{}",
+                            a.full_name(),
+                            tails[0]
+                        );
+                    }
+                }
+            }
+        }
+        assert!(
+            decided > 100,
+            "only {decided} (action, prefix) pairs decided"
+        );
+    }
+
+    #[test]
+    fn a_literal_longer_than_the_prefix_does_not_decide() {
+        let r = reference().expect("the bundled service reference loads");
+        let a = r.action("rds:DeleteDBInstance").expect("known");
+        assert!(r.decided_by_prefix(a, "arn:aws:rds:us-east-1:123456789012:db:"));
+        // `d` + tail may or may not start with `db:`.
+        assert!(!r.decided_by_prefix(a, "arn:aws:rds:us-east-1:123456789012:"));
+        // `cluster:` contradicts `db:`: no ARN with it is a DB instance.
+        assert!(r.decided_by_prefix(a, "arn:aws:rds:us-east-1:123456789012:cluster:"));
     }
 }

@@ -505,6 +505,16 @@ fn keys_of_one_open_template_share_answers_that_stay_exact_for_each_key() {
                 key_arn("k3")
             )),
         ));
+        // Principals without any policy get one answer per kind (evaluated once): a second
+        // role and two users, all let in by the open statement.
+        iam.roles.push(role("NoPolicyEither", None));
+        for name in ["plain-user", "other-plain-user"] {
+            iam.users.push(rdsguard_model::IamUser {
+                name: name.into(),
+                arn: format!("arn:aws:iam::{ACCT}:user/{name}"),
+                ..Default::default()
+            });
+        }
         iam.roles.push(role(
             "AdminOfK2Family",
             Some(&format!(
@@ -628,4 +638,8 @@ fn keys_of_one_open_template_share_answers_that_stay_exact_for_each_key() {
         allowed(&s, "kms:Decrypt", &keys[8]),
     );
     assert!(k9.contains(&"NoPolicy".to_string()) && !k10.contains(&"NoPolicy".to_string()));
+    for plain in ["NoPolicyEither", "plain-user", "other-plain-user"] {
+        assert!(k9.contains(&plain.to_string()), "{plain}: {k9:?}");
+        assert!(!k10.contains(&plain.to_string()), "{plain}: {k10:?}");
+    }
 }

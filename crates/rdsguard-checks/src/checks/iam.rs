@@ -1428,7 +1428,7 @@ fn public_statements(policy: &CompiledPolicy, key_arn: &str) -> Vec<Value> {
         // between it and the key.
         let their_side = rdsguard_iam::account::allow_all_identity();
         let set = PolicySet {
-            identity: their_side.iter().collect(),
+            identity: their_side.into_iter().collect(),
             resource: Some(&single),
             ..PolicySet::default()
         };
