@@ -23,6 +23,7 @@
 
 use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
+use std::hash::BuildHasher;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -47,19 +48,18 @@ use crate::sar;
 /// The facts `who_can` reads about each resource of an account, indexed by ARN once (instead
 /// of a scan of the account per question).
 pub struct ResourceCatalog<'s> {
-    by_arn: FastMap<&'s str, ResourceFacts<'s>>,
+    account: &'s AccountSnapshot,
+    index: Rc<CatalogIndex>,
     /// For a catalog of one region: the whole account, indexed on the first question about a
     /// resource of another region.
-    rest: Option<(
-        &'s AccountSnapshot,
-        OnceCell<FastMap<&'s str, ResourceFacts<'s>>>,
-    )>,
+    rest: Option<OnceCell<CatalogIndex>>,
 }
 
 impl<'s> ResourceCatalog<'s> {
     pub fn new(account: &'s AccountSnapshot) -> ResourceCatalog<'s> {
         ResourceCatalog {
-            by_arn: index(account.regions.iter()),
+            account,
+            index: Rc::new(CatalogIndex::of_regions(account, |_| true)),
             rest: None,
         }
     }
@@ -68,18 +68,27 @@ impl<'s> ResourceCatalog<'s> {
     /// front (the region's checks ask about them), the rest of the account only if asked, so
     /// that a check run per region does not index the whole account in every region.
     pub fn for_region(account: &'s AccountSnapshot, region: &str) -> ResourceCatalog<'s> {
+        Self::with_region_index(account, Rc::new(CatalogIndex::of_region(account, region)))
+    }
+
+    /// [`for_region`](Self::for_region) with the region's index already built (by
+    /// [`CatalogIndex::of_region`] on this `account`): every check of a region shares one.
+    pub fn with_region_index(
+        account: &'s AccountSnapshot,
+        index: Rc<CatalogIndex>,
+    ) -> ResourceCatalog<'s> {
         ResourceCatalog {
-            by_arn: index(account.regions.iter().filter(|r| r.region == region)),
-            rest: Some((account, OnceCell::new())),
+            account,
+            index,
+            rest: Some(OnceCell::new()),
         }
     }
 
     pub(crate) fn facts(&self, arn: &str) -> ResourceFacts<'s> {
-        let found = self.by_arn.get(arn).copied().or_else(|| {
-            let (account, all) = self.rest.as_ref()?;
-            all.get_or_init(|| index(account.regions.iter()))
-                .get(arn)
-                .copied()
+        let found = self.index.facts(self.account, arn).or_else(|| {
+            let all = self.rest.as_ref()?;
+            all.get_or_init(|| CatalogIndex::of_regions(self.account, |_| true))
+                .facts(self.account, arn)
         });
         found.unwrap_or(ResourceFacts {
             tags: None,
@@ -89,48 +98,167 @@ impl<'s> ResourceCatalog<'s> {
     }
 }
 
-/// The facts of the resources of `regions` by ARN. Same precedence as a scan: regions in
-/// order, then instances, clusters, snapshots, cluster snapshots and keys; the first
-/// occurrence of an ARN wins.
-fn index<'s>(
-    regions: impl Iterator<Item = &'s RegionSnapshot>,
-) -> FastMap<&'s str, ResourceFacts<'s>> {
-    let mut by_arn: FastMap<&'s str, ResourceFacts<'s>> = FastMap::default();
+/// Where each resource of some regions of an account is, by ARN: positions in the snapshot,
+/// not references to it, so that the index can be kept and shared (the checks of a region
+/// keep one for all their questions). Same precedence as a scan: regions in order, then
+/// instances, clusters, snapshots, cluster snapshots and keys; the first occurrence of an ARN
+/// wins.
+#[derive(Debug, Default)]
+pub struct CatalogIndex {
+    by_hash: FastMap<u64, Place>,
+    /// Places whose ARN's hash an earlier, different ARN already has (kept, so that lookups
+    /// stay exact).
+    collisions: Vec<(u64, Place)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    region: u32,
+    kind: PlaceKind,
+    item: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum PlaceKind {
+    Instance,
+    Cluster,
+    Snapshot,
+    ClusterSnapshot,
+    Key,
+}
+
+impl CatalogIndex {
+    /// The index of the resources of `region` in `account`.
+    pub fn of_region(account: &AccountSnapshot, region: &str) -> CatalogIndex {
+        Self::of_regions(account, |r| r.region == region)
+    }
+
+    fn of_regions(account: &AccountSnapshot, keep: impl Fn(&RegionSnapshot) -> bool) -> Self {
+        let mut index = CatalogIndex::default();
+        for (r, region) in account.regions.iter().enumerate() {
+            if !keep(region) {
+                continue;
+            }
+            let rds = &region.rds;
+            let kinds: [(PlaceKind, Vec<&str>); 5] = [
+                (
+                    PlaceKind::Instance,
+                    rds.db_instances
+                        .iter()
+                        .map(|d| d.db_instance_arn.as_str())
+                        .collect(),
+                ),
+                (
+                    PlaceKind::Cluster,
+                    rds.db_clusters
+                        .iter()
+                        .map(|c| c.db_cluster_arn.as_str())
+                        .collect(),
+                ),
+                (
+                    PlaceKind::Snapshot,
+                    rds.db_snapshots.iter().map(|s| s.arn.as_str()).collect(),
+                ),
+                (
+                    PlaceKind::ClusterSnapshot,
+                    rds.db_cluster_snapshots
+                        .iter()
+                        .map(|s| s.arn.as_str())
+                        .collect(),
+                ),
+                (
+                    PlaceKind::Key,
+                    region.kms.keys.iter().map(|k| k.arn.as_str()).collect(),
+                ),
+            ];
+            for (kind, arns) in kinds {
+                for (item, arn) in arns.into_iter().enumerate() {
+                    let place = Place {
+                        region: r as u32,
+                        kind,
+                        item: item as u32,
+                    };
+                    index.insert(account, arn, place);
+                }
+            }
+        }
+        index
+    }
+
+    fn hash(arn: &str) -> u64 {
+        foldhash::fast::FixedState::default().hash_one(arn)
+    }
+
+    fn insert(&mut self, account: &AccountSnapshot, arn: &str, place: Place) {
+        let hash = Self::hash(arn);
+        match self.by_hash.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(place);
+            }
+            std::collections::hash_map::Entry::Occupied(o) => {
+                let taken = |p: &Place| place_arn(account, p) == Some(arn);
+                if !taken(o.get()) && !self.collisions.iter().any(|(h, p)| *h == hash && taken(p)) {
+                    self.collisions.push((hash, place));
+                }
+            }
+        }
+    }
+
+    fn facts<'s>(&self, account: &'s AccountSnapshot, arn: &str) -> Option<ResourceFacts<'s>> {
+        let hash = Self::hash(arn);
+        let first = self.by_hash.get(&hash)?;
+        std::iter::once(first)
+            .chain(
+                self.collisions
+                    .iter()
+                    .filter(|(h, _)| *h == hash)
+                    .map(|(_, p)| p),
+            )
+            .find(|p| place_arn(account, p) == Some(arn))
+            .and_then(|p| place_facts(account, p))
+    }
+}
+
+fn place_arn<'s>(account: &'s AccountSnapshot, p: &Place) -> Option<&'s str> {
+    let region = account.regions.get(p.region as usize)?;
+    let item = p.item as usize;
+    Some(match p.kind {
+        PlaceKind::Instance => region.rds.db_instances.get(item)?.db_instance_arn.as_str(),
+        PlaceKind::Cluster => region.rds.db_clusters.get(item)?.db_cluster_arn.as_str(),
+        PlaceKind::Snapshot => region.rds.db_snapshots.get(item)?.arn.as_str(),
+        PlaceKind::ClusterSnapshot => region.rds.db_cluster_snapshots.get(item)?.arn.as_str(),
+        PlaceKind::Key => region.kms.keys.get(item)?.arn.as_str(),
+    })
+}
+
+fn place_facts<'s>(account: &'s AccountSnapshot, p: &Place) -> Option<ResourceFacts<'s>> {
+    let region = account.regions.get(p.region as usize)?;
+    let item = p.item as usize;
     let rds = |tags, prefix| ResourceFacts {
         tags: Some(tags),
         rds_tag_prefix: Some(prefix),
         key: None,
     };
-    for region in regions {
-        for d in &region.rds.db_instances {
-            by_arn
-                .entry(d.db_instance_arn.as_str())
-                .or_insert(rds(&d.tags, "rds:db-tag/"));
-        }
-        for c in &region.rds.db_clusters {
-            by_arn
-                .entry(c.db_cluster_arn.as_str())
-                .or_insert(rds(&c.tags, "rds:cluster-tag/"));
-        }
-        for s in &region.rds.db_snapshots {
-            by_arn
-                .entry(s.arn.as_str())
-                .or_insert(rds(&s.tags, "rds:snapshot-tag/"));
-        }
-        for s in &region.rds.db_cluster_snapshots {
-            by_arn
-                .entry(s.arn.as_str())
-                .or_insert(rds(&s.tags, "rds:cluster-snapshot-tag/"));
-        }
-        for k in &region.kms.keys {
-            by_arn.entry(k.arn.as_str()).or_insert(ResourceFacts {
+    Some(match p.kind {
+        PlaceKind::Instance => rds(&region.rds.db_instances.get(item)?.tags, "rds:db-tag/"),
+        PlaceKind::Cluster => rds(&region.rds.db_clusters.get(item)?.tags, "rds:cluster-tag/"),
+        PlaceKind::Snapshot => rds(
+            &region.rds.db_snapshots.get(item)?.tags,
+            "rds:snapshot-tag/",
+        ),
+        PlaceKind::ClusterSnapshot => rds(
+            &region.rds.db_cluster_snapshots.get(item)?.tags,
+            "rds:cluster-snapshot-tag/",
+        ),
+        PlaceKind::Key => {
+            let k = region.kms.keys.get(item)?;
+            ResourceFacts {
                 tags: Some(&k.tags),
                 rds_tag_prefix: None,
                 key: Some(k),
-            });
+            }
         }
-    }
-    by_arn
+    })
 }
 
 /// Answers of principals that hold for every resource with the same [`SharedKey`], except for
@@ -509,11 +637,21 @@ impl<'a> BulkWhoCan<'a> {
         region: &str,
         plans: &'a PlanCache,
     ) -> BulkWhoCan<'a> {
+        Self::for_catalog_with(model, ResourceCatalog::for_region(account, region), plans)
+    }
+
+    /// [`for_region_with`](Self::for_region_with), given the region's catalog (say, one with
+    /// a shared index: [`ResourceCatalog::with_region_index`]).
+    pub fn for_catalog_with(
+        model: &'a AccountModel,
+        catalog: ResourceCatalog<'a>,
+        plans: &'a PlanCache,
+    ) -> BulkWhoCan<'a> {
         let address = std::ptr::from_ref(model) as usize;
         if plans.model.get() == 0 {
             plans.model.set(address);
         }
-        let mut bulk = Self::with_catalog(model, ResourceCatalog::for_region(account, region));
+        let mut bulk = Self::with_catalog(model, catalog);
         if plans.model.get() == address {
             bulk.shared_plans = Some(plans);
         }
@@ -1349,4 +1487,116 @@ fn build_plan(model: &AccountModel, action: &str) -> Result<ActionPlan, RequestE
         delegation,
         shared: RefCell::new(FastMap::default()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdsguard_model::{DbInstance, Tags};
+
+    fn db(arn: &str, env: &str) -> DbInstance {
+        DbInstance {
+            db_instance_arn: arn.into(),
+            tags: Tags::from_iter([("env".to_string(), env.to_string())]),
+            ..Default::default()
+        }
+    }
+
+    fn env_of(facts: &ResourceFacts<'_>) -> Option<String> {
+        facts.tags?.get("env").cloned()
+    }
+
+    /// The catalog finds every resource by ARN, the first occurrence of a duplicated ARN
+    /// winning (as a scan would), resources of other regions through the whole account, and
+    /// nothing for unknown ARNs.
+    #[test]
+    fn catalog_lookups_keep_scan_precedence() {
+        let a = "arn:aws:rds:us-east-1:111122223333:db:a";
+        let b = "arn:aws:rds:eu-west-1:111122223333:db:b";
+        let mut east = RegionSnapshot::new("us-east-1");
+        east.rds.db_instances = vec![db(a, "first"), db(a, "second")];
+        east.kms.keys.push(KmsKey {
+            arn: "arn:aws:kms:us-east-1:111122223333:key/k".into(),
+            ..Default::default()
+        });
+        let mut west = RegionSnapshot::new("eu-west-1");
+        west.rds.db_instances = vec![db(b, "west"), db(a, "third")];
+        let account = AccountSnapshot {
+            account_id: "111122223333".into(),
+            regions: vec![east, west],
+            ..Default::default()
+        };
+        for catalog in [
+            ResourceCatalog::new(&account),
+            ResourceCatalog::for_region(&account, "us-east-1"),
+            ResourceCatalog::with_region_index(
+                &account,
+                Rc::new(CatalogIndex::of_region(&account, "eu-west-1")),
+            ),
+        ] {
+            assert_eq!(env_of(&catalog.facts(b)).as_deref(), Some("west"));
+            let key = catalog.facts("arn:aws:kms:us-east-1:111122223333:key/k");
+            assert!(key.key.is_some() && key.rds_tag_prefix.is_none());
+            let missing = catalog.facts("arn:aws:rds:us-east-1:111122223333:db:none");
+            assert!(missing.tags.is_none() && missing.key.is_none());
+        }
+        // The region's own first occurrence wins; a region index alone knows only its region.
+        let east_first = ResourceCatalog::for_region(&account, "us-east-1");
+        assert_eq!(env_of(&east_first.facts(a)).as_deref(), Some("first"));
+        let west_only = CatalogIndex::of_region(&account, "eu-west-1");
+        let west_a = west_only.facts(&account, a);
+        assert_eq!(west_a.as_ref().and_then(env_of).as_deref(), Some("third"));
+        assert!(
+            west_only
+                .facts(&account, "arn:aws:kms:us-east-1:111122223333:key/k")
+                .is_none()
+        );
+    }
+
+    /// Two different ARNs with the same hash are both found (a collision kept aside).
+    #[test]
+    fn colliding_hashes_stay_exact() {
+        let a = "arn:aws:rds:us-east-1:111122223333:db:a";
+        let b = "arn:aws:rds:us-east-1:111122223333:db:b";
+        let mut east = RegionSnapshot::new("us-east-1");
+        east.rds.db_instances = vec![db(a, "a"), db(b, "b")];
+        let account = AccountSnapshot {
+            regions: vec![east],
+            ..Default::default()
+        };
+        // Force the collision: both places under `a`'s hash.
+        let hash = CatalogIndex::hash(a);
+        let place = |item| Place {
+            region: 0,
+            kind: PlaceKind::Instance,
+            item,
+        };
+        let mut index = CatalogIndex::default();
+        index.by_hash.insert(hash, place(0));
+        index.collisions.push((hash, place(1)));
+        assert_eq!(
+            index
+                .facts(&account, a)
+                .as_ref()
+                .and_then(env_of)
+                .as_deref(),
+            Some("a")
+        );
+        // `b` hashes elsewhere: not found under `a`'s hash, as its own place is not indexed.
+        assert!(index.facts(&account, b).is_none());
+        // Inserting `b` under the taken hash goes aside, once.
+        let mut index = CatalogIndex::default();
+        index.by_hash.insert(CatalogIndex::hash(b), place(0));
+        index.insert(&account, b, place(1));
+        index.insert(&account, b, place(1));
+        assert_eq!(index.collisions.len(), 1);
+        assert_eq!(
+            index
+                .facts(&account, b)
+                .as_ref()
+                .and_then(env_of)
+                .as_deref(),
+            Some("b")
+        );
+    }
 }

@@ -34,7 +34,9 @@ pub use account::{
     AccountModel, DbResource, Explanation, Grant, PrincipalAnswer, WhoCanAnswer, explain,
     rds_actions_for, resolve_db, who_can,
 };
-pub use bulk::{BulkWhoCan, PlanCache, ResourceAnswer, ResourceCatalog, SharedAnswers};
+pub use bulk::{
+    BulkWhoCan, CatalogIndex, PlanCache, ResourceAnswer, ResourceCatalog, SharedAnswers,
+};
 pub use compile::{CompiledPolicy, PolicyKind};
 pub use context::{ContextValue, RequestContext};
 pub use error::{ParseError, RequestError};

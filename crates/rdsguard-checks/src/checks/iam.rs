@@ -22,7 +22,9 @@ use std::sync::Arc;
 
 use rdsguard_findings::{EvidenceValue, ResourceRef, Severity, SharedList, Status};
 use rdsguard_iam::account::{AccountModel, ActionAnswer, PrincipalAnswer};
-use rdsguard_iam::bulk::{BulkWhoCan, PlanCache, ResourceAnswer, SharedAnswers};
+use rdsguard_iam::bulk::{
+    BulkWhoCan, CatalogIndex, PlanCache, ResourceAnswer, ResourceCatalog, SharedAnswers,
+};
 use rdsguard_iam::compile::{CompiledPolicy, PolicyKind};
 use rdsguard_iam::context::{RequestAction, RequestContext, RequestPrincipal, RequestResource};
 use rdsguard_iam::eval::{Decision, PolicySet, Request, StaticDecision, evaluate, evaluate_static};
@@ -447,6 +449,8 @@ struct Access<'a> {
 }
 
 impl<'a> Access<'a> {
+    /// An engine of its own (tests compare it with the checks' shared ones).
+    #[cfg(test)]
     fn new(
         model: &'a AccountModel,
         account: &'a AccountSnapshot,
@@ -457,6 +461,20 @@ impl<'a> Access<'a> {
             Some(plans) => BulkWhoCan::for_region_with(model, account, region, plans),
             None => BulkWhoCan::for_region(model, account, region),
         };
+        Self::with_bulk(model, bulk)
+    }
+
+    /// The who-can engine of a region's check: the region's resources indexed once for every
+    /// who-can check of the region (and their explanations).
+    fn of_region(ctx: &RegionCtx<'a>, memo: &'a IamModel, model: &'a AccountModel) -> Access<'a> {
+        let index = ctx
+            .memo
+            .get_or_init_plain(|| CatalogIndex::of_region(ctx.account, &ctx.region.region));
+        let catalog = ResourceCatalog::with_region_index(ctx.account, index);
+        Self::with_bulk(model, BulkWhoCan::for_catalog_with(model, catalog, &memo.1))
+    }
+
+    fn with_bulk(model: &'a AccountModel, bulk: BulkWhoCan<'a>) -> Access<'a> {
         Access {
             bulk,
             unions: RefCell::new(HashMap::new()),
@@ -811,7 +829,7 @@ fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let Ok(model) = &memo.0 else {
         return;
     };
-    let access = Access::new(model, ctx.account, &ctx.region.region, Some(&memo.1));
+    let access = Access::of_region(ctx, &memo, model);
     let max = ctx.config.iam.max_principals_delete;
     let what = "delete or unprotect";
     let rds = &ctx.region.rds;
@@ -884,7 +902,7 @@ fn public_or_share_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let Ok(model) = &memo.0 else {
         return;
     };
-    let access = Access::new(model, ctx.account, &ctx.region.region, Some(&memo.1));
+    let access = Access::of_region(ctx, &memo, model);
     let max = ctx.config.iam.max_principals_share;
     let rds = &ctx.region.rds;
     for db in &rds.db_instances {
@@ -942,7 +960,7 @@ fn master_password_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let Ok(model) = &memo.0 else {
         return;
     };
-    let access = Access::new(model, ctx.account, &ctx.region.region, Some(&memo.1));
+    let access = Access::of_region(ctx, &memo, model);
     let max = ctx.config.iam.max_principals_master_password;
     let rds = &ctx.region.rds;
     let what = "change the master password of";
@@ -996,7 +1014,7 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let Ok(model) = &memo.0 else {
         return;
     };
-    let access = Access::new(model, ctx.account, &ctx.region.region, Some(&memo.1));
+    let access = Access::of_region(ctx, &memo, model);
     let th = &ctx.config.iam;
     // Keys of encrypted databases, deduplicated.
     let mut refs: Vec<(&str, &str)> = Vec::new();

@@ -512,7 +512,10 @@ fn instance_not_in_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             }
         };
         let mut ev = evidence! { "db_subnet_group" => group };
-        ev.insert_shared("subnets".into(), subnets_evidence.clone());
+        // Evidence only: nothing to build while deciding statuses.
+        if explaining() {
+            ev.insert_shared("subnets".into(), subnets_evidence.clone());
+        }
         if subnets.iter().any(|s| s.public == Some(true)) {
             em.fail(
                 res,
@@ -929,7 +932,10 @@ fn all_ports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             .filter(|p| is_all_ports(p) || is_all_protocols(p))
             .collect();
         let mut ev = evidence! { "rules" => wide };
-        ev.insert_shared("databases".into(), group.databases_evidence.clone());
+        // Evidence only: nothing to build while deciding statuses.
+        if explaining() {
+            ev.insert_shared("databases".into(), group.databases_evidence.clone());
+        }
         if wide.is_empty() {
             em.pass(
                 res,
@@ -1065,7 +1071,10 @@ fn stale_reference(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 ),
                 {
                     let mut ev = evidence! { "stale" => stale, "unknown" => unknown };
-                    ev.insert_shared("databases".into(), group.databases_evidence.clone());
+                    // Evidence only: nothing to build while deciding statuses.
+                    if explaining() {
+                        ev.insert_shared("databases".into(), group.databases_evidence.clone());
+                    }
                     ev
                 },
             );
@@ -1073,7 +1082,10 @@ fn stale_reference(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             em.not_assessed(res, unknown.join("; "));
         } else {
             let mut ev = evidence! {};
-            ev.insert_shared("databases".into(), group.databases_evidence.clone());
+            // Evidence only: nothing to build while deciding statuses.
+            if explaining() {
+                ev.insert_shared("databases".into(), group.databases_evidence.clone());
+            }
             em.pass(res, msg!("every group referenced by {gid} exists"), ev);
         }
     }
@@ -1121,7 +1133,10 @@ fn subnet_group_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             .map(|s| s.subnet_id.as_str())
             .collect();
         let mut ev = evidence! {};
-        ev.insert_shared("subnets".into(), subnets_evidence.clone());
+        // Evidence only: nothing to build while deciding statuses.
+        if explaining() {
+            ev.insert_shared("subnets".into(), subnets_evidence.clone());
+        }
         if !public.is_empty() {
             em.fail(
                 res,
