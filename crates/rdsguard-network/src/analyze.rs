@@ -109,6 +109,30 @@ struct Cache<'a> {
     /// The report form of each list of subnets, shared by the databases placed in it (a DB
     /// subnet group serves many).
     subnet_lists: Map<Vec<&'a str>, Arc<Vec<SubnetInfo>>>,
+    /// How many databases name each security group (an upper bound): the evaluations of a
+    /// group named once are not kept, since no other database can use them (a region with a
+    /// group per database would otherwise keep one per database until the end).
+    group_uses: Map<&'a str, u32>,
+}
+
+/// How many databases (instances, clusters, proxies) of `rds` name each security group.
+fn group_uses(rds: &rdsguard_model::RdsData) -> Map<&str, u32> {
+    let mut uses: Map<&str, u32> =
+        Map::with_capacity_and_hasher(rds.db_instances.len(), Default::default());
+    let groups = rds
+        .db_instances
+        .iter()
+        .flat_map(|d| d.security_group_ids())
+        .chain(rds.db_clusters.iter().flat_map(|c| c.security_group_ids()))
+        .chain(
+            rds.db_proxies
+                .iter()
+                .flat_map(|p| p.vpc_security_group_ids.iter().map(String::as_str)),
+        );
+    for g in groups {
+        *uses.entry(g).or_default() += 1;
+    }
+    uses
 }
 
 /// The network analysis of one region of one account. Building it indexes the region once;
@@ -184,8 +208,11 @@ impl<'a> RegionAnalysis<'a> {
     /// The exposure of the databases `keep(kind, identifier)` selects (checks that concern
     /// one kind skip the work for the others).
     pub fn databases_where(&self, keep: impl Fn(DbKind, &str) -> bool) -> Vec<DbExposure> {
-        let mut cache = Cache::default();
         let rds = &self.idx.region.rds;
+        let mut cache = Cache {
+            group_uses: group_uses(rds),
+            ..Cache::default()
+        };
         // Sized once: a region can hold 100,000 of these.
         let mut out = Vec::with_capacity(
             rds.db_instances.len() + rds.db_clusters.len() + rds.db_proxies.len(),
@@ -272,6 +299,10 @@ impl<'a> RegionAnalysis<'a> {
             rules: sgs
                 .rules()
                 .map(|(g, p)| {
+                    // A group named once: its rules serve this database only.
+                    if cache.group_uses.get(g) == Some(&1) {
+                        return Arc::new(sg::ingress_rule(g, p));
+                    }
                     // Keyed by address: the snapshot is borrowed, so permissions do not move.
                     cache
                         .rules
@@ -632,22 +663,32 @@ impl<'a> RegionAnalysis<'a> {
         if let Some(e) = cache.groups.get(&k) {
             return e.clone();
         }
+        // Unknown counts (an empty map: `sources_for`) keep everything, as before.
+        let reused = |cache: &Cache<'a>, g: &str| {
+            cache.group_uses.is_empty() || cache.group_uses.get(g).is_none_or(|&n| n > 1)
+        };
         let members =
             k.0.iter()
                 .map(|g| {
+                    let evaluate = || {
+                        Rc::new(sg::evaluate_group(&self.idx, g, t.port, &mut |p| {
+                            self.prefix_list(p)
+                        }))
+                    };
+                    if !reused(cache, g) {
+                        return evaluate();
+                    }
                     cache
                         .group_evals
                         .entry((*g, t.port))
-                        .or_insert_with(|| {
-                            Rc::new(sg::evaluate_group(&self.idx, g, t.port, &mut |p| {
-                                self.prefix_list(p)
-                            }))
-                        })
+                        .or_insert_with(evaluate)
                         .clone()
                 })
                 .collect();
         let e = Rc::new(SgEval::merge(members));
-        cache.groups.insert(k, e.clone());
+        if k.0.iter().all(|g| reused(cache, g)) {
+            cache.groups.insert(k, e.clone());
+        }
         e
     }
 
