@@ -610,6 +610,9 @@ pub struct BulkWhoCan<'a> {
     key_policies: RefCell<FastMap<String, Rc<CompiledPolicy>>>,
     /// The statements of each of `key_policies` alone, by the policy's address.
     key_singles: RefCell<FastMap<usize, Rc<SingleStatements>>>,
+    /// The shared answers last used for each plan (by address), with their key: resources
+    /// asked in turn mostly share the previous one's.
+    last_shared: RefCell<Vec<(usize, SharedKey, Rc<SharedAnswers>)>>,
     /// The resource last asked about: the checks ask several actions of each resource in turn.
     last_resource: RefCell<Option<Rc<PreparedResource<'a>>>>,
 }
@@ -691,6 +694,7 @@ impl<'a> BulkWhoCan<'a> {
             key_policies: RefCell::new(FastMap::default()),
             key_singles: RefCell::new(FastMap::default()),
             last_resource: RefCell::new(None),
+            last_shared: RefCell::new(Vec::new()),
         }
     }
 
@@ -1093,7 +1097,22 @@ impl<'a> BulkWhoCan<'a> {
                         (t.text.clone(), tags)
                     }),
                 };
-                let cached = plan.shared.borrow().get(&key).cloned();
+                // Resources asked in turn mostly share the previous one's answers: compared,
+                // not hashed.
+                let plan_address = Rc::as_ptr(&plan) as usize;
+                let last = self
+                    .last_shared
+                    .borrow()
+                    .iter()
+                    .find(|(p, k, _)| *p == plan_address && *k == key)
+                    .map(|(_, _, s)| s.clone());
+                let cached = last.or_else(|| {
+                    let found = plan.shared.borrow().get(&key).cloned()?;
+                    let mut last = self.last_shared.borrow_mut();
+                    last.retain(|(p, _, _)| *p != plan_address);
+                    last.push((plan_address, key.clone(), found.clone()));
+                    Some(found)
+                });
                 match cached {
                     Some(s) => s,
                     None => {

@@ -440,6 +440,8 @@ fn shared_union(shared: &[&SharedAnswers]) -> SharedUnion {
 struct Access<'a> {
     bulk: BulkWhoCan<'a>,
     unions: RefCell<HashMap<Vec<usize>, Rc<SharedUnion>>>,
+    /// The union last used, with its key.
+    last_union: RefCell<Option<(Vec<usize>, Rc<SharedUnion>)>>,
     /// Evidence lists of principals already built, by the entries they list.
     lists: RefCell<HashMap<Vec<usize>, Arc<SharedList>>>,
     /// What the answers assume about the organization (SCPs, RCPs), shared by every finding.
@@ -478,6 +480,7 @@ impl<'a> Access<'a> {
         Access {
             bulk,
             unions: RefCell::new(HashMap::new()),
+            last_union: RefCell::new(None),
             lists: RefCell::new(HashMap::new()),
             assumes: Arc::new(json!(model.org.notes)),
             actions: RefCell::new(Vec::new()),
@@ -497,16 +500,22 @@ impl<'a> Access<'a> {
 
     fn union_of(&self, answers: &[ResourceAnswer]) -> Rc<SharedUnion> {
         // The shared answers live as long as the bulk engine: their address identifies them.
-        let key: Vec<usize> = answers
-            .iter()
-            .map(|a| Rc::as_ptr(&a.shared) as usize)
-            .collect();
+        let address = |a: &ResourceAnswer| Rc::as_ptr(&a.shared) as usize;
+        // Resources asked in turn mostly have the previous one's union: compared, not hashed.
+        if let Some((key, u)) = &*self.last_union.borrow()
+            && key.iter().copied().eq(answers.iter().map(address))
+        {
+            return u.clone();
+        }
+        let key: Vec<usize> = answers.iter().map(address).collect();
         if let Some(u) = self.unions.borrow().get(&key) {
+            *self.last_union.borrow_mut() = Some((key, u.clone()));
             return u.clone();
         }
         let shared: Vec<&SharedAnswers> = answers.iter().map(|a| &*a.shared).collect();
         let u = Rc::new(shared_union(&shared));
-        self.unions.borrow_mut().insert(key, u.clone());
+        self.unions.borrow_mut().insert(key.clone(), u.clone());
+        *self.last_union.borrow_mut() = Some((key, u.clone()));
         u
     }
 
