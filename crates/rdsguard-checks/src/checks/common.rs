@@ -48,18 +48,44 @@ fn positional<T>(
     item: &T,
     build: impl FnOnce() -> Arc<ResourceRef>,
 ) -> Arc<ResourceRef> {
-    let size = std::mem::size_of::<T>().max(1);
-    let offset = (item as *const T as usize).wrapping_sub(items.as_ptr() as usize);
-    let index = offset / size;
     // Not an element of `items` (a copy, say): no position, build it each time.
-    if !offset.is_multiple_of(size) || !items.get(index).is_some_and(|i| std::ptr::eq(i, item)) {
+    let Some(index) = position_of(items, item) else {
         return build();
-    }
+    };
     let mut refs = ctx.refs.by_position[kind as usize].borrow_mut();
     if refs.len() != items.len() {
         refs.resize(items.len(), None);
     }
     refs[index].get_or_insert_with(build).clone()
+}
+
+/// The position of `item` in `items`, when it is one of its elements (by address).
+pub(crate) fn position_of<T>(items: &[T], item: &T) -> Option<usize> {
+    let size = std::mem::size_of::<T>().max(1);
+    let offset = (item as *const T as usize).wrapping_sub(items.as_ptr() as usize);
+    let index = offset / size;
+    (offset.is_multiple_of(size) && items.get(index).is_some_and(|i| std::ptr::eq(i, item)))
+        .then_some(index)
+}
+
+/// The engine family of each instance of a region, by position: read once per region instead
+/// of once per check (each read of an engine name is a cache miss in a large region).
+struct InstanceFamilies(Vec<EngineFamily>);
+
+/// The engine family of `db`, an instance of the context's region.
+pub(crate) fn instance_family(ctx: &RegionCtx<'_>, db: &DbInstance) -> EngineFamily {
+    let items = &ctx.region.rds.db_instances;
+    let Some(index) = position_of(items, db) else {
+        return EngineFamily::of(&db.engine);
+    };
+    let families = ctx.memo.get_or_init_plain(|| {
+        InstanceFamilies(items.iter().map(|d| EngineFamily::of(&d.engine)).collect())
+    });
+    families
+        .0
+        .get(index)
+        .copied()
+        .unwrap_or_else(|| EngineFamily::of(&db.engine))
 }
 
 /// Addresses of the type and id strings, and the id's length.

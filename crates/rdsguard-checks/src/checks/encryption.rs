@@ -16,7 +16,7 @@ use rdsguard_findings::{ResourceRef, Severity};
 use rdsguard_model::{DbInstance, KmsKey, RegionSnapshot, ops};
 
 use super::common::{
-    EngineFamily, KeyLookup, cluster_resource, cluster_snapshot_resource, gap_in,
+    EngineFamily, KeyLookup, cluster_resource, cluster_snapshot_resource, gap_in, instance_family,
     instance_resource, key_resource, lookup_key_in, snapshot_resource,
 };
 use super::lookups::RegionLookups;
@@ -709,7 +709,7 @@ fn oracle_tde(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if em.skip_unwanted() {
             continue;
         }
-        let verdict = if EngineFamily::of(&db.engine) != EngineFamily::Oracle {
+        let verdict = if instance_family(ctx, db) != EngineFamily::Oracle {
             Verdict::NotApplicable(msg!("engine {} is not Oracle", db.engine))
         } else if let Some(v) = custom_engine_verdict(db) {
             v
@@ -749,7 +749,7 @@ fn sqlserver_tde(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if em.skip_unwanted() {
             continue;
         }
-        let verdict = if EngineFamily::of(&db.engine) != EngineFamily::SqlServer {
+        let verdict = if instance_family(ctx, db) != EngineFamily::SqlServer {
             Verdict::NotApplicable(msg!("engine {} is not SQL Server", db.engine))
         } else if let Some(v) = custom_engine_verdict(db) {
             v

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use rdsguard_findings::Severity;
 use rdsguard_model::{DbCluster, DbInstance, RegionSnapshot, ops};
 
-use super::common::{Described, EngineFamily, gap_in, instance_resource};
+use super::common::{Described, EngineFamily, gap_in, instance_family, instance_resource};
 use super::lookups::RegionLookups;
 
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
@@ -66,16 +66,39 @@ pub(crate) fn each_instance(
     judge: fn(&RegionCtx<'_>, &Clusters<'_>, &DbInstance) -> Judgement,
 ) {
     let clusters = Clusters::of(ctx);
-    for db in &ctx.region.rds.db_instances {
+    let rds = rds_instances(ctx);
+    for (i, db) in ctx.region.rds.db_instances.iter().enumerate() {
         if em.skip_unwanted() {
             continue;
         }
-        let verdict = match not_rds("DB instance", &db.db_instance_identifier, &db.engine) {
+        let other = if rds.0.get(i) == Some(&true) {
+            None
+        } else {
+            not_rds("DB instance", &db.db_instance_identifier, &db.engine)
+        };
+        let verdict = match other {
             Some(v) => v,
             None => judge(ctx, &clusters, db).unwrap_or_else(|early| early),
         };
         verdict.emit(em, instance_resource(ctx, db));
     }
+}
+
+/// Whether each instance of the region (by position) runs an RDS engine: decided once for
+/// every check that asks it of every instance (reading each engine name once, not per check).
+struct RdsInstances(Vec<bool>);
+
+fn rds_instances(ctx: &RegionCtx<'_>) -> Rc<RdsInstances> {
+    ctx.memo.get_or_init_plain(|| {
+        RdsInstances(
+            ctx.region
+                .rds
+                .db_instances
+                .iter()
+                .map(|db| not_rds("DB instance", &db.db_instance_identifier, &db.engine).is_none())
+                .collect(),
+        )
+    })
 }
 
 /// The region's clusters by identifier (the region's shared lookup tables), so that resolving
@@ -448,8 +471,8 @@ pub static RDS_INSTANCE_IAM_AUTHENTICATION: CheckDef = CheckDef {
 };
 
 fn iam_authentication(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_instance(ctx, em, |_, clusters, db| {
-        let family = EngineFamily::of(&db.engine);
+    each_instance(ctx, em, |ctx, clusters, db| {
+        let family = instance_family(ctx, db);
         let supported = matches!(
             family,
             EngineFamily::MySql
@@ -706,8 +729,8 @@ pub static RDS_INSTANCE_DEFAULT_PORT: CheckDef = CheckDef {
 };
 
 fn default_port(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_instance(ctx, em, |_, clusters, db| {
-        let Some(default) = EngineFamily::of(&db.engine).default_port() else {
+    each_instance(ctx, em, |ctx, clusters, db| {
+        let Some(default) = instance_family(ctx, db).default_port() else {
             return Err(Verdict::NotApplicable(msg!(
                 "{} runs {}, which has no known default port",
                 inst(db),
@@ -861,8 +884,8 @@ pub static RDS_INSTANCE_EXTENDED_SUPPORT: CheckDef = CheckDef {
 };
 
 fn extended_support(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_instance(ctx, em, |_, clusters, db| {
-        let family = EngineFamily::of(&db.engine);
+    each_instance(ctx, em, |ctx, clusters, db| {
+        let family = instance_family(ctx, db);
         if !matches!(
             family,
             EngineFamily::MySql

@@ -12,7 +12,9 @@ use super::common::Described;
 use rdsguard_findings::Severity;
 use rdsguard_model::{GapKind, Trail, ops};
 
-use super::common::{EngineFamily, cluster_resource, gap_in, instance_resource, region_resource};
+use super::common::{
+    EngineFamily, cluster_resource, gap_in, instance_family, instance_resource, region_resource,
+};
 use super::lookups::RegionLookups;
 use super::tls::param_groups::{Param, cluster_parameter_group, param};
 use super::tls::tls_defaults::is_truthy;
@@ -254,7 +256,7 @@ fn instance_log_exports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                  (rds_cluster_log_exports)"
             ))
         } else {
-            match required_instance_logs(EngineFamily::of(&db.engine)) {
+            match required_instance_logs(instance_family(ctx, db)) {
                 Some(required) => exports_verdict(
                     &Described("DB instance", &db.db_instance_identifier),
                     required,

@@ -80,15 +80,37 @@ fn each_snapshot(
     em: &mut Emitter<'_>,
     judge: fn(&RegionCtx<'_>, &SnapshotKind, &DbSnapshot) -> Judgement,
 ) {
-    for (kind, snapshots) in snapshot_kinds(ctx) {
-        for s in snapshots {
-            let verdict = match foreign_snapshot(ctx, kind, s) {
+    let own = own_snapshots(ctx);
+    for ((kind, snapshots), own) in snapshot_kinds(ctx).into_iter().zip(&own.0) {
+        for (i, s) in snapshots.iter().enumerate() {
+            let foreign = if own.get(i) == Some(&true) {
+                None
+            } else {
+                foreign_snapshot(ctx, kind, s)
+            };
+            let verdict = match foreign {
                 Some(v) => v,
                 None => judge(ctx, kind, s).unwrap_or_else(|early| early),
             };
             verdict.emit(em, (kind.resource)(ctx, s));
         }
     }
+}
+
+/// For each snapshot of both kinds (by position), whether [`foreign_snapshot`] lets the
+/// checks judge it (the account's own, of an RDS engine): decided once for every check that
+/// asks it of every snapshot.
+struct OwnSnapshots([Vec<bool>; 2]);
+
+fn own_snapshots(ctx: &RegionCtx<'_>) -> std::rc::Rc<OwnSnapshots> {
+    ctx.memo.get_or_init_plain(|| {
+        OwnSnapshots(snapshot_kinds(ctx).map(|(kind, snapshots)| {
+            snapshots
+                .iter()
+                .map(|s| foreign_snapshot(ctx, kind, s).is_none())
+                .collect()
+        }))
+    })
 }
 
 fn snap(kind: &SnapshotKind, s: &DbSnapshot) -> String {

@@ -35,7 +35,9 @@ use self::tls_defaults::{
     NNE_ENCRYPTION_SERVER_DEFAULT, ORACLE_NNE, Unresolved, is_truthy, resolve,
 };
 use self::verdict::{Evidence, Verdict};
-use super::common::{EngineFamily, cluster_resource, instance_resource, proxy_resource};
+use super::common::{
+    EngineFamily, cluster_resource, instance_family, instance_resource, proxy_resource,
+};
 use super::lookups::RegionLookups;
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
 use crate::{evidence, msg};
@@ -257,15 +259,18 @@ struct Subject<'a> {
     id: &'a str,
     engine: &'a str,
     engine_version: &'a str,
+    /// Of `engine`.
+    family: EngineFamily,
 }
 
 impl Subject<'_> {
-    fn of_instance(db: &DbInstance) -> Subject<'_> {
+    fn of_instance<'d>(ctx: &RegionCtx<'_>, db: &'d DbInstance) -> Subject<'d> {
         Subject {
             kind: "DB instance",
             id: &db.db_instance_identifier,
             engine: &db.engine,
             engine_version: &db.engine_version,
+            family: instance_family(ctx, db),
         }
     }
 
@@ -275,11 +280,12 @@ impl Subject<'_> {
             id: &c.db_cluster_identifier,
             engine: &c.engine,
             engine_version: &c.engine_version,
+            family: EngineFamily::of(&c.engine),
         }
     }
 
     fn family(&self) -> EngineFamily {
-        EngineFamily::of(self.engine)
+        self.family
     }
 
     fn base_evidence(&self, att: &Attached<'_, ParameterGroup>) -> Evidence {
@@ -448,7 +454,7 @@ fn instance_tls_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
             db.engine
         ));
     }
-    let s = Subject::of_instance(db);
+    let s = Subject::of_instance(ctx, db);
     match s.family() {
         EngineFamily::Oracle => oracle_tls(ctx, db),
         EngineFamily::Other => Verdict::NotApplicable(msg!(
@@ -739,7 +745,7 @@ fn oracle_min_tls(ctx: &RegionCtx<'_>, db: &DbInstance, required: TlsVersion) ->
     };
     let mut ev = option_evidence(db, &opts);
     ev.insert("sqlnet_ssl_version".into(), value.into());
-    let s = Subject::of_instance(db);
+    let s = Subject::of_instance(ctx, db);
     compare_min(
         &s,
         min,
@@ -770,7 +776,7 @@ fn instance_min_tls_verdict(ctx: &RegionCtx<'_>, db: &DbInstance, required: TlsV
             db.engine
         ));
     }
-    let s = Subject::of_instance(db);
+    let s = Subject::of_instance(ctx, db);
     match s.family() {
         EngineFamily::Oracle => oracle_min_tls(ctx, db, required),
         EngineFamily::Other => Verdict::NotApplicable(msg!(
