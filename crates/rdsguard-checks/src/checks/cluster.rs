@@ -2,11 +2,12 @@
 //! 16, 24, 26, 27, 35, 47, 48, 50, 51). Each check knows which cluster kinds and engine modes
 //! the setting exists for and reports the others NOT_APPLICABLE with the reason.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use rdsguard_findings::Severity;
 use rdsguard_model::{DbCluster, Op, ops};
 
+use super::common::FastMap;
 use super::common::{Described, EngineFamily, cluster_resource};
 use super::instance::{
     Judgement, Verdict, backup_protected, engine_version_verdict, is_default_username, not_rds,
@@ -163,7 +164,7 @@ pub static RDS_CLUSTER_MULTI_AZ: CheckDef = CheckDef {
 
 fn multi_az(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     // Availability Zone of every instance, indexed once for all clusters.
-    let placement: HashMap<&str, Option<&str>> = ctx
+    let placement: FastMap<&str, Option<&str>> = ctx
         .region
         .rds
         .db_instances
@@ -185,7 +186,7 @@ fn multi_az(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     }
 }
 
-fn cluster_multi_az(c: &DbCluster, placement: &HashMap<&str, Option<&str>>) -> Verdict {
+fn cluster_multi_az(c: &DbCluster, placement: &FastMap<&str, Option<&str>>) -> Verdict {
     if is_serverless_v1(c) {
         return Verdict::NotApplicable(msg!(
             "{} is Aurora Serverless v1, whose capacity is not placed in chosen AZs",

@@ -12,6 +12,12 @@ use rdsguard_model::{
 use super::lookups::RegionLookups;
 use crate::engine::RegionCtx;
 
+/// Maps and sets keyed by the snapshot's identifiers and looked up per resource: foldhash
+/// (SipHash, the standard hasher, showed in profiles of large accounts), seeded the same way
+/// every time.
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::fast::FixedState>;
+
 /// The references of a region's resources, built once and shared by every finding about the
 /// resource (a database has one per check), keyed by the addresses of the snapshot's type and
 /// id strings, which outlive the region's evaluation.

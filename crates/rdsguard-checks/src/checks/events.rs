@@ -7,11 +7,12 @@
 //! listed), and a disabled subscription or one whose SNS topic is gone (status other than
 //! `active`) counts for nothing.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use rdsguard_findings::Severity;
 use rdsguard_model::{EventSubscription, Op, ops};
 
+use super::common::FastSet;
 use super::common::region_resource;
 use super::instance::Verdict;
 
@@ -94,7 +95,7 @@ fn judge(ctx: &RegionCtx<'_>, req: &Requirement, scope: Scope) -> Verdict {
     let mut used: BTreeSet<&str> = BTreeSet::new();
     // Source ids per live subscription as sets: a subscription may list every database of
     // the region, and every target is looked up in it.
-    let source_ids: Vec<HashSet<&str>> = live
+    let source_ids: Vec<FastSet<&str>> = live
         .iter()
         .map(|s| s.source_ids.iter().map(String::as_str).collect())
         .collect();

@@ -15,7 +15,7 @@
 //! with databases and principals.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -34,6 +34,7 @@ use rdsguard_model::{AccountSnapshot, KmsKey, ops};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::common::{FastMap, FastSet};
 use super::common::{
     KeyLookup, cluster_resource, cluster_snapshot_resource, instance_resource, key_resource,
     lookup_key, snapshot_resource,
@@ -393,15 +394,15 @@ struct WhoSummary {
 struct SharedUnion {
     /// Allowed principals (service-linked roles left out), sorted by ARN.
     sorted: Vec<(Arc<str>, usize)>,
-    members: HashSet<usize>,
+    members: FastSet<usize>,
     /// Incomplete-policy notes these answers contribute, with multiplicity.
     incomplete: BTreeMap<String, usize>,
     /// Evidence entries of principals listed from these answers, built once.
-    entries: RefCell<HashMap<usize, Arc<Value>>>,
+    entries: RefCell<FastMap<usize, Arc<Value>>>,
 }
 
 fn shared_union(shared: &[&SharedAnswers]) -> SharedUnion {
-    let mut members = HashSet::new();
+    let mut members = FastSet::default();
     let mut sorted = Vec::new();
     let mut incomplete: BTreeMap<String, usize> = BTreeMap::new();
     for s in shared {
@@ -431,7 +432,7 @@ fn shared_union(shared: &[&SharedAnswers]) -> SharedUnion {
         sorted,
         members,
         incomplete,
-        entries: RefCell::new(HashMap::new()),
+        entries: RefCell::new(FastMap::default()),
     }
 }
 
@@ -439,11 +440,11 @@ fn shared_union(shared: &[&SharedAnswers]) -> SharedUnion {
 /// of shared answers already built.
 struct Access<'a> {
     bulk: BulkWhoCan<'a>,
-    unions: RefCell<HashMap<Vec<usize>, Rc<SharedUnion>>>,
+    unions: RefCell<FastMap<Vec<usize>, Rc<SharedUnion>>>,
     /// The union last used, with its key.
     last_union: RefCell<Option<(Vec<usize>, Rc<SharedUnion>)>>,
     /// Evidence lists of principals already built, by the entries they list.
-    lists: RefCell<HashMap<Vec<usize>, Arc<SharedList>>>,
+    lists: RefCell<FastMap<Vec<usize>, Arc<SharedList>>>,
     /// What the answers assume about the organization (SCPs, RCPs), shared by every finding.
     assumes: Arc<Value>,
     /// The actions asked about, as evidence shared by the findings asking them.
@@ -479,9 +480,9 @@ impl<'a> Access<'a> {
     fn with_bulk(model: &'a AccountModel, bulk: BulkWhoCan<'a>) -> Access<'a> {
         Access {
             bulk,
-            unions: RefCell::new(HashMap::new()),
+            unions: RefCell::new(FastMap::default()),
             last_union: RefCell::new(None),
-            lists: RefCell::new(HashMap::new()),
+            lists: RefCell::new(FastMap::default()),
             assumes: Arc::new(json!(model.org.notes)),
             actions: RefCell::new(Vec::new()),
         }
@@ -564,7 +565,7 @@ impl<'a> Access<'a> {
         affected.dedup();
         let mut count = union.sorted.len();
         let mut added: Vec<(Arc<str>, usize)> = Vec::new();
-        let mut delta: HashMap<String, isize> = HashMap::new();
+        let mut delta: FastMap<String, isize> = FastMap::default();
         for &idx in &affected {
             let now = answers.iter().any(|a| a.is_allowed(idx));
             let was = union.members.contains(&idx);
@@ -1044,9 +1045,9 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         );
         return;
     }
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut seen: FastSet<&str> = FastSet::default();
     // Many databases share a key: resolve each reference once.
-    let mut lookups: HashMap<&str, Result<&KmsKey, String>> = HashMap::new();
+    let mut lookups: FastMap<&str, Result<&KmsKey, String>> = FastMap::default();
     for (reference, db) in refs {
         let lookup =
             lookups

@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -25,6 +25,7 @@ use serde_json::Value;
 use super::common::{
     Described, cluster_resource, instance_resource, proxy_resource, shared_resource,
 };
+use super::common::{FastMap, FastSet};
 use super::lookups::RegionLookups;
 use crate::engine::explaining;
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
@@ -57,7 +58,7 @@ struct RegionExposures {
     databases: Vec<DbExposure>,
     /// The subnets of each DB subnet group, or why they are unknown; with the subnets as
     /// evidence, shared by the findings about every database of the group.
-    subnet_groups: HashMap<String, Result<SubnetGroupSubnets, String>>,
+    subnet_groups: FastMap<String, Result<SubnetGroupSubnets, String>>,
     /// For each security group of the region (same order), the state of every group its
     /// ingress then egress rules reference.
     references: Vec<Vec<ReferenceState>>,
@@ -79,7 +80,7 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
                 .iter()
                 .filter_map(|d| d.db_subnet_group_name.as_deref()),
         );
-        let mut subnet_groups = HashMap::new();
+        let mut subnet_groups = FastMap::default();
         for name in group_names {
             if !subnet_groups.contains_key(name) {
                 let subnets = analysis.db_subnet_group_subnets(name).map(|subnets| {
@@ -147,7 +148,7 @@ fn subject_exposures<'a, 'e>(
     })
 }
 
-fn clusters_with_members<'a>(ctx: &RegionCtx<'a>) -> HashSet<&'a str> {
+fn clusters_with_members<'a>(ctx: &RegionCtx<'a>) -> FastSet<&'a str> {
     ctx.region
         .rds
         .db_instances
@@ -850,7 +851,7 @@ fn attached_groups(ctx: &RegionCtx<'_>) -> Rc<AttachedGroups> {
         // (not explaining) needs the groups alone.
         let explain = explaining();
         let mut order: Vec<&str> = Vec::new();
-        let mut users: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+        let mut users: FastMap<&str, BTreeSet<&str>> = FastMap::default();
         let subjects = subjects(ctx);
         for s in &subjects {
             if engine_service(s.what, s.engine).is_some() {
