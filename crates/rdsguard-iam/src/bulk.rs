@@ -570,7 +570,8 @@ struct ActionPlan {
 }
 
 /// The plans of the actions asked about (which policies and principals matter for an
-/// action, and the answers shared between resources), built once per account: give the same
+/// action, and the answers shared between resources) and the compiled key policies, built
+/// once per account: give the same
 /// cache to the [`BulkWhoCan`] of each region ([`BulkWhoCan::for_region_with`]). A cache
 /// serves the model it was first used with only (others get plans of their own): keep it
 /// beside that model and drop them together, as the checks do, since the model is recognised
@@ -580,6 +581,21 @@ pub struct PlanCache {
     /// The address of the model the plans were built for.
     model: std::cell::Cell<usize>,
     plans: RefCell<FastMap<String, Rc<ActionPlan>>>,
+    /// The account's key policies, compiled once for every engine using the cache.
+    keys: Rc<KeyCaches>,
+}
+
+/// KMS key policies compiled for who-can, by key ARN: with their grants, their statements
+/// alone, their templates. Compiled once per key for every action, engine and check (and
+/// kept for their explanations).
+#[derive(Default)]
+struct KeyCaches {
+    /// Key templates by key ARN (`None`: the key shares nothing).
+    templates: RefCell<FastMap<String, Option<Rc<KeyTemplate>>>>,
+    /// Compiled key policies by key ARN.
+    policies: RefCell<FastMap<String, Rc<CompiledPolicy>>>,
+    /// The statements of each of `policies` alone, by the policy's address.
+    singles: RefCell<FastMap<usize, Rc<SingleStatements>>>,
 }
 
 /// Who-can for many resources of one account (see the module documentation).
@@ -604,12 +620,8 @@ pub struct BulkWhoCan<'a> {
     /// `SharedAnswers` handed out lives as long as this value, so callers may key caches on
     /// its address.
     no_shared: Rc<SharedAnswers>,
-    /// Key templates by key ARN (`None`: the key shares nothing).
-    templates: RefCell<FastMap<String, Option<Rc<KeyTemplate>>>>,
-    /// Compiled key policies by key ARN.
-    key_policies: RefCell<FastMap<String, Rc<CompiledPolicy>>>,
-    /// The statements of each of `key_policies` alone, by the policy's address.
-    key_singles: RefCell<FastMap<usize, Rc<SingleStatements>>>,
+    /// Key policies: this engine's, or those of `shared_plans`.
+    keys: Rc<KeyCaches>,
     /// The shared answers last used for each plan (by address), with their key: resources
     /// asked in turn mostly share the previous one's.
     last_shared: RefCell<Vec<(usize, SharedKey, Rc<SharedAnswers>)>>,
@@ -657,6 +669,7 @@ impl<'a> BulkWhoCan<'a> {
         let mut bulk = Self::with_catalog(model, catalog);
         if plans.model.get() == address {
             bulk.shared_plans = Some(plans);
+            bulk.keys = plans.keys.clone();
         }
         bulk
     }
@@ -690,9 +703,7 @@ impl<'a> BulkWhoCan<'a> {
             ))
             .ok(),
             no_shared: Rc::new(SharedAnswers::default()),
-            templates: RefCell::new(FastMap::default()),
-            key_policies: RefCell::new(FastMap::default()),
-            key_singles: RefCell::new(FastMap::default()),
+            keys: Rc::default(),
             last_resource: RefCell::new(None),
             last_shared: RefCell::new(Vec::new()),
         }
@@ -769,24 +780,26 @@ impl<'a> BulkWhoCan<'a> {
         resource_arn: &str,
     ) -> Result<Option<Rc<CompiledPolicy>>, RequestError> {
         if let Some(k) = facts.key
-            && let Some(p) = self.key_policies.borrow().get(&k.arn)
+            && let Some(p) = self.keys.policies.borrow().get(&k.arn)
         {
             return Ok(Some(p.clone()));
         }
         let compiled = key_policy_of(facts, resource_arn)?.map(Rc::new);
         if let (Some(k), Some(p)) = (facts.key, &compiled) {
-            self.key_policies
+            self.keys
+                .policies
                 .borrow_mut()
                 .insert(k.arn.clone(), p.clone());
         }
         Ok(compiled)
     }
 
-    /// The statements of `kp` alone, compiled once per key policy (each in `key_policies`,
+    /// The statements of `kp` alone, compiled once per key policy (each in `keys.policies`,
     /// which keeps its address) for all the actions asked about the key.
     fn singles_of(&self, kp: &CompiledPolicy) -> Rc<SingleStatements> {
         let key = std::ptr::from_ref(kp) as usize;
-        self.key_singles
+        self.keys
+            .singles
             .borrow_mut()
             .entry(key)
             .or_insert_with(|| Rc::new(SingleStatements::new(kp)))
@@ -795,11 +808,12 @@ impl<'a> BulkWhoCan<'a> {
 
     /// The template of a key's policy (computed once per key).
     fn template_of(&self, key: &KmsKey) -> Option<Rc<KeyTemplate>> {
-        if let Some(t) = self.templates.borrow().get(&key.arn) {
+        if let Some(t) = self.keys.templates.borrow().get(&key.arn) {
             return t.clone();
         }
         let t = key_template(key, &self.model.account_id).map(Rc::new);
-        self.templates
+        self.keys
+            .templates
             .borrow_mut()
             .insert(key.arn.clone(), t.clone());
         t
