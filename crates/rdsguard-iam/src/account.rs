@@ -509,10 +509,10 @@ fn resource_facts_into(
 /// A statement that grants (or conditionally grants) the action.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Grant {
-    pub policy: String,
+    pub policy: std::sync::Arc<str>,
     pub policy_kind: PolicyKind,
     pub attachment: Attachment,
-    pub statement: String,
+    pub statement: std::sync::Arc<str>,
     pub effect: Effect,
     /// `false` when the statement applies only if its conditions hold.
     pub unconditional: bool,

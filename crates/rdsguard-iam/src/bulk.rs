@@ -487,7 +487,7 @@ impl ResourceAnswer {
         if let Some((from, to)) = &self.renamed_policy {
             for g in &mut a.grants {
                 if g.policy_kind == PolicyKind::Resource && *g.policy == **from {
-                    g.policy = to.to_string();
+                    g.policy = to.clone();
                 }
             }
         }
@@ -860,10 +860,10 @@ impl<'a> BulkWhoCan<'a> {
             match st.effect {
                 Effect::Deny => deny_all = true,
                 Effect::Allow => grants.push(Grant {
-                    policy: kp.name.to_string(),
+                    policy: kp.name.clone(),
                     policy_kind: kp.kind,
                     attachment: Attachment::ResourcePolicy,
-                    statement: st.label(),
+                    statement: st.shared_label(),
                     effect: Effect::Allow,
                     unconditional: true,
                 }),

@@ -95,6 +95,9 @@ struct PrincipalMatcher {
 /// A compiled statement.
 #[derive(Debug, Clone)]
 pub struct CompiledStatement {
+    /// How explanations and grants name it ([`Statement::label`]), made once: every trace of
+    /// an evaluation carries it.
+    label: Arc<str>,
     pub index: usize,
     pub sid: Option<String>,
     pub effect: Effect,
@@ -392,6 +395,7 @@ fn compile_statement(
         principals: p.principals.clone(),
     });
     CompiledStatement {
+        label: Arc::from(st.label()),
         index: st.index,
         sid: st.sid.clone(),
         effect: st.effect,
@@ -705,7 +709,12 @@ impl CompiledStatement {
 
     /// `Sid` or `#index`.
     pub fn label(&self) -> String {
-        self.source.label()
+        self.label.to_string()
+    }
+
+    /// [`label`](Self::label), shared.
+    pub fn shared_label(&self) -> Arc<str> {
+        self.label.clone()
     }
 }
 

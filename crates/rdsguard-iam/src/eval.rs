@@ -103,12 +103,12 @@ pub struct ConditionTrace {
 /// One statement as evaluated: the policy-simulator view of "the statements that mattered".
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StatementTrace {
-    pub policy: String,
+    pub policy: std::sync::Arc<str>,
     pub policy_kind: PolicyKind,
     /// SCP/RCP level (0 = root) for organization policies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<usize>,
-    pub statement: String,
+    pub statement: std::sync::Arc<str>,
     pub effect: Effect,
     pub action_matched: bool,
     pub resource_matched: bool,
@@ -257,10 +257,10 @@ fn statement_truth<T: Truth>(
     }
     if let Some(out) = tracer.out.as_deref_mut() {
         out.push(StatementTrace {
-            policy: p.name.to_string(),
+            policy: p.name.clone(),
             policy_kind: p.kind,
             level,
-            statement: st.label(),
+            statement: st.shared_label(),
             effect: st.effect,
             action_matched,
             resource_matched: resource != Tri::No,

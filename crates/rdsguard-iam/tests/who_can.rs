@@ -268,14 +268,14 @@ fn explain_like_the_policy_simulator() {
     .unwrap();
     assert_eq!(e.decision, Decision::Allowed);
     assert_eq!(e.deciding.len(), 1);
-    assert_eq!(e.deciding[0].statement, "FromOffice");
+    assert_eq!(&*e.deciding[0].statement, "FromOffice");
     let e = explain(&s, &carol, "rds:DeleteDBInstance", DB, &[]).unwrap();
     assert_eq!(e.decision, Decision::ImplicitlyDenied);
-    assert!(e.statements.iter().any(|t| t.statement == "FromOffice"));
+    assert!(e.statements.iter().any(|t| &*t.statement == "FromOffice"));
     let dba = format!("arn:aws:sts::{ACCT}:assumed-role/Dba/session");
     let e = explain(&s, &dba, "rds:DeleteDBInstance", DB, &[]).unwrap();
     assert_eq!(e.decision, Decision::ExplicitlyDenied);
-    assert_eq!(e.deciding[0].statement, "NoDeleteWithoutMfa");
+    assert_eq!(&*e.deciding[0].statement, "NoDeleteWithoutMfa");
     let text = rdsguard_iam::render::explanation_text(&e);
     assert!(text.contains("ExplicitlyDenied"), "{text}");
     assert!(
