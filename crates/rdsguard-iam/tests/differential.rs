@@ -13,7 +13,7 @@
 //! `RDSGUARD_DIFF_CASES` sets the number of cases (default 5000), `RDSGUARD_DIFF_SEED` the seed.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use rdsguard_iam::simulate::simulate_value;
@@ -642,7 +642,7 @@ fn same_as_oracle_after(modified: &str, theirs: &Value) -> bool {
 }
 
 fn oracle_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("oracle")
+    manifest_dir().join("oracle")
 }
 
 #[test]
@@ -752,4 +752,13 @@ fn differential_against_iam_simulate() {
             "too few {d} cases: {by_decision:?}"
         );
     }
+}
+
+/// This crate's directory, as cargo gives it when running the tests: a test binary kept in a
+/// target directory shared by several checkouts (CI's clean clone and the working tree) must
+/// read the files of the checkout it runs for, not of the one it was built in.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

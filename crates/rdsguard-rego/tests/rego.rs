@@ -9,7 +9,7 @@ use rdsguard_model::{Gap, GapKind, Snapshot, ops};
 use rdsguard_rego::{RegoError, RuleSet};
 
 fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/rego")
+    manifest_dir().join("../../examples/rego")
 }
 
 fn now() -> time::OffsetDateTime {
@@ -316,4 +316,13 @@ fn directories_load_recursively_and_skip_opa_tests() {
         RuleSet::load(&[dir.path().join("missing")]),
         Err(RegoError::Io { .. })
     ));
+}
+
+/// This crate's directory, as cargo gives it when running the tests: a test binary kept in a
+/// target directory shared by several checkouts (CI's clean clone and the working tree) must
+/// read the files of the checkout it runs for, not of the one it was built in.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

@@ -15,7 +15,7 @@ fn rdsguard(args: &[&str], dir: &Path) -> Output {
 }
 
 fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/rego")
+    manifest_dir().join("../../examples/rego")
 }
 
 #[test]
@@ -255,4 +255,13 @@ fn diff_exits_1_on_new_failures_at_or_above_fail_on() {
     std::fs::write(dir.path().join("junk.json"), "{\"hello\": 1}").unwrap();
     let out = rdsguard(&["diff", "junk.json", "new.json"], dir.path());
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// This crate's directory, as cargo gives it when running the tests: a test binary kept in a
+/// target directory shared by several checkouts (CI's clean clone and the working tree) must
+/// read the files of the checkout it runs for, not of the one it was built in.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

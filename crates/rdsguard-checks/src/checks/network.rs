@@ -15,7 +15,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use rdsguard_findings::{ResourceRef, Severity};
-use rdsguard_model::{SecurityGroup, ops};
+use rdsguard_model::{DbCluster, DbInstance, DbProxy, SecurityGroup, ops};
 use rdsguard_network::{
     DbExposure, DbKind, InternetPath, ReferenceState, RegionAnalysis, SubnetInfo, ipset,
     is_all_ports, is_all_protocols,
@@ -215,19 +215,38 @@ fn other_service(d: &DbExposure) -> Option<String> {
 /// (Aurora Serverless v1, or members not collected). Clusters with members are covered by
 /// their members, so findings are not doubled.
 struct Subject<'a> {
-    resource: Arc<ResourceRef>,
+    item: SubjectItem<'a>,
     what: Described<'a>,
     engine: &'a str,
     group_ids: Vec<&'a str>,
 }
 
+/// The database a [`Subject`] is: its reference is made only for a result about it.
+#[derive(Clone, Copy)]
+enum SubjectItem<'a> {
+    Instance(&'a DbInstance),
+    Cluster(&'a DbCluster),
+    Proxy(&'a DbProxy),
+}
+
+impl Subject<'_> {
+    fn resource(&self, ctx: &RegionCtx<'_>) -> Arc<ResourceRef> {
+        match self.item {
+            SubjectItem::Instance(i) => instance_resource(ctx, i),
+            SubjectItem::Cluster(c) => cluster_resource(ctx, c),
+            SubjectItem::Proxy(p) => proxy_resource(ctx, p),
+        }
+    }
+}
+
 fn subjects<'a>(ctx: &RegionCtx<'a>) -> Vec<Subject<'a>> {
     let rds = &ctx.region.rds;
     let with_members = clusters_with_members(ctx);
-    let mut out = Vec::new();
+    let mut out =
+        Vec::with_capacity(rds.db_instances.len() + rds.db_clusters.len() + rds.db_proxies.len());
     for i in &rds.db_instances {
         out.push(Subject {
-            resource: instance_resource(ctx, i),
+            item: SubjectItem::Instance(i),
             what: Described("DB instance", &i.db_instance_identifier),
             engine: &i.engine,
             group_ids: i.security_group_ids().collect(),
@@ -238,7 +257,7 @@ fn subjects<'a>(ctx: &RegionCtx<'a>) -> Vec<Subject<'a>> {
             continue;
         }
         out.push(Subject {
-            resource: cluster_resource(ctx, c),
+            item: SubjectItem::Cluster(c),
             what: Described("DB cluster", &c.db_cluster_identifier),
             engine: &c.engine,
             group_ids: c.security_group_ids().collect(),
@@ -246,7 +265,7 @@ fn subjects<'a>(ctx: &RegionCtx<'a>) -> Vec<Subject<'a>> {
     }
     for p in &rds.db_proxies {
         out.push(Subject {
-            resource: proxy_resource(ctx, p),
+            item: SubjectItem::Proxy(p),
             what: Described("RDS proxy", &p.name),
             engine: &p.engine_family,
             group_ids: p
@@ -980,12 +999,13 @@ fn default_group(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if em.skip_unwanted() {
             continue;
         }
+        let res = s.resource(ctx);
         if let Some(why) = engine_service(s.what, s.engine) {
-            em.not_applicable(s.resource, why);
+            em.not_applicable(res, why);
             continue;
         }
         if s.group_ids.is_empty() {
-            em.not_applicable(s.resource, msg!("{} has no VPC security groups", s.what));
+            em.not_applicable(res, msg!("{} has no VPC security groups", s.what));
             continue;
         }
         let groups: Vec<Option<&SecurityGroup>> =
@@ -993,7 +1013,7 @@ fn default_group(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let ev = evidence! { "security_groups" => s.group_ids };
         if let Some(g) = groups.iter().flatten().find(|g| g.is_default()) {
             em.fail(
-                s.resource,
+                res,
                 msg!(
                     "{} uses the default security group {} of {}",
                     s.what,
@@ -1003,10 +1023,10 @@ fn default_group(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 ev,
             );
         } else if let Some((gid, _)) = s.group_ids.iter().zip(&groups).find(|(_, g)| g.is_none()) {
-            em.not_assessed(s.resource, missing_group(ctx, gid));
+            em.not_assessed(res, missing_group(ctx, gid));
         } else {
             em.pass(
-                s.resource,
+                res,
                 msg!("{} does not use a default security group", s.what),
                 ev,
             );

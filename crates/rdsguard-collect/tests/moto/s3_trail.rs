@@ -1,14 +1,12 @@
 //! `rdsguard trail s3://bucket/prefix` against moto's S3: listing, download, scanning, and an
 //! unreadable object reported as skipped while the rest is scanned.
 
-use std::path::Path;
-
 use rdsguard_trail::TrailOptions;
 
 use crate::support::*;
 
 fn sample(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let path = manifest_dir()
         .join("../../../shared/data/cloudtrail/elastic_integrations_pipeline_samples")
         .join(name);
     std::fs::read(&path)
@@ -106,4 +104,13 @@ async fn cloudtrail_logs_are_scanned_from_s3() {
         "{:#?}",
         missing.skipped_inputs
     );
+}
+
+/// This crate's directory, as cargo gives it when running the tests: a test binary kept in a
+/// target directory shared by several checkouts (CI's clean clone and the working tree) must
+/// read the files of the checkout it runs for, not of the one it was built in.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

@@ -232,9 +232,7 @@ pub fn demo_report() -> Report {
 
 /// A validator for a JSON schema file under tests/schemas (formats checked too).
 pub fn validator(schema_file: &str) -> jsonschema::Validator {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/schemas")
-        .join(schema_file);
+    let path = manifest_dir().join("tests/schemas").join(schema_file);
     let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     jsonschema::options()
         .should_validate_formats(true)
@@ -253,4 +251,13 @@ pub fn errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<String
 /// Validate `instance` against a JSON schema file under tests/schemas; every error message.
 pub fn schema_errors(schema_file: &str, instance: &Value) -> Vec<String> {
     errors(&validator(schema_file), instance)
+}
+
+/// This crate's directory, as cargo gives it when running the tests: a test binary kept in a
+/// target directory shared by several checkouts (CI's clean clone and the working tree) must
+/// read the files of the checkout it runs for, not of the one it was built in.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 /// `<workspace>/../shared/data`: the public CloudTrail logs and Sigma rules. CI has them;
 /// without them the tests fail (they never skip silently).
 pub fn data_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    let dir = manifest_dir().join("../../../shared/data");
     assert!(
         dir.join("cloudtrail").is_dir() && dir.join("sigma/aws_cloudtrail").is_dir(),
         "test data not found at {}: these tests need the shared CloudTrail and Sigma data \
@@ -31,7 +31,7 @@ pub fn sigma_dir() -> PathBuf {
 }
 
 pub fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    manifest_dir().join("tests/fixtures")
 }
 
 /// Single-threaded options (deterministic and light on the shared machine).
@@ -136,4 +136,13 @@ pub fn event_count(result: &TrailResult, check: &str) -> u64 {
         .iter()
         .map(|f| f.evidence["event_count"].as_u64().unwrap_or(0))
         .sum()
+}
+
+/// This crate's directory, as cargo gives it when running the tests: a test binary kept in a
+/// target directory shared by several checkouts (CI's clean clone and the working tree) must
+/// read the files of the checkout it runs for, not of the one it was built in.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
