@@ -142,6 +142,8 @@ pub struct RegionAnalysis<'a> {
     prefix_lists: Map<&'a str, Rc<ParsedPrefixList>>,
     internet_v4: V4Set,
     internet_v6: V6Set,
+    /// Whether exposures include egress (see [`RegionAnalysis::without_egress`]).
+    egress: bool,
 }
 
 trait Internet: Fam {
@@ -196,7 +198,16 @@ impl<'a> RegionAnalysis<'a> {
             prefix_lists,
             internet_v4: internet_v4(),
             internet_v6: internet_v6(),
+            egress: true,
         }
+    }
+
+    /// Leave egress out of the exposures: `Egress::internet` unknown, with an
+    /// `unknown_reason` saying it was not analysed. For callers that judge only what can
+    /// reach the databases (the checks): egress is about a tenth of the analysis.
+    pub fn without_egress(mut self) -> Self {
+        self.egress = false;
+        self
     }
 
     /// The exposure of every DB instance, DB cluster and RDS proxy of the region, in that
@@ -1089,7 +1100,14 @@ impl<'a> RegionAnalysis<'a> {
             }
         }
 
-        let egress = self.egress(&t, &subnets, &sgs);
+        let egress = if self.egress {
+            self.egress(&t, &subnets, &sgs)
+        } else {
+            Egress {
+                unknown_reason: Some("egress was not analysed".to_string()),
+                ..Egress::default()
+            }
+        };
         let (peered_vpcs, peering_unknown) = self.peering(&t, &subnets, &nacls, &sgs);
         if !egress.ipv4.is_empty() || !egress.ipv6.is_empty() {
             notes.push("egress ignores network ACLs".to_string());

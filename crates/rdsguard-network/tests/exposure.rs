@@ -516,6 +516,32 @@ fn egress_only_gateway_gives_no_way_in() {
     assert_eq!(d.egress.internet_via[0].target, "eigw-1");
 }
 
+/// Without egress (what the checks ask for), every exposure is the full one with egress
+/// unknown and said not to be analysed, and without the note egress adds.
+#[test]
+fn without_egress_changes_nothing_but_egress() {
+    let mut r = region();
+    sg_mut(&mut r, "sg-db").ingress = vec![tcp(5432, &["0.0.0.0/0"])];
+    let s = snapshot_of(vec![(ACCOUNT.into(), r)]);
+    let (account, region) = (&s.accounts[0], &s.accounts[0].regions[0]);
+    let full = RegionAnalysis::new(&s, account, region).databases();
+    let lean = RegionAnalysis::new(&s, account, region)
+        .without_egress()
+        .databases();
+    assert_eq!(full.len(), lean.len());
+    assert!(full.iter().any(|d| d.egress.internet.is_some()));
+    for (mut f, l) in full.into_iter().zip(lean) {
+        assert_eq!(l.egress.internet, None);
+        assert_eq!(
+            l.egress.unknown_reason.as_deref(),
+            Some("egress was not analysed")
+        );
+        f.egress = l.egress.clone();
+        f.notes.retain(|n| n != "egress ignores network ACLs");
+        assert_eq!(f, l);
+    }
+}
+
 #[test]
 fn known_prefix_list_is_expanded() {
     let mut r = region();

@@ -73,7 +73,8 @@ type SubnetGroupSubnets = (Vec<SubnetInfo>, Arc<Value>);
 fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
     // The same whether results are explained or not: explaining reuses the analysis' one.
     ctx.memo.get_or_init_plain(|| {
-        let analysis = analysis(ctx);
+        // No check reads egress.
+        let analysis = analysis(ctx).without_egress();
         let rds = &ctx.region.rds;
         let group_names = rds.db_subnet_groups.iter().map(|g| g.name.as_str()).chain(
             rds.db_instances
