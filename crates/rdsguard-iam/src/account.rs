@@ -960,8 +960,6 @@ pub(crate) fn key_grant_note(facts: &ResourceFacts<'_>) -> Option<String> {
     })
 }
 
-/// Allow statements of a key policy that name principals other than the account's own IAM
-/// users and roles: other accounts, services, `*`.
 /// A resource policy's statements compiled one by one, on demand: [`external_grants`]
 /// evaluates each statement alone, for every action asked about the resource.
 pub(crate) struct SingleStatements(Vec<std::cell::OnceCell<Option<CompiledPolicy>>>);
@@ -996,6 +994,8 @@ impl SingleStatements {
     }
 }
 
+/// Allow statements of a key policy that name principals other than the account's own IAM
+/// users and roles: other accounts, services, `*`. `singles` holds `kp`'s statements alone.
 pub(crate) fn external_grants(
     kp: &CompiledPolicy,
     singles: &SingleStatements,

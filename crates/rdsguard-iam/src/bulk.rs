@@ -571,8 +571,8 @@ struct ActionPlan {
 
 /// The plans of the actions asked about (which policies and principals matter for an
 /// action, and the answers shared between resources) and the compiled key policies, built
-/// once per account: give the same
-/// cache to the [`BulkWhoCan`] of each region ([`BulkWhoCan::for_region_with`]). A cache
+/// once per account: give the same cache to the [`BulkWhoCan`] of each region
+/// ([`BulkWhoCan::for_region_with`]). A cache
 /// serves the model it was first used with only (others get plans of their own): keep it
 /// beside that model and drop them together, as the checks do, since the model is recognised
 /// by its address.
