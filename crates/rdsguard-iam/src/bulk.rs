@@ -884,15 +884,7 @@ impl<'a> BulkWhoCan<'a> {
         plan: &ActionPlan,
     ) -> Option<Vec<&'p CompiledStatement>> {
         let action = &plan.req_action;
-        let org = self.model.org.scp_refs("");
-        let rcps = self.model.org.rcp_refs();
-        let org_quiet = org
-            .iter()
-            .chain(&rcps)
-            .flatten()
-            .flat_map(|p| p.candidates(&action.service))
-            .filter(|st| st.action_matches(action))
-            .all(|st| st.conditions.is_empty());
+        let org_quiet = !self.model.org.conditional_for(action);
         let statements: Vec<&CompiledStatement> = resource_policy
             .candidates(&action.service)
             .filter(|st| st.action_matches(action))

@@ -74,23 +74,45 @@ pub(crate) fn position_of<T>(items: &[T], item: &T) -> Option<usize> {
         .then_some(index)
 }
 
-/// The engine family of each instance of a region, by position: read once per region instead
-/// of once per check (each read of an engine name is a cache miss in a large region).
-struct InstanceFamilies(Vec<EngineFamily>);
+/// The AWS service an engine name belongs to when it is not RDS (Neptune and DocumentDB
+/// share RDS's APIs).
+pub(crate) fn non_rds_service(engine: &str) -> Option<&'static str> {
+    match engine {
+        "neptune" => Some("Amazon Neptune"),
+        "docdb" => Some("Amazon DocumentDB"),
+        _ => None,
+    }
+}
+
+/// What the checks read of each instance's engine, by position in the region's instances:
+/// read once per region instead of once per check (each read of an engine name is a cache
+/// miss in a large region).
+pub(crate) struct InstanceEngines {
+    /// The instance runs an RDS engine ([`non_rds_service`] is `None`).
+    pub(crate) rds: Vec<bool>,
+    pub(crate) families: Vec<EngineFamily>,
+}
+
+pub(crate) fn instance_engines(ctx: &RegionCtx<'_>) -> std::rc::Rc<InstanceEngines> {
+    ctx.memo.get_or_init_plain(|| {
+        let instances = &ctx.region.rds.db_instances;
+        InstanceEngines {
+            rds: instances
+                .iter()
+                .map(|d| non_rds_service(&d.engine).is_none())
+                .collect(),
+            families: instances
+                .iter()
+                .map(|d| EngineFamily::of(&d.engine))
+                .collect(),
+        }
+    })
+}
 
 /// The engine family of `db`, an instance of the context's region.
 pub(crate) fn instance_family(ctx: &RegionCtx<'_>, db: &DbInstance) -> EngineFamily {
-    let items = &ctx.region.rds.db_instances;
-    let Some(index) = position_of(items, db) else {
-        return EngineFamily::of(&db.engine);
-    };
-    let families = ctx.memo.get_or_init_plain(|| {
-        InstanceFamilies(items.iter().map(|d| EngineFamily::of(&d.engine)).collect())
-    });
-    families
-        .0
-        .get(index)
-        .copied()
+    position_of(&ctx.region.rds.db_instances, db)
+        .and_then(|i| instance_engines(ctx).families.get(i).copied())
         .unwrap_or_else(|| EngineFamily::of(&db.engine))
 }
 

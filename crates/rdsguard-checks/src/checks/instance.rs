@@ -12,7 +12,10 @@ use std::rc::Rc;
 use rdsguard_findings::Severity;
 use rdsguard_model::{DbCluster, DbInstance, RegionSnapshot, ops};
 
-use super::common::{Described, EngineFamily, gap_in, instance_family, instance_resource};
+use super::common::{
+    Described, EngineFamily, gap_in, instance_engines, instance_family, instance_resource,
+    non_rds_service,
+};
 use super::lookups::RegionLookups;
 
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
@@ -49,11 +52,7 @@ pub(crate) type Judgement = Result<Verdict, Verdict>;
 /// `DescribeDBInstances` / `DescribeDBClusters` also return Amazon Neptune and Amazon
 /// DocumentDB resources; RDS controls do not apply to them.
 pub(crate) fn not_rds(kind: &str, id: &str, engine: &str) -> Option<Verdict> {
-    let service = match engine {
-        "neptune" => "Amazon Neptune",
-        "docdb" => "Amazon DocumentDB",
-        _ => return None,
-    };
+    let service = non_rds_service(engine)?;
     Some(Verdict::NotApplicable(msg!(
         "{kind} {id} runs {service} (engine {engine}), not an RDS database engine"
     )))
@@ -66,12 +65,12 @@ pub(crate) fn each_instance(
     judge: fn(&RegionCtx<'_>, &Clusters<'_>, &DbInstance) -> Judgement,
 ) {
     let clusters = Clusters::of(ctx);
-    let rds = rds_instances(ctx);
+    let engines = instance_engines(ctx);
     for (i, db) in ctx.region.rds.db_instances.iter().enumerate() {
         if em.skip_unwanted() {
             continue;
         }
-        let other = if rds.0.get(i) == Some(&true) {
+        let other = if engines.rds.get(i) == Some(&true) {
             None
         } else {
             not_rds("DB instance", &db.db_instance_identifier, &db.engine)
@@ -82,23 +81,6 @@ pub(crate) fn each_instance(
         };
         verdict.emit(em, instance_resource(ctx, db));
     }
-}
-
-/// Whether each instance of the region (by position) runs an RDS engine: decided once for
-/// every check that asks it of every instance (reading each engine name once, not per check).
-struct RdsInstances(Vec<bool>);
-
-fn rds_instances(ctx: &RegionCtx<'_>) -> Rc<RdsInstances> {
-    ctx.memo.get_or_init_plain(|| {
-        RdsInstances(
-            ctx.region
-                .rds
-                .db_instances
-                .iter()
-                .map(|db| not_rds("DB instance", &db.db_instance_identifier, &db.engine).is_none())
-                .collect(),
-        )
-    })
 }
 
 /// The region's clusters by identifier (the region's shared lookup tables), so that resolving

@@ -23,12 +23,12 @@ use rdsguard_network::{
 use serde_json::Value;
 
 use super::common::{
-    Described, cluster_resource, instance_resource, proxy_resource, shared_resource,
+    Described, FastMap, FastSet, cluster_resource, instance_resource, non_rds_service,
+    proxy_resource, shared_resource,
 };
-use super::common::{FastMap, FastSet};
 use super::lookups::RegionLookups;
 use crate::engine::explaining;
-use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
+use crate::engine::{CheckDef, Emitter, Evidence, RegionCtx, Runner};
 use crate::{evidence, msg};
 
 pub static CHECKS: &[&CheckDef] = &[
@@ -279,12 +279,16 @@ fn subjects<'a>(ctx: &RegionCtx<'a>) -> Vec<Subject<'a>> {
     out
 }
 
+/// Evidence shared by many findings (a group's databases, a subnet group's subnets), added
+/// only when explaining: nothing to build while deciding statuses.
+fn share_evidence(ev: &mut Evidence, key: &'static str, value: &Arc<Value>) {
+    if explaining() {
+        ev.insert_shared(key.into(), value.clone());
+    }
+}
+
 fn engine_service(what: impl std::fmt::Display, engine: &str) -> Option<String> {
-    let service = match engine {
-        "neptune" => "Amazon Neptune",
-        "docdb" => "Amazon DocumentDB",
-        _ => return None,
-    };
+    let service = non_rds_service(engine)?;
     Some(format!("{what} runs {service}, not an RDS database engine"))
 }
 
@@ -533,10 +537,7 @@ fn instance_not_in_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             }
         };
         let mut ev = evidence! { "db_subnet_group" => group };
-        // Evidence only: nothing to build while deciding statuses.
-        if explaining() {
-            ev.insert_shared("subnets".into(), subnets_evidence.clone());
-        }
+        share_evidence(&mut ev, "subnets", subnets_evidence);
         if subnets.iter().any(|s| s.public == Some(true)) {
             em.fail(
                 res,
@@ -953,10 +954,7 @@ fn all_ports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             .filter(|p| is_all_ports(p) || is_all_protocols(p))
             .collect();
         let mut ev = evidence! { "rules" => wide };
-        // Evidence only: nothing to build while deciding statuses.
-        if explaining() {
-            ev.insert_shared("databases".into(), group.databases_evidence.clone());
-        }
+        share_evidence(&mut ev, "databases", &group.databases_evidence);
         if wide.is_empty() {
             em.pass(
                 res,
@@ -1093,10 +1091,7 @@ fn stale_reference(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 ),
                 {
                     let mut ev = evidence! { "stale" => stale, "unknown" => unknown };
-                    // Evidence only: nothing to build while deciding statuses.
-                    if explaining() {
-                        ev.insert_shared("databases".into(), group.databases_evidence.clone());
-                    }
+                    share_evidence(&mut ev, "databases", &group.databases_evidence);
                     ev
                 },
             );
@@ -1104,10 +1099,7 @@ fn stale_reference(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             em.not_assessed(res, unknown.join("; "));
         } else {
             let mut ev = evidence! {};
-            // Evidence only: nothing to build while deciding statuses.
-            if explaining() {
-                ev.insert_shared("databases".into(), group.databases_evidence.clone());
-            }
+            share_evidence(&mut ev, "databases", &group.databases_evidence);
             em.pass(res, msg!("every group referenced by {gid} exists"), ev);
         }
     }
@@ -1155,10 +1147,7 @@ fn subnet_group_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             .map(|s| s.subnet_id.as_str())
             .collect();
         let mut ev = evidence! {};
-        // Evidence only: nothing to build while deciding statuses.
-        if explaining() {
-            ev.insert_shared("subnets".into(), subnets_evidence.clone());
-        }
+        share_evidence(&mut ev, "subnets", subnets_evidence);
         if !public.is_empty() {
             em.fail(
                 res,
