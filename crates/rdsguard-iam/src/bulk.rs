@@ -417,7 +417,7 @@ enum Mode {
 /// principals evaluated for this resource.
 #[derive(Debug)]
 pub struct ResourceAnswer {
-    pub action: String,
+    pub action: Rc<str>,
     pub shared: Rc<SharedAnswers>,
     /// Grants of the resource policy that every shared answer also has (a key policy's
     /// statements allowing the account), appended to their grants.
@@ -526,7 +526,7 @@ impl ResourceAnswer {
             &shared
         };
         ActionAnswer {
-            action: self.action.clone(),
+            action: self.action.to_string(),
             principals: merge(shared_allowed, &self.own, &self.evaluated),
             external: self.external.clone(),
             undetermined: merge(
@@ -540,6 +540,8 @@ impl ResourceAnswer {
 
 /// What is known about one action, for every resource.
 struct ActionPlan {
+    /// The action as asked, shared by every answer about it.
+    action: Rc<str>,
     req_action: RequestAction,
     /// Policies with a statement for the action (others are skipped, as `who_can` does).
     relevant: Vec<bool>,
@@ -583,6 +585,26 @@ pub struct PlanCache {
     plans: RefCell<FastMap<String, Rc<ActionPlan>>>,
     /// The account's key policies, compiled once for every engine using the cache.
     keys: Rc<KeyCaches>,
+    /// Resource ARNs parsed once for every engine using the cache (each who-can check asks
+    /// about the same resources).
+    resources: RefCell<FastMap<Box<str>, Rc<ParsedResource>>>,
+}
+
+/// A resource ARN parsed for who-can.
+struct ParsedResource {
+    resource: RequestResource,
+    /// Its key among the exact resources of a plan's statements.
+    exact_key: Option<String>,
+}
+
+impl ParsedResource {
+    fn parse(arn: &str) -> Result<ParsedResource, RequestError> {
+        let resource = RequestResource::parse(arn, None)?;
+        Ok(ParsedResource {
+            exact_key: resource.arn_lower.as_ref().map(resource_key),
+            resource,
+        })
+    }
 }
 
 /// KMS key policies compiled for who-can, by key ARN: with their grants, their statements
@@ -953,11 +975,28 @@ impl<'a> BulkWhoCan<'a> {
     fn prepare(&self, resource_arn: &str) -> Result<Rc<PreparedResource<'a>>, RequestError> {
         let last = self.last_resource.borrow().clone();
         if let Some(p) = &last
-            && p.resource.text == resource_arn
+            && p.parsed.resource.text == resource_arn
         {
             return Ok(p.clone());
         }
-        let resource = RequestResource::parse(resource_arn, None)?;
+        let parsed = match self.shared_plans {
+            Some(cache) => {
+                let known = cache.resources.borrow().get(resource_arn).cloned();
+                match known {
+                    Some(p) => p,
+                    None => {
+                        let p = Rc::new(ParsedResource::parse(resource_arn)?);
+                        cache
+                            .resources
+                            .borrow_mut()
+                            .insert(resource_arn.into(), p.clone());
+                        p
+                    }
+                }
+            }
+            None => Rc::new(ParsedResource::parse(resource_arn)?),
+        };
+        let resource = &parsed.resource;
         let same_or_new = |text: Option<&str>, previous: Option<&Rc<str>>| {
             text.map(|t| match previous {
                 Some(p) if **p == *t => p.clone(),
@@ -974,8 +1013,7 @@ impl<'a> BulkWhoCan<'a> {
         );
         let prepared = Rc::new(PreparedResource {
             facts: self.catalog.facts(resource_arn),
-            exact_key: resource.arn_lower.as_ref().map(resource_key),
-            resource,
+            parsed,
             account,
             region,
         });
@@ -994,7 +1032,7 @@ impl<'a> BulkWhoCan<'a> {
         let validated = self.validate(action, resource_arn)?;
         let prepared = self.prepare(resource_arn)?;
         let facts = prepared.facts;
-        let resource = &prepared.resource;
+        let resource = &prepared.parsed.resource;
         let key_policy = self.key_policy(&facts, resource_arn)?;
         let key_policy = key_policy.as_deref();
         let plan = self.plan(action)?;
@@ -1214,7 +1252,7 @@ impl<'a> BulkWhoCan<'a> {
                         evaluated.extend(users.iter().copied());
                     }
                 };
-                if let Some(key) = &prepared.exact_key
+                if let Some(key) = &prepared.parsed.exact_key
                     && let Some(policies) = plan.exact.get(key)
                 {
                     policies.iter().for_each(|&p| add_users(p));
@@ -1283,7 +1321,7 @@ impl<'a> BulkWhoCan<'a> {
             _ => Vec::new(),
         };
         Ok(ResourceAnswer {
-            action: action.to_string(),
+            action: plan.action.clone(),
             shared,
             shared_grants,
             renamed_policy,
@@ -1306,10 +1344,8 @@ struct AlikeKey {
 
 /// A resource asked about, parsed once for every action asked about it.
 struct PreparedResource<'a> {
-    resource: RequestResource,
+    parsed: Rc<ParsedResource>,
     facts: ResourceFacts<'a>,
-    /// Its key among the exact resources of a plan's statements.
-    exact_key: Option<String>,
     account: Option<Rc<str>>,
     region: Option<Rc<str>>,
 }
@@ -1498,6 +1534,7 @@ fn build_plan(model: &AccountModel, action: &str) -> Result<ActionPlan, RequestE
         None
     };
     Ok(ActionPlan {
+        action: Rc::from(action),
         req_action,
         relevant,
         universal,

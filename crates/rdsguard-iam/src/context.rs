@@ -41,10 +41,11 @@ enum Knowledge {
     #[default]
     Complete,
     Partial {
-        /// Lower-cased keys known to be absent when not set.
-        absent_keys: FastSet<String>,
+        /// Lower-cased keys known to be absent when not set (shared: a context's knowledge
+        /// is copied to restrict it, per statement and resource).
+        absent_keys: Arc<FastSet<String>>,
         /// Lower-cased key prefixes (e.g. `aws:principaltag/`) whose keys are all known.
-        complete_prefixes: Vec<String>,
+        complete_prefixes: Arc<Vec<String>>,
         /// Keys that can be in this request at all (applicable to the action and resource).
         applicable: Option<Arc<FastSet<String>>>,
         applicable_prefixes: Arc<Vec<String>>,
@@ -99,12 +100,25 @@ impl KeyMap {
 /// consult without copying.
 pub type ContextLayer = Arc<KeyMap>;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestContext {
     values: KeyMap,
     /// Consulted after `values`, in order.
     layers: Vec<ContextLayer>,
     knowledge: Arc<Knowledge>,
+}
+
+impl Default for RequestContext {
+    fn default() -> RequestContext {
+        // One shared `Complete`: contexts are made per evaluated principal and resource.
+        static COMPLETE: std::sync::LazyLock<Arc<Knowledge>> =
+            std::sync::LazyLock::new(|| Arc::new(Knowledge::Complete));
+        RequestContext {
+            values: KeyMap::default(),
+            layers: Vec::new(),
+            knowledge: COMPLETE.clone(),
+        }
+    }
 }
 
 impl RequestContext {
@@ -123,14 +137,18 @@ impl RequestContext {
             values: KeyMap::default(),
             layers: Vec::new(),
             knowledge: Arc::new(Knowledge::Partial {
-                absent_keys: absent_keys
-                    .into_iter()
-                    .map(|k| k.into().to_ascii_lowercase())
-                    .collect(),
-                complete_prefixes: complete_prefixes
-                    .into_iter()
-                    .map(|k| k.into().to_ascii_lowercase())
-                    .collect(),
+                absent_keys: Arc::new(
+                    absent_keys
+                        .into_iter()
+                        .map(|k| k.into().to_ascii_lowercase())
+                        .collect(),
+                ),
+                complete_prefixes: Arc::new(
+                    complete_prefixes
+                        .into_iter()
+                        .map(|k| k.into().to_ascii_lowercase())
+                        .collect(),
+                ),
                 applicable: None,
                 applicable_prefixes: Arc::new(Vec::new()),
             }),

@@ -34,6 +34,18 @@ pub enum Glob {
 impl Glob {
     /// Compile `pattern`, treating `*` and `?` as wildcards.
     pub fn new(pattern: &str) -> Glob {
+        // The common shapes without splitting (policies have thousands of patterns).
+        match pattern.find(['*', '?']) {
+            None => return Glob::Exact(pattern.to_string()),
+            Some(i) if i + 1 == pattern.len() && pattern.ends_with('*') => {
+                return if i == 0 {
+                    Glob::Any
+                } else {
+                    Glob::Prefix(pattern[..i].to_string())
+                };
+            }
+            Some(_) => {}
+        }
         Glob::from_segments(parse_segments(pattern))
     }
 
@@ -194,6 +206,14 @@ mod tests {
         ];
         for (p, t, want) in cases {
             assert_eq!(Glob::new(p).matches(t), want, "{p} vs {t}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The shortcuts of `Glob::new` compile a pattern as splitting it does.
+        #[test]
+        fn shortcuts_agree_with_segments(p in "[ab*?:]{0,6}") {
+            proptest::prop_assert_eq!(Glob::new(&p), Glob::from_segments(parse_segments(&p)));
         }
     }
 

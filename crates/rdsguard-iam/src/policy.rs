@@ -10,6 +10,8 @@
 //! Malformed input never panics: every error carries the JSON path of the offending element
 //! (e.g. `Statement[2].Condition.StringEquals`).
 
+use std::fmt::Display;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -129,7 +131,7 @@ impl PolicyDocument {
                     key.as_str()
                 };
                 return Err(ParseError::new(
-                    path,
+                    path.to_string(),
                     "unknown policy element (expected Version, Id, Statement)",
                 ));
             }
@@ -152,14 +154,14 @@ impl PolicyDocument {
         };
         let statements = match obj.get("Statement") {
             None => return Err(ParseError::new("Statement", "is required")),
-            Some(Value::Object(m)) => vec![parse_statement(m, 0, "Statement")?],
+            Some(Value::Object(m)) => vec![parse_statement(m, 0, &"Statement")?],
             Some(Value::Array(items)) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    let path = format!("Statement[{i}]");
-                    let m = item
-                        .as_object()
-                        .ok_or_else(|| ParseError::new(&path, "a statement must be an object"))?;
+                    let path = format_args!("Statement[{i}]");
+                    let m = item.as_object().ok_or_else(|| {
+                        ParseError::new(path.to_string(), "a statement must be an object")
+                    })?;
                     out.push(parse_statement(m, i, &path)?);
                 }
                 out
@@ -182,7 +184,7 @@ impl PolicyDocument {
 fn parse_statement(
     m: &Map<String, Value>,
     index: usize,
-    path: &str,
+    path: &dyn Display,
 ) -> Result<Statement, ParseError> {
     for key in m.keys() {
         if !matches!(
@@ -222,59 +224,62 @@ fn parse_statement(
     let action = match (m.get("Action"), m.get("NotAction")) {
         (Some(_), Some(_)) => {
             return Err(ParseError::new(
-                path,
+                path.to_string(),
                 "has both Action and NotAction; use one",
             ));
         }
         (None, None) => {
-            return Err(ParseError::new(path, "needs Action or NotAction"));
+            return Err(ParseError::new(
+                path.to_string(),
+                "needs Action or NotAction",
+            ));
         }
         (Some(v), None) => ValueBlock {
             negated: false,
-            values: parse_actions(v, &format!("{path}.Action"))?,
+            values: parse_actions(v, &format_args!("{path}.Action"))?,
         },
         (None, Some(v)) => ValueBlock {
             negated: true,
-            values: parse_actions(v, &format!("{path}.NotAction"))?,
+            values: parse_actions(v, &format_args!("{path}.NotAction"))?,
         },
     };
     let resource = match (m.get("Resource"), m.get("NotResource")) {
         (Some(_), Some(_)) => {
             return Err(ParseError::new(
-                path,
+                path.to_string(),
                 "has both Resource and NotResource; use one",
             ));
         }
         (None, None) => None,
         (Some(v), None) => Some(ValueBlock {
             negated: false,
-            values: string_list(v, &format!("{path}.Resource"))?,
+            values: string_list(v, &format_args!("{path}.Resource"))?,
         }),
         (None, Some(v)) => Some(ValueBlock {
             negated: true,
-            values: string_list(v, &format!("{path}.NotResource"))?,
+            values: string_list(v, &format_args!("{path}.NotResource"))?,
         }),
     };
     let principal = match (m.get("Principal"), m.get("NotPrincipal")) {
         (Some(_), Some(_)) => {
             return Err(ParseError::new(
-                path,
+                path.to_string(),
                 "has both Principal and NotPrincipal; use one",
             ));
         }
         (None, None) => None,
         (Some(v), None) => Some(PrincipalBlock {
             negated: false,
-            principals: parse_principals(v, &format!("{path}.Principal"))?,
+            principals: parse_principals(v, &format_args!("{path}.Principal"))?,
         }),
         (None, Some(v)) => Some(PrincipalBlock {
             negated: true,
-            principals: parse_principals(v, &format!("{path}.NotPrincipal"))?,
+            principals: parse_principals(v, &format_args!("{path}.NotPrincipal"))?,
         }),
     };
     let conditions = match m.get("Condition") {
         None => Vec::new(),
-        Some(v) => parse_conditions(v, &format!("{path}.Condition"))?,
+        Some(v) => parse_conditions(v, &format_args!("{path}.Condition"))?,
     };
     Ok(Statement {
         index,
@@ -288,12 +293,15 @@ fn parse_statement(
 }
 
 /// A string or a non-empty array of strings.
-fn string_list(v: &Value, path: &str) -> Result<Vec<String>, ParseError> {
+fn string_list(v: &Value, path: &dyn Display) -> Result<Vec<String>, ParseError> {
     match v {
         Value::String(s) => Ok(vec![s.clone()]),
         Value::Array(items) => {
             if items.is_empty() {
-                return Err(ParseError::new(path, "must not be an empty array"));
+                return Err(ParseError::new(
+                    path.to_string(),
+                    "must not be an empty array",
+                ));
             }
             items
                 .iter()
@@ -305,7 +313,7 @@ fn string_list(v: &Value, path: &str) -> Result<Vec<String>, ParseError> {
                 .collect()
         }
         _ => Err(ParseError::new(
-            path,
+            path.to_string(),
             "must be a string or an array of strings",
         )),
     }
@@ -313,7 +321,7 @@ fn string_list(v: &Value, path: &str) -> Result<Vec<String>, ParseError> {
 
 /// Actions are `*` or `service:ActionPattern` (IAM User Guide, *IAM JSON policy elements:
 /// Action*: "the service namespace ... followed by the action name").
-fn parse_actions(v: &Value, path: &str) -> Result<Vec<String>, ParseError> {
+fn parse_actions(v: &Value, path: &dyn Display) -> Result<Vec<String>, ParseError> {
     let values = string_list(v, path)?;
     for (i, a) in values.iter().enumerate() {
         if a == "*" {
@@ -346,20 +354,20 @@ fn parse_actions(v: &Value, path: &str) -> Result<Vec<String>, ParseError> {
     Ok(values)
 }
 
-fn parse_principals(v: &Value, path: &str) -> Result<Vec<PrincipalValue>, ParseError> {
+fn parse_principals(v: &Value, path: &dyn Display) -> Result<Vec<PrincipalValue>, ParseError> {
     match v {
         Value::String(s) if s == "*" => Ok(vec![PrincipalValue::Wildcard]),
         Value::String(_) => Err(ParseError::new(
-            path,
+            path.to_string(),
             "a string principal must be \"*\"; use {\"AWS\": ...} or {\"Service\": ...}",
         )),
         Value::Object(m) => {
             if m.is_empty() {
-                return Err(ParseError::new(path, "must not be empty"));
+                return Err(ParseError::new(path.to_string(), "must not be empty"));
             }
             let mut out = Vec::new();
             for (kind, vals) in m {
-                let p = format!("{path}.{kind}");
+                let p = format_args!("{path}.{kind}");
                 let list = string_list(vals, &p)?;
                 for s in list {
                     out.push(match kind.as_str() {
@@ -370,7 +378,7 @@ fn parse_principals(v: &Value, path: &str) -> Result<Vec<PrincipalValue>, ParseE
                         "CanonicalUser" => PrincipalValue::CanonicalUser(s),
                         _ => {
                             return Err(ParseError::new(
-                                p,
+                                p.to_string(),
                                 "unknown principal type (expected AWS, Service, Federated, CanonicalUser)",
                             ));
                         }
@@ -379,13 +387,16 @@ fn parse_principals(v: &Value, path: &str) -> Result<Vec<PrincipalValue>, ParseE
             }
             Ok(out)
         }
-        _ => Err(ParseError::new(path, "must be \"*\" or an object")),
+        _ => Err(ParseError::new(
+            path.to_string(),
+            "must be \"*\" or an object",
+        )),
     }
 }
 
 /// Condition values may be written as strings, numbers or booleans (AWS accepts
 /// `"aws:SecureTransport": false`); they are compared as their string form.
-fn condition_values(v: &Value, path: &str) -> Result<Vec<String>, ParseError> {
+fn condition_values(v: &Value, path: &dyn Display) -> Result<Vec<String>, ParseError> {
     fn scalar(v: &Value) -> Option<String> {
         match v {
             Value::String(s) => Some(s.clone()),
@@ -397,7 +408,10 @@ fn condition_values(v: &Value, path: &str) -> Result<Vec<String>, ParseError> {
     match v {
         Value::Array(items) => {
             if items.is_empty() {
-                return Err(ParseError::new(path, "must not be an empty array"));
+                return Err(ParseError::new(
+                    path.to_string(),
+                    "must not be an empty array",
+                ));
             }
             items
                 .iter()
@@ -414,34 +428,37 @@ fn condition_values(v: &Value, path: &str) -> Result<Vec<String>, ParseError> {
         }
         other => scalar(other).map(|s| vec![s]).ok_or_else(|| {
             ParseError::new(
-                path,
+                path.to_string(),
                 "must be a string, number, boolean or an array of them",
             )
         }),
     }
 }
 
-fn parse_conditions(v: &Value, path: &str) -> Result<Vec<ConditionEntry>, ParseError> {
-    let ops = v
-        .as_object()
-        .ok_or_else(|| ParseError::new(path, "must be an object of condition operators"))?;
+fn parse_conditions(v: &Value, path: &dyn Display) -> Result<Vec<ConditionEntry>, ParseError> {
+    let ops = v.as_object().ok_or_else(|| {
+        ParseError::new(path.to_string(), "must be an object of condition operators")
+    })?;
     let mut out = Vec::new();
     for (op_text, block) in ops {
-        let op_path = format!("{path}.{op_text}");
+        let op_path = format_args!("{path}.{op_text}");
         let operator = Operator::parse(op_text).ok_or_else(|| {
-            ParseError::new(&op_path, format!("unknown condition operator `{op_text}`"))
+            ParseError::new(
+                op_path.to_string(),
+                format!("unknown condition operator `{op_text}`"),
+            )
         })?;
-        let keys = block
-            .as_object()
-            .ok_or_else(|| ParseError::new(&op_path, "must be an object of condition keys"))?;
+        let keys = block.as_object().ok_or_else(|| {
+            ParseError::new(op_path.to_string(), "must be an object of condition keys")
+        })?;
         if keys.is_empty() {
-            return Err(ParseError::new(&op_path, "must not be empty"));
+            return Err(ParseError::new(op_path.to_string(), "must not be empty"));
         }
         for (key, vals) in keys {
-            let key_path = format!("{op_path}.{key}");
+            let key_path = format_args!("{op_path}.{key}");
             if key.is_empty() {
                 return Err(ParseError::new(
-                    &key_path,
+                    key_path.to_string(),
                     "condition key must not be empty",
                 ));
             }

@@ -147,18 +147,18 @@ pub struct RegionAnalysis<'a> {
 }
 
 trait Internet: Fam {
-    fn internet(a: &RegionAnalysis<'_>) -> IpSet<Self>;
+    fn internet<'r>(a: &'r RegionAnalysis<'_>) -> &'r IpSet<Self>;
 }
 
 impl Internet for u32 {
-    fn internet(a: &RegionAnalysis<'_>) -> V4Set {
-        a.internet_v4.clone()
+    fn internet<'r>(a: &'r RegionAnalysis<'_>) -> &'r V4Set {
+        &a.internet_v4
     }
 }
 
 impl Internet for u128 {
-    fn internet(a: &RegionAnalysis<'_>) -> V6Set {
-        a.internet_v6.clone()
+    fn internet<'r>(a: &'r RegionAnalysis<'_>) -> &'r V6Set {
+        &a.internet_v6
     }
 }
 
@@ -737,7 +737,7 @@ impl<'a> RegionAnalysis<'a> {
                             .unwrap_or_else(|| "internet gateway attachment unknown".into()),
                     );
                 }
-                (l.intersection(&internet), u.intersection(&internet))
+                (l.intersection(internet), u.intersection(internet))
             }
             Err(why) => {
                 unknown.push(why.clone());
@@ -800,12 +800,12 @@ impl<'a> RegionAnalysis<'a> {
         }
         // Security groups.
         let sf = A::sg(sgs);
-        let sg_lower = sf.cidr.clone();
+        let sg_lower = &sf.cidr;
         let sg_upper = if sgs.cidr_unknown.is_empty() {
-            sf.cidr.clone()
+            std::borrow::Cow::Borrowed(&sf.cidr)
         } else {
             unknown.extend(sgs.cidr_unknown.iter().cloned());
-            IpSet::full()
+            std::borrow::Cow::Owned(IpSet::full())
         };
         let u3 = u2.intersection(&sg_upper);
         if u3.is_empty() {
@@ -850,7 +850,7 @@ impl<'a> RegionAnalysis<'a> {
         }
         let reach = r_lower
             .intersection(&n_lower)
-            .intersection(&sg_lower)
+            .intersection(sg_lower)
             .intersection(&o_lower);
         if reach.is_empty() {
             dedup(&mut unknown);

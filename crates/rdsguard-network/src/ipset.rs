@@ -286,10 +286,13 @@ impl<A: Addr> IpSet<A> {
 }
 
 /// Merge sorted ranges that overlap or touch.
-fn normalize_sorted<A: Addr>(sorted: Vec<(A, A)>) -> Vec<(A, A)> {
-    let mut out: Vec<(A, A)> = Vec::with_capacity(sorted.len());
-    for (s, e) in sorted {
-        if let Some(last) = out.last_mut() {
+fn normalize_sorted<A: Addr>(mut sorted: Vec<(A, A)>) -> Vec<(A, A)> {
+    // In place: `kept` ranges are final, each next range merges into the last or follows it.
+    let mut kept = 0;
+    for i in 0..sorted.len() {
+        let (s, e) = sorted[i];
+        if kept > 0 {
+            let last = &mut sorted[kept - 1];
             let touches = match last.1.succ() {
                 None => true,
                 Some(after) => s <= after,
@@ -301,9 +304,11 @@ fn normalize_sorted<A: Addr>(sorted: Vec<(A, A)>) -> Vec<(A, A)> {
                 continue;
             }
         }
-        out.push((s, e));
+        sorted[kept] = (s, e);
+        kept += 1;
     }
-    out
+    sorted.truncate(kept);
+    sorted
 }
 
 /// 2^128, the size of the IPv6 address space.

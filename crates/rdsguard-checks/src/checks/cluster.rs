@@ -576,7 +576,7 @@ pub static RDS_CLUSTER_BACKUP_PLAN: CheckDef = CheckDef {
 
 fn backup_plan(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_cluster(ctx, em, |ctx, c| {
-        backup_protected(ctx, &clu(c).to_string(), &c.db_cluster_arn)
+        backup_protected(ctx, clu(c), &c.db_cluster_arn)
     })
 }
 
@@ -609,7 +609,7 @@ pub static RDS_CLUSTER_DEPRECATED_ENGINE_VERSION: CheckDef = CheckDef {
 
 fn deprecated_engine_version(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_cluster(ctx, em, |ctx, c| {
-        let mut v = engine_version_verdict(ctx, &clu(c).to_string(), &c.engine, &c.engine_version);
+        let mut v = engine_version_verdict(ctx, clu(c), &c.engine, &c.engine_version);
         if let (Verdict::Pass(_, ev) | Verdict::Fail(_, ev), Some(g)) =
             (&mut v, &c.global_cluster_identifier)
         {

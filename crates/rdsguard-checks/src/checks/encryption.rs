@@ -677,11 +677,7 @@ fn tde_verdict(ctx: &RegionCtx<'_>, db: &DbInstance, options: &[&str]) -> Verdic
                 ),
                 ev,
             )
-            .pending(
-                att.in_sync(),
-                &format!("option group {}", att.group.name),
-                &att.status,
-            )
+            .pending(att.in_sync(), "option group", &att.group.name, &att.status)
         }
         None => Verdict::Fail(
             msg!(

@@ -290,7 +290,7 @@ fn collect(answers: &[ActionAnswer]) -> Who {
             );
             if let Some(arr) = entry["actions"].as_array_mut() {
                 arr.push(object([
-                    ("action", Value::String(a.action.clone())),
+                    ("action", Value::String(a.action.to_string())),
                     ("decision", Value::String(decision)),
                     ("grants", Value::Array(grants)),
                 ]));
@@ -306,7 +306,7 @@ fn collect(answers: &[ActionAnswer]) -> Who {
                 || json!({"principal": e.principal, "kind": "External", "actions": []}),
             );
             if let Some(arr) = entry["actions"].as_array_mut() {
-                arr.push(json!({"action": a.action, "statement": e.statement}));
+                arr.push(json!({"action": &*a.action, "statement": e.statement}));
             }
         }
     }
@@ -364,7 +364,7 @@ fn principal_entry(answers: &[ResourceAnswer], arn: &str, idx: usize) -> Value {
         if let Some(p) = a.allowed_of(idx) {
             kind.get_or_insert(p.kind);
             actions.push(object([
-                ("action", Value::String(a.action.clone())),
+                ("action", Value::String(a.action.to_string())),
                 ("decision", Value::String(decision_text(&p.decision))),
                 ("grants", Value::Array(allow_grants(&p))),
             ]));
@@ -532,7 +532,7 @@ impl<'a> Access<'a> {
                 externals
                     .entry(e.principal.clone())
                     .or_default()
-                    .push(json!({"action": a.action, "statement": e.statement}));
+                    .push(json!({"action": &*a.action, "statement": e.statement}));
             }
         }
         if externals
@@ -716,7 +716,7 @@ fn judge(
     if em.skip_unwanted() {
         return;
     }
-    let mut answers = Vec::new();
+    let mut answers = Vec::with_capacity(actions.len());
     for action in actions {
         match access.bulk.answer(action, arn) {
             Ok(a) => answers.push(a),

@@ -7,6 +7,7 @@
 //! #2275, #5434). Here each setting is read where AWS applies it, and a member whose cluster is
 //! not in the snapshot is NOT_ASSESSED, never PASS.
 
+use std::borrow::Cow;
 use std::rc::Rc;
 
 use rdsguard_findings::Severity;
@@ -121,10 +122,10 @@ impl<'a> Clusters<'a> {
 }
 
 /// Where a member's setting was read, for evidence.
-pub(crate) fn judged_by(cluster: Option<&DbCluster>) -> String {
+pub(crate) fn judged_by(cluster: Option<&DbCluster>) -> Cow<'static, str> {
     match cluster {
-        Some(c) => format!("cluster {}", c.db_cluster_identifier),
-        None => "instance".to_string(),
+        Some(c) => Cow::Owned(format!("cluster {}", c.db_cluster_identifier)),
+        None => Cow::Borrowed("instance"),
     }
 }
 
@@ -134,7 +135,7 @@ pub(crate) fn judged_by(cluster: Option<&DbCluster>) -> String {
 /// implement the call).
 pub(crate) fn engine_version_verdict(
     ctx: &RegionCtx<'_>,
-    what: &str,
+    what: Described<'_>,
     engine: &str,
     version: &str,
 ) -> Verdict {
@@ -179,7 +180,7 @@ pub(crate) fn engine_version_verdict(
 
 /// Whether AWS Backup protects `arn` (FSBP RDS.26). `Err` (NOT_ASSESSED) when the protected
 /// resources were not collected.
-pub(crate) fn backup_protected(ctx: &RegionCtx<'_>, what: &str, arn: &str) -> Judgement {
+pub(crate) fn backup_protected(ctx: &RegionCtx<'_>, what: Described<'_>, arn: &str) -> Judgement {
     let region = ctx.region;
     let (Some(protected), Some(ok)) = (
         region.backup.protected_resource_arns.as_ref(),
@@ -352,7 +353,7 @@ pub static RDS_INSTANCE_ENHANCED_MONITORING: CheckDef = CheckDef {
 fn enhanced_monitoring(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_instance(ctx, em, |ctx, clusters, db| {
         let max = ctx.config.max_monitoring_interval_seconds;
-        let mut source = "instance".to_string();
+        let mut source = judged_by(None);
         let mut interval = db.monitoring_interval;
         // Multi-AZ DB clusters configure monitoring on the cluster.
         if interval.is_none()
@@ -829,7 +830,7 @@ fn deprecated_engine_version(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     each_instance(ctx, em, |ctx, _, db| {
         Ok(engine_version_verdict(
             ctx,
-            &inst(db).to_string(),
+            inst(db),
             &db.engine,
             &db.engine_version,
         ))
@@ -952,7 +953,7 @@ fn backup_plan(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 inst(db)
             )));
         }
-        backup_protected(ctx, &inst(db).to_string(), &db.db_instance_arn)
+        backup_protected(ctx, inst(db), &db.db_instance_arn)
     })
 }
 

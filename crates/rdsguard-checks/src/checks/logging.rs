@@ -353,7 +353,8 @@ fn aurora_mysql_audit_logging(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                     };
                     verdict.pending(
                         att.in_sync(),
-                        &format!("parameter group {}", att.group.name),
+                        "parameter group",
+                        &att.group.name,
                         &att.status,
                     )
                 }

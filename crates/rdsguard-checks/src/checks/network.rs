@@ -67,8 +67,19 @@ struct RegionExposures {
     resources: Vec<Arc<ResourceRef>>,
 }
 
-/// The subnets of a DB subnet group, and the same as evidence.
-type SubnetGroupSubnets = (Vec<SubnetInfo>, Arc<Value>);
+/// The subnets of a DB subnet group, and the same as evidence (made when first explained,
+/// then shared by the findings about every database of the group).
+struct SubnetGroupSubnets {
+    subnets: Vec<SubnetInfo>,
+    evidence: std::cell::OnceCell<Arc<Value>>,
+}
+
+impl SubnetGroupSubnets {
+    fn evidence(&self) -> &Arc<Value> {
+        self.evidence
+            .get_or_init(|| Arc::new(serde_json::json!(self.subnets)))
+    }
+}
 
 fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
     // The same whether results are explained or not: explaining reuses the analysis' one.
@@ -84,10 +95,13 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
         let mut subnet_groups = FastMap::default();
         for name in group_names {
             if !subnet_groups.contains_key(name) {
-                let subnets = analysis.db_subnet_group_subnets(name).map(|subnets| {
-                    let evidence = Arc::new(serde_json::json!(subnets));
-                    (subnets, evidence)
-                });
+                let subnets =
+                    analysis
+                        .db_subnet_group_subnets(name)
+                        .map(|subnets| SubnetGroupSubnets {
+                            subnets,
+                            evidence: std::cell::OnceCell::new(),
+                        });
                 subnet_groups.insert(name.to_string(), subnets);
             }
         }
@@ -124,9 +138,9 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
 
 impl RegionExposures {
     /// The subnets of a DB subnet group, and the same as evidence.
-    fn subnet_group(&self, name: &str) -> Result<(&[SubnetInfo], &Arc<Value>), String> {
+    fn subnet_group(&self, name: &str) -> Result<&SubnetGroupSubnets, String> {
         match self.subnet_groups.get(name) {
-            Some(Ok((subnets, evidence))) => Ok((subnets, evidence)),
+            Some(Ok(group)) => Ok(group),
             Some(Err(why)) => Err(why.clone()),
             None => Err(format!("DB subnet group {name} is not in the snapshot")),
         }
@@ -282,8 +296,17 @@ fn subjects<'a>(ctx: &RegionCtx<'a>) -> Vec<Subject<'a>> {
 /// Evidence shared by many findings (a group's databases, a subnet group's subnets), added
 /// only when explaining: nothing to build while deciding statuses.
 fn share_evidence(ev: &mut Evidence, key: &'static str, value: &Arc<Value>) {
+    share_evidence_with(ev, key, || value);
+}
+
+/// [`share_evidence`] of a value made on first use.
+fn share_evidence_with<'v>(
+    ev: &mut Evidence,
+    key: &'static str,
+    value: impl FnOnce() -> &'v Arc<Value>,
+) {
     if explaining() {
-        ev.insert_shared(key.into(), value.clone());
+        ev.insert_shared(key.into(), value().clone());
     }
 }
 
@@ -529,7 +552,7 @@ fn instance_not_in_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             em.not_applicable(res, msg!("{what} is not in a VPC"));
             continue;
         };
-        let (subnets, subnets_evidence) = match all.subnet_group(group) {
+        let group_subnets = match all.subnet_group(group) {
             Ok(s) => s,
             Err(why) => {
                 em.not_assessed(res, why);
@@ -537,7 +560,8 @@ fn instance_not_in_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             }
         };
         let mut ev = evidence! { "db_subnet_group" => group };
-        share_evidence(&mut ev, "subnets", subnets_evidence);
+        share_evidence_with(&mut ev, "subnets", || group_subnets.evidence());
+        let subnets = &group_subnets.subnets;
         if subnets.iter().any(|s| s.public == Some(true)) {
             em.fail(
                 res,
@@ -1134,20 +1158,21 @@ fn subnet_group_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             em.not_applicable(res, msg!("DB subnet group {} has no subnets", g.name));
             continue;
         }
-        let (subnets, subnets_evidence) = match all.subnet_group(&g.name) {
+        let group_subnets = match all.subnet_group(&g.name) {
             Ok(s) => s,
             Err(why) => {
                 em.not_assessed(res, why);
                 continue;
             }
         };
+        let subnets = &group_subnets.subnets;
         let public: Vec<&str> = subnets
             .iter()
             .filter(|s| s.public == Some(true))
             .map(|s| s.subnet_id.as_str())
             .collect();
         let mut ev = evidence! {};
-        share_evidence(&mut ev, "subnets", subnets_evidence);
+        share_evidence_with(&mut ev, "subnets", || group_subnets.evidence());
         if !public.is_empty() {
             em.fail(
                 res,

@@ -239,20 +239,22 @@ fn shared_with_untrusted_account(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             .filter(|a| !audited.contains(a))
             .filter(|a| !ctx.config.trusted_accounts.iter().any(|t| t == a))
             .collect();
-        let msg_fail = format!(
-            "{} is shared with untrusted account(s) {}",
-            snap(kind, s),
-            untrusted.join(", ")
-        );
-        let msg_pass = if restore.shared_with.is_empty() {
-            format!("{} is not shared with any account", snap(kind, s))
-        } else {
-            format!("{} is shared only with trusted accounts", snap(kind, s))
-        };
         Ok(Verdict::pass_if(
             untrusted.is_empty(),
-            || msg_pass,
-            || msg_fail,
+            || {
+                if restore.shared_with.is_empty() {
+                    format!("{} is not shared with any account", snap(kind, s))
+                } else {
+                    format!("{} is shared only with trusted accounts", snap(kind, s))
+                }
+            },
+            || {
+                format!(
+                    "{} is shared with untrusted account(s) {}",
+                    snap(kind, s),
+                    untrusted.join(", ")
+                )
+            },
             evidence! {
                 "shared_with" => restore.shared_with,
                 "untrusted_accounts" => untrusted,

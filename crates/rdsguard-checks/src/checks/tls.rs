@@ -39,7 +39,7 @@ use super::common::{
     EngineFamily, cluster_resource, instance_family, instance_resource, proxy_resource,
 };
 use super::lookups::RegionLookups;
-use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
+use crate::engine::{CheckDef, Emitter, RegionCtx, Runner, explaining};
 use crate::{evidence, msg};
 
 pub static CHECKS: &[&CheckDef] = &[
@@ -304,8 +304,10 @@ fn tls_by_parameter(
     rule: &ParamRule,
 ) -> Verdict {
     let mut ev = s.base_evidence(att);
-    ev.insert("parameter".into(), rule.parameter.into());
-    ev.insert("required_value".into(), rule.expected.into());
+    if explaining() {
+        ev.insert("parameter".into(), rule.parameter.into());
+        ev.insert("required_value".into(), rule.expected.into());
+    }
     let verdict = match resolve(
         att.group,
         s.family(),
@@ -315,7 +317,9 @@ fn tls_by_parameter(
     ) {
         Err(Unresolved::Unknown(reason)) => return Verdict::NotAssessed(reason),
         Err(Unresolved::Unsupported(reason)) => {
-            ev.insert("value".into(), "unsupported".into());
+            if explaining() {
+                ev.insert("value".into(), "unsupported".into());
+            }
             Verdict::Fail(
                 msg!(
                     "{} {} cannot enforce TLS server-side: {reason}; upgrade the engine",
@@ -326,9 +330,12 @@ fn tls_by_parameter(
             )
         }
         Ok(r) => {
-            ev.insert("value".into(), r.value.clone().into());
-            ev.insert("value_origin".into(), r.origin.clone().into());
-            let shown = format!("{}={} ({})", rule.parameter, r.value, r.origin);
+            if explaining() {
+                ev.insert("value".into(), r.value.clone().into());
+                ev.insert("value_origin".into(), r.origin.clone().into());
+            }
+            // Formatted only in messages, which are written only when explaining.
+            let shown = format_args!("{}={} ({})", rule.parameter, r.value, r.origin);
             if (rule.enforced)(&r.value) {
                 Verdict::Pass(msg!("{} {} requires TLS: {shown}", s.kind, s.id), ev)
             } else if s.family() == EngineFamily::Db2
@@ -357,7 +364,8 @@ fn tls_by_parameter(
     };
     verdict.pending(
         att.in_sync(),
-        &format!("parameter group {}", att.group.name),
+        "parameter group",
+        &att.group.name,
         &att.status,
     )
 }
@@ -406,11 +414,7 @@ fn oracle_tls(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
                 ev,
             )
         };
-        return verdict.pending(
-            att.in_sync(),
-            &format!("option group {}", att.group.name),
-            &att.status,
-        );
+        return verdict.pending(att.in_sync(), "option group", &att.group.name, &att.status);
     }
     if let Some((ssl, att)) = opts.option("SSL") {
         ev.insert("ssl_port".into(), ssl.port.into());
@@ -578,11 +582,13 @@ fn compare_min(
     s: &Subject<'_>,
     min: TlsVersion,
     required: TlsVersion,
-    shown: String,
+    shown: std::fmt::Arguments<'_>,
     mut ev: Evidence,
 ) -> Verdict {
-    ev.insert("lowest_accepted_tls".into(), min.label().into());
-    ev.insert("required_min_tls".into(), required.label().into());
+    if explaining() {
+        ev.insert("lowest_accepted_tls".into(), min.label().into());
+        ev.insert("required_min_tls".into(), required.label().into());
+    }
     if min >= required {
         Verdict::Pass(
             msg!(
@@ -662,7 +668,7 @@ fn sqlserver_min_tls(
             return Verdict::NotAssessed(msg!("unexpected value {param}={value}"));
         }
     }
-    compare_min(s, lowest, required, "rds.tls10/rds.tls11".into(), ev)
+    compare_min(s, lowest, required, format_args!("rds.tls10/rds.tls11"), ev)
 }
 
 fn min_tls_by_parameter(
@@ -677,7 +683,8 @@ fn min_tls_by_parameter(
         EngineFamily::SqlServer => {
             return sqlserver_min_tls(s, att, required, ev).pending(
                 att.in_sync(),
-                &format!("parameter group {}", att.group.name),
+                "parameter group",
+                &att.group.name,
                 &att.status,
             );
         }
@@ -705,19 +712,22 @@ fn min_tls_by_parameter(
         ));
     };
     let mut ev = ev;
-    ev.insert("parameter".into(), parameter.into());
-    ev.insert("value".into(), r.value.clone().into());
-    ev.insert("value_origin".into(), r.origin.clone().into());
+    if explaining() {
+        ev.insert("parameter".into(), parameter.into());
+        ev.insert("value".into(), r.value.clone().into());
+        ev.insert("value_origin".into(), r.origin.clone().into());
+    }
     compare_min(
         s,
         min,
         required,
-        format!("{parameter}={} from {}", r.value, r.origin),
+        format_args!("{parameter}={} from {}", r.value, r.origin),
         ev,
     )
     .pending(
         att.in_sync(),
-        &format!("parameter group {}", att.group.name),
+        "parameter group",
+        &att.group.name,
         &att.status,
     )
 }
@@ -750,17 +760,13 @@ fn oracle_min_tls(ctx: &RegionCtx<'_>, db: &DbInstance, required: TlsVersion) ->
         &s,
         min,
         required,
-        format!(
+        format_args!(
             "SQLNET.SSL_VERSION=\"{value}\" in option group {}",
             att.group.name
         ),
         ev,
     )
-    .pending(
-        att.in_sync(),
-        &format!("option group {}", att.group.name),
-        &att.status,
-    )
+    .pending(att.in_sync(), "option group", &att.group.name, &att.status)
 }
 
 fn instance_min_tls_verdict(ctx: &RegionCtx<'_>, db: &DbInstance, required: TlsVersion) -> Verdict {

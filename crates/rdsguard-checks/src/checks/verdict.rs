@@ -46,14 +46,15 @@ impl Verdict {
         }
     }
 
-    /// A PASS that only holds once a pending group change is applied becomes a FAIL saying
-    /// so (FSBP also fails groups that are not in sync); other verdicts are kept.
-    pub fn pending(self, in_sync: bool, what: &str, status: &str) -> Verdict {
+    /// A PASS that only holds once a pending change of a group (`kind` `group`, e.g.
+    /// "parameter group" `default.mysql8.0`) is applied becomes a FAIL saying so (FSBP also
+    /// fails groups that are not in sync); other verdicts are kept.
+    pub fn pending(self, in_sync: bool, kind: &str, group: &str, status: &str) -> Verdict {
         match self {
             Verdict::Pass(m, ev) if !in_sync => Verdict::Fail(
-                format!(
-                    "{m}, but {what} is {status}: the running configuration may still differ \
-                     until the change is applied (reboot)"
+                crate::msg!(
+                    "{m}, but {kind} {group} is {status}: the running configuration may still \
+                     differ until the change is applied (reboot)"
                 ),
                 ev,
             ),
