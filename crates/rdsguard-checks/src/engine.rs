@@ -915,14 +915,14 @@ pub fn scope_resource(
     region: Option<&str>,
 ) -> ResourceRef {
     ResourceRef {
-        resource_type: def.resource_type.to_string(),
+        resource_type: Text::from_static(def.resource_type),
         id: match region {
             Some(r) => format!("all {} in {r}", def.resource_type),
             None => format!("all {} in account", def.resource_type),
         },
         arn: None,
-        account_id: account.account_id.clone(),
-        region: region.map(str::to_string),
+        account_id: account.account_id.clone().into(),
+        region: region.map(|r| r.to_string().into()),
     }
 }
 

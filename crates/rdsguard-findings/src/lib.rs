@@ -163,17 +163,18 @@ pub struct CheckMetadata {
 )]
 pub struct ResourceRef {
     /// ASFF-style type, e.g. `AwsRdsDbInstance`.
-    pub resource_type: String,
+    pub resource_type: Text,
     /// The identifier users know (DB identifier, key id, trail name...).
     pub id: String,
     /// ARN when the resource has one. Region-scoped results (e.g. "no trail in this region")
     /// have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
-    pub account_id: String,
+    // `Text`: the account id and region name are shared by every resource of a region.
+    pub account_id: Text,
     /// `None` for global resources (IAM).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
+    pub region: Option<Text>,
 }
 
 /// A suppression that applied to a finding (from `rdsguard.toml`).

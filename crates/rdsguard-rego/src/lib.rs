@@ -524,11 +524,13 @@ fn to_finding(meta: &CheckMetadata, r: &Json) -> Result<Finding, String> {
         severity,
         status,
         resource: ResourceRef {
-            resource_type: field("resource_type").unwrap_or_else(|| meta.resource_type.clone()),
+            resource_type: field("resource_type")
+                .unwrap_or_else(|| meta.resource_type.clone())
+                .into(),
             id,
             arn: field("arn"),
-            account_id,
-            region: field("region"),
+            account_id: account_id.into(),
+            region: field("region").map(Into::into),
         }
         .into(),
         message: message.into(),
@@ -556,14 +558,14 @@ fn apply_gaps(check: &RegoCheck, snapshot: &Snapshot, findings: &mut Vec<Finding
         severity: check.meta.severity,
         status: Status::NotAssessed,
         resource: ResourceRef {
-            resource_type: check.meta.resource_type.clone(),
+            resource_type: check.meta.resource_type.clone().into(),
             id: match region {
                 Some(r) => format!("all {} in {r}", check.meta.resource_type),
                 None => format!("all {} in account", check.meta.resource_type),
             },
             arn: None,
-            account_id: account.to_string(),
-            region: region.map(str::to_string),
+            account_id: account.to_string().into(),
+            region: region.map(|r| r.to_string().into()),
         }
         .into(),
         message: reason.into(),

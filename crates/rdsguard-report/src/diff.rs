@@ -107,11 +107,11 @@ fn entry(change: Change, f: &Finding, old: Option<&Finding>, new: Option<&Findin
         check_id: f.check_id.to_string(),
         title: f.title.to_string(),
         severity: f.severity,
-        resource_type: f.resource.resource_type.clone(),
+        resource_type: f.resource.resource_type.to_string(),
         resource_id: f.resource.id.clone(),
         resource_arn: f.resource.arn.clone(),
-        account_id: f.resource.account_id.clone(),
-        region: f.resource.region.clone(),
+        account_id: f.resource.account_id.to_string(),
+        region: f.resource.region.as_deref().map(str::to_string),
         old_status: old.map(|f| f.status),
         new_status: new.map(|f| f.status),
         message: f.message.to_string(),
@@ -131,11 +131,11 @@ pub fn diff(old: &Report, new: &Report) -> Result<Drift, DiffError> {
     let new_by: BTreeMap<String, &Finding> =
         new.findings.iter().map(|f| (finding_key(f), f)).collect();
     let covered = |f: &Finding| {
-        new.accounts.contains(&f.resource.account_id)
+        new.accounts.iter().any(|a| *a == *f.resource.account_id)
             && f.resource
                 .region
-                .as_ref()
-                .is_none_or(|r| new.regions.contains(r))
+                .as_deref()
+                .is_none_or(|r| new.regions.iter().any(|n| n == r))
             && new.checks.iter().any(|c| c.id == f.check_id)
     };
 

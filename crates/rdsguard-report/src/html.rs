@@ -165,11 +165,7 @@ fn summary(out: &mut String, report: &Report) {
     // Results by region.
     let mut by_region: BTreeMap<String, [usize; 4]> = BTreeMap::new();
     for f in report.findings.iter().filter(|f| f.suppressed.is_none()) {
-        let region = f
-            .resource
-            .region
-            .clone()
-            .unwrap_or_else(|| "global".to_string());
+        let region = f.resource.region.as_deref().unwrap_or("global").to_string();
         let slot = match f.status {
             Status::Fail => 0,
             Status::NotAssessed => 1,

@@ -91,7 +91,7 @@ fn fallback_meta(f: &Finding) -> CheckMetadata {
         id: f.check_id.to_string(),
         title: f.title.to_string(),
         severity: f.severity,
-        resource_type: f.resource.resource_type.clone(),
+        resource_type: f.resource.resource_type.to_string(),
         description: f.title.to_string(),
         rationale: "not recorded in this report".into(),
         remediation: "not recorded in this report".into(),

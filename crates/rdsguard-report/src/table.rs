@@ -60,7 +60,7 @@ fn clean(s: &str) -> String {
 fn location(f: &Finding) -> String {
     match &f.resource.region {
         Some(r) => format!("{}/{}", f.resource.account_id, r),
-        None => f.resource.account_id.clone(),
+        None => f.resource.account_id.to_string(),
     }
 }
 

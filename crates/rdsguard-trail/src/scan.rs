@@ -716,11 +716,11 @@ impl Scanner {
             severity: group.severity,
             status: Status::Fail,
             resource: ResourceRef {
-                resource_type: key.resource_type.to_string(),
+                resource_type: key.resource_type.to_string().into(),
                 id: key.resource_id.clone(),
                 arn: group.resource_arn.clone(),
-                account_id: key.account.clone(),
-                region: (!key.region.is_empty()).then(|| key.region.clone()),
+                account_id: key.account.clone().into(),
+                region: (!key.region.is_empty()).then(|| key.region.clone().into()),
             }
             .into(),
             message: message.into(),

@@ -40,10 +40,10 @@ pub static ACCOUNT_COLLECTED: CheckDef = CheckDef {
 
 fn account_resource(account: &AccountSnapshot) -> ResourceRef {
     ResourceRef {
-        resource_type: "AwsAccount".to_string(),
+        resource_type: "AwsAccount".into(),
         id: account.account_id.clone(),
         arn: None,
-        account_id: account.account_id.clone(),
+        account_id: account.account_id.clone().into(),
         region: None,
     }
 }

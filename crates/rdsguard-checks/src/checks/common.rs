@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rdsguard_findings::ResourceRef;
+use rdsguard_findings::{ResourceRef, Text};
 use rdsguard_model::{
     DbCluster, DbInstance, DbProxy, DbSnapshot, Gap, KmsKey, Op, RegionSnapshot, ops,
 };
@@ -28,6 +28,22 @@ pub struct SharedRefs {
     /// proxies and keys by position in their vectors: checks walk those in order, so this is
     /// a sequential read where the hash map was a cache miss per finding.
     by_position: [RefCell<Vec<Option<Arc<ResourceRef>>>>; Positional::COUNT],
+    /// The account id and region name, shared by every reference made in the region.
+    names: std::cell::OnceCell<(Text, Text)>,
+}
+
+/// The account id and region name of the context's region, as texts shared by every
+/// resource reference of the region.
+pub(crate) fn region_names(ctx: &RegionCtx<'_>) -> (Text, Text) {
+    ctx.refs
+        .names
+        .get_or_init(|| {
+            (
+                Text::shared(Arc::from(ctx.account.account_id.as_str())),
+                Text::shared(Arc::from(ctx.region.region.as_str())),
+            )
+        })
+        .clone()
 }
 
 /// The region vectors whose references are kept by position (see [`SharedRefs`]).
@@ -145,12 +161,13 @@ pub(crate) fn shared_resource(
         return shared.clone();
     }
     // New, or a different string at a reused address: (re)build.
+    let (account_id, region) = region_names(ctx);
     let built = Arc::new(ResourceRef {
-        resource_type: resource_type.to_string(),
+        resource_type: Text::from_static(resource_type),
         id: id.to_string(),
         arn: arn(),
-        account_id: ctx.account.account_id.clone(),
-        region: Some(ctx.region.region.clone()),
+        account_id,
+        region: Some(region),
     });
     refs.insert(key, built.clone());
     built

@@ -422,12 +422,12 @@ fn performance_insights_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
 
 /// Every KMS key reference used by RDS resources in the region, with the users of each (named
 /// only when explaining: their number is all a status needs).
-fn key_users(ctx: &RegionCtx<'_>) -> BTreeMap<String, Vec<String>> {
+fn key_users<'a>(ctx: &RegionCtx<'a>) -> BTreeMap<&'a str, Vec<String>> {
     let rds = &ctx.region.rds;
-    let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut add = |key: Option<&String>, user: String| {
+    let mut users: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut add = |key: Option<&'a String>, user: String| {
         if let Some(k) = key {
-            users.entry(k.clone()).or_default().push(user);
+            users.entry(k.as_str()).or_default().push(user);
         }
     };
     for db in &rds.db_instances {
@@ -473,8 +473,8 @@ fn unresolved_key_resource(ctx: &RegionCtx<'_>, reference: &str) -> ResourceRef 
         resource_type: "AwsKmsKey".into(),
         id: key_id_of(reference).to_string(),
         arn: reference.starts_with("arn:").then(|| reference.to_string()),
-        account_id: ctx.account.account_id.clone(),
-        region: Some(ctx.region.region.clone()),
+        account_id: super::common::region_names(ctx).0,
+        region: Some(super::common::region_names(ctx).1),
     }
 }
 
@@ -537,7 +537,7 @@ fn key_rotation(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     // Group references by the key they resolve to, so one key is reported once.
     let mut resolved: BTreeMap<&str, (&KmsKey, Vec<String>)> = BTreeMap::new();
     for (reference, users) in key_users(ctx) {
-        match classify_key(ctx, &reference) {
+        match classify_key(ctx, reference) {
             KeyClass::Customer(k) => resolved
                 .entry(k.arn.as_str())
                 .or_insert_with(|| (k, Vec::new()))
@@ -546,7 +546,7 @@ fn key_rotation(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             KeyClass::Aws(key, how) => {
                 let res = match key {
                     Some(k) => key_resource(ctx, k),
-                    None => unresolved_key_resource(ctx, &reference).into(),
+                    None => unresolved_key_resource(ctx, reference).into(),
                 };
                 em.not_applicable(
                     res,
@@ -554,7 +554,7 @@ fn key_rotation(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 );
             }
             KeyClass::Unknown(reason) => em.not_assessed(
-                unresolved_key_resource(ctx, &reference),
+                unresolved_key_resource(ctx, reference),
                 msg!("{reason} (used by {})", users.join(", ")),
             ),
         }

@@ -449,6 +449,8 @@ struct Access<'a> {
     assumes: Arc<Value>,
     /// The actions asked about, as evidence shared by the findings asking them.
     actions: RefCell<Vec<(Vec<String>, Arc<Value>)>>,
+    /// The answers about one resource, kept between resources for their room.
+    answers: RefCell<Vec<ResourceAnswer>>,
 }
 
 impl<'a> Access<'a> {
@@ -485,6 +487,7 @@ impl<'a> Access<'a> {
             lists: RefCell::new(FastMap::default()),
             assumes: Arc::new(json!(model.org.notes)),
             actions: RefCell::new(Vec::new()),
+            answers: RefCell::new(Vec::new()),
         }
     }
 
@@ -716,7 +719,8 @@ fn judge(
     if em.skip_unwanted() {
         return;
     }
-    let mut answers = Vec::with_capacity(actions.len());
+    let mut answers = access.answers.take();
+    answers.clear();
     for action in actions {
         match access.bulk.answer(action, arn) {
             Ok(a) => answers.push(a),
@@ -728,6 +732,8 @@ fn judge(
     }
     let explain = explaining();
     let who = access.summarize(&answers, explain);
+    answers.clear();
+    access.answers.replace(answers);
     let count = who.count;
     if !explain {
         // The status alone (see `explaining`): no evidence, no message.
@@ -1064,8 +1070,8 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                         resource_type: "AwsKmsKey".into(),
                         id: reference.to_string(),
                         arn: reference.starts_with("arn:").then(|| reference.to_string()),
-                        account_id: ctx.account.account_id.clone(),
-                        region: Some(ctx.region.region.clone()),
+                        account_id: super::common::region_names(ctx).0,
+                        region: Some(super::common::region_names(ctx).1),
                     },
                     msg!("key of {db}: {reason}"),
                 );
@@ -1302,7 +1308,7 @@ fn rds_admin_equivalent(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
         resource_type: "AwsAccount".into(),
         id: acct.clone(),
         arn: None,
-        account_id: acct.clone(),
+        account_id: acct.clone().into(),
         region: None,
     };
     let count = admins.len();
@@ -1595,7 +1601,7 @@ fn instance_policy_scope(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
                 .name
                 .starts_with("arn:")
                 .then(|| policy.name.to_string()),
-            account_id: ctx.account.account_id.clone(),
+            account_id: ctx.account.account_id.clone().into(),
             region: None,
         };
         if broader.is_empty() {

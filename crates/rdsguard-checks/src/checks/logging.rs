@@ -602,8 +602,8 @@ fn trail_resource(ctx: &RegionCtx<'_>, t: &Trail) -> rdsguard_findings::Resource
         resource_type: "AwsCloudTrailTrail".into(),
         id: t.name.clone(),
         arn: Some(t.trail_arn.clone()),
-        account_id: ctx.account.account_id.clone(),
-        region: Some(ctx.region.region.clone()),
+        account_id: super::common::region_names(ctx).0,
+        region: Some(super::common::region_names(ctx).1),
     }
 }
 

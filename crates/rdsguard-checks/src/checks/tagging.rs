@@ -260,11 +260,11 @@ fn subnet_group_tagged(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             continue;
         }
         let resource = ResourceRef {
-            resource_type: "AwsRdsDbSubnetGroup".to_string(),
+            resource_type: "AwsRdsDbSubnetGroup".into(),
             id: g.name.clone(),
             arn: g.arn.clone(),
-            account_id: ctx.account.account_id.clone(),
-            region: Some(ctx.region.region.clone()),
+            account_id: super::common::region_names(ctx).0,
+            region: Some(super::common::region_names(ctx).1),
         };
         tag_verdict(
             ctx,

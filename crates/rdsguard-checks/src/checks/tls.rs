@@ -331,12 +331,12 @@ fn tls_by_parameter(
         }
         Ok(r) => {
             if explaining() {
-                ev.insert("value".into(), r.value.clone().into());
-                ev.insert("value_origin".into(), r.origin.clone().into());
+                ev.insert("value".into(), r.value.into());
+                ev.insert("value_origin".into(), r.origin.to_string().into());
             }
             // Formatted only in messages, which are written only when explaining.
             let shown = format_args!("{}={} ({})", rule.parameter, r.value, r.origin);
-            if (rule.enforced)(&r.value) {
+            if (rule.enforced)(r.value) {
                 Verdict::Pass(msg!("{} {} requires TLS: {shown}", s.kind, s.id), ev)
             } else if s.family() == EngineFamily::Db2
                 && r.value.to_ascii_uppercase().contains("SSL")
@@ -648,7 +648,7 @@ fn sqlserver_min_tls(
         // `default` means the documented engine default; resolve it from the table.
         let value = if r.value.eq_ignore_ascii_case("default") {
             match tls_defaults::engine_default(s.family(), s.engine_version, param) {
-                (tls_defaults::DefaultValue::Value(v), _) => v.to_string(),
+                (tls_defaults::DefaultValue::Value(v), _) => v,
                 _ => {
                     return Verdict::NotAssessed(msg!(
                         "{param}=default and the default for {} {} is not documented",
@@ -658,9 +658,11 @@ fn sqlserver_min_tls(
                 }
             }
         } else {
-            r.value.clone()
+            r.value
         };
-        ev.insert(param.into(), format!("{value} ({})", r.origin).into());
+        if explaining() {
+            ev.insert(param.into(), format!("{value} ({})", r.origin).into());
+        }
         if value.eq_ignore_ascii_case("enabled") && version < lowest {
             lowest = version;
         } else if !value.eq_ignore_ascii_case("disabled") && !value.eq_ignore_ascii_case("enabled")
@@ -705,7 +707,7 @@ fn min_tls_by_parameter(
             return Verdict::NotAssessed(reason);
         }
     };
-    let Some(min) = TlsVersion::min_of_list(&r.value) else {
+    let Some(min) = TlsVersion::min_of_list(r.value) else {
         return Verdict::NotAssessed(msg!(
             "{parameter}={} is not a TLS version list rdsguard understands",
             r.value
@@ -714,8 +716,8 @@ fn min_tls_by_parameter(
     let mut ev = ev;
     if explaining() {
         ev.insert("parameter".into(), parameter.into());
-        ev.insert("value".into(), r.value.clone().into());
-        ev.insert("value_origin".into(), r.origin.clone().into());
+        ev.insert("value".into(), r.value.into());
+        ev.insert("value_origin".into(), r.origin.to_string().into());
     }
     compare_min(
         s,

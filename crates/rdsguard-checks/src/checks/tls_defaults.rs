@@ -378,10 +378,26 @@ pub fn engine_default(
 
 /// A parameter value with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resolved {
-    pub value: String,
-    /// `parameter group` or `engine default (<source>)`.
-    pub origin: String,
+pub struct Resolved<'a> {
+    pub value: &'a str,
+    pub origin: Origin,
+}
+
+/// Where a resolved parameter value came from; displays as `parameter group` or
+/// `engine default (<source>)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    ParameterGroup,
+    EngineDefault(&'static str),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::ParameterGroup => f.write_str("parameter group"),
+            Origin::EngineDefault(source) => write!(f, "engine default ({source})"),
+        }
+    }
 }
 
 /// Why a parameter value could not be resolved.
@@ -396,13 +412,13 @@ pub enum Unresolved {
 /// The effective value of a parameter: the group's value when reported, else the documented
 /// engine default. Parameters unsupported on the engine version resolve to `Unsupported` even
 /// if a group reports a value (the engine ignores it).
-pub fn resolve(
-    group: &ParameterGroup,
+pub fn resolve<'a>(
+    group: &'a ParameterGroup,
     family: EngineFamily,
     engine: &str,
     engine_version: &str,
     parameter: &str,
-) -> Result<Resolved, Unresolved> {
+) -> Result<Resolved<'a>, Unresolved> {
     let (default, source) = engine_default(family, engine_version, parameter);
     if default == Unsupported {
         return Err(Unresolved::Unsupported(format!(
@@ -411,13 +427,13 @@ pub fn resolve(
     }
     match param(group, parameter) {
         Param::Set(v) => Ok(Resolved {
-            value: v.to_string(),
-            origin: "parameter group".to_string(),
+            value: v,
+            origin: Origin::ParameterGroup,
         }),
         Param::Empty | Param::NotReported => match default {
             Value(v) => Ok(Resolved {
-                value: v.to_string(),
-                origin: format!("engine default ({source})"),
+                value: v,
+                origin: Origin::EngineDefault(source),
             }),
             Unknown | Unsupported => Err(Unresolved::Unknown(format!(
                 "{parameter} is not reported by parameter group {} and the default for {engine} \
@@ -514,7 +530,7 @@ mod tests {
         };
         let r = resolve(&g, F::Postgres, "postgres", "16.2", "rds.force_ssl").expect("default");
         assert_eq!(r.value, "1");
-        assert!(r.origin.starts_with("engine default"));
+        assert!(r.origin.to_string().starts_with("engine default"));
         g.parameters.insert(
             "rds.force_ssl".into(),
             rdsguard_model::Parameter {
@@ -524,7 +540,7 @@ mod tests {
         );
         let r = resolve(&g, F::Postgres, "postgres", "16.2", "rds.force_ssl").expect("set");
         assert_eq!(
-            (r.value.as_str(), r.origin.as_str()),
+            (r.value, r.origin.to_string().as_str()),
             ("0", "parameter group")
         );
         assert!(matches!(

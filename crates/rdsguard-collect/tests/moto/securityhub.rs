@@ -45,7 +45,7 @@ fn report(account: &str, count: usize) -> Report {
                     resource_type: "AwsRdsDbInstance".into(),
                     id: format!("db-{i:03}"),
                     arn: Some(format!("arn:aws:rds:{REGION}:{account}:db:db-{i:03}")),
-                    account_id: account.to_string(),
+                    account_id: account.to_string().into(),
                     region: Some(REGION.into()),
                 }
                 .into(),

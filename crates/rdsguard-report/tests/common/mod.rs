@@ -54,11 +54,11 @@ pub fn finding(
         severity: check.severity,
         status,
         resource: ResourceRef {
-            resource_type: rtype.into(),
+            resource_type: rtype.to_string().into(),
             id: id.into(),
             arn,
             account_id: ACCOUNT.into(),
-            region: region.map(str::to_string),
+            region: region.map(|r| r.to_string().into()),
         }
         .into(),
         message: format!("{id} is {status}").into(),
