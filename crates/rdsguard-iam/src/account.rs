@@ -535,16 +535,39 @@ pub struct PrincipalAnswer {
 }
 
 impl PrincipalAnswer {
-    /// The same answer for `p`, a principal that gets it for the same reasons (no policy of
-    /// its own plays a part: its grants come from resource policies only).
-    pub(crate) fn for_alike(&self, p: &ModelPrincipal) -> PrincipalAnswer {
+    /// The same answer for the principal `id`, which gets it for the same reasons (no policy
+    /// of its own plays a part: its grants come from resource policies only).
+    pub(crate) fn with_identity(&self, id: &PrincipalIdentity) -> PrincipalAnswer {
         PrincipalAnswer {
+            principal: id.principal.clone(),
+            name: id.name.clone(),
+            kind: id.kind,
+            groups: id.groups.clone(),
+            decision: self.decision.clone(),
+            grants: self.grants.clone(),
+            incomplete: id.incomplete.clone(),
+        }
+    }
+}
+
+/// What a [`PrincipalAnswer`] says about who it is about: what principals sharing another's
+/// answer take from their own entry.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PrincipalIdentity {
+    pub(crate) principal: String,
+    pub(crate) name: String,
+    pub(crate) kind: PrincipalKind,
+    pub(crate) groups: Vec<String>,
+    pub(crate) incomplete: Vec<String>,
+}
+
+impl PrincipalIdentity {
+    pub(crate) fn of(p: &ModelPrincipal) -> PrincipalIdentity {
+        PrincipalIdentity {
             principal: p.arn.clone(),
             name: p.name.clone(),
             kind: p.kind,
             groups: p.groups.clone(),
-            decision: self.decision.clone(),
-            grants: self.grants.clone(),
             incomplete: p.incomplete.clone(),
         }
     }

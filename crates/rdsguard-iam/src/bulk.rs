@@ -31,7 +31,8 @@ use rdsguard_model::{AccountSnapshot, KmsKey, RegionSnapshot};
 
 use crate::account::{
     AccountModel, ActionAnswer, Attachment, ExternalGrant, Grant, ModelPrincipal, PrincipalAnswer,
-    ResourceFacts, SingleStatements, Undetermined, external_grants, key_policy_of,
+    PrincipalIdentity, ResourceFacts, SingleStatements, Undetermined, external_grants,
+    key_policy_of,
 };
 use crate::compile::{
     CompiledPolicy, CompiledStatement, PolicyKind, PrincipalMatch, ResourceScope, Tri, resource_key,
@@ -265,7 +266,7 @@ fn place_facts<'s>(account: &'s AccountSnapshot, p: &Place) -> Option<ResourceFa
 /// the principals a [`ResourceAnswer`] evaluates itself. Sorted by principal index.
 #[derive(Debug, Default)]
 pub struct SharedAnswers {
-    pub allowed: Vec<(usize, PrincipalAnswer)>,
+    allowed: Vec<(usize, SharedAllowed)>,
     pub undetermined: Vec<(usize, Undetermined)>,
     /// The name of the resource policy the grants of `allowed` cite, when they cite one: the
     /// policy of the first key of a [`KeyTemplate`]; the other keys rename it to theirs.
@@ -280,10 +281,67 @@ fn of_principal<T>(entries: &[(usize, T)], principal: usize) -> Option<&T> {
         .map(|pos| &entries[pos].1)
 }
 
+/// An allowed principal's shared answer: its own, or the one it shares with the principals
+/// alike to it (a key policy open to everyone allows thousands of principals for the same
+/// reasons: one answer, not thousands of copies).
+#[derive(Debug)]
+enum SharedAllowed {
+    Own(PrincipalAnswer),
+    /// Another principal's answer; this principal's identity is in `identities`.
+    Alike(Rc<PrincipalAnswer>, Rc<[PrincipalIdentity]>),
+}
+
+impl SharedAllowed {
+    fn answer(&self, principal: usize) -> Cow<'_, PrincipalAnswer> {
+        match self {
+            SharedAllowed::Own(a) => Cow::Borrowed(a),
+            SharedAllowed::Alike(a, identities) => match identities.get(principal) {
+                Some(id) if id.principal != a.principal => Cow::Owned(a.with_identity(id)),
+                _ => Cow::Borrowed(&**a),
+            },
+        }
+    }
+
+    /// The principal's ARN and incomplete-policy notes, without building its answer.
+    fn identity(&self, principal: usize) -> (&str, &[String]) {
+        match self {
+            SharedAllowed::Own(a) => (&a.principal, &a.incomplete),
+            SharedAllowed::Alike(a, identities) => match identities.get(principal) {
+                Some(id) if id.principal != a.principal => (&id.principal, &id.incomplete),
+                _ => (&a.principal, &a.incomplete),
+            },
+        }
+    }
+}
+
 impl SharedAnswers {
     /// The shared answer of a principal (by index in [`AccountModel::principals`]), when allowed.
-    pub fn allowed_of(&self, principal: usize) -> Option<&PrincipalAnswer> {
-        of_principal(&self.allowed, principal)
+    pub fn allowed_of(&self, principal: usize) -> Option<Cow<'_, PrincipalAnswer>> {
+        of_principal(&self.allowed, principal).map(|e| e.answer(principal))
+    }
+
+    /// Whether a principal's shared answer allows it.
+    pub fn is_allowed(&self, principal: usize) -> bool {
+        of_principal(&self.allowed, principal).is_some()
+    }
+
+    /// The allowed principals in index order: index, ARN and incomplete-policy notes (their
+    /// answers are not built).
+    pub fn allowed_principals(&self) -> impl Iterator<Item = (usize, &str, &[String])> {
+        self.allowed.iter().map(|(i, e)| {
+            let (arn, incomplete) = e.identity(*i);
+            (*i, arn, incomplete)
+        })
+    }
+
+    /// The allowed principals' answers, in index order.
+    pub fn allowed(&self) -> impl Iterator<Item = (usize, Cow<'_, PrincipalAnswer>)> {
+        self.allowed.iter().map(|(i, e)| (*i, e.answer(*i)))
+    }
+
+    /// Whether no principal is allowed by the shared answers.
+    pub fn allows_none(&self) -> bool {
+        self.allowed.is_empty()
     }
 
     /// The shared "undetermined" entry of a principal, when it has one.
@@ -457,7 +515,7 @@ impl ResourceAnswer {
         if self.is_evaluated(principal) {
             self.own_of(principal).is_some()
         } else {
-            self.shared.allowed_of(principal).is_some()
+            self.shared.is_allowed(principal)
         }
     }
 
@@ -479,11 +537,11 @@ impl ResourceAnswer {
         !self.shared_grants.is_empty() || self.renamed_policy.is_some()
     }
 
-    fn with_shared_grants<'s>(&self, a: &'s PrincipalAnswer) -> Cow<'s, PrincipalAnswer> {
+    fn with_shared_grants<'s>(&self, a: Cow<'s, PrincipalAnswer>) -> Cow<'s, PrincipalAnswer> {
         if !self.adjusts_shared() {
-            return Cow::Borrowed(a);
+            return a;
         }
-        let mut a = a.clone();
+        let mut a = a.into_owned();
         if let Some((from, to)) = &self.renamed_policy {
             for g in &mut a.grants {
                 if g.policy_kind == PolicyKind::Resource && *g.policy == **from {
@@ -511,23 +569,15 @@ impl ResourceAnswer {
             all.sort_by_key(|(i, _)| *i);
             all.into_iter().map(|(_, t)| t.clone()).collect()
         }
-        let shared: Vec<(usize, PrincipalAnswer)> = if !self.adjusts_shared() {
-            Vec::new()
-        } else {
-            self.shared
-                .allowed
-                .iter()
-                .map(|(i, a)| (*i, self.with_shared_grants(a).into_owned()))
-                .collect()
-        };
-        let shared_allowed = if !self.adjusts_shared() {
-            &self.shared.allowed
-        } else {
-            &shared
-        };
+        let shared_allowed: Vec<(usize, PrincipalAnswer)> = self
+            .shared
+            .allowed()
+            .filter(|(i, _)| !self.is_evaluated(*i))
+            .map(|(i, a)| (i, self.with_shared_grants(a).into_owned()))
+            .collect();
         ActionAnswer {
             action: self.action.to_string(),
-            principals: merge(shared_allowed, &self.own, &self.evaluated),
+            principals: merge(&shared_allowed, &self.own, &self.evaluated),
             external: self.external.clone(),
             undetermined: merge(
                 &self.shared.undetermined,
@@ -585,26 +635,8 @@ pub struct PlanCache {
     plans: RefCell<FastMap<String, Rc<ActionPlan>>>,
     /// The account's key policies, compiled once for every engine using the cache.
     keys: Rc<KeyCaches>,
-    /// Resource ARNs parsed once for every engine using the cache (each who-can check asks
-    /// about the same resources).
-    resources: RefCell<FastMap<Box<str>, Rc<ParsedResource>>>,
-}
-
-/// A resource ARN parsed for who-can.
-struct ParsedResource {
-    resource: RequestResource,
-    /// Its key among the exact resources of a plan's statements.
-    exact_key: Option<String>,
-}
-
-impl ParsedResource {
-    fn parse(arn: &str) -> Result<ParsedResource, RequestError> {
-        let resource = RequestResource::parse(arn, None)?;
-        Ok(ParsedResource {
-            exact_key: resource.arn_lower.as_ref().map(resource_key),
-            resource,
-        })
-    }
+    /// The identities of the model's principals (see [`BulkWhoCan::identities`]).
+    identities: OnceCell<Rc<[PrincipalIdentity]>>,
 }
 
 /// KMS key policies compiled for who-can, by key ARN: with their grants, their statements
@@ -649,6 +681,8 @@ pub struct BulkWhoCan<'a> {
     last_shared: RefCell<Vec<(usize, SharedKey, Rc<SharedAnswers>)>>,
     /// The resource last asked about: the checks ask several actions of each resource in turn.
     last_resource: RefCell<Option<Rc<PreparedResource<'a>>>>,
+    /// This engine's principal identities, unless `shared_plans` serves its model.
+    identities: OnceCell<Rc<[PrincipalIdentity]>>,
 }
 
 impl<'a> BulkWhoCan<'a> {
@@ -728,7 +762,24 @@ impl<'a> BulkWhoCan<'a> {
             keys: Rc::default(),
             last_resource: RefCell::new(None),
             last_shared: RefCell::new(Vec::new()),
+            identities: OnceCell::new(),
         }
+    }
+
+    /// The identity of each principal of the model, built once per model: answers shared by
+    /// alike principals take each one's from here.
+    fn identities(&self) -> Rc<[PrincipalIdentity]> {
+        let cell = self
+            .shared_plans
+            .map_or(&self.identities, |c| &c.identities);
+        cell.get_or_init(|| {
+            self.model
+                .principals
+                .iter()
+                .map(PrincipalIdentity::of)
+                .collect()
+        })
+        .clone()
     }
 
     pub fn model(&self) -> &'a AccountModel {
@@ -975,28 +1026,11 @@ impl<'a> BulkWhoCan<'a> {
     fn prepare(&self, resource_arn: &str) -> Result<Rc<PreparedResource<'a>>, RequestError> {
         let last = self.last_resource.borrow().clone();
         if let Some(p) = &last
-            && p.parsed.resource.text == resource_arn
+            && p.resource.text == resource_arn
         {
             return Ok(p.clone());
         }
-        let parsed = match self.shared_plans {
-            Some(cache) => {
-                let known = cache.resources.borrow().get(resource_arn).cloned();
-                match known {
-                    Some(p) => p,
-                    None => {
-                        let p = Rc::new(ParsedResource::parse(resource_arn)?);
-                        cache
-                            .resources
-                            .borrow_mut()
-                            .insert(resource_arn.into(), p.clone());
-                        p
-                    }
-                }
-            }
-            None => Rc::new(ParsedResource::parse(resource_arn)?),
-        };
-        let resource = &parsed.resource;
+        let resource = RequestResource::parse(resource_arn, None)?;
         let same_or_new = |text: Option<&str>, previous: Option<&Rc<str>>| {
             text.map(|t| match previous {
                 Some(p) if **p == *t => p.clone(),
@@ -1013,7 +1047,8 @@ impl<'a> BulkWhoCan<'a> {
         );
         let prepared = Rc::new(PreparedResource {
             facts: self.catalog.facts(resource_arn),
-            parsed,
+            exact_key: resource.arn_lower.as_ref().map(resource_key),
+            resource,
             account,
             region,
         });
@@ -1032,7 +1067,7 @@ impl<'a> BulkWhoCan<'a> {
         let validated = self.validate(action, resource_arn)?;
         let prepared = self.prepare(resource_arn)?;
         let facts = prepared.facts;
-        let resource = &prepared.parsed.resource;
+        let resource = &prepared.resource;
         let key_policy = self.key_policy(&facts, resource_arn)?;
         let key_policy = key_policy.as_deref();
         let plan = self.plan(action)?;
@@ -1186,7 +1221,7 @@ impl<'a> BulkWhoCan<'a> {
                             (Some(t), None) => self.alike_without_grant(&t.policy, &plan),
                             _ => None,
                         };
-                        let mut alike_answers: Vec<(AlikeKey, Option<PrincipalAnswer>)> =
+                        let mut alike_answers: Vec<(AlikeKey, Option<Rc<PrincipalAnswer>>)> =
                             Vec::new();
                         let mut always = plan.always.iter().peekable();
                         for idx in 0..model.principals.len() {
@@ -1202,27 +1237,29 @@ impl<'a> BulkWhoCan<'a> {
                                     });
                                     match key {
                                         Some(key) => {
-                                            let known =
-                                                alike_answers.iter().find(|(k, _)| *k == key);
-                                            match known {
-                                                Some((_, answer)) => {
-                                                    answer.as_ref().map(|a| a.for_alike(p))
-                                                }
-                                                None => {
-                                                    let answer = ask(idx, Some(Some(&t.policy)));
-                                                    alike_answers.push((key, answer.clone()));
-                                                    answer
-                                                }
-                                            }
+                                            let known = alike_answers
+                                                .iter()
+                                                .find(|(k, _)| *k == key)
+                                                .map(|(_, a)| a.clone());
+                                            let answer = known.unwrap_or_else(|| {
+                                                let answer =
+                                                    ask(idx, Some(Some(&t.policy))).map(Rc::new);
+                                                alike_answers.push((key, answer.clone()));
+                                                answer
+                                            });
+                                            answer
+                                                .map(|a| SharedAllowed::Alike(a, self.identities()))
                                         }
-                                        None => ask(idx, Some(Some(&t.policy))),
+                                        None => {
+                                            ask(idx, Some(Some(&t.policy))).map(SharedAllowed::Own)
+                                        }
                                     }
                                 }
                                 None if plan.has_allow[idx] => {
                                     ask(idx, Some(delegation)).map(|mut a| {
                                         // The key's own statements are added per key.
                                         a.grants.retain(|g| g.policy_kind != PolicyKind::Resource);
-                                        a
+                                        SharedAllowed::Own(a)
                                     })
                                 }
                                 None => None,
@@ -1252,7 +1289,7 @@ impl<'a> BulkWhoCan<'a> {
                         evaluated.extend(users.iter().copied());
                     }
                 };
-                if let Some(key) = &prepared.parsed.exact_key
+                if let Some(key) = &prepared.exact_key
                     && let Some(policies) = plan.exact.get(key)
                 {
                     policies.iter().for_each(|&p| add_users(p));
@@ -1344,19 +1381,21 @@ struct AlikeKey {
 
 /// A resource asked about, parsed once for every action asked about it.
 struct PreparedResource<'a> {
-    parsed: Rc<ParsedResource>,
+    resource: RequestResource,
     facts: ResourceFacts<'a>,
+    /// Its key among the exact resources of a plan's statements.
+    exact_key: Option<String>,
     account: Option<Rc<str>>,
     region: Option<Rc<str>>,
 }
 
 /// Record an evaluation: allowed answers, or "undetermined" for a denied principal with
 /// missing policies (as `who_can` does).
-fn push_answer(
+fn push_answer<T>(
     model: &AccountModel,
     idx: usize,
-    answer: Option<PrincipalAnswer>,
-    allowed: &mut Vec<(usize, PrincipalAnswer)>,
+    answer: Option<T>,
+    allowed: &mut Vec<(usize, T)>,
     undetermined: &mut Vec<(usize, Undetermined)>,
 ) {
     let p = &model.principals[idx];

@@ -629,7 +629,7 @@ fn keys_of_one_open_template_share_answers_that_stay_exact_for_each_key() {
         Some(format!("key policy of {}", keys[1]))
     );
     for (i, unshared) in [(3, "grant to a role"), (4, "own ARN in a condition")] {
-        assert!(answers[i].shared.allowed.is_empty(), "{unshared}");
+        assert!(answers[i].shared.allows_none(), "{unshared}");
     }
     assert!(!std::rc::Rc::ptr_eq(&answers[5].shared, &answers[6].shared));
     // Everyone can decrypt with k9, not with k10 (no IAM grant for NoPolicy).

@@ -283,8 +283,8 @@ impl<'a> RegionAnalysis<'a> {
     }
 
     fn sources_of(&self, sgs: &SgEval<'a>, cache: &mut Cache<'a>) -> Sources {
-        let all4 = sgs.v4.cidr.union(&sgs.v4.refs);
-        let all6 = sgs.v6.cidr.union(&sgs.v6.refs);
+        let all4 = sgs.v4.cidr.union_ref(&sgs.v4.refs);
+        let all6 = sgs.v6.cidr.union_ref(&sgs.v6.refs);
         let unknown = sgs.unknown();
         Sources {
             ipv4: cidrs4(&all4),
@@ -998,12 +998,14 @@ impl<'a> RegionAnalysis<'a> {
             );
         }
 
-        let reach4 = legs4
-            .iter()
-            .fold(V4Set::empty(), |acc, l| acc.union(&l.reach));
-        let reach6 = legs6
-            .iter()
-            .fold(V6Set::empty(), |acc, l| acc.union(&l.reach));
+        let reach4 = legs4.iter().fold(V4Set::empty(), |mut acc, l| {
+            acc.union_in_place(&l.reach);
+            acc
+        });
+        let reach6 = legs6.iter().fold(V6Set::empty(), |mut acc, l| {
+            acc.union_in_place(&l.reach);
+            acc
+        });
         let mut path: Vec<InternetPath> = legs4
             .iter()
             .filter_map(|l| l.path.clone())
@@ -1265,8 +1267,8 @@ impl<'a> RegionAnalysis<'a> {
             .map(Vec::as_slice)
             .unwrap_or_default();
         let mut out = Vec::new();
-        let sources4 = sgs.v4.cidr.union(&sgs.v4.refs);
-        let sources6 = sgs.v6.cidr.union(&sgs.v6.refs);
+        let sources4 = sgs.v4.cidr.union_ref(&sgs.v4.refs);
+        let sources6 = sgs.v6.cidr.union_ref(&sgs.v6.refs);
         for pcx in peerings {
             if pcx.status.as_deref().is_some_and(|s| s != "active") {
                 continue;

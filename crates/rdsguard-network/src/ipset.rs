@@ -147,12 +147,22 @@ impl<A: Addr> IpSet<A> {
     }
 
     pub fn union(&self, other: &Self) -> Self {
+        self.union_ref(other).into_owned()
+    }
+
+    /// The union, borrowing one side when the other is empty (no copy).
+    pub fn union_ref<'s>(&'s self, other: &'s Self) -> std::borrow::Cow<'s, Self> {
+        use std::borrow::Cow;
         if other.is_empty() {
-            return self.clone();
+            return Cow::Borrowed(self);
         }
         if self.is_empty() {
-            return other.clone();
+            return Cow::Borrowed(other);
         }
+        Cow::Owned(self.merged(other))
+    }
+
+    fn merged(&self, other: &Self) -> Self {
         let mut merged = Vec::with_capacity(self.ranges.len() + other.ranges.len());
         let (mut i, mut j) = (0, 0);
         while i < self.ranges.len() || j < other.ranges.len() {
@@ -172,9 +182,14 @@ impl<A: Addr> IpSet<A> {
     }
 
     pub fn union_in_place(&mut self, other: &Self) {
-        if !other.is_empty() {
-            *self = self.union(other);
+        if other.is_empty() {
+            return;
         }
+        *self = if self.is_empty() {
+            other.clone()
+        } else {
+            self.merged(other)
+        };
     }
 
     pub fn intersection(&self, other: &Self) -> Self {

@@ -406,15 +406,15 @@ fn shared_union(shared: &[&SharedAnswers]) -> SharedUnion {
     let mut sorted = Vec::new();
     let mut incomplete: BTreeMap<String, usize> = BTreeMap::new();
     for s in shared {
-        for (idx, p) in &s.allowed {
-            if is_service_linked(&p.principal) {
+        for (idx, principal, notes) in s.allowed_principals() {
+            if is_service_linked(principal) {
                 continue;
             }
-            for m in &p.incomplete {
+            for m in notes {
                 *incomplete.entry(m.clone()).or_default() += 1;
             }
-            if members.insert(*idx) {
-                sorted.push((Arc::from(p.principal.as_str()), *idx));
+            if members.insert(idx) {
+                sorted.push((Arc::from(principal), idx));
             }
         }
         for (_, u) in &s.undetermined {
