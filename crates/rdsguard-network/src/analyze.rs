@@ -100,6 +100,8 @@ struct Leg<A: Fam> {
 struct Cache<'a> {
     routes: Map<&'a str, Rc<RouteEval>>,
     nacls: Map<(&'a str, Option<u16>), Rc<NaclEval>>,
+    /// What each ACL's evaluations share across ports.
+    nacl_bases: Map<&'a str, Rc<nacl::NaclBase>>,
     groups: Map<(Vec<&'a str>, Option<u16>), Rc<SgEval<'a>>>,
     group_evals: Map<(&'a str, Option<u16>), Rc<GroupEval<'a>>>,
     /// Report forms shared by every database that uses them.
@@ -251,11 +253,31 @@ impl<'a> RegionAnalysis<'a> {
 
     /// The subnets of a DB subnet group, or why they are unknown.
     pub fn db_subnet_group_subnets(&self, name: &str) -> Result<Vec<SubnetInfo>, String> {
+        self.subnet_group_infos(name, &mut Cache::default())
+    }
+
+    /// [`db_subnet_group_subnets`](Self::db_subnet_group_subnets) of each of `names`, which
+    /// share their subnets' evaluations (groups of a VPC share its route tables).
+    pub fn db_subnet_groups_subnets<'n>(
+        &self,
+        names: impl IntoIterator<Item = &'n str>,
+    ) -> Vec<(&'n str, Result<Vec<SubnetInfo>, String>)> {
         let mut cache = Cache::default();
+        names
+            .into_iter()
+            .map(|name| (name, self.subnet_group_infos(name, &mut cache)))
+            .collect()
+    }
+
+    fn subnet_group_infos(
+        &self,
+        name: &str,
+        cache: &mut Cache<'a>,
+    ) -> Result<Vec<SubnetInfo>, String> {
         let ids = self.subnet_group_subnets(Some(name))?;
         Ok(ids
             .into_iter()
-            .map(|id| self.subnet_ctx(id, &mut cache).info.clone())
+            .map(|id| self.subnet_ctx(id, cache).info.clone())
             .collect())
     }
 
@@ -659,11 +681,18 @@ impl<'a> RegionAnalysis<'a> {
         port: Option<u16>,
         cache: &mut Cache<'a>,
     ) -> Rc<NaclEval> {
-        cache
-            .nacls
-            .entry((acl.network_acl_id.as_str(), port))
-            .or_insert_with(|| Rc::new(nacl::evaluate(acl, port)))
-            .clone()
+        let id = acl.network_acl_id.as_str();
+        if let Some(e) = cache.nacls.get(&(id, port)) {
+            return e.clone();
+        }
+        let base = cache
+            .nacl_bases
+            .entry(id)
+            .or_insert_with(|| Rc::new(nacl::prepare(acl)))
+            .clone();
+        let e = Rc::new(nacl::evaluate_with(&base, port));
+        cache.nacls.insert((id, port), e.clone());
+        e
     }
 
     fn sg_eval(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> Rc<SgEval<'a>> {

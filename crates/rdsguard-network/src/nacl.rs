@@ -195,25 +195,15 @@ fn first_match<A: Fam>(
     (allowed, matches)
 }
 
-fn family<A: Fam>(
-    inbound: &[Entry],
-    outbound: &[Entry],
-    port: Option<u16>,
-    bad_in: &Option<String>,
-    bad_out: &Option<String>,
-) -> NaclFamily<A> {
-    let (inbound_set, inbound_matches, inbound_unknown) = match port {
-        Some(p) => {
-            let p = i32::from(p);
-            let (set, m) = first_match::<A>(inbound, |e| e.covers_tcp(p, p));
-            (set, m, bad_in.clone())
-        }
-        None => (
-            IpSet::empty(),
-            Vec::new(),
-            Some("the database port is unknown".to_string()),
-        ),
-    };
+/// The return traffic of one family: what no database port changes.
+#[derive(Debug, Clone)]
+struct Outbound<A: Addr> {
+    any: IpSet<A>,
+    all: IpSet<A>,
+    matches: Vec<RuleMatch<A>>,
+}
+
+fn outbound<A: Fam>(outbound: &[Entry]) -> Outbound<A> {
     // Split the ephemeral range at every rule boundary: inside each piece every rule either
     // covers all of it or none of it.
     let (lo, hi) = EPHEMERAL_PORTS;
@@ -244,13 +234,10 @@ fn family<A: Fam>(
                 .union_in_place(&rm.matched);
         }
     }
-    NaclFamily {
-        inbound: inbound_set,
-        inbound_matches,
-        inbound_unknown,
-        outbound_any: any,
-        outbound_all: all,
-        outbound_matches: by_rule
+    Outbound {
+        any,
+        all,
+        matches: by_rule
             .into_iter()
             .map(|((rule_number, allow), matched)| RuleMatch {
                 rule_number,
@@ -258,21 +245,72 @@ fn family<A: Fam>(
                 matched,
             })
             .collect(),
-        outbound_unknown: bad_out.clone(),
+    }
+}
+
+fn family<A: Fam>(base: &NaclBase, outbound: &Outbound<A>, port: Option<u16>) -> NaclFamily<A> {
+    let (inbound_set, inbound_matches, inbound_unknown) = match port {
+        Some(p) => {
+            let p = i32::from(p);
+            let (set, m) = first_match::<A>(&base.inbound, |e| e.covers_tcp(p, p));
+            (set, m, base.bad_in.clone())
+        }
+        None => (
+            IpSet::empty(),
+            Vec::new(),
+            Some("the database port is unknown".to_string()),
+        ),
+    };
+    NaclFamily {
+        inbound: inbound_set,
+        inbound_matches,
+        inbound_unknown,
+        outbound_any: outbound.any.clone(),
+        outbound_all: outbound.all.clone(),
+        outbound_matches: outbound.matches.clone(),
+        outbound_unknown: base.bad_out.clone(),
+    }
+}
+
+/// What an ACL's evaluation shares across database ports: its inbound rules parsed, and its
+/// return traffic (which depends on the ephemeral ports only), for [`evaluate_with`].
+#[derive(Debug)]
+pub(crate) struct NaclBase {
+    nacl_id: String,
+    inbound: Vec<Entry>,
+    bad_in: Option<String>,
+    bad_out: Option<String>,
+    v4_out: Outbound<u32>,
+    v6_out: Outbound<u128>,
+}
+
+pub(crate) fn prepare(acl: &NetworkAcl) -> NaclBase {
+    let (inbound, bad_in) = parse_entries(&acl.entries, false);
+    let (outbound_entries, bad_out) = parse_entries(&acl.entries, true);
+    let with_id = |b: Option<String>| b.map(|m| format!("{}: {m}", acl.network_acl_id));
+    NaclBase {
+        nacl_id: acl.network_acl_id.clone(),
+        v4_out: outbound::<u32>(&outbound_entries),
+        v6_out: outbound::<u128>(&outbound_entries),
+        inbound,
+        bad_in: with_id(bad_in),
+        bad_out: with_id(bad_out),
+    }
+}
+
+/// Evaluate a prepared ACL for TCP connections to `port` (and their return traffic).
+pub(crate) fn evaluate_with(base: &NaclBase, port: Option<u16>) -> NaclEval {
+    NaclEval {
+        nacl_id: base.nacl_id.clone(),
+        v4: family::<u32>(base, &base.v4_out, port),
+        v6: family::<u128>(base, &base.v6_out, port),
     }
 }
 
 /// Evaluate an ACL for TCP connections to `port` (and their return traffic).
+#[cfg(test)]
 pub(crate) fn evaluate(acl: &NetworkAcl, port: Option<u16>) -> NaclEval {
-    let (inbound, bad_in) = parse_entries(&acl.entries, false);
-    let (outbound, bad_out) = parse_entries(&acl.entries, true);
-    let with_id = |b: Option<String>| b.map(|m| format!("{}: {m}", acl.network_acl_id));
-    let (bad_in, bad_out) = (with_id(bad_in), with_id(bad_out));
-    NaclEval {
-        nacl_id: acl.network_acl_id.clone(),
-        v4: family::<u32>(&inbound, &outbound, port, &bad_in, &bad_out),
-        v6: family::<u128>(&inbound, &outbound, port, &bad_in, &bad_out),
-    }
+    evaluate_with(&prepare(acl), port)
 }
 
 #[cfg(test)]

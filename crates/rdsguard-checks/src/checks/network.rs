@@ -92,19 +92,19 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
                 .iter()
                 .filter_map(|d| d.db_subnet_group_name.as_deref()),
         );
-        let mut subnet_groups = FastMap::default();
-        for name in group_names {
-            if !subnet_groups.contains_key(name) {
-                let subnets =
-                    analysis
-                        .db_subnet_group_subnets(name)
-                        .map(|subnets| SubnetGroupSubnets {
-                            subnets,
-                            evidence: std::cell::OnceCell::new(),
-                        });
-                subnet_groups.insert(name.to_string(), subnets);
-            }
-        }
+        let mut names = FastSet::default();
+        let group_names = group_names.filter(|name| names.insert(*name));
+        let subnet_groups: FastMap<String, Result<SubnetGroupSubnets, String>> = analysis
+            .db_subnet_groups_subnets(group_names)
+            .into_iter()
+            .map(|(name, subnets)| {
+                let subnets = subnets.map(|subnets| SubnetGroupSubnets {
+                    subnets,
+                    evidence: std::cell::OnceCell::new(),
+                });
+                (name.to_string(), subnets)
+            })
+            .collect();
         let references = ctx
             .region
             .ec2
