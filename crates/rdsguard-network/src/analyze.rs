@@ -296,9 +296,13 @@ impl<'a> RegionAnalysis<'a> {
         let members = key
             .iter()
             .map(|g| {
-                Rc::new(sg::evaluate_group(&self.idx, g, port, &mut |p| {
-                    self.prefix_list(p)
-                }))
+                Rc::new(sg::evaluate_group(
+                    &self.idx,
+                    g,
+                    port,
+                    self.egress,
+                    &mut |p| self.prefix_list(p),
+                ))
             })
             .collect();
         self.sources_of(&SgEval::merge(members), &mut Cache::default())
@@ -711,9 +715,13 @@ impl<'a> RegionAnalysis<'a> {
             k.0.iter()
                 .map(|g| {
                     let evaluate = || {
-                        Rc::new(sg::evaluate_group(&self.idx, g, t.port, &mut |p| {
-                            self.prefix_list(p)
-                        }))
+                        Rc::new(sg::evaluate_group(
+                            &self.idx,
+                            g,
+                            t.port,
+                            self.egress,
+                            &mut |p| self.prefix_list(p),
+                        ))
                     };
                     if !reused(cache, g) {
                         return evaluate();

@@ -123,8 +123,12 @@ impl<'a> RegionIndex<'a> {
             .iter()
             .map(|g| (g.group_id.as_str(), g))
             .collect();
-        let mut interfaces_by_group: Map<&str, Vec<&NetworkInterface>> = Map::default();
-        let mut member_ranges: Map<&str, MemberRanges> = Map::default();
+        // Sized up front: a large region has a group and an interface or two per database.
+        let groups = ec2.security_groups.len();
+        let mut interfaces_by_group: Map<&str, Vec<&NetworkInterface>> =
+            Map::with_capacity_and_hasher(groups, Default::default());
+        let mut member_ranges: Map<&str, MemberRanges> =
+            Map::with_capacity_and_hasher(groups, Default::default());
         for eni in &ec2.network_interfaces {
             let addrs: Vec<Cidr> = eni
                 .private_ip_addresses

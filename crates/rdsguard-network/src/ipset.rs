@@ -345,7 +345,10 @@ impl Cidr {
     /// `a.b.c.d/n`, `a.b.c.d` (a /32), `x::/n` or `x::y` (a /128). Host bits are ignored.
     pub fn parse(text: &str) -> Result<Cidr, CidrError> {
         let t = text.trim();
-        if let Ok(net) = t.parse::<IpNet>() {
+        // A CIDR has a `/`; a bare address (interfaces list thousands) skips the CIDR parser.
+        if t.contains('/')
+            && let Ok(net) = t.parse::<IpNet>()
+        {
             return Ok(match net {
                 IpNet::V4(n) => Cidr::V4(u32::from(n.network()), u32::from(n.prefix_len())),
                 IpNet::V6(n) => Cidr::V6(u128::from(n.network()), u32::from(n.prefix_len())),
@@ -462,6 +465,20 @@ pub fn internet_v6() -> V6Set {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cidrs_and_bare_addresses_parse() {
+        assert_eq!(Cidr::parse("10.1.2.3"), Ok(Cidr::V4(0x0a01_0203, 32)));
+        assert_eq!(Cidr::parse(" 10.1.2.3/16 "), Ok(Cidr::V4(0x0a01_0000, 16)));
+        assert_eq!(Cidr::parse("::1"), Ok(Cidr::V6(1, 128)));
+        assert_eq!(
+            Cidr::parse("2001:db8::/32"),
+            Ok(Cidr::V6(0x2001_0db8 << 96, 32))
+        );
+        for bad in ["", "10.1.2", "10.1.2.3/33", "nope", "10.1.2.3/"] {
+            assert!(Cidr::parse(bad).is_err(), "{bad}");
+        }
+    }
     use std::net::Ipv4Addr;
 
     fn v4(s: &str) -> V4Set {

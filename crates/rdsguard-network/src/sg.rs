@@ -295,10 +295,13 @@ pub(crate) fn ingress_rule(group_id: &str, perm: &SecurityGroupPermission) -> In
 }
 
 /// Evaluate one group for TCP on `port`. `prefix_list` resolves (and caches) prefix lists.
+/// With `egress` off, the group's egress rules are left out (empty egress sets): for analyses
+/// that do not report egress.
 pub(crate) fn evaluate_group<'a>(
     idx: &RegionIndex<'a>,
     gid: &str,
     port: Option<u16>,
+    egress: bool,
     prefix_list: &mut dyn FnMut(&str) -> Rc<ParsedPrefixList>,
 ) -> GroupEval<'a> {
     let mut ev = GroupEval::default();
@@ -371,6 +374,9 @@ pub(crate) fn evaluate_group<'a>(
     ev.v4.refs = IpSet::from_ranges(refs.v4);
     ev.v6.refs = IpSet::from_ranges(refs.v6);
 
+    if !egress {
+        return ev;
+    }
     let mut egress = Ranges::default();
     for perm in &group.egress {
         if is_all_protocols(perm) {

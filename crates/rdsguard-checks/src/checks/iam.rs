@@ -15,7 +15,7 @@
 //! with databases and principals.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -1633,7 +1633,7 @@ fn instance_policy_scope(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
 /// name mentions without trying every identifier on every name.
 struct InstanceNames {
     /// Lower-cased identifier → instance indexes, in snapshot order.
-    by_id: HashMap<String, Vec<usize>>,
+    by_id: FastMap<String, Vec<usize>>,
     /// Byte lengths of the lower-cased identifiers, longest first.
     lengths: Vec<usize>,
     /// Byte length of each instance's identifier as written.
@@ -1642,7 +1642,8 @@ struct InstanceNames {
 
 impl InstanceNames {
     fn new(instances: &[(&str, &str, &str)]) -> InstanceNames {
-        let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_id: FastMap<String, Vec<usize>> =
+            FastMap::with_capacity_and_hasher(instances.len(), Default::default());
         for (i, (id, _, _)) in instances.iter().enumerate() {
             by_id.entry(id.to_lowercase()).or_default().push(i);
         }

@@ -616,10 +616,10 @@ fn public_subnets(subnets: &[SubnetInfo]) -> String {
 
 /// Ports the database listens on: its endpoint port and the ports of its option-group options
 /// (e.g. Oracle's SSL listener, 2484 by default; OEM).
-fn listening_ports(ctx: &RegionCtx<'_>, d: &DbExposure) -> Vec<(u16, String)> {
-    let mut ports: Vec<(u16, String)> = d
+fn listening_ports(ctx: &RegionCtx<'_>, d: &DbExposure) -> Vec<(u16, Cow<'static, str>)> {
+    let mut ports: Vec<(u16, Cow<'static, str>)> = d
         .port
-        .map(|p| (p, "database port".to_string()))
+        .map(|p| (p, Cow::Borrowed("database port")))
         .into_iter()
         .collect();
     if d.kind != DbKind::DbInstance {
@@ -635,7 +635,10 @@ fn listening_ports(ctx: &RegionCtx<'_>, d: &DbExposure) -> Vec<(u16, String)> {
                 if let Some(p) = o.port
                     && !ports.iter().any(|(q, _)| *q == p)
                 {
-                    ports.push((p, format!("option {} of {}", o.option_name, g.name)));
+                    ports.push((
+                        p,
+                        Cow::Owned(format!("option {} of {}", o.option_name, g.name)),
+                    ));
                 }
             }
         }
@@ -687,11 +690,6 @@ fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             em.not_applicable(res, msg!("{} has no VPC security groups", what(d)));
             continue;
         }
-        let groups: Vec<&str> = d
-            .security_groups
-            .iter()
-            .map(|g| g.group_id.as_str())
-            .collect();
         let mut open = Vec::new();
         let mut unknown = Vec::new();
         let mut open_rules = Vec::new();
@@ -699,6 +697,11 @@ fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             let sources = if Some(port) == d.port {
                 Cow::Borrowed(&d.sources)
             } else {
+                let groups: Vec<&str> = d
+                    .security_groups
+                    .iter()
+                    .map(|g| g.group_id.as_str())
+                    .collect();
                 Cow::Owned(
                     analysis
                         .get_or_init(|| self::analysis(ctx))
@@ -895,9 +898,11 @@ fn attached_groups(ctx: &RegionCtx<'_>) -> Rc<AttachedGroups> {
         // The databases of each group are named in messages and evidence only: the analysis
         // (not explaining) needs the groups alone.
         let explain = explaining();
-        let mut order: Vec<&str> = Vec::new();
-        let mut users: FastMap<&str, BTreeSet<&str>> = FastMap::default();
         let subjects = subjects(ctx);
+        let mut order: Vec<&str> = Vec::with_capacity(subjects.len());
+        let mut users: FastMap<&str, BTreeSet<&str>> =
+            FastMap::with_capacity_and_hasher(subjects.len(), Default::default());
+        let unexplained = Arc::new(Value::Null);
         for s in &subjects {
             if engine_service(s.what, s.engine).is_some() {
                 continue;
@@ -920,11 +925,11 @@ fn attached_groups(ctx: &RegionCtx<'_>) -> Rc<AttachedGroups> {
                         users.remove(id)?.into_iter().map(String::from).collect();
                     Some(AttachedGroup {
                         id: id.to_string(),
-                        databases_evidence: Arc::new(if explain {
-                            serde_json::json!(dbs)
+                        databases_evidence: if explain {
+                            Arc::new(serde_json::json!(dbs))
                         } else {
-                            Value::Null
-                        }),
+                            unexplained.clone()
+                        },
                         databases: dbs,
                     })
                 })
