@@ -286,7 +286,8 @@ fn of_principal<T>(entries: &[(usize, T)], principal: usize) -> Option<&T> {
 /// reasons: one answer, not thousands of copies).
 #[derive(Debug)]
 enum SharedAllowed {
-    Own(PrincipalAnswer),
+    /// Boxed: entries are kept for every principal of the account, most of them `Alike`.
+    Own(Box<PrincipalAnswer>),
     /// Another principal's answer; this principal's identity is in `identities`.
     Alike(Rc<PrincipalAnswer>, Rc<[PrincipalIdentity]>),
 }
@@ -294,7 +295,7 @@ enum SharedAllowed {
 impl SharedAllowed {
     fn answer(&self, principal: usize) -> Cow<'_, PrincipalAnswer> {
         match self {
-            SharedAllowed::Own(a) => Cow::Borrowed(a),
+            SharedAllowed::Own(a) => Cow::Borrowed(&**a),
             SharedAllowed::Alike(a, identities) => match identities.get(principal) {
                 Some(id) if id.principal != a.principal => Cow::Owned(a.with_identity(id)),
                 _ => Cow::Borrowed(&**a),
@@ -1250,16 +1251,15 @@ impl<'a> BulkWhoCan<'a> {
                                             answer
                                                 .map(|a| SharedAllowed::Alike(a, self.identities()))
                                         }
-                                        None => {
-                                            ask(idx, Some(Some(&t.policy))).map(SharedAllowed::Own)
-                                        }
+                                        None => ask(idx, Some(Some(&t.policy)))
+                                            .map(|a| SharedAllowed::Own(Box::new(a))),
                                     }
                                 }
                                 None if plan.has_allow[idx] => {
                                     ask(idx, Some(delegation)).map(|mut a| {
                                         // The key's own statements are added per key.
                                         a.grants.retain(|g| g.policy_kind != PolicyKind::Resource);
-                                        SharedAllowed::Own(a)
+                                        SharedAllowed::Own(Box::new(a))
                                     })
                                 }
                                 None => None,
