@@ -684,6 +684,10 @@ pub struct BulkWhoCan<'a> {
     last_resource: RefCell<Option<Rc<PreparedResource<'a>>>>,
     /// This engine's principal identities, unless `shared_plans` serves its model.
     identities: OnceCell<Rc<[PrincipalIdentity]>>,
+    /// The validations last made for each action asked (its reference's address), with the
+    /// ARN prefix that decided them: resources asked in turn mostly share the previous one's
+    /// prefix, compared instead of hashed.
+    last_validations: RefCell<Vec<(usize, String, sar::ValidatedRequest)>>,
 }
 
 impl<'a> BulkWhoCan<'a> {
@@ -764,6 +768,7 @@ impl<'a> BulkWhoCan<'a> {
             last_resource: RefCell::new(None),
             last_shared: RefCell::new(Vec::new()),
             identities: OnceCell::new(),
+            last_validations: RefCell::new(Vec::new()),
         }
     }
 
@@ -814,14 +819,27 @@ impl<'a> BulkWhoCan<'a> {
         let a = self.action_ref(action)?;
         let prefix = sar::validation_prefix(resource_arn);
         let action_key = std::ptr::from_ref(a) as usize;
-        if let Some(prefix) = prefix
-            && let Some(v) = self
+        if let Some(prefix) = prefix {
+            if let Some((_, _, v)) = self
+                .last_validations
+                .borrow()
+                .iter()
+                .find(|(k, p, _)| *k == action_key && p == prefix)
+            {
+                return Ok(v.clone());
+            }
+            let known = self
                 .validations
                 .borrow()
                 .get(&action_key)
                 .and_then(|by_prefix| by_prefix.get(prefix))
-        {
-            return Ok(v.clone());
+                .cloned();
+            if let Some(v) = known {
+                let mut last = self.last_validations.borrow_mut();
+                last.retain(|(k, _, _)| *k != action_key);
+                last.push((action_key, prefix.to_string(), v.clone()));
+                return Ok(v);
+            }
         }
         let validated = reference.validate_action(a, resource_arn)?;
         if let Some(prefix) = prefix
