@@ -1105,6 +1105,33 @@ impl SingleStatements {
 
 /// Allow statements of a key policy that name principals other than the account's own IAM
 /// users and roles: other accounts, services, `*`. `singles` holds `kp`'s statements alone.
+/// The principal a key-policy statement's principal value stands for, and the context of its
+/// request (what is known about it), for [`external_grants`].
+fn representative_request(
+    pv: &PrincipalValue,
+    validated: &ValidatedRequest,
+) -> Option<(RequestPrincipal, RequestContext)> {
+    let rp = match pv {
+        PrincipalValue::Service(s) => RequestPrincipal::parse(s).ok(),
+        PrincipalValue::Aws(a) if a.len() == 12 => {
+            RequestPrincipal::parse(&format!("arn:aws:iam::{a}:root")).ok()
+        }
+        PrincipalValue::Aws(a) => RequestPrincipal::parse(a).ok(),
+        _ => RequestPrincipal::parse("arn:aws:iam::000000000000:user/anyone").ok(),
+    }?;
+    let mut ctx = RequestContext::partial(Vec::<String>::new(), Vec::<String>::new());
+    ctx.restrict_to_applicable(
+        validated.allowed_keys.clone(),
+        validated.allowed_prefixes.clone(),
+    );
+    if matches!(pv, PrincipalValue::Wildcard) {
+        // Everyone: nothing is known about the principal.
+    } else if let Some(a) = &rp.account {
+        ctx.insert_single("aws:PrincipalAccount", a.clone());
+    }
+    Some((rp, ctx))
+}
+
 pub(crate) fn external_grants(
     kp: &CompiledPolicy,
     singles: &SingleStatements,
@@ -1115,6 +1142,8 @@ pub(crate) fn external_grants(
     validated: &ValidatedRequest,
 ) -> Vec<ExternalGrant> {
     let mut out = Vec::new();
+    let mut representatives: Vec<(&PrincipalValue, Option<(RequestPrincipal, RequestContext)>)> =
+        Vec::new();
     for index in kp.candidate_indices(&action.service) {
         let index = index as usize;
         let Some(st) = kp.statements.get(index) else {
@@ -1141,28 +1170,19 @@ pub(crate) fn external_grants(
                 PrincipalValue::Federated(s) | PrincipalValue::CanonicalUser(s) => s.clone(),
             };
             // Evaluate the key policy alone for a representative principal: conditions on the
-            // principal stay symbolic.
-            let representative = match pv {
-                PrincipalValue::Service(s) => RequestPrincipal::parse(s).ok(),
-                PrincipalValue::Aws(a) if a.len() == 12 => {
-                    RequestPrincipal::parse(&format!("arn:aws:iam::{a}:root")).ok()
+            // principal stay symbolic. Made once per principal (a key's grants all name the
+            // same service).
+            let known = representatives.iter().position(|(p, _)| *p == pv);
+            let position = match known {
+                Some(i) => i,
+                None => {
+                    representatives.push((pv, representative_request(pv, validated)));
+                    representatives.len() - 1
                 }
-                PrincipalValue::Aws(a) => RequestPrincipal::parse(a).ok(),
-                _ => RequestPrincipal::parse("arn:aws:iam::000000000000:user/anyone").ok(),
             };
-            let Some(rp) = representative else {
+            let Some((rp, ctx)) = &representatives[position].1 else {
                 continue;
             };
-            let mut ctx = RequestContext::partial(Vec::<String>::new(), Vec::<String>::new());
-            ctx.restrict_to_applicable(
-                validated.allowed_keys.clone(),
-                validated.allowed_prefixes.clone(),
-            );
-            if matches!(pv, PrincipalValue::Wildcard) {
-                // Everyone: nothing is known about the principal.
-            } else if let Some(a) = &rp.account {
-                ctx.insert_single("aws:PrincipalAccount", a.clone());
-            }
             let Some(single) = singles.get(kp, index) else {
                 continue;
             };
@@ -1177,10 +1197,10 @@ pub(crate) fn external_grants(
                 ..PolicySet::default()
             };
             let req = Request {
-                principal: &rp,
+                principal: rp,
                 action,
                 resource,
-                context: &ctx,
+                context: ctx,
             };
             let decision = evaluate_static(&set, &req, None);
             if matches!(decision, StaticDecision::Denied { .. }) {
