@@ -422,10 +422,8 @@ impl RequestAction {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RequestResource {
     pub text: String,
-    /// `None` for `*`.
-    pub arn: Option<Arn>,
-    /// The ARN with partition, service, region and account lower-cased (matching is
-    /// case-insensitive there), computed once.
+    /// The ARN (`None` for `*`) with partition, service, region and account lower-cased
+    /// (matching is case-insensitive there; the resource part keeps its case).
     pub arn_lower: Option<Arn>,
     /// The account that owns the resource.
     pub account: Option<String>,
@@ -437,25 +435,22 @@ impl RequestResource {
         if text == "*" {
             return Ok(RequestResource {
                 text: text.to_string(),
-                arn: None,
                 arn_lower: None,
                 account: account.map(str::to_string),
             });
         }
-        let arn = Arn::parse(text).ok_or_else(|| RequestError::MalformedArn(text.to_string()))?;
+        let mut lower =
+            Arn::parse(text).ok_or_else(|| RequestError::MalformedArn(text.to_string()))?;
+        // The account as written (an account id has no case; kept verbatim all the same).
         let acct = account
             .map(str::to_string)
-            .or_else(|| (!arn.account.is_empty()).then(|| arn.account.clone()));
-        let lower = Arn {
-            partition: arn.partition.to_ascii_lowercase(),
-            service: arn.service.to_ascii_lowercase(),
-            region: arn.region.to_ascii_lowercase(),
-            account: arn.account.to_ascii_lowercase(),
-            resource: arn.resource.clone(),
-        };
+            .or_else(|| (!lower.account.is_empty()).then(|| lower.account.clone()));
+        lower.partition.make_ascii_lowercase();
+        lower.service.make_ascii_lowercase();
+        lower.region.make_ascii_lowercase();
+        lower.account.make_ascii_lowercase();
         Ok(RequestResource {
             text: text.to_string(),
-            arn: Some(arn),
             arn_lower: Some(lower),
             account: acct,
         })

@@ -378,7 +378,7 @@ fn account_trust_gate<T: Truth>(
     let is_kms_key = service == "kms"
         && req
             .resource
-            .arn
+            .arn_lower
             .as_ref()
             .is_some_and(|a| a.resource.to_ascii_lowercase().starts_with("key/"));
     if is_kms_key || (service == "sts" && resource_policy) {
@@ -391,7 +391,8 @@ fn account_trust_gate<T: Truth>(
 /// Service-specific refusals that no policy can override.
 fn service_refuses(req: &Request<'_>) -> bool {
     let action = req.action.name.as_str();
-    let arn = req.resource.arn.as_ref();
+    // Partition to account lower-cased; the resource part as written.
+    let arn = req.resource.arn_lower.as_ref();
     match req.action.service.as_str() {
         // AWS managed aliases (alias/aws/...) cannot be created, changed or deleted.
         "kms" => {
