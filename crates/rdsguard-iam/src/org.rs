@@ -183,30 +183,32 @@ impl OrgPolicies {
         self.rcp_levels.iter().map(|l| l.iter().collect()).collect()
     }
 
-    /// Whether any SCP or RCP statement for `action` has a condition (which could read the
-    /// principal or the request): answers then cannot be shared between principals.
-    pub(crate) fn conditional_for(&self, action: &crate::context::RequestAction) -> bool {
+    /// The SCP and RCP statements for `action`, every level.
+    fn statements_for<'s>(
+        &'s self,
+        action: &'s crate::context::RequestAction,
+    ) -> impl Iterator<Item = &'s crate::compile::CompiledStatement> {
         self.scp_levels
             .iter()
             .chain(&self.rcp_levels)
             .flatten()
             .flat_map(|p| p.candidates(&action.service))
             .filter(|st| st.action_matches(action))
+    }
+
+    /// Whether any SCP or RCP statement for `action` has a condition (which could read the
+    /// principal or the request): answers then cannot be shared between principals.
+    pub(crate) fn conditional_for(&self, action: &crate::context::RequestAction) -> bool {
+        self.statements_for(action)
             .any(|st| !st.conditions.is_empty())
     }
 
     /// Whether any SCP or RCP statement for `action` depends on the resource (names resources
     /// or reads resource conditions): answers cannot then be shared between resources.
     pub(crate) fn resource_specific_for(&self, action: &crate::context::RequestAction) -> bool {
-        self.scp_levels
-            .iter()
-            .chain(&self.rcp_levels)
-            .flatten()
-            .flat_map(|p| p.candidates(&action.service))
-            .filter(|st| st.action_matches(action))
-            .any(|st| {
-                st.resource_scope() != crate::compile::ResourceScope::Any
-                    || st.conditions_depend_on_resource()
-            })
+        self.statements_for(action).any(|st| {
+            st.resource_scope() != crate::compile::ResourceScope::Any
+                || st.conditions_depend_on_resource()
+        })
     }
 }
