@@ -27,6 +27,7 @@ use rdsguard_iam::bulk::{
 };
 use rdsguard_iam::compile::{CompiledPolicy, PolicyKind};
 use rdsguard_iam::context::{RequestAction, RequestContext, RequestPrincipal, RequestResource};
+use rdsguard_iam::error::RequestError;
 use rdsguard_iam::eval::{Decision, PolicySet, Request, StaticDecision, evaluate, evaluate_static};
 use rdsguard_iam::formula::Formula;
 use rdsguard_iam::policy::{Effect, PrincipalValue};
@@ -357,7 +358,7 @@ fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
 }
 
 /// The evidence entry of one principal: its decision and grants per action.
-fn principal_entry(answers: &[ResourceAnswer], arn: &str, idx: usize) -> Value {
+fn principal_entry(answers: &[Rc<ResourceAnswer>], arn: &str, idx: usize) -> Value {
     let mut kind = None;
     let mut actions = Vec::new();
     for a in answers {
@@ -450,7 +451,77 @@ struct Access<'a> {
     /// The actions asked about, as evidence shared by the findings asking them.
     actions: RefCell<Vec<(Vec<String>, Arc<Value>)>>,
     /// The answers about one resource, kept between resources for their room.
-    answers: RefCell<Vec<ResourceAnswer>>,
+    answers: RefCell<Vec<Rc<ResourceAnswer>>>,
+    /// Answers that another who-can check of the region asks again (see [`ReaskedAnswers`]).
+    reasked: Rc<ReaskedAnswers>,
+}
+
+/// Who-can answers that several checks of a region ask about the same resource
+/// (`rds:ModifyDBInstance` by the delete, share and master-password checks;
+/// `rds:ModifyDBCluster` by the delete and master-password checks), kept by the resource's
+/// position in the region so that the later checks reuse them instead of asking again (one
+/// indexed read instead of the ARN's validation, parsing, lookups and evaluations).
+///
+/// Only these actions are kept: the others are asked by one check, and keeping their answers
+/// would only hold memory until the analysis ends.
+#[derive(Default)]
+struct ReaskedAnswers {
+    by_action: RefCell<Vec<(&'static str, Listed, Vec<Option<Rc<ResourceAnswer>>>)>>,
+}
+
+/// The region list a resource asked about is an element of.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Listed {
+    Instances,
+    Clusters,
+}
+
+/// The actions asked by more than one check about the resources of a list.
+const REASKED: &[(&str, Listed)] = &[
+    ("rds:ModifyDBInstance", Listed::Instances),
+    ("rds:ModifyDBCluster", Listed::Clusters),
+];
+
+impl ReaskedAnswers {
+    fn of_region(ctx: &RegionCtx<'_>) -> Rc<ReaskedAnswers> {
+        ctx.memo.get_or_init_plain(ReaskedAnswers::default)
+    }
+
+    /// The answer to `action` about the `index`th resource of `list` (of `len`), asked with
+    /// `ask` the first time.
+    fn get_or_ask(
+        &self,
+        action: &'static str,
+        at: (Listed, usize, usize),
+        ask: impl FnOnce() -> Result<ResourceAnswer, RequestError>,
+    ) -> Result<Rc<ResourceAnswer>, RequestError> {
+        let (list, index, len) = at;
+        if !REASKED.contains(&(action, list)) {
+            return ask().map(Rc::new);
+        }
+        let mut by_action = self.by_action.borrow_mut();
+        let slots = match by_action
+            .iter()
+            .position(|(a, l, _)| *a == action && *l == list)
+        {
+            Some(i) => &mut by_action[i].2,
+            None => {
+                by_action.push((action, list, vec![None; len]));
+                let last = by_action.len() - 1;
+                &mut by_action[last].2
+            }
+        };
+        let Some(slot) = slots.get_mut(index) else {
+            return ask().map(Rc::new);
+        };
+        if let Some(a) = slot {
+            return Ok(a.clone());
+        }
+        // Errors are not kept: asked again, they come again.
+        let answer = Rc::new(ask()?);
+        *slot = Some(answer.clone());
+        Ok(answer)
+    }
 }
 
 impl<'a> Access<'a> {
@@ -476,7 +547,10 @@ impl<'a> Access<'a> {
             .memo
             .get_or_init_plain(|| CatalogIndex::of_region(ctx.account, &ctx.region.region));
         let catalog = ResourceCatalog::with_region_index(ctx.account, index);
-        Self::with_bulk(model, BulkWhoCan::for_catalog_with(model, catalog, &memo.1))
+        let mut access =
+            Self::with_bulk(model, BulkWhoCan::for_catalog_with(model, catalog, &memo.1));
+        access.reasked = ReaskedAnswers::of_region(ctx);
+        access
     }
 
     fn with_bulk(model: &'a AccountModel, bulk: BulkWhoCan<'a>) -> Access<'a> {
@@ -488,6 +562,7 @@ impl<'a> Access<'a> {
             assumes: Arc::new(json!(model.org.notes)),
             actions: RefCell::new(Vec::new()),
             answers: RefCell::new(Vec::new()),
+            reasked: Rc::default(),
         }
     }
 
@@ -502,9 +577,9 @@ impl<'a> Access<'a> {
         v
     }
 
-    fn union_of(&self, answers: &[ResourceAnswer]) -> Rc<SharedUnion> {
+    fn union_of(&self, answers: &[Rc<ResourceAnswer>]) -> Rc<SharedUnion> {
         // The shared answers live as long as the bulk engine: their address identifies them.
-        let address = |a: &ResourceAnswer| Rc::as_ptr(&a.shared) as usize;
+        let address = |a: &Rc<ResourceAnswer>| Rc::as_ptr(&a.shared) as usize;
         // Resources asked in turn mostly have the previous one's union: compared, not hashed.
         if let Some((key, u)) = &*self.last_union.borrow()
             && key.iter().copied().eq(answers.iter().map(address))
@@ -527,7 +602,7 @@ impl<'a> Access<'a> {
     /// principals evaluated for it, not to every principal allowed.
     ///
     /// Without `listed` (only the count and what is incomplete) unless `explain`.
-    fn summarize(&self, answers: &[ResourceAnswer], explain: bool) -> WhoSummary {
+    fn summarize(&self, answers: &[Rc<ResourceAnswer>], explain: bool) -> WhoSummary {
         // Resource-policy grants to principals outside the account's IAM (key policies).
         let mut externals: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         for a in answers {
@@ -705,13 +780,17 @@ impl<'a> Access<'a> {
     }
 }
 
-/// Who-can for `actions` on one resource, emitting PASS/FAIL against `max`.
+/// Who-can for `actions` on one resource, emitting PASS/FAIL against `max`. `at`: the
+/// resource's place in the region (list, index, length of the list), where its answers may be
+/// shared with the other checks asking the same (see [`ReaskedAnswers`]).
+#[allow(clippy::too_many_arguments)]
 fn judge(
     em: &mut Emitter<'_>,
     access: &Access<'_>,
     res: Arc<ResourceRef>,
     arn: &str,
-    actions: &[&str],
+    at: Option<(Listed, usize, usize)>,
+    actions: &[&'static str],
     max: usize,
     what: &str,
 ) {
@@ -721,8 +800,14 @@ fn judge(
     }
     let mut answers = access.answers.take();
     answers.clear();
-    for action in actions {
-        match access.bulk.answer(action, arn) {
+    for &action in actions {
+        let answer = match at {
+            Some(at) => access
+                .reasked
+                .get_or_ask(action, at, || access.bulk.answer(action, arn)),
+            None => access.bulk.answer(action, arn).map(Rc::new),
+        };
+        match answer {
             Ok(a) => answers.push(a),
             Err(e) => {
                 em.not_assessed(res, msg!("cannot evaluate {action} on {arn}: {e}"));
@@ -849,25 +934,29 @@ fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let max = ctx.config.iam.max_principals_delete;
     let what = "delete or unprotect";
     let rds = &ctx.region.rds;
-    for db in &rds.db_instances {
+    let instances = rds.db_instances.len();
+    for (i, db) in rds.db_instances.iter().enumerate() {
         let actions = ["rds:DeleteDBInstance", "rds:ModifyDBInstance"];
         judge(
             em,
             &access,
             instance_resource(ctx, db),
             &db.db_instance_arn,
+            Some((Listed::Instances, i, instances)),
             &actions,
             max,
             what,
         );
     }
-    for c in &rds.db_clusters {
+    let clusters = rds.db_clusters.len();
+    for (i, c) in rds.db_clusters.iter().enumerate() {
         let actions = ["rds:DeleteDBCluster", "rds:ModifyDBCluster"];
         judge(
             em,
             &access,
             cluster_resource(ctx, c),
             &c.db_cluster_arn,
+            Some((Listed::Clusters, i, clusters)),
             &actions,
             max,
             what,
@@ -879,6 +968,7 @@ fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             &access,
             snapshot_resource(ctx, s),
             &s.arn,
+            None,
             &["rds:DeleteDBSnapshot"],
             max,
             "delete",
@@ -890,6 +980,7 @@ fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             &access,
             cluster_snapshot_resource(ctx, s),
             &s.arn,
+            None,
             &["rds:DeleteDBClusterSnapshot"],
             max,
             "delete",
@@ -921,12 +1012,14 @@ fn public_or_share_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let access = Access::of_region(ctx, &memo, model);
     let max = ctx.config.iam.max_principals_share;
     let rds = &ctx.region.rds;
-    for db in &rds.db_instances {
+    let instances = rds.db_instances.len();
+    for (i, db) in rds.db_instances.iter().enumerate() {
         judge(
             em,
             &access,
             instance_resource(ctx, db),
             &db.db_instance_arn,
+            Some((Listed::Instances, i, instances)),
             &["rds:ModifyDBInstance"],
             max,
             "make public",
@@ -938,6 +1031,7 @@ fn public_or_share_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             &access,
             snapshot_resource(ctx, s),
             &s.arn,
+            None,
             &["rds:ModifyDBSnapshotAttribute"],
             max,
             "share or make public",
@@ -949,6 +1043,7 @@ fn public_or_share_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             &access,
             cluster_snapshot_resource(ctx, s),
             &s.arn,
+            None,
             &["rds:ModifyDBClusterSnapshotAttribute"],
             max,
             "share or make public",
@@ -980,7 +1075,8 @@ fn master_password_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let max = ctx.config.iam.max_principals_master_password;
     let rds = &ctx.region.rds;
     let what = "change the master password of";
-    for db in &rds.db_instances {
+    let instances = rds.db_instances.len();
+    for (i, db) in rds.db_instances.iter().enumerate() {
         // Cluster members take their master password from the cluster.
         if db.db_cluster_identifier.is_some() {
             continue;
@@ -990,17 +1086,20 @@ fn master_password_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             &access,
             instance_resource(ctx, db),
             &db.db_instance_arn,
+            Some((Listed::Instances, i, instances)),
             &["rds:ModifyDBInstance"],
             max,
             what,
         );
     }
-    for c in &rds.db_clusters {
+    let clusters = rds.db_clusters.len();
+    for (i, c) in rds.db_clusters.iter().enumerate() {
         judge(
             em,
             &access,
             cluster_resource(ctx, c),
             &c.db_cluster_arn,
+            Some((Listed::Clusters, i, clusters)),
             &["rds:ModifyDBCluster"],
             max,
             what,
@@ -1116,14 +1215,17 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             em.not_assessed(res, reason);
             continue;
         }
-        let use_answers = access.bulk.answer("kms:Decrypt", &key.arn).map(|a| vec![a]);
+        let use_answers = access
+            .bulk
+            .answer("kms:Decrypt", &key.arn)
+            .map(|a| vec![Rc::new(a)]);
         let admin_answers = [
             "kms:PutKeyPolicy",
             "kms:ScheduleKeyDeletion",
             "kms:DisableKey",
         ]
         .iter()
-        .map(|a| access.bulk.answer(a, &key.arn))
+        .map(|a| access.bulk.answer(a, &key.arn).map(Rc::new))
         .collect::<Result<Vec<_>, _>>();
         let explain = explaining();
         let (users, admins) = match (use_answers, admin_answers) {
@@ -2222,7 +2324,7 @@ mod tests {
                             assert_eq!(o.actions.len(), 1);
                             assert_eq!(n.to_action_answer(), o.actions[0], "{action} on {arn}");
                             full.extend(o.actions);
-                            bulk.push(n);
+                            bulk.push(Rc::new(n));
                         }
                         (Err(o), Err(n)) => assert_eq!(o.to_string(), n.to_string()),
                         (o, n) => panic!("{action} on {arn}: {o:?} vs {n:?}"),
@@ -2245,6 +2347,62 @@ mod tests {
             }
         }
         compared
+    }
+
+    /// The who-can checks asking the same action about the same databases share their
+    /// answers (`ReaskedAnswers`): together they find what each finds alone, explained or not.
+    #[test]
+    fn checks_sharing_answers_find_what_each_finds_alone() {
+        let now = crate::testkit::now();
+        let shared = [
+            &RDS_IAM_DELETE_ACCESS,
+            &RDS_IAM_PUBLIC_OR_SHARE_ACCESS,
+            &RDS_IAM_MASTER_PASSWORD_ACCESS,
+        ];
+        let synthetic =
+            rdsguard_demo::synthetic(&rdsguard_demo::SyntheticParams::with_instances(400));
+        for snap in [rdsguard_demo::demo_snapshot(), synthetic] {
+            let config = Config::default();
+            let together = crate::evaluate_with(&snap, &config, now, &shared);
+            let analysis = crate::analyze(&snap, &config, now, &shared);
+            assert_eq!(analysis.outcomes.len(), together.len());
+            let mut alone = Vec::new();
+            for def in shared {
+                let findings = crate::evaluate_with(&snap, &config, now, &[def]);
+                assert!(
+                    findings.iter().any(|f| f.status == Status::Fail),
+                    "{}",
+                    def.id
+                );
+                alone.extend(findings);
+            }
+            let json = |f: &[rdsguard_findings::Finding]| {
+                let mut rows: Vec<String> = f
+                    .iter()
+                    .map(|f| serde_json::to_string(f).unwrap_or_default())
+                    .collect();
+                rows.sort();
+                rows
+            };
+            assert_eq!(json(&together), json(&alone));
+            let statuses = |o: &[crate::engine::Outcome]| {
+                let mut rows: Vec<(u16, String, Status)> = o
+                    .iter()
+                    .map(|o| (o.check, o.resource.id.clone(), o.status))
+                    .collect();
+                rows.sort();
+                rows
+            };
+            let mut explained: Vec<(u16, String, Status)> = together
+                .iter()
+                .map(|f| {
+                    let check = shared.iter().position(|d| d.id == f.check_id.as_str());
+                    (check.unwrap_or(99) as u16, f.resource.id.clone(), f.status)
+                })
+                .collect();
+            explained.sort();
+            assert_eq!(statuses(&analysis.outcomes), explained);
+        }
     }
 
     #[test]
