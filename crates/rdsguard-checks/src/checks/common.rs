@@ -30,6 +30,8 @@ pub struct SharedRefs {
     by_position: [RefCell<Vec<Option<Arc<ResourceRef>>>>; Positional::COUNT],
     /// The account id and region name, shared by every reference made in the region.
     names: std::cell::OnceCell<(Text, Text)>,
+    /// The KMS key each resource names, by [`KeyField`] and position (see [`KeyRef`]).
+    keys: [RefCell<Vec<u32>>; KeyField::COUNT],
 }
 
 /// The account id and region name of the context's region, as texts shared by every
@@ -346,6 +348,121 @@ pub fn lookup_key<'a>(region: &'a RegionSnapshot, reference: &str) -> KeyLookup<
     }
 }
 
+/// The key references of the region's resources that are resolved once by position for
+/// every check reading them (see [`KeyRef`]).
+#[derive(Clone, Copy)]
+pub(crate) enum KeyField {
+    Instance,
+    PerformanceInsights,
+    Cluster,
+    Snapshot,
+    ClusterSnapshot,
+}
+
+impl KeyField {
+    const COUNT: usize = 5;
+}
+
+/// Slot values of [`SharedRefs::keys`]: not resolved yet, resolved to no key of the snapshot,
+/// else the key's position in the region's keys plus `KEY_AT`.
+const KEY_NOT_RESOLVED: u32 = 0;
+const KEY_NOT_FOUND: u32 = 1;
+const KEY_AT: u32 = 2;
+
+/// A KMS key reference (`KmsKeyId`: ARN, id or alias) and, when it is a field of one of the
+/// region's resources, where: the key it names is then resolved once for every check
+/// ([`lookup_key_ref`]); each resolution hashes the reference, a cache miss per resource in a
+/// large region, and six checks resolve the key of every database.
+#[derive(Clone, Copy)]
+pub(crate) struct KeyRef<'r> {
+    pub(crate) text: &'r str,
+    /// The field, the resource's index and the length of its list.
+    at: Option<(KeyField, usize, usize)>,
+}
+
+impl<'r> KeyRef<'r> {
+    /// A reference resolved each time it is looked up.
+    pub(crate) fn text(text: &'r str) -> Self {
+        KeyRef { text, at: None }
+    }
+
+    fn field<T>(
+        field: KeyField,
+        items: &[T],
+        item: &T,
+        text: Option<&'r String>,
+    ) -> Option<KeyRef<'r>> {
+        let text = text?.as_str();
+        let at = position_of(items, item).map(|i| (field, i, items.len()));
+        Some(KeyRef { text, at })
+    }
+
+    /// The storage key of a DB instance of the context's region.
+    pub(crate) fn instance(ctx: &RegionCtx<'_>, db: &'r DbInstance) -> Option<KeyRef<'r>> {
+        let items = &ctx.region.rds.db_instances;
+        Self::field(KeyField::Instance, items, db, db.kms_key_id.as_ref())
+    }
+
+    /// The Performance Insights key of a DB instance of the context's region.
+    pub(crate) fn performance_insights(
+        ctx: &RegionCtx<'_>,
+        db: &'r DbInstance,
+    ) -> Option<KeyRef<'r>> {
+        let items = &ctx.region.rds.db_instances;
+        let text = db.performance_insights_kms_key_id.as_ref();
+        Self::field(KeyField::PerformanceInsights, items, db, text)
+    }
+
+    /// The storage key of a DB cluster of the context's region.
+    pub(crate) fn cluster(ctx: &RegionCtx<'_>, c: &'r DbCluster) -> Option<KeyRef<'r>> {
+        let items = &ctx.region.rds.db_clusters;
+        Self::field(KeyField::Cluster, items, c, c.kms_key_id.as_ref())
+    }
+
+    /// The key of a DB snapshot or DB cluster snapshot of the context's region.
+    pub(crate) fn snapshot(ctx: &RegionCtx<'_>, s: &'r DbSnapshot) -> Option<KeyRef<'r>> {
+        let rds = &ctx.region.rds;
+        let (field, items) = if position_of(&rds.db_cluster_snapshots, s).is_some() {
+            (KeyField::ClusterSnapshot, &rds.db_cluster_snapshots)
+        } else {
+            (KeyField::Snapshot, &rds.db_snapshots)
+        };
+        Self::field(field, items, s, s.kms_key_id.as_ref())
+    }
+}
+
+/// [`lookup_key_in`] for a resource's reference: resolved once per resource of the region.
+pub(crate) fn lookup_key_ref<'a>(ctx: &RegionCtx<'a>, r: KeyRef<'_>) -> KeyLookup<'a> {
+    let Some((field, index, len)) = r.at else {
+        return lookup_key_in(ctx, r.text);
+    };
+    let keys = &ctx.region.kms.keys;
+    let mut slots = ctx.refs.keys[field as usize].borrow_mut();
+    if slots.len() != len {
+        slots.resize(len, KEY_NOT_RESOLVED);
+    }
+    let Some(slot) = slots.get_mut(index) else {
+        return lookup_key_in(ctx, r.text);
+    };
+    let at = slot.checked_sub(KEY_AT).and_then(|i| keys.get(i as usize));
+    if let Some(k) = at {
+        return KeyLookup::Found(k);
+    }
+    let was = *slot;
+    // Not found before: looked up again for the reason (rare: keys are mostly in the snapshot).
+    let lookup = lookup_key_in(ctx, r.text);
+    if was == KEY_NOT_RESOLVED {
+        *slot = match &lookup {
+            KeyLookup::Found(k) => position_of(keys, k)
+                .and_then(|i| u32::try_from(i).ok())
+                .and_then(|i| i.checked_add(KEY_AT))
+                .unwrap_or(KEY_NOT_RESOLVED),
+            KeyLookup::Unknown(_) => KEY_NOT_FOUND,
+        };
+    }
+    lookup
+}
+
 /// [`lookup_key`] through the region's lookup tables (for checks resolving a key per
 /// resource).
 pub(crate) fn lookup_key_in<'a>(ctx: &RegionCtx<'a>, reference: &str) -> KeyLookup<'a> {
@@ -375,4 +492,107 @@ fn unresolved_key<'a>(gap: impl Fn(Op) -> Option<&'a Gap>, reference: &str) -> K
     KeyLookup::Unknown(format!(
         "KMS key {reference} is not in the snapshot (another account's key, or not collected)"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use rdsguard_model::{KmsAlias, KmsKey};
+
+    use super::*;
+    use crate::Config;
+    use crate::engine::Memo;
+    use crate::testkit::{ACCOUNT, now, region, snapshot};
+
+    fn found_arn(l: &KeyLookup<'_>) -> Result<String, String> {
+        match l {
+            KeyLookup::Found(k) => Ok(k.arn.clone()),
+            KeyLookup::Unknown(why) => Err(why.clone()),
+        }
+    }
+
+    /// A resource's key resolved by position is the key its reference resolves to, the first
+    /// time and every time after (ARN, key id, alias name, alias ARN, unknown key).
+    #[test]
+    fn keys_resolved_by_position_match_their_references() {
+        let key_arn = |id: &str| format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{id}");
+        let mut r = region();
+        for id in ["k1", "k2"] {
+            r.kms.keys.push(KmsKey {
+                arn: key_arn(id),
+                key_id: id.into(),
+                ..Default::default()
+            });
+        }
+        r.kms.aliases.push(KmsAlias {
+            alias_name: "alias/app".into(),
+            alias_arn: Some(format!("arn:aws:kms:us-east-1:{ACCOUNT}:alias/app")),
+            target_key_id: Some("k2".into()),
+        });
+        let references = [
+            Some(key_arn("k1")),
+            Some("k2".to_string()),
+            Some("alias/app".to_string()),
+            Some(format!("arn:aws:kms:us-east-1:{ACCOUNT}:alias/app")),
+            Some(key_arn("gone")),
+            None,
+        ];
+        for (i, reference) in references.iter().enumerate() {
+            r.rds.db_instances.push(DbInstance {
+                db_instance_identifier: format!("db{i}"),
+                kms_key_id: reference.clone(),
+                performance_insights_kms_key_id: references[references.len() - 1 - i].clone(),
+                ..Default::default()
+            });
+        }
+        let snap = snapshot(r, None);
+        let account = &snap.accounts[0];
+        let (memo, account_memo, refs) = (Memo::default(), Memo::default(), SharedRefs::default());
+        let ctx = RegionCtx {
+            snapshot: &snap,
+            account,
+            region: &account.regions[0],
+            config: &Config::default(),
+            now: now(),
+            memo: &memo,
+            account_memo: &account_memo,
+            refs: &refs,
+        };
+        let want = [
+            Ok(key_arn("k1")),
+            Ok(key_arn("k2")),
+            Ok(key_arn("k2")),
+            Ok(key_arn("k2")),
+        ];
+        for _ in 0..2 {
+            for (i, db) in ctx.region.rds.db_instances.iter().enumerate() {
+                for key in [
+                    KeyRef::instance(&ctx, db),
+                    KeyRef::performance_insights(&ctx, db),
+                ] {
+                    let Some(key) = key else {
+                        continue;
+                    };
+                    assert!(key.at.is_some(), "db{i} is one of the region's instances");
+                    let by_position = found_arn(&lookup_key_ref(&ctx, key));
+                    assert_eq!(by_position, found_arn(&lookup_key_in(&ctx, key.text)));
+                    assert_eq!(by_position, found_arn(&lookup_key(ctx.region, key.text)));
+                    if let Some(w) = want
+                        .iter()
+                        .zip(&references)
+                        .find_map(|(w, r)| (r.as_deref() == Some(key.text)).then_some(w))
+                    {
+                        assert_eq!(&by_position, w, "{}", key.text);
+                    } else {
+                        assert!(by_position.is_err(), "{}", key.text);
+                    }
+                }
+            }
+        }
+        let copy = ctx.region.rds.db_instances[0].clone();
+        let key = KeyRef::instance(&ctx, &copy);
+        assert!(
+            key.is_some_and(|k| k.at.is_none()),
+            "a copy has no position"
+        );
+    }
 }

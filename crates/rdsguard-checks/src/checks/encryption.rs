@@ -16,8 +16,8 @@ use rdsguard_findings::{ResourceRef, Severity};
 use rdsguard_model::{DbInstance, KmsKey, RegionSnapshot, ops};
 
 use super::common::{
-    EngineFamily, KeyLookup, cluster_resource, cluster_snapshot_resource, gap_in, instance_family,
-    instance_resource, key_resource, lookup_key_in, snapshot_resource,
+    EngineFamily, FastMap, KeyLookup, KeyRef, cluster_resource, cluster_snapshot_resource, gap_in,
+    instance_family, instance_resource, key_resource, lookup_key_ref, snapshot_resource,
 };
 use super::lookups::RegionLookups;
 use super::tls::param_groups::instance_option_groups;
@@ -250,9 +250,10 @@ fn aws_alias_for<'a>(region: &'a RegionSnapshot, reference: &str) -> Option<&'a 
         .map(|a| a.alias_name.as_str())
 }
 
-fn classify_key<'a>(ctx: &RegionCtx<'a>, reference: &str) -> KeyClass<'a> {
+fn classify_key<'a>(ctx: &RegionCtx<'a>, key: KeyRef<'_>) -> KeyClass<'a> {
     let region = ctx.region;
-    match lookup_key_in(ctx, reference) {
+    let reference = key.text;
+    match lookup_key_ref(ctx, key) {
         KeyLookup::Found(k) => match k.key_manager.as_deref() {
             Some("CUSTOMER") => KeyClass::Customer(k),
             Some("AWS") => KeyClass::Aws(Some(k), "KeyManager is AWS".into()),
@@ -298,11 +299,12 @@ fn key_evidence(reference: &str, class: &KeyClass<'_>) -> Evidence {
 }
 
 /// The CMK verdict for a resource encrypted with `reference`.
-fn cmk_verdict(ctx: &RegionCtx<'_>, what: &dyn Display, reference: Option<&str>) -> Verdict {
-    let Some(reference) = reference else {
+fn cmk_verdict(ctx: &RegionCtx<'_>, what: &dyn Display, key: Option<KeyRef<'_>>) -> Verdict {
+    let Some(key) = key else {
         return Verdict::NotAssessed(msg!("{what} is encrypted but reports no KMS key"));
     };
-    let class = classify_key(ctx, reference);
+    let reference = key.text;
+    let class = classify_key(ctx, key);
     let ev = key_evidence(reference, &class);
     match class {
         KeyClass::Customer(k) => Verdict::Pass(
@@ -336,7 +338,7 @@ fn instance_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 "{what} is not encrypted at rest (rds_instance_storage_encrypted)"
             ))
         } else {
-            cmk_verdict(ctx, &what, db.kms_key_id.as_deref())
+            cmk_verdict(ctx, &what, KeyRef::instance(ctx, db))
         };
         verdict.emit(em, instance_resource(ctx, db));
     }
@@ -351,7 +353,7 @@ fn cluster_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let verdict = if !c.storage_encrypted {
             Verdict::NotApplicable(msg!("{what} is not encrypted at rest"))
         } else {
-            cmk_verdict(ctx, &what, c.kms_key_id.as_deref())
+            cmk_verdict(ctx, &what, KeyRef::cluster(ctx, c))
         };
         verdict.emit(em, cluster_resource(ctx, c));
     }
@@ -381,7 +383,7 @@ fn snapshot_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             } else if !s.encrypted {
                 Verdict::NotApplicable(msg!("{what} is not encrypted"))
             } else {
-                cmk_verdict(ctx, &what, s.kms_key_id.as_deref())
+                cmk_verdict(ctx, &what, KeyRef::snapshot(ctx, s))
             };
             let res = if cluster {
                 cluster_snapshot_resource(ctx, s)
@@ -404,14 +406,11 @@ fn performance_insights_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 db.db_instance_identifier
             ))
         } else {
-            cmk_verdict(
-                ctx,
-                &format!(
-                    "Performance Insights of DB instance {}",
-                    db.db_instance_identifier
-                ),
-                db.performance_insights_kms_key_id.as_deref(),
-            )
+            let what = Described(
+                "Performance Insights of DB instance",
+                &db.db_instance_identifier,
+            );
+            cmk_verdict(ctx, &what, KeyRef::performance_insights(ctx, db))
         };
         verdict.emit(em, instance_resource(ctx, db));
     }
@@ -422,9 +421,11 @@ fn performance_insights_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
 
 /// Every KMS key reference used by RDS resources in the region, with the users of each (named
 /// only when explaining: their number is all a status needs).
-fn key_users<'a>(ctx: &RegionCtx<'a>) -> BTreeMap<&'a str, Vec<String>> {
+fn key_users<'a>(ctx: &RegionCtx<'a>) -> Vec<(&'a str, Vec<String>)> {
     let rds = &ctx.region.rds;
-    let mut users: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    // Hashed, then sorted once: a sorted map compares long ARNs (that share their first 40
+    // bytes) a dozen times per database.
+    let mut users: FastMap<&str, Vec<String>> = FastMap::default();
     let mut add = |key: Option<&'a String>, user: String| {
         if let Some(k) = key {
             users.entry(k.as_str()).or_default().push(user);
@@ -465,6 +466,8 @@ fn key_users<'a>(ctx: &RegionCtx<'a>) -> BTreeMap<&'a str, Vec<String>> {
             );
         }
     }
+    let mut users: Vec<(&str, Vec<String>)> = users.into_iter().collect();
+    users.sort_unstable_by(|a, b| a.0.cmp(b.0));
     users
 }
 
@@ -537,7 +540,7 @@ fn key_rotation(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     // Group references by the key they resolve to, so one key is reported once.
     let mut resolved: BTreeMap<&str, (&KmsKey, Vec<String>)> = BTreeMap::new();
     for (reference, users) in key_users(ctx) {
-        match classify_key(ctx, reference) {
+        match classify_key(ctx, KeyRef::text(reference)) {
             KeyClass::Customer(k) => resolved
                 .entry(k.arn.as_str())
                 .or_insert_with(|| (k, Vec::new()))
@@ -567,11 +570,12 @@ fn key_rotation(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     }
 }
 
-fn usable_verdict(ctx: &RegionCtx<'_>, what: &dyn Display, reference: Option<&str>) -> Verdict {
-    let Some(reference) = reference else {
+fn usable_verdict(ctx: &RegionCtx<'_>, what: &dyn Display, key: Option<KeyRef<'_>>) -> Verdict {
+    let Some(key) = key else {
         return Verdict::NotAssessed(msg!("{what} is encrypted but reports no KMS key"));
     };
-    let class = classify_key(ctx, reference);
+    let reference = key.text;
+    let class = classify_key(ctx, key);
     let ev = key_evidence(reference, &class);
     let key = match class {
         KeyClass::Unknown(reason) => return Verdict::NotAssessed(reason),
@@ -630,7 +634,7 @@ fn key_usable(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         } else if !db.storage_encrypted {
             Verdict::NotApplicable(msg!("{what} is not encrypted at rest"))
         } else {
-            usable_verdict(ctx, &what, db.kms_key_id.as_deref())
+            usable_verdict(ctx, &what, KeyRef::instance(ctx, db))
         };
         verdict.emit(em, instance_resource(ctx, db));
     }
@@ -642,7 +646,7 @@ fn key_usable(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let verdict = if !c.storage_encrypted {
             Verdict::NotApplicable(msg!("{what} is not encrypted at rest"))
         } else {
-            usable_verdict(ctx, &what, c.kms_key_id.as_deref())
+            usable_verdict(ctx, &what, KeyRef::cluster(ctx, c))
         };
         verdict.emit(em, cluster_resource(ctx, c));
     }

@@ -37,8 +37,8 @@ use serde_json::{Value, json};
 
 use super::common::{FastMap, FastSet};
 use super::common::{
-    KeyLookup, cluster_resource, cluster_snapshot_resource, instance_resource, key_resource,
-    lookup_key, snapshot_resource,
+    KeyLookup, KeyRef, cluster_resource, cluster_snapshot_resource, instance_resource,
+    key_resource, lookup_key_ref, snapshot_resource,
 };
 use crate::engine::{AccountCtx, CheckDef, Emitter, RegionCtx, Runner, scope_resource};
 use crate::engine::{Evidence, explaining};
@@ -1132,14 +1132,14 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let access = Access::of_region(ctx, &memo, model);
     let th = &ctx.config.iam;
     // Keys of encrypted databases, deduplicated.
-    let mut refs: Vec<(&str, &str)> = Vec::new();
+    let mut refs: Vec<(KeyRef<'_>, &str)> = Vec::new();
     for db in &ctx.region.rds.db_instances {
-        if let Some(k) = &db.kms_key_id {
+        if let Some(k) = KeyRef::instance(ctx, db) {
             refs.push((k, &db.db_instance_identifier));
         }
     }
     for c in &ctx.region.rds.db_clusters {
-        if let Some(k) = &c.kms_key_id {
+        if let Some(k) = KeyRef::cluster(ctx, c) {
             refs.push((k, &c.db_cluster_identifier));
         }
     }
@@ -1151,19 +1151,12 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         return;
     }
     let mut seen: FastSet<&str> = FastSet::default();
-    // Many databases share a key: resolve each reference once.
-    let mut lookups: FastMap<&str, Result<&KmsKey, String>> = FastMap::default();
-    for (reference, db) in refs {
-        let lookup =
-            lookups
-                .entry(reference)
-                .or_insert_with(|| match lookup_key(ctx.region, reference) {
-                    KeyLookup::Found(k) => Ok(k),
-                    KeyLookup::Unknown(reason) => Err(reason),
-                });
-        let key: &KmsKey = match lookup {
-            Ok(k) => k,
-            Err(reason) => {
+    // Each database's key resolved once for every check (`lookup_key_ref`).
+    for (key_ref, db) in refs {
+        let reference = key_ref.text;
+        let key: &KmsKey = match lookup_key_ref(ctx, key_ref) {
+            KeyLookup::Found(k) => k,
+            KeyLookup::Unknown(reason) => {
                 em.not_assessed(
                     ResourceRef {
                         resource_type: "AwsKmsKey".into(),
