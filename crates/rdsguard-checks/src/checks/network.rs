@@ -899,42 +899,39 @@ fn attached_groups(ctx: &RegionCtx<'_>) -> Rc<AttachedGroups> {
         // (not explaining) needs the groups alone.
         let explain = explaining();
         let subjects = subjects(ctx);
-        let mut order: Vec<&str> = Vec::with_capacity(subjects.len());
-        let mut users: FastMap<&str, BTreeSet<&str>> =
+        // One pass: each group is added when first seen (a group id is a cache miss per
+        // database in a large region: read once, not again to build the list).
+        let mut position: FastMap<&str, usize> =
             FastMap::with_capacity_and_hasher(subjects.len(), Default::default());
+        let mut groups: Vec<AttachedGroup> = Vec::with_capacity(subjects.len());
+        let mut users: Vec<BTreeSet<&str>> = Vec::new();
         let unexplained = Arc::new(Value::Null);
         for s in &subjects {
             if engine_service(s.what, s.engine).is_some() {
                 continue;
             }
             for g in &s.group_ids {
-                let databases = users.entry(g).or_insert_with(|| {
-                    order.push(g);
-                    BTreeSet::new()
+                let at = *position.entry(g).or_insert_with(|| {
+                    groups.push(AttachedGroup {
+                        id: g.to_string(),
+                        databases: Vec::new(),
+                        databases_evidence: unexplained.clone(),
+                    });
+                    groups.len() - 1
                 });
                 if explain {
-                    databases.insert(s.what.1);
+                    if users.len() < groups.len() {
+                        users.resize_with(groups.len(), BTreeSet::new);
+                    }
+                    users[at].insert(s.what.1);
                 }
             }
         }
-        AttachedGroups(
-            order
-                .into_iter()
-                .filter_map(|id| {
-                    let dbs: Vec<String> =
-                        users.remove(id)?.into_iter().map(String::from).collect();
-                    Some(AttachedGroup {
-                        id: id.to_string(),
-                        databases_evidence: if explain {
-                            Arc::new(serde_json::json!(dbs))
-                        } else {
-                            unexplained.clone()
-                        },
-                        databases: dbs,
-                    })
-                })
-                .collect(),
-        )
+        for (group, dbs) in groups.iter_mut().zip(users) {
+            group.databases = dbs.into_iter().map(String::from).collect();
+            group.databases_evidence = Arc::new(serde_json::json!(group.databases));
+        }
+        AttachedGroups(groups)
     })
 }
 
