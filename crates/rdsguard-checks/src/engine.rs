@@ -142,8 +142,11 @@ macro_rules! msg {
 /// Millions of them fit in the memory a few hundred thousand findings took.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
-    /// Shared with every other result about the resource.
-    pub resource: Arc<ResourceRef>,
+    /// The resource's number in the analysis' table ([`Analysis::resource_of`]), shared with
+    /// every other result about it: a number, not a counted reference, so that recording a
+    /// result does not write to the reference (a cache miss per result in a large account,
+    /// and another to free it).
+    pub resource: u32,
     pub suppressed: Option<Arc<Suppression>>,
     /// Index of the check in [`Analysis::checks`].
     pub check: u16,
@@ -151,8 +154,62 @@ pub struct Outcome {
     pub severity: Severity,
 }
 
-// Millions per account: keep it at three words.
-const _: () = assert!(std::mem::size_of::<Outcome>() <= 24);
+// Millions per account: keep it at two words.
+const _: () = assert!(std::mem::size_of::<Outcome>() <= 16);
+
+/// The resource references of a run, numbered: the references the region keeps for its
+/// resources are numbered once, when made, and results carry the number.
+#[derive(Default)]
+pub struct ResourceTable {
+    refs: RefCell<Vec<Arc<ResourceRef>>>,
+}
+
+impl ResourceTable {
+    /// Number `resource` (a new number each time: the callers number each shared reference
+    /// once).
+    pub(crate) fn add(&self, resource: Arc<ResourceRef>) -> u32 {
+        let mut refs = self.refs.borrow_mut();
+        // More than 4 billion references do not fit in memory before this point (their
+        // results alone would take 64 GiB).
+        let number = u32::try_from(refs.len()).unwrap_or(u32::MAX);
+        refs.push(resource);
+        number
+    }
+
+    /// The reference numbered `number`.
+    pub(crate) fn get(&self, number: u32) -> Option<Arc<ResourceRef>> {
+        self.refs.borrow().get(number as usize).cloned()
+    }
+}
+
+/// A resource reference of the region numbered in the run's [`ResourceTable`] (what
+/// `instance_resource` and the other shared references are): emitting one copies a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SharedResource(pub(crate) u32);
+
+/// A resource as a check emits it: a numbered shared reference, or one of its own.
+pub enum ResourceArg {
+    Shared(SharedResource),
+    Own(Arc<ResourceRef>),
+}
+
+impl From<SharedResource> for ResourceArg {
+    fn from(r: SharedResource) -> Self {
+        ResourceArg::Shared(r)
+    }
+}
+
+impl From<Arc<ResourceRef>> for ResourceArg {
+    fn from(r: Arc<ResourceRef>) -> Self {
+        ResourceArg::Own(r)
+    }
+}
+
+impl From<ResourceRef> for ResourceArg {
+    fn from(r: ResourceRef) -> Self {
+        ResourceArg::Own(Arc::new(r))
+    }
+}
 
 /// Where an [`Emitter`] puts results.
 enum Sink<'a> {
@@ -171,33 +228,32 @@ enum Sink<'a> {
 /// Collects the results of one check run (one check in one region, or account), filling in
 /// its id, title and severity.
 ///
-/// Resources are taken as `impl Into<Arc<ResourceRef>>` (a `ResourceRef` or a shared one),
-/// messages as `impl Into<Text>` (a `String`, or a `&'static str` that costs nothing) and
+/// Resources are taken as `impl Into<ResourceArg>` (a `ResourceRef`, an `Arc` of one, or a
+/// region's [`SharedResource`]), messages as `impl Into<Text>` (a `String`, or a `&'static str` that costs nothing) and
 /// evidence as `impl Into<Evidence>` (the [`evidence!`](crate::evidence) macro's result).
 pub struct Emitter<'a> {
     def: &'a CheckDef,
     check: u16,
     sink: Sink<'a>,
+    /// The run's numbered references ([`SharedResource`]s name them).
+    table: &'a ResourceTable,
     /// Results emitted so far in this run.
     ordinal: u32,
 }
 
 impl<'a> Emitter<'a> {
-    /// An emitter of explained findings into `out`.
-    pub fn new(def: &'a CheckDef, out: &'a mut Vec<Finding>) -> Self {
-        Emitter {
-            def,
-            check: 0,
-            sink: Sink::Findings(out),
-            ordinal: 0,
-        }
+    /// An emitter of explained findings into `out`, the shared references it is given
+    /// numbered in `table`.
+    pub fn new(def: &'a CheckDef, out: &'a mut Vec<Finding>, table: &'a ResourceTable) -> Self {
+        Self::with_sink(def, 0, Sink::Findings(out), table)
     }
 
-    fn with_sink(def: &'a CheckDef, check: u16, sink: Sink<'a>) -> Self {
+    fn with_sink(def: &'a CheckDef, check: u16, sink: Sink<'a>, table: &'a ResourceTable) -> Self {
         Emitter {
             def,
             check,
             sink,
+            table,
             ordinal: 0,
         }
     }
@@ -223,7 +279,7 @@ impl<'a> Emitter<'a> {
     pub fn emit(
         &mut self,
         status: Status,
-        resource: impl Into<Arc<ResourceRef>>,
+        resource: impl Into<ResourceArg>,
         message: impl Into<Text>,
         evidence: impl Into<Evidence>,
     ) {
@@ -240,10 +296,23 @@ impl<'a> Emitter<'a> {
         &self,
         status: Status,
         severity: Severity,
-        resource: Arc<ResourceRef>,
+        resource: ResourceArg,
         message: Text,
         evidence: Evidence,
     ) -> Finding {
+        let resource = match resource {
+            // Numbers come from this run's table: never missing.
+            ResourceArg::Shared(SharedResource(n)) => self.table.get(n).unwrap_or_else(|| {
+                Arc::new(ResourceRef {
+                    resource_type: Text::from_static(self.def.resource_type),
+                    id: format!("(resource #{n})"),
+                    arn: None,
+                    account_id: Text::from_static(""),
+                    region: None,
+                })
+            }),
+            ResourceArg::Own(r) => r,
+        };
         Finding {
             check_id: Text::from_static(self.def.id),
             title: Text::from_static(self.def.title),
@@ -260,7 +329,7 @@ impl<'a> Emitter<'a> {
         &mut self,
         status: Status,
         severity: Severity,
-        resource: Arc<ResourceRef>,
+        resource: ResourceArg,
         message: Text,
         evidence: Evidence,
     ) {
@@ -274,7 +343,10 @@ impl<'a> Emitter<'a> {
                 }
             }
             Sink::Outcomes(out) => out.push(Outcome {
-                resource,
+                resource: match resource {
+                    ResourceArg::Shared(SharedResource(n)) => n,
+                    ResourceArg::Own(r) => self.table.add(r),
+                },
                 suppressed: None,
                 check: self.check,
                 status,
@@ -300,7 +372,7 @@ impl<'a> Emitter<'a> {
 
     pub fn pass(
         &mut self,
-        resource: impl Into<Arc<ResourceRef>>,
+        resource: impl Into<ResourceArg>,
         message: impl Into<Text>,
         evidence: impl Into<Evidence>,
     ) {
@@ -309,7 +381,7 @@ impl<'a> Emitter<'a> {
 
     pub fn fail(
         &mut self,
-        resource: impl Into<Arc<ResourceRef>>,
+        resource: impl Into<ResourceArg>,
         message: impl Into<Text>,
         evidence: impl Into<Evidence>,
     ) {
@@ -320,7 +392,7 @@ impl<'a> Emitter<'a> {
     pub fn fail_with_severity(
         &mut self,
         severity: Severity,
-        resource: impl Into<Arc<ResourceRef>>,
+        resource: impl Into<ResourceArg>,
         message: impl Into<Text>,
         evidence: impl Into<Evidence>,
     ) {
@@ -333,15 +405,11 @@ impl<'a> Emitter<'a> {
         );
     }
 
-    pub fn not_assessed(&mut self, resource: impl Into<Arc<ResourceRef>>, reason: impl Into<Text>) {
+    pub fn not_assessed(&mut self, resource: impl Into<ResourceArg>, reason: impl Into<Text>) {
         self.emit(Status::NotAssessed, resource, reason, Evidence::new())
     }
 
-    pub fn not_applicable(
-        &mut self,
-        resource: impl Into<Arc<ResourceRef>>,
-        reason: impl Into<Text>,
-    ) {
+    pub fn not_applicable(&mut self, resource: impl Into<ResourceArg>, reason: impl Into<Text>) {
         self.emit(Status::NotApplicable, resource, reason, Evidence::new())
     }
 }
@@ -397,13 +465,16 @@ pub fn evaluate_with(
         snapshot,
         config,
         now,
+        table: Rc::default(),
     };
+    let table = eval.table.clone();
     let mut out = Vec::new();
     eval.run_all(&checks, true, false, |_, def, check, run| {
         run(&mut Emitter::with_sink(
             def,
             check,
             Sink::Findings(&mut out),
+            &table,
         ))
     });
     apply_suppressions(&mut out, config, now);
@@ -424,7 +495,9 @@ pub fn analyze<'d>(
         snapshot,
         config,
         now,
+        table: Rc::default(),
     };
+    let table = eval.table.clone();
     let mut outcomes = Vec::new();
     let mut runs = Vec::new();
     let work = {
@@ -439,13 +512,17 @@ pub fn analyze<'d>(
                 def,
                 check,
                 Sink::Outcomes(&mut outcomes),
+                &table,
             ))
         })
     };
     let mut suppressions = Suppressions::new(config, now);
     if !suppressions.is_empty() {
+        let refs = table.refs.borrow();
         for o in &mut outcomes {
-            o.suppressed = suppressions.find(checks[usize::from(o.check)].id, &o.resource);
+            if let Some(r) = refs.get(o.resource as usize) {
+                o.suppressed = suppressions.find(checks[usize::from(o.check)].id, r);
+            }
         }
     }
     Analysis {
@@ -454,6 +531,7 @@ pub fn analyze<'d>(
         runs,
         now,
         work,
+        resources: table,
     }
 }
 
@@ -492,6 +570,8 @@ pub struct Analysis<'d> {
     /// (Kept until the analysis is dropped: a region's memos are no longer freed when the
     /// next region begins.)
     work: Vec<AccountWork>,
+    /// The resources of the outcomes, by number ([`Outcome::resource`]).
+    resources: Rc<ResourceTable>,
 }
 
 /// [`Analysis::explain`] could not reproduce a result: a check that is not deterministic.
@@ -511,12 +591,23 @@ impl<'d> Analysis<'d> {
         self.checks[usize::from(outcome.check)]
     }
 
+    /// The resource of an outcome (`None` only for an outcome of another analysis).
+    pub fn resource_of(&self, outcome: &Outcome) -> Option<Arc<ResourceRef>> {
+        self.resources.get(outcome.resource)
+    }
+
     /// The positions of the outcomes in the report's order (status, severity, check id,
     /// resource; see [`rdsguard_findings::sort_findings`]).
     pub fn report_order(&self) -> Vec<u32> {
+        let refs = self.resources.refs.borrow();
+        // Every outcome's number is in the table; a missing one sorts as the first reference.
+        let Some(first) = refs.first() else {
+            return (0..self.outcomes.len() as u32).collect();
+        };
         rdsguard_findings::canonical_order(self.outcomes.len(), |i| {
             let o = &self.outcomes[i];
-            (o.status, o.severity, self.check_of(o).id, &o.resource)
+            let r = refs.get(o.resource as usize).unwrap_or(first);
+            (o.status, o.severity, self.check_of(o).id, r)
         })
     }
 
@@ -574,7 +665,9 @@ impl<'d> Analysis<'d> {
             snapshot,
             config,
             now: self.now,
+            table: self.resources.clone(),
         };
+        let table = &*self.resources;
         let mut answer: Vec<Option<Finding>> = vec![None; indices.len()];
         // The analysis' memos, switched to explaining for the time of this call: values that
         // do not depend on it are reused, the others computed again, explained.
@@ -601,6 +694,7 @@ impl<'d> Analysis<'d> {
                         next: 0,
                         out: &mut found,
                     },
+                    table,
                 );
                 eval.run_one(run.scope, def, memo, region_work, &mut em);
             }
@@ -613,7 +707,7 @@ impl<'d> Analysis<'d> {
                     def,
                     memo,
                     region_work,
-                    &mut Emitter::with_sink(def, run.check, Sink::Findings(&mut all)),
+                    &mut Emitter::with_sink(def, run.check, Sink::Findings(&mut all), table),
                 );
                 found = ordinals
                     .iter()
@@ -622,17 +716,23 @@ impl<'d> Analysis<'d> {
             }
             for (w, (ordinal, mut finding)) in group.iter().zip(found) {
                 let outcome = &self.outcomes[run.start + ordinal as usize];
-                if ordinal != w.1
-                    || finding.status != outcome.status
-                    || finding.severity != outcome.severity
-                    || *finding.resource != *outcome.resource
-                {
-                    return Err(ExplainError {
-                        check: def.id,
-                        resource: outcome.resource.id.clone(),
-                    });
+                let resource = self.resource_of(outcome);
+                let agrees = resource.as_ref().is_some_and(|r| {
+                    ordinal == w.1
+                        && finding.status == outcome.status
+                        && finding.severity == outcome.severity
+                        && *finding.resource == **r
+                });
+                match resource {
+                    Some(r) if agrees => finding.resource = r,
+                    other => {
+                        return Err(ExplainError {
+                            check: def.id,
+                            resource: other
+                                .map_or_else(|| finding.resource.id.clone(), |r| r.id.clone()),
+                        });
+                    }
                 }
-                finding.resource = outcome.resource.clone();
                 finding.suppressed = outcome.suppressed.clone();
                 answer[w.2] = Some(finding);
             }
@@ -646,7 +746,8 @@ impl<'d> Analysis<'d> {
                     resource: self
                         .outcomes
                         .get(i)
-                        .map_or_else(|| format!("result #{i}"), |o| o.resource.id.clone()),
+                        .and_then(|o| self.resource_of(o))
+                        .map_or_else(|| format!("result #{i}"), |r| r.id.clone()),
                 })
             })
             .collect()
@@ -691,10 +792,10 @@ struct RegionWork {
 }
 
 impl RegionWork {
-    fn new(explained: bool) -> RegionWork {
+    fn new(explained: bool, table: &Rc<ResourceTable>) -> RegionWork {
         RegionWork {
             memo: Memo::for_run(explained),
-            refs: crate::checks::common::SharedRefs::default(),
+            refs: crate::checks::common::SharedRefs::numbered_in(table.clone()),
         }
     }
 }
@@ -704,6 +805,8 @@ struct Evaluation<'s> {
     snapshot: &'s Snapshot,
     config: &'s Config,
     now: OffsetDateTime,
+    /// The run's numbered resource references (the regions number theirs here).
+    table: Rc<ResourceTable>,
 }
 
 impl<'s> Evaluation<'s> {
@@ -735,7 +838,7 @@ impl<'s> Evaluation<'s> {
                 }
             }
             for r in 0..account.regions.len() {
-                let region = RegionWork::new(explained);
+                let region = RegionWork::new(explained, &self.table);
                 let scope = Scope {
                     account: a,
                     region: Some(r),

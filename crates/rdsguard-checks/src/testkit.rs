@@ -71,7 +71,7 @@ pub fn assert_explanations_agree_at(
                 check,
                 o.status,
                 o.severity,
-                &*o.resource,
+                analysis.resource_of(o),
                 o.suppressed.as_deref(),
             )
         })
@@ -83,7 +83,7 @@ pub fn assert_explanations_agree_at(
                 f.check_id.as_str(),
                 f.status,
                 f.severity,
-                &*f.resource,
+                Some(f.resource.clone()),
                 f.suppressed.as_deref(),
             )
         })

@@ -2,6 +2,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use rdsguard_findings::{ResourceRef, Text};
@@ -10,7 +11,7 @@ use rdsguard_model::{
 };
 
 use super::lookups::RegionLookups;
-use crate::engine::RegionCtx;
+use crate::engine::{RegionCtx, ResourceTable, SharedResource};
 
 /// Maps and sets keyed by the snapshot's identifiers and looked up per resource: foldhash
 /// (SipHash, the standard hasher, showed in profiles of large accounts), seeded the same way
@@ -23,15 +24,27 @@ pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::fast::FixedS
 /// id strings, which outlive the region's evaluation.
 #[derive(Default)]
 pub struct SharedRefs {
-    by_address: RefCell<HashMap<RefKey, Arc<ResourceRef>, AddressHash>>,
+    /// Where the references are numbered (the run's table).
+    table: Rc<ResourceTable>,
+    by_address: RefCell<HashMap<RefKey, (Arc<ResourceRef>, SharedResource), AddressHash>>,
     /// The references of the region's instances, clusters, snapshots, cluster snapshots,
     /// proxies and keys by position in their vectors: checks walk those in order, so this is
     /// a sequential read where the hash map was a cache miss per finding.
-    by_position: [RefCell<Vec<Option<Arc<ResourceRef>>>>; Positional::COUNT],
+    by_position: [RefCell<Vec<Option<SharedResource>>>; Positional::COUNT],
     /// The account id and region name, shared by every reference made in the region.
     names: std::cell::OnceCell<(Text, Text)>,
     /// The KMS key each resource names, by [`KeyField`] and position (see [`KeyRef`]).
     keys: [RefCell<Vec<u32>>; KeyField::COUNT],
+}
+
+impl SharedRefs {
+    /// The references of a region, numbered in `table` (the run's).
+    pub(crate) fn numbered_in(table: Rc<ResourceTable>) -> SharedRefs {
+        SharedRefs {
+            table,
+            ..SharedRefs::default()
+        }
+    }
 }
 
 /// The account id and region name of the context's region, as texts shared by every
@@ -70,17 +83,25 @@ fn positional<T>(
     kind: Positional,
     items: &[T],
     item: &T,
-    build: impl FnOnce() -> Arc<ResourceRef>,
-) -> Arc<ResourceRef> {
-    // Not an element of `items` (a copy, say): no position, build it each time.
+    build: impl FnOnce() -> SharedResource,
+) -> SharedResource {
+    // Not an element of `items` (a copy, say): no position, built (or found) each time.
     let Some(index) = position_of(items, item) else {
         return build();
     };
-    let mut refs = ctx.refs.by_position[kind as usize].borrow_mut();
-    if refs.len() != items.len() {
-        refs.resize(items.len(), None);
+    let known = {
+        let mut refs = ctx.refs.by_position[kind as usize].borrow_mut();
+        if refs.len() != items.len() {
+            refs.resize(items.len(), None);
+        }
+        refs[index]
+    };
+    if let Some(r) = known {
+        return r;
     }
-    refs[index].get_or_insert_with(build).clone()
+    let built = build();
+    ctx.refs.by_position[kind as usize].borrow_mut()[index] = Some(built);
+    built
 }
 
 /// The position of `item` in `items`, when it is one of its elements (by address).
@@ -149,18 +170,18 @@ pub(crate) fn shared_resource(
     resource_type: &'static str,
     id: &str,
     arn: impl FnOnce() -> Option<String>,
-) -> Arc<ResourceRef> {
+) -> SharedResource {
     let key = (
         resource_type.as_ptr() as usize,
         id.as_ptr() as usize,
         id.len(),
     );
     let mut refs = ctx.refs.by_address.borrow_mut();
-    if let Some(shared) = refs.get(&key)
+    if let Some((shared, number)) = refs.get(&key)
         && shared.id == id
         && shared.resource_type == resource_type
     {
-        return shared.clone();
+        return *number;
     }
     // New, or a different string at a reused address: (re)build.
     let (account_id, region) = region_names(ctx);
@@ -171,8 +192,9 @@ pub(crate) fn shared_resource(
         account_id,
         region: Some(region),
     });
-    refs.insert(key, built.clone());
-    built
+    let number = SharedResource(ctx.refs.table.add(built.clone()));
+    refs.insert(key, (built, number));
+    number
 }
 
 fn resource(
@@ -180,11 +202,11 @@ fn resource(
     resource_type: &'static str,
     id: &str,
     arn: Option<&str>,
-) -> Arc<ResourceRef> {
+) -> SharedResource {
     shared_resource(ctx, resource_type, id, || arn.map(str::to_string))
 }
 
-pub fn instance_resource(ctx: &RegionCtx<'_>, db: &DbInstance) -> Arc<ResourceRef> {
+pub fn instance_resource(ctx: &RegionCtx<'_>, db: &DbInstance) -> SharedResource {
     positional(
         ctx,
         Positional::Instances,
@@ -201,7 +223,7 @@ pub fn instance_resource(ctx: &RegionCtx<'_>, db: &DbInstance) -> Arc<ResourceRe
     )
 }
 
-pub fn cluster_resource(ctx: &RegionCtx<'_>, c: &DbCluster) -> Arc<ResourceRef> {
+pub fn cluster_resource(ctx: &RegionCtx<'_>, c: &DbCluster) -> SharedResource {
     positional(
         ctx,
         Positional::Clusters,
@@ -218,7 +240,7 @@ pub fn cluster_resource(ctx: &RegionCtx<'_>, c: &DbCluster) -> Arc<ResourceRef> 
     )
 }
 
-pub fn snapshot_resource(ctx: &RegionCtx<'_>, s: &DbSnapshot) -> Arc<ResourceRef> {
+pub fn snapshot_resource(ctx: &RegionCtx<'_>, s: &DbSnapshot) -> SharedResource {
     positional(
         ctx,
         Positional::Snapshots,
@@ -228,7 +250,7 @@ pub fn snapshot_resource(ctx: &RegionCtx<'_>, s: &DbSnapshot) -> Arc<ResourceRef
     )
 }
 
-pub fn cluster_snapshot_resource(ctx: &RegionCtx<'_>, s: &DbSnapshot) -> Arc<ResourceRef> {
+pub fn cluster_snapshot_resource(ctx: &RegionCtx<'_>, s: &DbSnapshot) -> SharedResource {
     positional(
         ctx,
         Positional::ClusterSnapshots,
@@ -238,7 +260,7 @@ pub fn cluster_snapshot_resource(ctx: &RegionCtx<'_>, s: &DbSnapshot) -> Arc<Res
     )
 }
 
-pub fn proxy_resource(ctx: &RegionCtx<'_>, p: &DbProxy) -> Arc<ResourceRef> {
+pub fn proxy_resource(ctx: &RegionCtx<'_>, p: &DbProxy) -> SharedResource {
     positional(
         ctx,
         Positional::Proxies,
@@ -248,14 +270,14 @@ pub fn proxy_resource(ctx: &RegionCtx<'_>, p: &DbProxy) -> Arc<ResourceRef> {
     )
 }
 
-pub fn key_resource(ctx: &RegionCtx<'_>, k: &KmsKey) -> Arc<ResourceRef> {
+pub fn key_resource(ctx: &RegionCtx<'_>, k: &KmsKey) -> SharedResource {
     positional(ctx, Positional::Keys, &ctx.region.kms.keys, k, || {
         resource(ctx, "AwsKmsKey", &k.key_id, Some(&k.arn))
     })
 }
 
 /// A region-wide resource, for checks about the region as a whole (trails, subscriptions).
-pub fn region_resource(ctx: &RegionCtx<'_>, resource_type: &'static str) -> Arc<ResourceRef> {
+pub fn region_resource(ctx: &RegionCtx<'_>, resource_type: &'static str) -> SharedResource {
     resource(ctx, resource_type, &ctx.region.region, None)
 }
 

@@ -547,8 +547,8 @@ fn key_rotation(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 .1
                 .extend(users),
             KeyClass::Aws(key, how) => {
-                let res = match key {
-                    Some(k) => key_resource(ctx, k),
+                let res: crate::engine::ResourceArg = match key {
+                    Some(k) => key_resource(ctx, k).into(),
                     None => unresolved_key_resource(ctx, reference).into(),
                 };
                 em.not_applicable(

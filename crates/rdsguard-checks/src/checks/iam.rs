@@ -40,7 +40,9 @@ use super::common::{
     KeyLookup, KeyRef, cluster_resource, cluster_snapshot_resource, instance_resource,
     key_resource, lookup_key_ref, snapshot_resource,
 };
-use crate::engine::{AccountCtx, CheckDef, Emitter, RegionCtx, Runner, scope_resource};
+use crate::engine::{
+    AccountCtx, CheckDef, Emitter, RegionCtx, Runner, SharedResource, scope_resource,
+};
 use crate::engine::{Evidence, explaining};
 use crate::msg;
 
@@ -466,8 +468,11 @@ struct Access<'a> {
 /// would only hold memory until the analysis ends.
 #[derive(Default)]
 struct ReaskedAnswers {
-    by_action: RefCell<Vec<(&'static str, Listed, Vec<Option<Rc<ResourceAnswer>>>)>>,
+    by_action: RefCell<Vec<(&'static str, Listed, AnswerSlots)>>,
 }
+
+/// The answers to one action about each resource of a list, by position.
+type AnswerSlots = Vec<Option<Rc<ResourceAnswer>>>;
 
 /// The region list a resource asked about is an element of.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -787,7 +792,7 @@ impl<'a> Access<'a> {
 fn judge(
     em: &mut Emitter<'_>,
     access: &Access<'_>,
-    res: Arc<ResourceRef>,
+    res: SharedResource,
     arn: &str,
     at: Option<(Listed, usize, usize)>,
     actions: &[&'static str],
@@ -2378,10 +2383,14 @@ mod tests {
                 rows
             };
             assert_eq!(json(&together), json(&alone));
-            let statuses = |o: &[crate::engine::Outcome]| {
-                let mut rows: Vec<(u16, String, Status)> = o
+            let statuses = |a: &crate::Analysis<'_>| {
+                let mut rows: Vec<(u16, String, Status)> = a
+                    .outcomes
                     .iter()
-                    .map(|o| (o.check, o.resource.id.clone(), o.status))
+                    .map(|o| {
+                        let id = a.resource_of(o).map(|r| r.id.clone()).unwrap_or_default();
+                        (o.check, id, o.status)
+                    })
                     .collect();
                 rows.sort();
                 rows
@@ -2394,7 +2403,7 @@ mod tests {
                 })
                 .collect();
             explained.sort();
-            assert_eq!(statuses(&analysis.outcomes), explained);
+            assert_eq!(statuses(&analysis), explained);
         }
     }
 

@@ -464,7 +464,7 @@ fn rds_management_events_recorded(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         match records_rds_writes(ctx, t) {
             Recording::Yes => {
                 em.pass(
-                    res.clone(),
+                    res,
                     msg!(
                         "trail {} records RDS write management events in {region}",
                         t.name
@@ -541,7 +541,7 @@ fn multi_region_enabled(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         match (t.is_logging, &t.management_events) {
             (Some(true), Some(_)) => {
                 em.pass(
-                    res.clone(),
+                    res,
                     msg!(
                         "multi-region trail {} is logging read and write management events",
                         t.name

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use rdsguard_findings::{ResourceRef, Severity};
+use rdsguard_findings::Severity;
 use rdsguard_model::{DbCluster, DbInstance, DbProxy, SecurityGroup, ops};
 use rdsguard_network::{
     DbExposure, DbKind, InternetPath, ReferenceState, RegionAnalysis, SubnetInfo, ipset,
@@ -28,7 +28,7 @@ use super::common::{
 };
 use super::lookups::RegionLookups;
 use crate::engine::explaining;
-use crate::engine::{CheckDef, Emitter, Evidence, RegionCtx, Runner};
+use crate::engine::{CheckDef, Emitter, Evidence, RegionCtx, Runner, SharedResource};
 use crate::{evidence, msg};
 
 pub static CHECKS: &[&CheckDef] = &[
@@ -63,8 +63,8 @@ struct RegionExposures {
     /// ingress then egress rules reference.
     references: Vec<Vec<ReferenceState>>,
     /// The shared reference of each database, in the order of `databases` (read by position:
-    /// no lookup per finding).
-    resources: Vec<Arc<ResourceRef>>,
+    /// no lookup per finding); empty if the orders differ.
+    resources: Vec<SharedResource>,
 }
 
 /// The subnets of a DB subnet group, and the same as evidence (made when first explained,
@@ -119,16 +119,28 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
                     .collect()
             })
             .collect();
-        // `databases()` lists the instances, then the clusters, then the proxies.
-        let resources = rds
+        // `databases()` lists the instances, then the clusters, then the proxies (checked
+        // here once, not per result).
+        let databases = analysis.databases();
+        let identifiers = rds
             .db_instances
             .iter()
-            .map(|db| instance_resource(ctx, db))
-            .chain(rds.db_clusters.iter().map(|c| cluster_resource(ctx, c)))
-            .chain(rds.db_proxies.iter().map(|p| proxy_resource(ctx, p)))
-            .collect();
+            .map(|db| &db.db_instance_identifier)
+            .chain(rds.db_clusters.iter().map(|c| &c.db_cluster_identifier))
+            .chain(rds.db_proxies.iter().map(|p| &p.name));
+        let in_order = identifiers.eq(databases.iter().map(|d| &d.identifier));
+        let resources = if in_order {
+            rds.db_instances
+                .iter()
+                .map(|db| instance_resource(ctx, db))
+                .chain(rds.db_clusters.iter().map(|c| cluster_resource(ctx, c)))
+                .chain(rds.db_proxies.iter().map(|p| proxy_resource(ctx, p)))
+                .collect()
+        } else {
+            Vec::new()
+        };
         RegionExposures {
-            databases: analysis.databases(),
+            databases,
             subnet_groups,
             references,
             resources,
@@ -177,21 +189,17 @@ fn resource(
     resource_type: &'static str,
     id: &str,
     arn: Option<&str>,
-) -> Arc<ResourceRef> {
+) -> SharedResource {
     shared_resource(ctx, resource_type, id, || arn.map(str::to_string))
 }
 
-fn db_resource(ctx: &RegionCtx<'_>, all: &RegionExposures, d: &DbExposure) -> Arc<ResourceRef> {
-    // By position when `d` is one of `all.databases` (always, from the checks), with the same
-    // content as by identifier.
-    let size = std::mem::size_of::<DbExposure>();
-    let offset = (d as *const DbExposure as usize).wrapping_sub(all.databases.as_ptr() as usize);
-    if offset.is_multiple_of(size)
-        && let Some(r) = all.resources.get(offset / size)
-        && all.databases.len() == all.resources.len()
-        && r.id == d.identifier
+fn db_resource(ctx: &RegionCtx<'_>, all: &RegionExposures, d: &DbExposure) -> SharedResource {
+    // By position when `d` is one of `all.databases` (always, from the checks), the same
+    // reference as by identifier.
+    if let Some(r) =
+        super::common::position_of(&all.databases, d).and_then(|i| all.resources.get(i))
     {
-        return r.clone();
+        return *r;
     }
     let t = match d.kind {
         DbKind::DbInstance => "AwsRdsDbInstance",
@@ -201,7 +209,7 @@ fn db_resource(ctx: &RegionCtx<'_>, all: &RegionExposures, d: &DbExposure) -> Ar
     shared_resource(ctx, t, &d.identifier, || Some(d.arn.clone()))
 }
 
-fn group_resource(ctx: &RegionCtx<'_>, group_id: &str) -> Arc<ResourceRef> {
+fn group_resource(ctx: &RegionCtx<'_>, group_id: &str) -> SharedResource {
     shared_resource(ctx, "AwsEc2SecurityGroup", group_id, || {
         Some(format!(
             "arn:{}:ec2:{}:{}:security-group/{group_id}",
@@ -245,7 +253,7 @@ enum SubjectItem<'a> {
 }
 
 impl Subject<'_> {
-    fn resource(&self, ctx: &RegionCtx<'_>) -> Arc<ResourceRef> {
+    fn resource(&self, ctx: &RegionCtx<'_>) -> SharedResource {
         match self.item {
             SubjectItem::Instance(i) => instance_resource(ctx, i),
             SubjectItem::Cluster(c) => cluster_resource(ctx, c),
@@ -394,7 +402,7 @@ fn public_access_evidence(d: &DbExposure) -> crate::engine::Evidence {
 /// RDS.2 fails on the flag alone); flag clear → pass.
 fn grade_public_access(
     em: &mut Emitter<'_>,
-    res: Arc<ResourceRef>,
+    res: SharedResource,
     d: &DbExposure,
     flag_unknown: impl FnOnce() -> String,
 ) {

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use rdsguard_findings::{ResourceRef, Severity};
+use rdsguard_findings::Severity;
 use rdsguard_model::{DbSnapshot, Op, RestoreAttribute, ops};
 
 use super::common::{cluster_snapshot_resource, gap_in, snapshot_resource};
@@ -29,7 +29,7 @@ pub(crate) struct SnapshotKind {
     pub label: &'static str,
     /// The call that reads the `restore` attribute of this kind.
     pub attributes_op: Op,
-    pub resource: fn(&RegionCtx<'_>, &DbSnapshot) -> std::sync::Arc<ResourceRef>,
+    pub resource: fn(&RegionCtx<'_>, &DbSnapshot) -> crate::engine::SharedResource,
 }
 
 pub(crate) const INSTANCE_SNAPSHOTS: SnapshotKind = SnapshotKind {

@@ -1,7 +1,7 @@
 //! A check's decision about one resource, computed first and emitted once, so evaluation
 //! functions stay pure and testable.
 
-use rdsguard_findings::{ResourceRef, Severity};
+use rdsguard_findings::Severity;
 
 use crate::engine::{Emitter, explaining};
 
@@ -35,7 +35,7 @@ impl Verdict {
         }
     }
 
-    pub fn emit(self, em: &mut Emitter<'_>, resource: impl Into<std::sync::Arc<ResourceRef>>) {
+    pub fn emit(self, em: &mut Emitter<'_>, resource: impl Into<crate::engine::ResourceArg>) {
         let resource = resource.into();
         match self {
             Verdict::Pass(m, ev) => em.pass(resource, m, ev),
