@@ -184,7 +184,7 @@ pub(crate) fn backup_protected(ctx: &RegionCtx<'_>, what: Described<'_>, arn: &s
     let region = ctx.region;
     let (Some(protected), Some(ok)) = (
         region.backup.protected_resource_arns.as_ref(),
-        RegionLookups::of(ctx).backup_protects(arn),
+        RegionLookups::of(ctx).backup_protects(region, arn),
     ) else {
         let why = gap_in(ctx, ops::BACKUP_LIST_PROTECTED_RESOURCES, Some(arn))
             .map(|g| g.describe())

@@ -11,29 +11,61 @@
 /// times faster than SipHash on these keys, randomly seeded per process like the standard
 /// maps (never iterated: order does not matter).
 type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
-type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
+use std::hash::BuildHasher;
 use std::rc::Rc;
 
+use hashbrown::HashTable;
 use rdsguard_model::{
-    DbCluster, DbInstance, EngineVersion, Gap, KmsKey, Op, OptionGroup, ParameterGroup,
+    DbCluster, DbInstance, EngineVersion, Gap, KmsAlias, KmsKey, Op, OptionGroup, ParameterGroup,
     RegionSnapshot, SecurityGroup,
 };
 
 use crate::engine::RegionCtx;
 
-/// Position of the first item of `items` under each key.
-fn first_by<'a, T: 'a>(
-    items: impl IntoIterator<Item = &'a T>,
-    keys: impl Fn(&'a T) -> Vec<&'a str>,
-) -> FastMap<Box<str>, usize> {
-    let mut map = FastMap::default();
-    for (i, item) in items.into_iter().enumerate() {
-        for k in keys(item) {
-            map.entry(Box::from(k)).or_insert(i);
+/// The position of the first item of a list under each of its `N` keys, keeping no copy of
+/// the keys: they are read back from the items, which every lookup is given again. Building
+/// one hashes each key once, where a map of owned keys also allocated and copied each
+/// (100,000 of each per table in a large region).
+struct Positions<T: 'static, const N: usize> {
+    /// (position, which of the item's keys).
+    table: HashTable<(usize, usize)>,
+    keys: for<'x> fn(&'x T) -> [&'x str; N],
+    state: foldhash::fast::RandomState,
+}
+
+impl<T: 'static, const N: usize> Positions<T, N> {
+    fn new(items: &[T], keys: for<'x> fn(&'x T) -> [&'x str; N]) -> Self {
+        let state = foldhash::fast::RandomState::default();
+        // Sized for every key up front: growing would hash the keys read so far again.
+        let mut table = HashTable::with_capacity(items.len() * N);
+        let key_at = |&(p, k): &(usize, usize)| items.get(p).map(|item| keys(item)[k]);
+        for (i, item) in items.iter().enumerate() {
+            for (k, key) in keys(item).into_iter().enumerate() {
+                let hash = state.hash_one(key);
+                if table.find(hash, |e| key_at(e) == Some(key)).is_none() {
+                    table.insert_unique(hash, (i, k), |e| {
+                        key_at(e).map_or(0, |key| state.hash_one(key))
+                    });
+                }
+            }
         }
+        Positions { table, keys, state }
     }
-    map
+
+    /// The position of the first of `items` (the list the table was built from) under `key`.
+    fn get(&self, items: &[T], key: &str) -> Option<usize> {
+        let hash = self.state.hash_one(key);
+        let found = self.table.find(hash, |&(p, k)| {
+            items.get(p).is_some_and(|item| (self.keys)(item)[k] == key)
+        });
+        found.map(|&(p, _)| p)
+    }
+
+    /// The first of `items` under `key`.
+    fn item<'r>(&self, items: &'r [T], key: &str) -> Option<&'r T> {
+        self.get(items, key).and_then(|i| items.get(i))
+    }
 }
 
 /// The gaps of one operation: the first whole-operation gap and the first gap per resource.
@@ -45,20 +77,20 @@ struct OpGaps {
 
 /// Lookup tables over one region's snapshot data. Get them with [`RegionLookups::of`].
 pub(crate) struct RegionLookups {
-    instances: FastMap<Box<str>, usize>,
-    clusters: FastMap<Box<str>, usize>,
-    security_groups: FastMap<Box<str>, usize>,
-    option_groups: FastMap<Box<str>, usize>,
-    db_parameter_groups: FastMap<Box<str>, usize>,
-    cluster_parameter_groups: FastMap<Box<str>, usize>,
+    instances: Positions<DbInstance, 1>,
+    clusters: Positions<DbCluster, 1>,
+    security_groups: Positions<SecurityGroup, 1>,
+    option_groups: Positions<OptionGroup, 1>,
+    db_parameter_groups: Positions<ParameterGroup, 1>,
+    cluster_parameter_groups: Positions<ParameterGroup, 1>,
     /// Keys by ARN and by key id.
-    keys: FastMap<Box<str>, usize>,
+    keys: Positions<KmsKey, 2>,
     /// Positions of the engine versions of each engine, in snapshot order.
     engine_versions: FastMap<Box<str>, Vec<usize>>,
     /// Aliases by name (`alias/...`).
-    aliases: FastMap<Box<str>, usize>,
+    aliases: Positions<KmsAlias, 1>,
     /// ARNs AWS Backup protects; `None` when not collected.
-    protected: Option<FastSet<Box<str>>>,
+    protected: Option<Positions<String, 1>>,
     /// Gaps by service, then operation.
     gaps: FastMap<Box<str>, FastMap<Box<str>, OpGaps>>,
 }
@@ -97,34 +129,21 @@ impl RegionLookups {
         }
         RegionLookups {
             engine_versions,
-            instances: first_by(&rds.db_instances, |d: &DbInstance| {
-                vec![d.db_instance_identifier.as_str()]
+            instances: Positions::new(&rds.db_instances, |d| [&d.db_instance_identifier]),
+            clusters: Positions::new(&rds.db_clusters, |c| [&c.db_cluster_identifier]),
+            security_groups: Positions::new(&region.ec2.security_groups, |g| [&g.group_id]),
+            option_groups: Positions::new(&rds.option_groups, |g| [&g.name]),
+            db_parameter_groups: Positions::new(&rds.db_parameter_groups, |g| [&g.name]),
+            cluster_parameter_groups: Positions::new(&rds.db_cluster_parameter_groups, |g| {
+                [&g.name]
             }),
-            clusters: first_by(&rds.db_clusters, |c: &DbCluster| {
-                vec![c.db_cluster_identifier.as_str()]
-            }),
-            security_groups: first_by(&region.ec2.security_groups, |g: &SecurityGroup| {
-                vec![g.group_id.as_str()]
-            }),
-            option_groups: first_by(&rds.option_groups, |g: &OptionGroup| vec![g.name.as_str()]),
-            db_parameter_groups: first_by(&rds.db_parameter_groups, |g: &ParameterGroup| {
-                vec![g.name.as_str()]
-            }),
-            cluster_parameter_groups: first_by(
-                &rds.db_cluster_parameter_groups,
-                |g: &ParameterGroup| vec![g.name.as_str()],
-            ),
-            keys: first_by(&region.kms.keys, |k: &KmsKey| {
-                vec![k.arn.as_str(), k.key_id.as_str()]
-            }),
-            aliases: first_by(&region.kms.aliases, |a: &rdsguard_model::KmsAlias| {
-                vec![a.alias_name.as_str()]
-            }),
+            keys: Positions::new(&region.kms.keys, |k| [&k.arn, &k.key_id]),
+            aliases: Positions::new(&region.kms.aliases, |a| [&a.alias_name]),
             protected: region
                 .backup
                 .protected_resource_arns
                 .as_ref()
-                .map(|arns| arns.iter().map(|a| Box::from(a.as_str())).collect()),
+                .map(|arns| Positions::new(arns, |a| [a])),
             gaps,
         }
     }
@@ -134,9 +153,7 @@ impl RegionLookups {
         region: &'r RegionSnapshot,
         id: &str,
     ) -> Option<&'r DbInstance> {
-        self.instances
-            .get(id)
-            .and_then(|i| region.rds.db_instances.get(*i))
+        self.instances.item(&region.rds.db_instances, id)
     }
 
     pub(crate) fn cluster<'r>(
@@ -144,9 +161,7 @@ impl RegionLookups {
         region: &'r RegionSnapshot,
         id: &str,
     ) -> Option<&'r DbCluster> {
-        self.clusters
-            .get(id)
-            .and_then(|i| region.rds.db_clusters.get(*i))
+        self.clusters.item(&region.rds.db_clusters, id)
     }
 
     pub(crate) fn security_group<'r>(
@@ -154,9 +169,7 @@ impl RegionLookups {
         region: &'r RegionSnapshot,
         id: &str,
     ) -> Option<&'r SecurityGroup> {
-        self.security_groups
-            .get(id)
-            .and_then(|i| region.ec2.security_groups.get(*i))
+        self.security_groups.item(&region.ec2.security_groups, id)
     }
 
     /// The versions RDS offers for `engine`, in snapshot order.
@@ -176,8 +189,8 @@ impl RegionLookups {
     }
 
     /// Position of the first security group with this id in the region's list.
-    pub(crate) fn security_group_index(&self, id: &str) -> Option<usize> {
-        self.security_groups.get(id).copied()
+    pub(crate) fn security_group_index(&self, region: &RegionSnapshot, id: &str) -> Option<usize> {
+        self.security_groups.get(&region.ec2.security_groups, id)
     }
 
     pub(crate) fn option_group<'r>(
@@ -185,9 +198,7 @@ impl RegionLookups {
         region: &'r RegionSnapshot,
         name: &str,
     ) -> Option<&'r OptionGroup> {
-        self.option_groups
-            .get(name)
-            .and_then(|i| region.rds.option_groups.get(*i))
+        self.option_groups.item(&region.rds.option_groups, name)
     }
 
     pub(crate) fn db_parameter_group<'r>(
@@ -196,8 +207,7 @@ impl RegionLookups {
         name: &str,
     ) -> Option<&'r ParameterGroup> {
         self.db_parameter_groups
-            .get(name)
-            .and_then(|i| region.rds.db_parameter_groups.get(*i))
+            .item(&region.rds.db_parameter_groups, name)
     }
 
     pub(crate) fn cluster_parameter_group<'r>(
@@ -206,8 +216,7 @@ impl RegionLookups {
         name: &str,
     ) -> Option<&'r ParameterGroup> {
         self.cluster_parameter_groups
-            .get(name)
-            .and_then(|i| region.rds.db_cluster_parameter_groups.get(*i))
+            .item(&region.rds.db_cluster_parameter_groups, name)
     }
 
     /// [`rdsguard_model::KmsData::resolve`] with hash lookups: key ARN, key id, alias name or
@@ -217,7 +226,7 @@ impl RegionLookups {
         region: &'r RegionSnapshot,
         reference: &str,
     ) -> Option<&'r KmsKey> {
-        let key_at = |k: &str| self.keys.get(k).and_then(|i| region.kms.keys.get(*i));
+        let key_at = |k: &str| self.keys.item(&region.kms.keys, k);
         if let Some(k) = key_at(reference) {
             return Some(k);
         }
@@ -225,17 +234,21 @@ impl RegionLookups {
             Some((_, name)) => format!("alias/{name}"),
             None => reference.to_string(),
         };
-        let alias = self
-            .aliases
-            .get(alias_name.as_str())
-            .and_then(|i| region.kms.aliases.get(*i))?;
+        let alias = self.aliases.item(&region.kms.aliases, &alias_name)?;
         key_at(alias.target_key_id.as_deref()?)
     }
 
     /// Whether AWS Backup protects `arn`; `None` when the protected resources were not
     /// collected.
-    pub(crate) fn backup_protects(&self, arn: &str) -> Option<bool> {
-        self.protected.as_ref().map(|p| p.contains(arn))
+    pub(crate) fn backup_protects(&self, region: &RegionSnapshot, arn: &str) -> Option<bool> {
+        let listed = region
+            .backup
+            .protected_resource_arns
+            .as_deref()
+            .unwrap_or_default();
+        self.protected
+            .as_ref()
+            .map(|p| p.get(listed, arn).is_some())
     }
 
     /// [`RegionSnapshot::gap`] with hash lookups: the first gap recorded for `op`, for the
@@ -258,8 +271,29 @@ impl RegionLookups {
 
 #[cfg(test)]
 mod tests {
-    use super::RegionLookups;
+    use super::{Positions, RegionLookups};
+    use proptest::prelude::*;
     use rdsguard_model::*;
+
+    proptest! {
+        /// A table of positions finds, for every key, the first item having it under any of
+        /// its keys: what the linear scan finds (keys drawn from a small set, so that they
+        /// repeat within and across items).
+        #[test]
+        fn positions_find_the_first_item_with_the_key(
+            items in prop::collection::vec(("[abc]{0,2}", "[abc]{0,2}"), 0..40),
+        ) {
+            let table = Positions::new(&items, |(a, b)| [a.as_str(), b.as_str()]);
+            let single = Positions::new(&items, |(a, _)| [a.as_str()]);
+            for key in ["", "a", "b", "c", "aa", "ab", "ba", "cc", "abc"] {
+                let first = items.iter().position(|(a, b)| a == key || b == key);
+                prop_assert_eq!(table.get(&items, key), first, "{}", key);
+                let first = items.iter().position(|(a, _)| a == key);
+                prop_assert_eq!(single.get(&items, key), first, "{}", key);
+                prop_assert_eq!(single.item(&items, key), first.map(|i| &items[i]));
+            }
+        }
+    }
 
     fn gap(op: Op, resource: Option<&str>, message: &str) -> Gap {
         let mut g = Gap::new(op, Some("us-east-1"), GapKind::AccessDenied, message);
@@ -349,10 +383,10 @@ mod tests {
     #[test]
     fn backup_coverage_is_unknown_when_not_collected() {
         let mut r = RegionSnapshot::new("us-east-1");
-        assert_eq!(RegionLookups::new(&r).backup_protects("arn:x"), None);
+        assert_eq!(RegionLookups::new(&r).backup_protects(&r, "arn:x"), None);
         r.backup.protected_resource_arns = Some(vec!["arn:x".into()]);
         let l = RegionLookups::new(&r);
-        assert_eq!(l.backup_protects("arn:x"), Some(true));
-        assert_eq!(l.backup_protects("arn:y"), Some(false));
+        assert_eq!(l.backup_protects(&r, "arn:x"), Some(true));
+        assert_eq!(l.backup_protects(&r, "arn:y"), Some(false));
     }
 }

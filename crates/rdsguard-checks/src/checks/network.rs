@@ -1098,7 +1098,7 @@ fn stale_reference(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let (gid, dbs) = (&group.id, &group.databases);
         let res = group_resource(ctx, gid);
         let Some(states) = lookups
-            .security_group_index(gid)
+            .security_group_index(ctx.region, gid)
             .and_then(|i| all.references.get(i))
         else {
             em.not_assessed(res, missing_group(ctx, gid));
