@@ -22,6 +22,10 @@ pub enum Runner {
     Region(fn(&RegionCtx<'_>, &mut Emitter<'_>)),
     /// Once per account (IAM and other global facts).
     Account(fn(&AccountCtx<'_>, &mut Emitter<'_>)),
+    /// Once per DB instance of each region, with its verdict emitted for the instance
+    /// (instances of other services, Neptune and DocumentDB, are NOT_APPLICABLE without
+    /// judging). Consecutive checks of this kind run together, instance by instance.
+    Instances(crate::checks::instance::InstanceJudge),
 }
 
 /// A check: metadata beside code.
@@ -469,13 +473,28 @@ pub fn evaluate_with(
     };
     let table = eval.table.clone();
     let mut out = Vec::new();
-    eval.run_all(&checks, true, false, |_, def, check, run| {
-        run(&mut Emitter::with_sink(
-            def,
-            check,
-            Sink::Findings(&mut out),
-            &table,
-        ))
+    eval.run_all(&checks, true, false, |_, group, run| {
+        if let [(def, check)] = group {
+            run(&mut [Emitter::with_sink(
+                def,
+                *check,
+                Sink::Findings(&mut out),
+                &table,
+            )]);
+            return;
+        }
+        // Checks run together: each one's findings collected apart, then in check order.
+        let mut each: Vec<Vec<Finding>> = group.iter().map(|_| Vec::new()).collect();
+        let mut ems: Vec<Emitter<'_>> = group
+            .iter()
+            .zip(each.iter_mut())
+            .map(|((def, check), found)| {
+                Emitter::with_sink(def, *check, Sink::Findings(found), &table)
+            })
+            .collect();
+        run(&mut ems);
+        drop(ems);
+        out.extend(each.into_iter().flatten());
     });
     apply_suppressions(&mut out, config, now);
     out
@@ -502,18 +521,41 @@ pub fn analyze<'d>(
     let mut runs = Vec::new();
     let work = {
         let _quiet = ExplainingScope::set(false);
-        eval.run_all(&checks, false, true, |scope, def, check, run| {
-            runs.push(Run {
-                scope,
-                check,
-                start: outcomes.len(),
-            });
-            run(&mut Emitter::with_sink(
-                def,
-                check,
-                Sink::Outcomes(&mut outcomes),
-                &table,
-            ))
+        eval.run_all(&checks, false, true, |scope, group, run| {
+            if let [(def, check)] = group {
+                runs.push(Run {
+                    scope,
+                    check: *check,
+                    start: outcomes.len(),
+                });
+                run(&mut [Emitter::with_sink(
+                    def,
+                    *check,
+                    Sink::Outcomes(&mut outcomes),
+                    &table,
+                )]);
+                return;
+            }
+            // Checks run together: each one's outcomes collected apart, then appended as its
+            // own run, in check order.
+            let mut each: Vec<Vec<Outcome>> = group.iter().map(|_| Vec::new()).collect();
+            let mut ems: Vec<Emitter<'_>> = group
+                .iter()
+                .zip(each.iter_mut())
+                .map(|((def, check), found)| {
+                    Emitter::with_sink(def, *check, Sink::Outcomes(found), &table)
+                })
+                .collect();
+            run(&mut ems);
+            drop(ems);
+            for ((_, check), found) in group.iter().zip(each) {
+                runs.push(Run {
+                    scope,
+                    check: *check,
+                    start: outcomes.len(),
+                });
+                outcomes.extend(found);
+            }
         })
     };
     let mut suppressions = Suppressions::new(config, now);
@@ -818,7 +860,7 @@ impl<'s> Evaluation<'s> {
         checks: &[&'d CheckDef],
         explained: bool,
         keep: bool,
-        mut each: impl FnMut(Scope, &'d CheckDef, u16, &mut dyn FnMut(&mut Emitter<'_>)),
+        mut each: impl FnMut(Scope, &[(&'d CheckDef, u16)], &mut dyn FnMut(&mut [Emitter<'_>])),
     ) -> Vec<AccountWork> {
         let mut kept = Vec::new();
         for (a, account) in self.snapshot.accounts.iter().enumerate() {
@@ -832,8 +874,10 @@ impl<'s> Evaluation<'s> {
             };
             for (i, def) in checks.iter().enumerate() {
                 if matches!(def.run, Runner::Account(_)) {
-                    each(scope, def, i as u16, &mut |em| {
-                        self.run_one(scope, def, &work.memo, None, em)
+                    each(scope, &[(def, i as u16)], &mut |ems| {
+                        if let [em] = ems {
+                            self.run_one(scope, def, &work.memo, None, em)
+                        }
                     });
                 }
             }
@@ -843,12 +887,24 @@ impl<'s> Evaluation<'s> {
                     account: a,
                     region: Some(r),
                 };
-                for (i, def) in checks.iter().enumerate() {
-                    if matches!(def.run, Runner::Region(_)) {
-                        each(scope, def, i as u16, &mut |em| {
+                let region_checks: Vec<(&'d CheckDef, u16)> = checks
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, def)| !matches!(def.run, Runner::Account(_)))
+                    .map(|(i, def)| (*def, i as u16))
+                    .collect();
+                // Consecutive per-instance checks run together, instance by instance (each
+                // instance read once for all of them); the others one by one.
+                let per_instance = |a: &(&CheckDef, u16)| matches!(a.0.run, Runner::Instances(_));
+                for group in region_checks.chunk_by(|a, b| per_instance(a) && per_instance(b)) {
+                    each(scope, group, &mut |ems| match (group, ems) {
+                        ([(def, _)], [em]) => {
                             self.run_one(scope, def, &work.memo, Some(&region), em)
-                        });
-                    }
+                        }
+                        (group, ems) => {
+                            self.run_instances(scope, group, &work.memo, &region, ems);
+                        }
+                    });
                 }
                 // Otherwise the region's work is freed before the next region's begins.
                 if keep {
@@ -897,20 +953,11 @@ impl<'s> Evaluation<'s> {
                 };
                 run(&ctx, em);
             }
-            (Runner::Region(run), Some(region)) => {
+            (Runner::Region(_) | Runner::Instances(_), Some(region)) => {
                 let Some(work) = region_work else {
                     return;
                 };
-                let gap = def.depends_on.iter().find_map(|op| {
-                    region
-                        .listing_gap(*op)
-                        .or_else(|| account.gap(*op, None).filter(|g| g.resource.is_none()))
-                });
-                if let Some(gap) = gap {
-                    em.not_assessed(
-                        scope_resource(def, account, Some(&region.region)),
-                        msg!("{}", gap.describe()),
-                    );
+                if self.region_gap(def, account, region, em) {
                     return;
                 }
                 let ctx = RegionCtx {
@@ -923,10 +970,76 @@ impl<'s> Evaluation<'s> {
                     account_memo,
                     refs: &work.refs,
                 };
-                run(&ctx, em);
+                match def.run {
+                    Runner::Region(run) => run(&ctx, em),
+                    Runner::Instances(judge) => {
+                        crate::checks::instance::each_instance_of(&ctx, &mut [(judge, em)])
+                    }
+                    Runner::Account(_) => {}
+                }
             }
-            (Runner::Region(_), None) => {}
+            (Runner::Region(_) | Runner::Instances(_), None) => {}
         }
+    }
+
+    /// Whether an operation `def` depends on failed for the whole region (or account): then
+    /// NOT_ASSESSED for the region is emitted.
+    fn region_gap(
+        &self,
+        def: &CheckDef,
+        account: &AccountSnapshot,
+        region: &RegionSnapshot,
+        em: &mut Emitter<'_>,
+    ) -> bool {
+        let gap = def.depends_on.iter().find_map(|op| {
+            region
+                .listing_gap(*op)
+                .or_else(|| account.gap(*op, None).filter(|g| g.resource.is_none()))
+        });
+        if let Some(gap) = gap {
+            em.not_assessed(
+                scope_resource(def, account, Some(&region.region)),
+                msg!("{}", gap.describe()),
+            );
+        }
+        gap.is_some()
+    }
+
+    /// Run per-instance checks (`group`, each with its emitter in `ems`) instance by
+    /// instance: the same results as [`run_one`](Self::run_one) of each in turn.
+    fn run_instances(
+        &self,
+        scope: Scope,
+        group: &[(&CheckDef, u16)],
+        account_memo: &Memo,
+        work: &RegionWork,
+        ems: &mut [Emitter<'_>],
+    ) {
+        let Some(account) = self.snapshot.accounts.get(scope.account) else {
+            return;
+        };
+        let Some(region) = scope.region.and_then(|r| account.regions.get(r)) else {
+            return;
+        };
+        let mut judges = Vec::with_capacity(group.len());
+        for ((def, _), em) in group.iter().zip(ems.iter_mut()) {
+            if let Runner::Instances(judge) = def.run
+                && !self.region_gap(def, account, region, em)
+            {
+                judges.push((judge, em));
+            }
+        }
+        let ctx = RegionCtx {
+            snapshot: self.snapshot,
+            account,
+            region,
+            config: self.config,
+            now: self.now,
+            memo: &work.memo,
+            account_memo,
+            refs: &work.refs,
+        };
+        crate::checks::instance::each_instance_of(&ctx, &mut judges);
     }
 }
 
@@ -1253,6 +1366,39 @@ mod tests {
         crate::testkit::assert_explanations_agree_at(
             &synthetic, &config, now, &defs, &findings, 97,
         );
+    }
+
+    /// Checks that share work or run together (per-instance checks run instance by instance,
+    /// who-can answers shared between checks) find exactly what each finds alone, in the
+    /// same order within each check.
+    #[test]
+    fn checks_run_together_find_what_each_finds_alone() {
+        let now = crate::testkit::now();
+        let config = Config::default();
+        let defs = super::check_defs();
+        let per_instance = defs
+            .iter()
+            .filter(|d| matches!(d.run, super::Runner::Instances(_)))
+            .count();
+        assert!(per_instance >= 10, "{per_instance}");
+        let synthetic =
+            rdsguard_demo::synthetic(&rdsguard_demo::SyntheticParams::with_instances(120));
+        for snap in [rdsguard_demo::demo_snapshot(), synthetic] {
+            let together = super::evaluate_with(&snap, &config, now, &defs);
+            let json = |f: &Finding| serde_json::to_string(f).unwrap_or_default();
+            for def in &defs {
+                let alone: Vec<String> = super::evaluate_with(&snap, &config, now, &[def])
+                    .iter()
+                    .map(json)
+                    .collect();
+                let found: Vec<String> = together
+                    .iter()
+                    .filter(|f| f.check_id == def.id)
+                    .map(json)
+                    .collect();
+                assert_eq!(found, alone, "{}", def.id);
+            }
+        }
     }
 
     #[test]

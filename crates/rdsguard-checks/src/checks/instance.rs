@@ -59,28 +59,42 @@ pub(crate) fn not_rds(kind: &str, id: &str, engine: &str) -> Option<Verdict> {
     )))
 }
 
-/// Run `judge` on every RDS DB instance of the region and emit its verdict.
-pub(crate) fn each_instance(
+/// A per-instance check: its judgement of one RDS DB instance of the context's region
+/// ([`Runner::Instances`](crate::Runner::Instances)).
+#[derive(Clone, Copy)]
+pub struct InstanceJudge(pub(crate) fn(&RegionCtx<'_>, &Clusters<'_>, &DbInstance) -> Judgement);
+
+/// Run each judge on every RDS DB instance of the region, instance by instance, and emit its
+/// verdict into the judge's emitter: each instance (and its shared reference) is read once
+/// for all the judges, not once per check (in a large region every read of an instance is a
+/// cache miss).
+pub(crate) fn each_instance_of(
     ctx: &RegionCtx<'_>,
-    em: &mut Emitter<'_>,
-    judge: fn(&RegionCtx<'_>, &Clusters<'_>, &DbInstance) -> Judgement,
+    judges: &mut [(InstanceJudge, &mut Emitter<'_>)],
 ) {
     let clusters = Clusters::of(ctx);
     let engines = instance_engines(ctx);
     for (i, db) in ctx.region.rds.db_instances.iter().enumerate() {
-        if em.skip_unwanted() {
-            continue;
+        let rds = engines.rds.get(i) == Some(&true);
+        let mut resource = None;
+        for (judge, em) in judges.iter_mut() {
+            if em.skip_unwanted() {
+                continue;
+            }
+            let other = if rds {
+                None
+            } else {
+                not_rds("DB instance", &db.db_instance_identifier, &db.engine)
+            };
+            let verdict = match other {
+                Some(v) => v,
+                None => (judge.0)(ctx, &clusters, db).unwrap_or_else(|early| early),
+            };
+            verdict.emit(
+                em,
+                *resource.get_or_insert_with(|| instance_resource(ctx, db)),
+            );
         }
-        let other = if engines.rds.get(i) == Some(&true) {
-            None
-        } else {
-            not_rds("DB instance", &db.db_instance_identifier, &db.engine)
-        };
-        let verdict = match other {
-            Some(v) => v,
-            None => judge(ctx, &clusters, db).unwrap_or_else(|early| early),
-        };
-        verdict.emit(em, instance_resource(ctx, db));
     }
 }
 
@@ -247,27 +261,25 @@ pub static RDS_INSTANCE_STORAGE_ENCRYPTED: CheckDef = CheckDef {
     cis: &["v1.4.0/2.3.1", "v3.0.0/2.3.1", "v5.0.0/2.2.1"],
     fsbp: &["RDS.3"],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Region(storage_encrypted),
+    run: Runner::Instances(InstanceJudge(storage_encrypted)),
 };
 
-fn storage_encrypted(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_instance(ctx, em, |_, clusters, db| {
-        let cluster = clusters.owning(db)?;
-        let (encrypted, key) = match cluster {
-            Some(c) => (c.storage_encrypted, c.kms_key_id.as_deref()),
-            None => (db.storage_encrypted, db.kms_key_id.as_deref()),
-        };
-        Ok(Verdict::pass_if(
-            encrypted,
-            || format!("{} is encrypted at rest", inst(db)),
-            || format!("{} is not encrypted at rest", inst(db)),
-            evidence! {
-                "storage_encrypted" => encrypted,
-                "kms_key_id" => key,
-                "judged_by" => judged_by(cluster),
-            },
-        ))
-    })
+fn storage_encrypted(_: &RegionCtx<'_>, clusters: &Clusters<'_>, db: &DbInstance) -> Judgement {
+    let cluster = clusters.owning(db)?;
+    let (encrypted, key) = match cluster {
+        Some(c) => (c.storage_encrypted, c.kms_key_id.as_deref()),
+        None => (db.storage_encrypted, db.kms_key_id.as_deref()),
+    };
+    Ok(Verdict::pass_if(
+        encrypted,
+        || format!("{} is encrypted at rest", inst(db)),
+        || format!("{} is not encrypted at rest", inst(db)),
+        evidence! {
+            "storage_encrypted" => encrypted,
+            "kms_key_id" => key,
+            "judged_by" => judged_by(cluster),
+        },
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -293,37 +305,35 @@ pub static RDS_INSTANCE_MULTI_AZ: CheckDef = CheckDef {
     cis: &["v5.0.0/2.2.4"],
     fsbp: &["RDS.5"],
     depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES],
-    run: Runner::Region(multi_az),
+    run: Runner::Instances(InstanceJudge(multi_az)),
 };
 
-fn multi_az(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_instance(ctx, em, |_, _, db| {
-        if let Some(c) = &db.db_cluster_identifier {
-            return Err(Verdict::NotApplicable(msg!(
-                "{} is a member of DB cluster {c}; availability is judged on the cluster by \
-                 rds_cluster_multi_az",
-                inst(db)
-            )));
-        }
-        if db.is_read_replica() {
-            return Err(Verdict::NotApplicable(msg!(
-                "{} is a read replica; Multi-AZ is judged on its source",
-                inst(db)
-            )));
-        }
-        Ok(Verdict::pass_if(
-            db.multi_az,
-            || format!("{} is Multi-AZ", inst(db)),
-            || {
-                format!(
-                    "{} runs in a single Availability Zone ({})",
-                    inst(db),
-                    db.availability_zone.as_deref().unwrap_or("unknown AZ")
-                )
-            },
-            evidence! { "multi_az" => db.multi_az, "availability_zone" => db.availability_zone },
-        ))
-    })
+fn multi_az(_: &RegionCtx<'_>, _: &Clusters<'_>, db: &DbInstance) -> Judgement {
+    if let Some(c) = &db.db_cluster_identifier {
+        return Err(Verdict::NotApplicable(msg!(
+            "{} is a member of DB cluster {c}; availability is judged on the cluster by \
+             rds_cluster_multi_az",
+            inst(db)
+        )));
+    }
+    if db.is_read_replica() {
+        return Err(Verdict::NotApplicable(msg!(
+            "{} is a read replica; Multi-AZ is judged on its source",
+            inst(db)
+        )));
+    }
+    Ok(Verdict::pass_if(
+        db.multi_az,
+        || format!("{} is Multi-AZ", inst(db)),
+        || {
+            format!(
+                "{} runs in a single Availability Zone ({})",
+                inst(db),
+                db.availability_zone.as_deref().unwrap_or("unknown AZ")
+            )
+        },
+        evidence! { "multi_az" => db.multi_az, "availability_zone" => db.availability_zone },
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,44 +357,42 @@ pub static RDS_INSTANCE_ENHANCED_MONITORING: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.6"],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Region(enhanced_monitoring),
+    run: Runner::Instances(InstanceJudge(enhanced_monitoring)),
 };
 
-fn enhanced_monitoring(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_instance(ctx, em, |ctx, clusters, db| {
-        let max = ctx.config.max_monitoring_interval_seconds;
-        let mut source = judged_by(None);
-        let mut interval = db.monitoring_interval;
-        // Multi-AZ DB clusters configure monitoring on the cluster.
-        if interval.is_none()
-            && db.is_cluster_member()
-            && let Some(c) = clusters.owning(db)?.filter(|c| !c.is_aurora())
-        {
-            interval = c.monitoring_interval;
-            source = judged_by(Some(c));
-        }
-        let seconds = interval.unwrap_or(0);
-        let ev = evidence! {
-            "monitoring_interval" => seconds,
-            "max_monitoring_interval_seconds" => max,
-            "enhanced_monitoring_resource_arn" => db.enhanced_monitoring_resource_arn,
-            "judged_by" => source,
-        };
-        Ok(if seconds <= 0 {
-            Verdict::Fail(msg!("{} has Enhanced Monitoring off", inst(db)), ev)
-        } else {
-            Verdict::pass_if(
-                seconds <= max,
-                || format!("{} has Enhanced Monitoring every {seconds}s", inst(db)),
-                || {
-                    format!(
-                        "{} has Enhanced Monitoring every {seconds}s, coarser than the {max}s allowed",
-                        inst(db)
-                    )
-                },
-                ev,
-            )
-        })
+fn enhanced_monitoring(ctx: &RegionCtx<'_>, clusters: &Clusters<'_>, db: &DbInstance) -> Judgement {
+    let max = ctx.config.max_monitoring_interval_seconds;
+    let mut source = judged_by(None);
+    let mut interval = db.monitoring_interval;
+    // Multi-AZ DB clusters configure monitoring on the cluster.
+    if interval.is_none()
+        && db.is_cluster_member()
+        && let Some(c) = clusters.owning(db)?.filter(|c| !c.is_aurora())
+    {
+        interval = c.monitoring_interval;
+        source = judged_by(Some(c));
+    }
+    let seconds = interval.unwrap_or(0);
+    let ev = evidence! {
+        "monitoring_interval" => seconds,
+        "max_monitoring_interval_seconds" => max,
+        "enhanced_monitoring_resource_arn" => db.enhanced_monitoring_resource_arn,
+        "judged_by" => source,
+    };
+    Ok(if seconds <= 0 {
+        Verdict::Fail(msg!("{} has Enhanced Monitoring off", inst(db)), ev)
+    } else {
+        Verdict::pass_if(
+            seconds <= max,
+            || format!("{} has Enhanced Monitoring every {seconds}s", inst(db)),
+            || {
+                format!(
+                    "{} has Enhanced Monitoring every {seconds}s, coarser than the {max}s allowed",
+                    inst(db)
+                )
+            },
+            ev,
+        )
     })
 }
 
@@ -410,20 +418,18 @@ pub static RDS_INSTANCE_DELETION_PROTECTION: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.8"],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Region(deletion_protection),
+    run: Runner::Instances(InstanceJudge(deletion_protection)),
 };
 
-fn deletion_protection(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_instance(ctx, em, |_, clusters, db| {
-        let cluster = clusters.owning(db)?;
-        let on = cluster.map_or(db.deletion_protection, |c| c.deletion_protection);
-        Ok(Verdict::pass_if(
-            on,
-            || format!("{} is protected from deletion", inst(db)),
-            || format!("{} can be deleted: deletion protection is off", inst(db)),
-            evidence! { "deletion_protection" => on, "judged_by" => judged_by(cluster) },
-        ))
-    })
+fn deletion_protection(_: &RegionCtx<'_>, clusters: &Clusters<'_>, db: &DbInstance) -> Judgement {
+    let cluster = clusters.owning(db)?;
+    let on = cluster.map_or(db.deletion_protection, |c| c.deletion_protection);
+    Ok(Verdict::pass_if(
+        on,
+        || format!("{} is protected from deletion", inst(db)),
+        || format!("{} can be deleted: deletion protection is off", inst(db)),
+        evidence! { "deletion_protection" => on, "judged_by" => judged_by(cluster) },
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -450,42 +456,40 @@ pub static RDS_INSTANCE_IAM_AUTHENTICATION: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.10"],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Region(iam_authentication),
+    run: Runner::Instances(InstanceJudge(iam_authentication)),
 };
 
-fn iam_authentication(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_instance(ctx, em, |ctx, clusters, db| {
-        let family = instance_family(ctx, db);
-        let supported = matches!(
-            family,
-            EngineFamily::MySql
-                | EngineFamily::MariaDb
-                | EngineFamily::Postgres
-                | EngineFamily::AuroraMySql
-                | EngineFamily::AuroraPostgres
-        );
-        if !supported {
-            return Err(Verdict::NotApplicable(msg!(
-                "{} runs {}, which does not support IAM database authentication",
-                inst(db),
-                db.engine
-            )));
-        }
-        let cluster = clusters.owning(db)?;
-        let on = cluster.map_or(db.iam_database_authentication_enabled, |c| {
-            c.iam_database_authentication_enabled
-        });
-        Ok(Verdict::pass_if(
-            on,
-            || format!("{} accepts IAM database authentication", inst(db)),
-            || format!("{} has IAM database authentication off", inst(db)),
-            evidence! {
-                "iam_database_authentication_enabled" => on,
-                "engine" => db.engine,
-                "judged_by" => judged_by(cluster),
-            },
-        ))
-    })
+fn iam_authentication(ctx: &RegionCtx<'_>, clusters: &Clusters<'_>, db: &DbInstance) -> Judgement {
+    let family = instance_family(ctx, db);
+    let supported = matches!(
+        family,
+        EngineFamily::MySql
+            | EngineFamily::MariaDb
+            | EngineFamily::Postgres
+            | EngineFamily::AuroraMySql
+            | EngineFamily::AuroraPostgres
+    );
+    if !supported {
+        return Err(Verdict::NotApplicable(msg!(
+            "{} runs {}, which does not support IAM database authentication",
+            inst(db),
+            db.engine
+        )));
+    }
+    let cluster = clusters.owning(db)?;
+    let on = cluster.map_or(db.iam_database_authentication_enabled, |c| {
+        c.iam_database_authentication_enabled
+    });
+    Ok(Verdict::pass_if(
+        on,
+        || format!("{} accepts IAM database authentication", inst(db)),
+        || format!("{} has IAM database authentication off", inst(db)),
+        evidence! {
+            "iam_database_authentication_enabled" => on,
+            "engine" => db.engine,
+            "judged_by" => judged_by(cluster),
+        },
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -511,40 +515,38 @@ pub static RDS_INSTANCE_BACKUP_RETENTION: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.11"],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Region(backup_retention),
+    run: Runner::Instances(InstanceJudge(backup_retention)),
 };
 
-fn backup_retention(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_instance(ctx, em, |ctx, clusters, db| {
-        let cluster = clusters.owning(db)?;
-        if cluster.is_none() && db.is_read_replica() {
-            return Err(Verdict::NotApplicable(msg!(
-                "{} is a read replica; backups are taken on its source",
-                inst(db)
-            )));
-        }
-        let min = ctx.config.min_backup_retention_days;
-        let days = cluster.map_or(db.backup_retention_period, |c| c.backup_retention_period);
-        let ev = evidence! {
-            "backup_retention_period" => days,
-            "min_backup_retention_days" => min,
-            "judged_by" => judged_by(cluster),
-        };
-        Ok(if days <= 0 {
-            Verdict::Fail(msg!("{} has automated backups off", inst(db)), ev)
-        } else {
-            Verdict::pass_if(
-                days >= min,
-                || format!("{} keeps automated backups for {days} days", inst(db)),
-                || {
-                    format!(
-                        "{} keeps automated backups for {days} days, less than the {min} required",
-                        inst(db)
-                    )
-                },
-                ev,
-            )
-        })
+fn backup_retention(ctx: &RegionCtx<'_>, clusters: &Clusters<'_>, db: &DbInstance) -> Judgement {
+    let cluster = clusters.owning(db)?;
+    if cluster.is_none() && db.is_read_replica() {
+        return Err(Verdict::NotApplicable(msg!(
+            "{} is a read replica; backups are taken on its source",
+            inst(db)
+        )));
+    }
+    let min = ctx.config.min_backup_retention_days;
+    let days = cluster.map_or(db.backup_retention_period, |c| c.backup_retention_period);
+    let ev = evidence! {
+        "backup_retention_period" => days,
+        "min_backup_retention_days" => min,
+        "judged_by" => judged_by(cluster),
+    };
+    Ok(if days <= 0 {
+        Verdict::Fail(msg!("{} has automated backups off", inst(db)), ev)
+    } else {
+        Verdict::pass_if(
+            days >= min,
+            || format!("{} keeps automated backups for {days} days", inst(db)),
+            || {
+                format!(
+                    "{} keeps automated backups for {days} days, less than the {min} required",
+                    inst(db)
+                )
+            },
+            ev,
+        )
     })
 }
 
@@ -570,38 +572,40 @@ pub static RDS_INSTANCE_AUTO_MINOR_VERSION_UPGRADE: CheckDef = CheckDef {
     cis: &["v3.0.0/2.3.2", "v5.0.0/2.2.2"],
     fsbp: &["RDS.13"],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Region(auto_minor_version_upgrade),
+    run: Runner::Instances(InstanceJudge(auto_minor_version_upgrade)),
 };
 
-fn auto_minor_version_upgrade(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_instance(ctx, em, |_, clusters, db| {
-        if db.engine.starts_with("custom-") {
-            return Err(Verdict::NotApplicable(msg!(
-                "{} is an RDS Custom instance ({}), which does not support automatic minor \
-                 version upgrades",
-                inst(db),
-                db.engine
-            )));
-        }
-        let cluster = clusters.owning(db)?;
-        let from_cluster = cluster
-            .filter(|c| !c.is_aurora())
-            .and_then(|c| c.auto_minor_version_upgrade.map(|on| (on, c)));
-        let (on, source) = match from_cluster {
-            Some((on, c)) => (on, judged_by(Some(c))),
-            None => (db.auto_minor_version_upgrade, judged_by(None)),
-        };
-        Ok(Verdict::pass_if(
-            on,
-            || format!("{} upgrades minor versions automatically", inst(db)),
-            || format!("{} has automatic minor version upgrades off", inst(db)),
-            evidence! {
-                "auto_minor_version_upgrade" => on,
-                "engine_version" => db.engine_version,
-                "judged_by" => source,
-            },
-        ))
-    })
+fn auto_minor_version_upgrade(
+    _: &RegionCtx<'_>,
+    clusters: &Clusters<'_>,
+    db: &DbInstance,
+) -> Judgement {
+    if db.engine.starts_with("custom-") {
+        return Err(Verdict::NotApplicable(msg!(
+            "{} is an RDS Custom instance ({}), which does not support automatic minor \
+             version upgrades",
+            inst(db),
+            db.engine
+        )));
+    }
+    let cluster = clusters.owning(db)?;
+    let from_cluster = cluster
+        .filter(|c| !c.is_aurora())
+        .and_then(|c| c.auto_minor_version_upgrade.map(|on| (on, c)));
+    let (on, source) = match from_cluster {
+        Some((on, c)) => (on, judged_by(Some(c))),
+        None => (db.auto_minor_version_upgrade, judged_by(None)),
+    };
+    Ok(Verdict::pass_if(
+        on,
+        || format!("{} upgrades minor versions automatically", inst(db)),
+        || format!("{} has automatic minor version upgrades off", inst(db)),
+        evidence! {
+            "auto_minor_version_upgrade" => on,
+            "engine_version" => db.engine_version,
+            "judged_by" => source,
+        },
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -623,25 +627,23 @@ pub static RDS_INSTANCE_COPY_TAGS_TO_SNAPSHOTS: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.17"],
     depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES],
-    run: Runner::Region(copy_tags_to_snapshots),
+    run: Runner::Instances(InstanceJudge(copy_tags_to_snapshots)),
 };
 
-fn copy_tags_to_snapshots(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_instance(ctx, em, |_, _, db| {
-        if let Some(c) = &db.db_cluster_identifier {
-            return Err(Verdict::NotApplicable(msg!(
-                "{} is a member of DB cluster {c}; snapshots follow the cluster's setting \
-                 (rds_cluster_copy_tags_to_snapshots)",
-                inst(db)
-            )));
-        }
-        Ok(Verdict::pass_if(
-            db.copy_tags_to_snapshot,
-            || format!("{} copies its tags to snapshots", inst(db)),
-            || format!("{} does not copy its tags to snapshots", inst(db)),
-            evidence! { "copy_tags_to_snapshot" => db.copy_tags_to_snapshot },
-        ))
-    })
+fn copy_tags_to_snapshots(_: &RegionCtx<'_>, _: &Clusters<'_>, db: &DbInstance) -> Judgement {
+    if let Some(c) = &db.db_cluster_identifier {
+        return Err(Verdict::NotApplicable(msg!(
+            "{} is a member of DB cluster {c}; snapshots follow the cluster's setting \
+             (rds_cluster_copy_tags_to_snapshots)",
+            inst(db)
+        )));
+    }
+    Ok(Verdict::pass_if(
+        db.copy_tags_to_snapshot,
+        || format!("{} copies its tags to snapshots", inst(db)),
+        || format!("{} does not copy its tags to snapshots", inst(db)),
+        evidence! { "copy_tags_to_snapshot" => db.copy_tags_to_snapshot },
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -662,28 +664,26 @@ pub static RDS_INSTANCE_IN_VPC: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.18"],
     depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES],
-    run: Runner::Region(in_vpc),
+    run: Runner::Instances(InstanceJudge(in_vpc)),
 };
 
-fn in_vpc(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_instance(ctx, em, |_, _, db| {
-        Ok(Verdict::pass_if(
-            db.vpc_id.is_some(),
-            || {
-                format!(
-                    "{} is in VPC {}",
-                    inst(db),
-                    db.vpc_id.as_deref().unwrap_or_default()
-                )
-            },
-            || format!("{} is not in a VPC", inst(db)),
-            evidence! {
-                "vpc_id" => db.vpc_id,
-                "db_subnet_group_name" => db.db_subnet_group_name,
-                "db_security_groups" => db.db_security_groups,
-            },
-        ))
-    })
+fn in_vpc(_: &RegionCtx<'_>, _: &Clusters<'_>, db: &DbInstance) -> Judgement {
+    Ok(Verdict::pass_if(
+        db.vpc_id.is_some(),
+        || {
+            format!(
+                "{} is in VPC {}",
+                inst(db),
+                db.vpc_id.as_deref().unwrap_or_default()
+            )
+        },
+        || format!("{} is not in a VPC", inst(db)),
+        evidence! {
+            "vpc_id" => db.vpc_id,
+            "db_subnet_group_name" => db.db_subnet_group_name,
+            "db_security_groups" => db.db_security_groups,
+        },
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -708,44 +708,42 @@ pub static RDS_INSTANCE_DEFAULT_PORT: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.23"],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Region(default_port),
+    run: Runner::Instances(InstanceJudge(default_port)),
 };
 
-fn default_port(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_instance(ctx, em, |ctx, clusters, db| {
-        let Some(default) = instance_family(ctx, db).default_port() else {
-            return Err(Verdict::NotApplicable(msg!(
-                "{} runs {}, which has no known default port",
+fn default_port(ctx: &RegionCtx<'_>, clusters: &Clusters<'_>, db: &DbInstance) -> Judgement {
+    let Some(default) = instance_family(ctx, db).default_port() else {
+        return Err(Verdict::NotApplicable(msg!(
+            "{} runs {}, which has no known default port",
+            inst(db),
+            db.engine
+        )));
+    };
+    let mut port = db.port;
+    let mut source = judged_by(None);
+    if port.is_none() && db.is_cluster_member() {
+        let cluster = clusters.owning(db)?;
+        port = cluster.and_then(|c| c.port);
+        source = judged_by(cluster);
+    }
+    let Some(port) = port else {
+        return Err(Verdict::NotAssessed(msg!(
+            "{} reports no port (no endpoint yet?)",
+            inst(db)
+        )));
+    };
+    Ok(Verdict::pass_if(
+        port != default,
+        || format!("{} listens on non-default port {port}", inst(db)),
+        || {
+            format!(
+                "{} listens on {port}, the default port of {}",
                 inst(db),
                 db.engine
-            )));
-        };
-        let mut port = db.port;
-        let mut source = judged_by(None);
-        if port.is_none() && db.is_cluster_member() {
-            let cluster = clusters.owning(db)?;
-            port = cluster.and_then(|c| c.port);
-            source = judged_by(cluster);
-        }
-        let Some(port) = port else {
-            return Err(Verdict::NotAssessed(msg!(
-                "{} reports no port (no endpoint yet?)",
-                inst(db)
-            )));
-        };
-        Ok(Verdict::pass_if(
-            port != default,
-            || format!("{} listens on non-default port {port}", inst(db)),
-            || {
-                format!(
-                    "{} listens on {port}, the default port of {}",
-                    inst(db),
-                    db.engine
-                )
-            },
-            evidence! { "port" => port, "default_port" => default, "judged_by" => source },
-        ))
-    })
+            )
+        },
+        evidence! { "port" => port, "default_port" => default, "judged_by" => source },
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -771,30 +769,28 @@ pub static RDS_INSTANCE_DEFAULT_ADMIN: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.25"],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Region(default_admin),
+    run: Runner::Instances(InstanceJudge(default_admin)),
 };
 
-fn default_admin(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_instance(ctx, em, |ctx, clusters, db| {
-        let cluster = clusters.owning(db)?;
-        let username = match cluster {
-            Some(c) => c.master_username.as_deref(),
-            None => db.master_username.as_deref(),
-        };
-        let Some(username) = username else {
-            return Err(Verdict::NotAssessed(msg!(
-                "{} reports no master username ({})",
-                inst(db),
-                judged_by(cluster)
-            )));
-        };
-        Ok(Verdict::pass_if(
-            !is_default_username(ctx, username),
-            || format!("{} uses a custom master username", inst(db)),
-            || format!("{} uses the default master username `{username}`", inst(db)),
-            evidence! { "master_username" => username, "judged_by" => judged_by(cluster) },
-        ))
-    })
+fn default_admin(ctx: &RegionCtx<'_>, clusters: &Clusters<'_>, db: &DbInstance) -> Judgement {
+    let cluster = clusters.owning(db)?;
+    let username = match cluster {
+        Some(c) => c.master_username.as_deref(),
+        None => db.master_username.as_deref(),
+    };
+    let Some(username) = username else {
+        return Err(Verdict::NotAssessed(msg!(
+            "{} reports no master username ({})",
+            inst(db),
+            judged_by(cluster)
+        )));
+    };
+    Ok(Verdict::pass_if(
+        !is_default_username(ctx, username),
+        || format!("{} uses a custom master username", inst(db)),
+        || format!("{} uses the default master username `{username}`", inst(db)),
+        evidence! { "master_username" => username, "judged_by" => judged_by(cluster) },
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -823,18 +819,16 @@ pub static RDS_INSTANCE_DEPRECATED_ENGINE_VERSION: CheckDef = CheckDef {
         ops::RDS_DESCRIBE_DB_INSTANCES,
         ops::RDS_DESCRIBE_DB_ENGINE_VERSIONS,
     ],
-    run: Runner::Region(deprecated_engine_version),
+    run: Runner::Instances(InstanceJudge(deprecated_engine_version)),
 };
 
-fn deprecated_engine_version(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_instance(ctx, em, |ctx, _, db| {
-        Ok(engine_version_verdict(
-            ctx,
-            inst(db),
-            &db.engine,
-            &db.engine_version,
-        ))
-    })
+fn deprecated_engine_version(ctx: &RegionCtx<'_>, _: &Clusters<'_>, db: &DbInstance) -> Judgement {
+    Ok(engine_version_verdict(
+        ctx,
+        inst(db),
+        &db.engine,
+        &db.engine_version,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -863,57 +857,55 @@ pub static RDS_INSTANCE_EXTENDED_SUPPORT: CheckDef = CheckDef {
     cis: &[],
     fsbp: &[],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Region(extended_support),
+    run: Runner::Instances(InstanceJudge(extended_support)),
 };
 
-fn extended_support(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_instance(ctx, em, |ctx, clusters, db| {
-        let family = instance_family(ctx, db);
-        if !matches!(
-            family,
-            EngineFamily::MySql
-                | EngineFamily::Postgres
-                | EngineFamily::AuroraMySql
-                | EngineFamily::AuroraPostgres
-        ) {
-            return Err(Verdict::NotApplicable(msg!(
-                "{} runs {}, which has no RDS Extended Support",
+fn extended_support(ctx: &RegionCtx<'_>, clusters: &Clusters<'_>, db: &DbInstance) -> Judgement {
+    let family = instance_family(ctx, db);
+    if !matches!(
+        family,
+        EngineFamily::MySql
+            | EngineFamily::Postgres
+            | EngineFamily::AuroraMySql
+            | EngineFamily::AuroraPostgres
+    ) {
+        return Err(Verdict::NotApplicable(msg!(
+            "{} runs {}, which has no RDS Extended Support",
+            inst(db),
+            db.engine
+        )));
+    }
+    let (value, source) = match &db.engine_lifecycle_support {
+        Some(v) => (Some(v.clone()), judged_by(None)),
+        None => match clusters.owning(db)? {
+            Some(c) => (c.engine_lifecycle_support.clone(), judged_by(Some(c))),
+            None => (None, judged_by(None)),
+        },
+    };
+    let Some(value) = value else {
+        return Err(Verdict::NotAssessed(msg!(
+            "{} reports no EngineLifecycleSupport",
+            inst(db)
+        )));
+    };
+    let enrolled = value == EXTENDED_SUPPORT;
+    Ok(Verdict::pass_if(
+        !enrolled,
+        || format!("{} is not enrolled in RDS Extended Support", inst(db)),
+        || {
+            format!(
+                "{} is enrolled in RDS Extended Support ({} {})",
                 inst(db),
-                db.engine
-            )));
-        }
-        let (value, source) = match &db.engine_lifecycle_support {
-            Some(v) => (Some(v.clone()), judged_by(None)),
-            None => match clusters.owning(db)? {
-                Some(c) => (c.engine_lifecycle_support.clone(), judged_by(Some(c))),
-                None => (None, judged_by(None)),
-            },
-        };
-        let Some(value) = value else {
-            return Err(Verdict::NotAssessed(msg!(
-                "{} reports no EngineLifecycleSupport",
-                inst(db)
-            )));
-        };
-        let enrolled = value == EXTENDED_SUPPORT;
-        Ok(Verdict::pass_if(
-            !enrolled,
-            || format!("{} is not enrolled in RDS Extended Support", inst(db)),
-            || {
-                format!(
-                    "{} is enrolled in RDS Extended Support ({} {})",
-                    inst(db),
-                    db.engine,
-                    db.engine_version
-                )
-            },
-            evidence! {
-                "engine_lifecycle_support" => value,
-                "engine_version" => db.engine_version,
-                "judged_by" => source,
-            },
-        ))
-    })
+                db.engine,
+                db.engine_version
+            )
+        },
+        evidence! {
+            "engine_lifecycle_support" => value,
+            "engine_version" => db.engine_version,
+            "judged_by" => source,
+        },
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -941,20 +933,18 @@ pub static RDS_INSTANCE_BACKUP_PLAN: CheckDef = CheckDef {
         ops::RDS_DESCRIBE_DB_INSTANCES,
         ops::BACKUP_LIST_PROTECTED_RESOURCES,
     ],
-    run: Runner::Region(backup_plan),
+    run: Runner::Instances(InstanceJudge(backup_plan)),
 };
 
-fn backup_plan(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_instance(ctx, em, |ctx, _, db| {
-        if let Some(c) = &db.db_cluster_identifier {
-            return Err(Verdict::NotApplicable(msg!(
-                "{} is a member of DB cluster {c}; AWS Backup protects the cluster \
-                 (rds_cluster_backup_plan)",
-                inst(db)
-            )));
-        }
-        backup_protected(ctx, inst(db), &db.db_instance_arn)
-    })
+fn backup_plan(ctx: &RegionCtx<'_>, _: &Clusters<'_>, db: &DbInstance) -> Judgement {
+    if let Some(c) = &db.db_cluster_identifier {
+        return Err(Verdict::NotApplicable(msg!(
+            "{} is a member of DB cluster {c}; AWS Backup protects the cluster \
+             (rds_cluster_backup_plan)",
+            inst(db)
+        )));
+    }
+    backup_protected(ctx, inst(db), &db.db_instance_arn)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -980,44 +970,46 @@ pub static RDS_INSTANCE_MASTER_PASSWORD_MANAGED: CheckDef = CheckDef {
     cis: &[],
     fsbp: &[],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Region(master_password_managed),
+    run: Runner::Instances(InstanceJudge(master_password_managed)),
 };
 
-fn master_password_managed(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_instance(ctx, em, |_, clusters, db| {
-        if db.engine.starts_with("custom-") {
-            return Err(Verdict::NotApplicable(msg!(
-                "{} is an RDS Custom instance, which cannot have a managed master password",
+fn master_password_managed(
+    _: &RegionCtx<'_>,
+    clusters: &Clusters<'_>,
+    db: &DbInstance,
+) -> Judgement {
+    if db.engine.starts_with("custom-") {
+        return Err(Verdict::NotApplicable(msg!(
+            "{} is an RDS Custom instance, which cannot have a managed master password",
+            inst(db)
+        )));
+    }
+    let cluster = clusters.owning(db)?;
+    if cluster.is_none() && db.is_read_replica() {
+        return Err(Verdict::NotApplicable(msg!(
+            "{} is a read replica; its master user is its source's",
+            inst(db)
+        )));
+    }
+    let managed = cluster.map_or(db.manage_master_user_password, |c| {
+        c.manage_master_user_password
+    });
+    Ok(Verdict::pass_if(
+        managed,
+        || {
+            format!(
+                "{}'s master password is managed in Secrets Manager",
                 inst(db)
-            )));
-        }
-        let cluster = clusters.owning(db)?;
-        if cluster.is_none() && db.is_read_replica() {
-            return Err(Verdict::NotApplicable(msg!(
-                "{} is a read replica; its master user is its source's",
+            )
+        },
+        || {
+            format!(
+                "{}'s master password is not managed by RDS in Secrets Manager",
                 inst(db)
-            )));
-        }
-        let managed = cluster.map_or(db.manage_master_user_password, |c| {
-            c.manage_master_user_password
-        });
-        Ok(Verdict::pass_if(
-            managed,
-            || {
-                format!(
-                    "{}'s master password is managed in Secrets Manager",
-                    inst(db)
-                )
-            },
-            || {
-                format!(
-                    "{}'s master password is not managed by RDS in Secrets Manager",
-                    inst(db)
-                )
-            },
-            evidence! { "manage_master_user_password" => managed, "judged_by" => judged_by(cluster) },
-        ))
-    })
+            )
+        },
+        evidence! { "manage_master_user_password" => managed, "judged_by" => judged_by(cluster) },
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
