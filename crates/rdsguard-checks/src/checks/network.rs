@@ -149,6 +149,16 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
 }
 
 impl RegionExposures {
+    /// The DB instance `d` is the exposure of, by position (when `d` is one of `databases`,
+    /// listed in the region's order).
+    fn instance_of<'r>(&self, ctx: &RegionCtx<'r>, d: &DbExposure) -> Option<&'r DbInstance> {
+        if d.kind != DbKind::DbInstance || self.resources.is_empty() {
+            return None;
+        }
+        let i = super::common::position_of(&self.databases, d)?;
+        ctx.region.rds.db_instances.get(i)
+    }
+
     /// The subnets of a DB subnet group, and the same as evidence.
     fn subnet_group(&self, name: &str) -> Result<&SubnetGroupSubnets, String> {
         match self.subnet_groups.get(name) {
@@ -624,7 +634,11 @@ fn public_subnets(subnets: &[SubnetInfo]) -> String {
 
 /// Ports the database listens on: its endpoint port and the ports of its option-group options
 /// (e.g. Oracle's SSL listener, 2484 by default; OEM).
-fn listening_ports(ctx: &RegionCtx<'_>, d: &DbExposure) -> Vec<(u16, Cow<'static, str>)> {
+fn listening_ports(
+    ctx: &RegionCtx<'_>,
+    all: &RegionExposures,
+    d: &DbExposure,
+) -> Vec<(u16, Cow<'static, str>)> {
     let mut ports: Vec<(u16, Cow<'static, str>)> = d
         .port
         .map(|p| (p, Cow::Borrowed("database port")))
@@ -634,7 +648,10 @@ fn listening_ports(ctx: &RegionCtx<'_>, d: &DbExposure) -> Vec<(u16, Cow<'static
         return ports;
     }
     let lookups = RegionLookups::of(ctx);
-    let Some(db) = lookups.instance(ctx.region, &d.identifier) else {
+    let Some(db) = all
+        .instance_of(ctx, d)
+        .or_else(|| lookups.instance(ctx.region, &d.identifier))
+    else {
         return ports;
     };
     for m in &db.option_group_memberships {
@@ -685,6 +702,9 @@ fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let all = all_exposures(ctx);
     let internet4 = ipset::internet_v4();
     let internet6 = ipset::internet_v6();
+    // Sources with fewer addresses than the internet cannot cover it: their blocks are not
+    // parsed (most databases' sources are a few private blocks).
+    let (internet4_count, internet6_count) = (internet4.count(), internet6.count());
     for d in subject_exposures(ctx, &all) {
         if em.skip_unwanted() {
             continue;
@@ -701,7 +721,7 @@ fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let mut open = Vec::new();
         let mut unknown = Vec::new();
         let mut open_rules = Vec::new();
-        for (port, label) in listening_ports(ctx, d) {
+        for (port, label) in listening_ports(ctx, &all, d) {
             let sources = if Some(port) == d.port {
                 Cow::Borrowed(&d.sources)
             } else {
@@ -716,12 +736,25 @@ fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                         .sources_for(&groups, Some(port)),
                 )
             };
-            let v4 = sources.ipv4.iter().fold(ipset::V4Set::empty(), |acc, c| {
-                acc.union(&ipset::parse_v4(&c.cidr).unwrap_or_default())
-            });
-            let v6 = sources.ipv6.iter().fold(ipset::V6Set::empty(), |acc, c| {
-                acc.union(&ipset::parse_v6(&c.cidr).unwrap_or_default())
-            });
+            let v4 = if u128::from(sources.ipv4_addresses) < internet4_count {
+                ipset::V4Set::empty()
+            } else {
+                sources.ipv4.iter().fold(ipset::V4Set::empty(), |acc, c| {
+                    acc.union(&ipset::parse_v4(&c.cidr).unwrap_or_default())
+                })
+            };
+            // A count past u128 (all 2^128 addresses) does not parse: parsed then.
+            let v6 = if sources
+                .ipv6_addresses
+                .parse::<u128>()
+                .is_ok_and(|n| n < internet6_count)
+            {
+                ipset::V6Set::empty()
+            } else {
+                sources.ipv6.iter().fold(ipset::V6Set::empty(), |acc, c| {
+                    acc.union(&ipset::parse_v6(&c.cidr).unwrap_or_default())
+                })
+            };
             let mut families = Vec::new();
             if internet4.is_subset(&v4) {
                 families.push("0.0.0.0/0");
