@@ -1307,8 +1307,13 @@ mod tests {
         let mut refs: HashMap<(&str, &str), HashSet<*const ResourceRef>> = HashMap::new();
         for f in findings.iter().filter(|f| {
             f.resource.resource_type == "AwsRdsDbInstance"
-                && ["rds_instance_encrypted_with_cmk", "rds_iam_delete_access"]
-                    .contains(&f.check_id.as_str())
+                && [
+                    "rds_instance_encrypted_with_cmk",
+                    "rds_iam_delete_access",
+                    "rds_instance_not_in_public_subnet",
+                    "rds_instance_storage_encrypted",
+                ]
+                .contains(&f.check_id.as_str())
         }) {
             let region = f.resource.region.as_deref().unwrap_or_default();
             refs.entry((region, f.resource.id.as_str()))
@@ -1322,7 +1327,7 @@ mod tests {
         );
         assert!(
             refs.values().all(|ptrs| ptrs.len() == 1),
-            "the two checks' findings about a DB share one reference"
+            "the checks' findings about a DB share one reference"
         );
 
         let delete: Vec<&Finding> = findings

@@ -76,18 +76,19 @@ impl Positional {
     const COUNT: usize = 6;
 }
 
-/// The shared reference of `item`, an element of `items` (a vector of the context's region),
-/// kept by position; built with `build` the first time.
+/// The shared reference of `item` (of type `resource_type`, with `id` and `arn`), an element
+/// of `items` (a vector of the context's region), kept by position: made the first time,
+/// without the lookup by address (the position is its only key).
 fn positional<T>(
     ctx: &RegionCtx<'_>,
     kind: Positional,
     items: &[T],
     item: &T,
-    build: impl FnOnce() -> SharedResource,
+    (resource_type, id, arn): (&'static str, &str, &str),
 ) -> SharedResource {
-    // Not an element of `items` (a copy, say): no position, built (or found) each time.
+    // Not an element of `items` (a copy, say): no position, found by address.
     let Some(index) = position_of(items, item) else {
-        return build();
+        return resource(ctx, resource_type, id, Some(arn));
     };
     let known = {
         let mut refs = ctx.refs.by_position[kind as usize].borrow_mut();
@@ -99,9 +100,27 @@ fn positional<T>(
     if let Some(r) = known {
         return r;
     }
-    let built = build();
+    let built = new_resource(ctx, resource_type, id, Some(arn.to_string()));
     ctx.refs.by_position[kind as usize].borrow_mut()[index] = Some(built);
     built
+}
+
+/// A new reference of the context's region, numbered in the run's table.
+fn new_resource(
+    ctx: &RegionCtx<'_>,
+    resource_type: &'static str,
+    id: &str,
+    arn: Option<String>,
+) -> SharedResource {
+    let (account_id, region) = region_names(ctx);
+    let built = Arc::new(ResourceRef {
+        resource_type: Text::from_static(resource_type),
+        id: id.to_string(),
+        arn,
+        account_id,
+        region: Some(region),
+    });
+    SharedResource(ctx.refs.table.add(built))
 }
 
 /// The position of `item` in `items`, when it is one of its elements (by address).
@@ -184,16 +203,10 @@ pub(crate) fn shared_resource(
         return *number;
     }
     // New, or a different string at a reused address: (re)build.
-    let (account_id, region) = region_names(ctx);
-    let built = Arc::new(ResourceRef {
-        resource_type: Text::from_static(resource_type),
-        id: id.to_string(),
-        arn: arn(),
-        account_id,
-        region: Some(region),
-    });
-    let number = SharedResource(ctx.refs.table.add(built.clone()));
-    refs.insert(key, (built, number));
+    let number = new_resource(ctx, resource_type, id, arn());
+    if let Some(built) = ctx.refs.table.get(number.0) {
+        refs.insert(key, (built, number));
+    }
     number
 }
 
@@ -212,14 +225,11 @@ pub fn instance_resource(ctx: &RegionCtx<'_>, db: &DbInstance) -> SharedResource
         Positional::Instances,
         &ctx.region.rds.db_instances,
         db,
-        || {
-            resource(
-                ctx,
-                "AwsRdsDbInstance",
-                &db.db_instance_identifier,
-                Some(&db.db_instance_arn),
-            )
-        },
+        (
+            "AwsRdsDbInstance",
+            &db.db_instance_identifier,
+            &db.db_instance_arn,
+        ),
     )
 }
 
@@ -229,14 +239,11 @@ pub fn cluster_resource(ctx: &RegionCtx<'_>, c: &DbCluster) -> SharedResource {
         Positional::Clusters,
         &ctx.region.rds.db_clusters,
         c,
-        || {
-            resource(
-                ctx,
-                "AwsRdsDbCluster",
-                &c.db_cluster_identifier,
-                Some(&c.db_cluster_arn),
-            )
-        },
+        (
+            "AwsRdsDbCluster",
+            &c.db_cluster_identifier,
+            &c.db_cluster_arn,
+        ),
     )
 }
 
@@ -246,7 +253,7 @@ pub fn snapshot_resource(ctx: &RegionCtx<'_>, s: &DbSnapshot) -> SharedResource 
         Positional::Snapshots,
         &ctx.region.rds.db_snapshots,
         s,
-        || resource(ctx, "AwsRdsDbSnapshot", &s.identifier, Some(&s.arn)),
+        ("AwsRdsDbSnapshot", &s.identifier, &s.arn),
     )
 }
 
@@ -256,7 +263,7 @@ pub fn cluster_snapshot_resource(ctx: &RegionCtx<'_>, s: &DbSnapshot) -> SharedR
         Positional::ClusterSnapshots,
         &ctx.region.rds.db_cluster_snapshots,
         s,
-        || resource(ctx, "AwsRdsDbClusterSnapshot", &s.identifier, Some(&s.arn)),
+        ("AwsRdsDbClusterSnapshot", &s.identifier, &s.arn),
     )
 }
 
@@ -266,14 +273,13 @@ pub fn proxy_resource(ctx: &RegionCtx<'_>, p: &DbProxy) -> SharedResource {
         Positional::Proxies,
         &ctx.region.rds.db_proxies,
         p,
-        || resource(ctx, "AwsRdsDbProxy", &p.name, Some(&p.arn)),
+        ("AwsRdsDbProxy", &p.name, &p.arn),
     )
 }
 
 pub fn key_resource(ctx: &RegionCtx<'_>, k: &KmsKey) -> SharedResource {
-    positional(ctx, Positional::Keys, &ctx.region.kms.keys, k, || {
-        resource(ctx, "AwsKmsKey", &k.key_id, Some(&k.arn))
-    })
+    let names = ("AwsKmsKey", k.key_id.as_str(), k.arn.as_str());
+    positional(ctx, Positional::Keys, &ctx.region.kms.keys, k, names)
 }
 
 /// A region-wide resource, for checks about the region as a whole (trails, subscriptions).

@@ -556,12 +556,7 @@ fn instance_not_in_public_subnet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             continue;
         }
         let what = Described("DB instance", &db.db_instance_identifier);
-        let res = resource(
-            ctx,
-            "AwsRdsDbInstance",
-            &db.db_instance_identifier,
-            Some(&db.db_instance_arn),
-        );
+        let res = instance_resource(ctx, db);
         if let Some(why) = engine_service(what, &db.engine) {
             em.not_applicable(res, why);
             continue;
