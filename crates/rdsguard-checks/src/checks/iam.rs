@@ -14,6 +14,7 @@
 //! [`MAX_LISTED`] principals by ARN with the total count, so time and findings grow linearly
 //! with databases and principals.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -1731,31 +1732,34 @@ fn instance_policy_scope(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
 
 /// DB instance identifiers, lower-cased and indexed by length, to find the instance a policy
 /// name mentions without trying every identifier on every name.
-struct InstanceNames {
-    /// Lower-cased identifier → instance indexes, in snapshot order.
-    by_id: FastMap<String, Vec<usize>>,
+struct InstanceNames<'a> {
+    /// Lower-cased identifier → the instance a name containing it designates: the greatest
+    /// (identifier length as written, index in snapshot order) among the instances with that
+    /// identifier (only the greatest can win, see [`InstanceNames::longest_in`]).
+    by_id: FastMap<Cow<'a, str>, (usize, usize)>,
     /// Byte lengths of the lower-cased identifiers, longest first.
     lengths: Vec<usize>,
-    /// Byte length of each instance's identifier as written.
-    id_len: Vec<usize>,
 }
 
-impl InstanceNames {
-    fn new(instances: &[(&str, &str, &str)]) -> InstanceNames {
-        let mut by_id: FastMap<String, Vec<usize>> =
+impl<'a> InstanceNames<'a> {
+    fn new(instances: &[(&'a str, &str, &str)]) -> InstanceNames<'a> {
+        let mut by_id: FastMap<Cow<'a, str>, (usize, usize)> =
             FastMap::with_capacity_and_hasher(instances.len(), Default::default());
         for (i, (id, _, _)) in instances.iter().enumerate() {
-            by_id.entry(id.to_lowercase()).or_default().push(i);
+            // RDS identifiers are lower-case ASCII: most need no lower-cased copy.
+            let lower = if id.bytes().any(|b| !b.is_ascii() || b.is_ascii_uppercase()) {
+                Cow::Owned(id.to_lowercase())
+            } else {
+                Cow::Borrowed(*id)
+            };
+            let candidate = (id.len(), i);
+            let best = by_id.entry(lower).or_insert(candidate);
+            *best = (*best).max(candidate);
         }
-        let mut lengths: Vec<usize> = by_id.keys().map(String::len).collect();
+        let mut lengths: Vec<usize> = by_id.keys().map(|k| k.len()).collect();
         lengths.sort_unstable_by(|a, b| b.cmp(a));
         lengths.dedup();
-        let id_len = instances.iter().map(|(id, _, _)| id.len()).collect();
-        InstanceNames {
-            by_id,
-            lengths,
-            id_len,
-        }
+        InstanceNames { by_id, lengths }
     }
 
     /// The instance whose identifier the name contains (case-insensitively): the longest
@@ -1768,14 +1772,11 @@ impl InstanceNames {
                 let Some(window) = lname.get(start..start + len) else {
                     continue;
                 };
-                let Some(found) = self.by_id.get(window) else {
+                let Some(&candidate) = self.by_id.get(window) else {
                     continue;
                 };
-                for &i in found {
-                    let candidate = (self.id_len[i], i);
-                    if best.is_none_or(|b| candidate > b) {
-                        best = Some(candidate);
-                    }
+                if best.is_none_or(|b| candidate > b) {
+                    best = Some(candidate);
                 }
             }
         }
@@ -2536,8 +2537,12 @@ mod tests {
             ("orders", "arn:1", "r"),
             ("orders-archive", "arn:2", "r"),
             ("ORDERS", "arn:3", "r2"),
+            ("Øst", "arn:4", "r"),
+            ("øST", "arn:5", "r"),
         ]);
         assert_eq!(names.longest_in("Orders-Archive-admin"), Some(1));
+        // Lower-cased beyond ASCII too; among equals, the last.
+        assert_eq!(names.longest_in("øst-reader"), Some(4));
         // Equal identifiers (case-insensitively): the last in snapshot order.
         assert_eq!(names.longest_in("orders-admin"), Some(2));
         assert_eq!(names.longest_in("billing-admin"), None);
