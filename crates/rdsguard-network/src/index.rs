@@ -1,7 +1,9 @@
 //! Lookup tables over one region of one account, built once per analysis so that every
 //! database is evaluated with hash lookups instead of scans.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
+use std::rc::Rc;
 
 use crate::Map;
 
@@ -90,8 +92,11 @@ pub(crate) struct RegionIndex<'a> {
     pub gaps: Gaps,
     pub security_groups: Map<&'a str, &'a SecurityGroup>,
     pub interfaces_by_group: Map<&'a str, Vec<&'a NetworkInterface>>,
-    /// This region's groups' member addresses (groups of other accounts are parsed on use).
-    pub member_ranges: Map<&'a str, MemberRanges>,
+    /// This region's groups' member addresses, parsed when a rule first references the group
+    /// (most groups are referenced by none; groups of other accounts are parsed on each use).
+    /// Keyed by the address of the key of `interfaces_by_group` (a string of the snapshot):
+    /// no lifetime in the cell, so the index stays covariant.
+    member_ranges: RefCell<Map<usize, Rc<MemberRanges>>>,
     pub subnets: Map<&'a str, &'a Subnet>,
     pub vpcs: Map<&'a str, &'a Vpc>,
     pub route_table_by_subnet: Map<&'a str, &'a RouteTable>,
@@ -127,24 +132,9 @@ impl<'a> RegionIndex<'a> {
         let groups = ec2.security_groups.len();
         let mut interfaces_by_group: Map<&str, Vec<&NetworkInterface>> =
             Map::with_capacity_and_hasher(groups, Default::default());
-        let mut member_ranges: Map<&str, MemberRanges> =
-            Map::with_capacity_and_hasher(groups, Default::default());
         for eni in &ec2.network_interfaces {
-            let addrs: Vec<Cidr> = eni
-                .private_ip_addresses
-                .iter()
-                .chain(&eni.ipv6_addresses)
-                .filter_map(|a| Cidr::parse(a).ok())
-                .collect();
             for g in &eni.group_ids {
                 interfaces_by_group.entry(g.as_str()).or_default().push(eni);
-                let m = member_ranges.entry(g.as_str()).or_default();
-                for c in &addrs {
-                    match *c {
-                        Cidr::V4(a, l) => m.v4.push(a.block(l)),
-                        Cidr::V6(a, l) => m.v6.push(a.block(l)),
-                    }
-                }
             }
         }
         let mut route_table_by_subnet = Map::default();
@@ -186,7 +176,7 @@ impl<'a> RegionIndex<'a> {
             gaps: Gaps::of(region),
             security_groups,
             interfaces_by_group,
-            member_ranges,
+            member_ranges: RefCell::default(),
             subnets: ec2
                 .subnets
                 .iter()
@@ -254,6 +244,29 @@ impl<'a> RegionIndex<'a> {
             Some(g) => g.clone(),
             None => format!("security group {id} is not in the snapshot"),
         }
+    }
+
+    /// The addresses of the interfaces of this region carrying `group_id` (`None` for a group
+    /// no interface of the region carries), parsed once.
+    pub(crate) fn member_ranges(&self, group_id: &str) -> Option<Rc<MemberRanges>> {
+        let (&key, interfaces) = self.interfaces_by_group.get_key_value(group_id)?;
+        let key = key.as_ptr() as usize;
+        if let Some(m) = self.member_ranges.borrow().get(&key) {
+            return Some(m.clone());
+        }
+        let mut m = MemberRanges::default();
+        for eni in interfaces {
+            for a in eni.private_ip_addresses.iter().chain(&eni.ipv6_addresses) {
+                match Cidr::parse(a) {
+                    Ok(Cidr::V4(a, l)) => m.v4.push(a.block(l)),
+                    Ok(Cidr::V6(a, l)) => m.v6.push(a.block(l)),
+                    Err(_) => {}
+                }
+            }
+        }
+        let m = Rc::new(m);
+        self.member_ranges.borrow_mut().insert(key, m.clone());
+        Some(m)
     }
 
     /// Resolve a group referenced by a rule.

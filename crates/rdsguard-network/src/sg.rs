@@ -427,7 +427,7 @@ fn members(
                 ev.unknown
                     .push(format!("members of {} are unknown: {g}", r.group_id));
             }
-            if let Some(m) = idx.member_ranges.get(r.group_id.as_str()) {
+            if let Some(m) = idx.member_ranges(r.group_id.as_str()) {
                 refs.v4.extend_from_slice(&m.v4);
                 refs.v6.extend_from_slice(&m.v6);
             } else {
