@@ -85,6 +85,13 @@ impl<'s> ResourceCatalog<'s> {
         }
     }
 
+    /// [`facts`](Self::facts) of the resource at `place`, whose ARN is `arn`.
+    pub(crate) fn facts_at(&self, arn: &str, place: Option<Place>) -> ResourceFacts<'s> {
+        place
+            .and_then(|p| self.index.facts_at(self.account, arn, p))
+            .unwrap_or_else(|| self.facts(arn))
+    }
+
     pub(crate) fn facts(&self, arn: &str) -> ResourceFacts<'s> {
         let found = self.index.facts(self.account, arn).or_else(|| {
             let all = self.rest.as_ref()?;
@@ -110,17 +117,25 @@ pub struct CatalogIndex {
     /// Places whose ARN's hash an earlier, different ARN already has (kept, so that lookups
     /// stay exact).
     collisions: Vec<(u64, Place)>,
+    /// The regions indexed (positions in the account), in order.
+    regions: Vec<u32>,
+    /// Places whose ARN an earlier place already has (a lookup of the ARN finds that one).
+    repeated: Vec<Place>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Place {
-    region: u32,
-    kind: PlaceKind,
-    item: u32,
+/// Where a resource is in its account's snapshot: its region (position in the account), its
+/// list and its position there. Asking about a resource by place ([`BulkWhoCan::answer_at`])
+/// spares looking its ARN up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub region: u32,
+    pub kind: PlaceKind,
+    pub item: u32,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum PlaceKind {
+/// The region lists a [`Place`] can be in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaceKind {
     Instance,
     Cluster,
     Snapshot,
@@ -140,6 +155,7 @@ impl CatalogIndex {
             if !keep(region) {
                 continue;
             }
+            index.regions.push(r as u32);
             let rds = &region.rds;
             let kinds: [(PlaceKind, Vec<&str>); 5] = [
                 (
@@ -200,9 +216,29 @@ impl CatalogIndex {
                 let taken = |p: &Place| place_arn(account, p) == Some(arn);
                 if !taken(o.get()) && !self.collisions.iter().any(|(h, p)| *h == hash && taken(p)) {
                     self.collisions.push((hash, place));
+                } else {
+                    self.repeated.push(place);
                 }
             }
         }
+    }
+
+    /// The facts of the resource at `place`, when a lookup of its ARN finds that place (it is
+    /// in an indexed region and no earlier place has its ARN): what [`Self::facts`] gives
+    /// for its ARN, without hashing it. `None` otherwise.
+    fn facts_at<'s>(
+        &self,
+        account: &'s AccountSnapshot,
+        arn: &str,
+        place: Place,
+    ) -> Option<ResourceFacts<'s>> {
+        if self.regions.binary_search(&place.region).is_err()
+            || self.repeated.contains(&place)
+            || place_arn(account, &place) != Some(arn)
+        {
+            return None;
+        }
+        place_facts(account, &place)
     }
 
     fn facts<'s>(&self, account: &'s AccountSnapshot, arn: &str) -> Option<ResourceFacts<'s>> {
@@ -1042,7 +1078,11 @@ impl<'a> BulkWhoCan<'a> {
     /// What every question about `resource_arn` needs, parsed once for the actions asked in
     /// turn about it; the resource's account and region shared with the previous resource's
     /// when equal (they key the shared answers).
-    fn prepare(&self, resource_arn: &str) -> Result<Rc<PreparedResource<'a>>, RequestError> {
+    fn prepare(
+        &self,
+        resource_arn: &str,
+        place: Option<Place>,
+    ) -> Result<Rc<PreparedResource<'a>>, RequestError> {
         let last = self.last_resource.borrow().clone();
         if let Some(p) = &last
             && p.resource.text == resource_arn
@@ -1065,7 +1105,7 @@ impl<'a> BulkWhoCan<'a> {
             last.as_ref().and_then(|p| p.region.as_ref()),
         );
         let prepared = Rc::new(PreparedResource {
-            facts: self.catalog.facts(resource_arn),
+            facts: self.catalog.facts_at(resource_arn, place),
             exact_key: resource.arn_lower.as_ref().map(resource_key),
             resource,
             account,
@@ -1078,13 +1118,24 @@ impl<'a> BulkWhoCan<'a> {
     /// Who can perform `action` (one action, no wildcard) on `resource_arn`: the same answer
     /// as [`AccountModel::who_can`] (and the same errors), split into shared and own parts.
     pub fn answer(&self, action: &str, resource_arn: &str) -> Result<ResourceAnswer, RequestError> {
+        self.answer_at(action, resource_arn, None)
+    }
+
+    /// [`answer`](Self::answer) about the resource at `place` (whose ARN is `resource_arn`):
+    /// the same answer, without looking the ARN up in the catalog when the place is indexed.
+    pub fn answer_at(
+        &self,
+        action: &str,
+        resource_arn: &str,
+        place: Option<Place>,
+    ) -> Result<ResourceAnswer, RequestError> {
         if action.contains(['*', '?']) {
             return Err(RequestError::Invalid(format!(
                 "bulk who-can takes one action, not the pattern `{action}`"
             )));
         }
         let validated = self.validate(action, resource_arn)?;
-        let prepared = self.prepare(resource_arn)?;
+        let prepared = self.prepare(resource_arn, place)?;
         let facts = prepared.facts;
         let resource = &prepared.resource;
         let key_policy = self.key_policy(&facts, resource_arn)?;
@@ -1658,6 +1709,28 @@ mod tests {
             assert!(key.key.is_some() && key.rds_tag_prefix.is_none());
             let missing = catalog.facts("arn:aws:rds:us-east-1:111122223333:db:none");
             assert!(missing.tags.is_none() && missing.key.is_none());
+        }
+        // Asked by place, every catalog gives what it gives for the place's ARN (a repeated
+        // ARN: its first place's facts), and ignores a place whose ARN is another.
+        for catalog in [
+            ResourceCatalog::new(&account),
+            ResourceCatalog::for_region(&account, "us-east-1"),
+            ResourceCatalog::for_region(&account, "eu-west-1"),
+        ] {
+            for (r, region) in account.regions.iter().enumerate() {
+                for (i, d) in region.rds.db_instances.iter().enumerate() {
+                    let place = Place {
+                        region: r as u32,
+                        kind: PlaceKind::Instance,
+                        item: i as u32,
+                    };
+                    let arn = d.db_instance_arn.as_str();
+                    let by_arn = env_of(&catalog.facts(arn));
+                    assert_eq!(env_of(&catalog.facts_at(arn, Some(place))), by_arn, "{arn}");
+                    let other = catalog.facts_at("arn:aws:rds:us-east-1:1:db:x", Some(place));
+                    assert!(other.tags.is_none());
+                }
+            }
         }
         // The region's own first occurrence wins; a region index alone knows only its region.
         let east_first = ResourceCatalog::for_region(&account, "us-east-1");

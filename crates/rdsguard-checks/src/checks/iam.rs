@@ -24,7 +24,8 @@ use std::sync::Arc;
 use rdsguard_findings::{EvidenceValue, ResourceRef, Severity, SharedList, Status};
 use rdsguard_iam::account::{AccountModel, ActionAnswer, PrincipalAnswer};
 use rdsguard_iam::bulk::{
-    BulkWhoCan, CatalogIndex, PlanCache, ResourceAnswer, ResourceCatalog, SharedAnswers,
+    BulkWhoCan, CatalogIndex, Place, PlaceKind, PlanCache, ResourceAnswer, ResourceCatalog,
+    SharedAnswers,
 };
 use rdsguard_iam::compile::{CompiledPolicy, PolicyKind};
 use rdsguard_iam::context::{RequestAction, RequestContext, RequestPrincipal, RequestResource};
@@ -469,39 +470,71 @@ struct Access<'a> {
 /// would only hold memory until the analysis ends.
 #[derive(Default)]
 struct ReaskedAnswers {
-    by_action: RefCell<Vec<(&'static str, Listed, AnswerSlots)>>,
+    by_action: RefCell<Vec<(&'static str, PlaceKind, AnswerSlots)>>,
 }
 
 /// The answers to one action about each resource of a list, by position.
 type AnswerSlots = Vec<Option<Rc<ResourceAnswer>>>;
 
-/// The region list a resource asked about is an element of.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Listed {
-    Instances,
-    Clusters,
+/// The actions asked by more than one check about the resources of a list.
+const REASKED: &[(&str, PlaceKind)] = &[
+    ("rds:ModifyDBInstance", PlaceKind::Instance),
+    ("rds:ModifyDBCluster", PlaceKind::Cluster),
+];
+
+/// A resource a who-can check asks about: its ARN and where it is in the region (its list,
+/// its position there and the list's length), so that its facts are not looked up by ARN
+/// and its answers can be shared with the other checks ([`ReaskedAnswers`]).
+#[derive(Clone, Copy)]
+struct Asked<'r> {
+    arn: &'r str,
+    kind: PlaceKind,
+    index: usize,
+    len: usize,
+    /// The region's position in the account (`None`: not one of the account's regions).
+    region: Option<u32>,
 }
 
-/// The actions asked by more than one check about the resources of a list.
-const REASKED: &[(&str, Listed)] = &[
-    ("rds:ModifyDBInstance", Listed::Instances),
-    ("rds:ModifyDBCluster", Listed::Clusters),
-];
+impl<'r> Asked<'r> {
+    fn new(
+        ctx: &RegionCtx<'_>,
+        kind: PlaceKind,
+        (index, len): (usize, usize),
+        arn: &'r str,
+    ) -> Self {
+        let region = super::common::position_of(&ctx.account.regions, ctx.region)
+            .and_then(|r| u32::try_from(r).ok());
+        Asked {
+            arn,
+            kind,
+            index,
+            len,
+            region,
+        }
+    }
+
+    fn place(&self) -> Option<Place> {
+        Some(Place {
+            region: self.region?,
+            kind: self.kind,
+            item: u32::try_from(self.index).ok()?,
+        })
+    }
+}
 
 impl ReaskedAnswers {
     fn of_region(ctx: &RegionCtx<'_>) -> Rc<ReaskedAnswers> {
         ctx.memo.get_or_init_plain(ReaskedAnswers::default)
     }
 
-    /// The answer to `action` about the `index`th resource of `list` (of `len`), asked with
-    /// `ask` the first time.
+    /// The answer to `action` about `asked`, asked with `ask` the first time.
     fn get_or_ask(
         &self,
         action: &'static str,
-        at: (Listed, usize, usize),
+        asked: &Asked<'_>,
         ask: impl FnOnce() -> Result<ResourceAnswer, RequestError>,
     ) -> Result<Rc<ResourceAnswer>, RequestError> {
-        let (list, index, len) = at;
+        let (list, index, len) = (asked.kind, asked.index, asked.len);
         if !REASKED.contains(&(action, list)) {
             return ask().map(Rc::new);
         }
@@ -786,20 +819,18 @@ impl<'a> Access<'a> {
     }
 }
 
-/// Who-can for `actions` on one resource, emitting PASS/FAIL against `max`. `at`: the
-/// resource's place in the region (list, index, length of the list), where its answers may be
-/// shared with the other checks asking the same (see [`ReaskedAnswers`]).
-#[allow(clippy::too_many_arguments)]
+/// Who-can for `actions` on one resource, emitting PASS/FAIL against `max`.
 fn judge(
     em: &mut Emitter<'_>,
     access: &Access<'_>,
     res: SharedResource,
-    arn: &str,
-    at: Option<(Listed, usize, usize)>,
+    asked: Asked<'_>,
     actions: &[&'static str],
     max: usize,
     what: &str,
 ) {
+    let arn = asked.arn;
+    let place = asked.place();
     // One result, whatever happens below.
     if em.skip_unwanted() {
         return;
@@ -807,12 +838,9 @@ fn judge(
     let mut answers = access.answers.take();
     answers.clear();
     for &action in actions {
-        let answer = match at {
-            Some(at) => access
-                .reasked
-                .get_or_ask(action, at, || access.bulk.answer(action, arn)),
-            None => access.bulk.answer(action, arn).map(Rc::new),
-        };
+        let answer = access
+            .reasked
+            .get_or_ask(action, &asked, || access.bulk.answer_at(action, arn, place));
         match answer {
             Ok(a) => answers.push(a),
             Err(e) => {
@@ -947,8 +975,12 @@ fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             em,
             &access,
             instance_resource(ctx, db),
-            &db.db_instance_arn,
-            Some((Listed::Instances, i, instances)),
+            Asked::new(
+                ctx,
+                PlaceKind::Instance,
+                (i, instances),
+                &db.db_instance_arn,
+            ),
             &actions,
             max,
             what,
@@ -961,32 +993,39 @@ fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             em,
             &access,
             cluster_resource(ctx, c),
-            &c.db_cluster_arn,
-            Some((Listed::Clusters, i, clusters)),
+            Asked::new(ctx, PlaceKind::Cluster, (i, clusters), &c.db_cluster_arn),
             &actions,
             max,
             what,
         );
     }
-    for s in &rds.db_snapshots {
+    for (i, s) in rds.db_snapshots.iter().enumerate() {
         judge(
             em,
             &access,
             snapshot_resource(ctx, s),
-            &s.arn,
-            None,
+            Asked::new(
+                ctx,
+                PlaceKind::Snapshot,
+                (i, rds.db_snapshots.len()),
+                &s.arn,
+            ),
             &["rds:DeleteDBSnapshot"],
             max,
             "delete",
         );
     }
-    for s in &rds.db_cluster_snapshots {
+    for (i, s) in rds.db_cluster_snapshots.iter().enumerate() {
         judge(
             em,
             &access,
             cluster_snapshot_resource(ctx, s),
-            &s.arn,
-            None,
+            Asked::new(
+                ctx,
+                PlaceKind::ClusterSnapshot,
+                (i, rds.db_cluster_snapshots.len()),
+                &s.arn,
+            ),
             &["rds:DeleteDBClusterSnapshot"],
             max,
             "delete",
@@ -1024,32 +1063,44 @@ fn public_or_share_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             em,
             &access,
             instance_resource(ctx, db),
-            &db.db_instance_arn,
-            Some((Listed::Instances, i, instances)),
+            Asked::new(
+                ctx,
+                PlaceKind::Instance,
+                (i, instances),
+                &db.db_instance_arn,
+            ),
             &["rds:ModifyDBInstance"],
             max,
             "make public",
         );
     }
-    for s in &rds.db_snapshots {
+    for (i, s) in rds.db_snapshots.iter().enumerate() {
         judge(
             em,
             &access,
             snapshot_resource(ctx, s),
-            &s.arn,
-            None,
+            Asked::new(
+                ctx,
+                PlaceKind::Snapshot,
+                (i, rds.db_snapshots.len()),
+                &s.arn,
+            ),
             &["rds:ModifyDBSnapshotAttribute"],
             max,
             "share or make public",
         );
     }
-    for s in &rds.db_cluster_snapshots {
+    for (i, s) in rds.db_cluster_snapshots.iter().enumerate() {
         judge(
             em,
             &access,
             cluster_snapshot_resource(ctx, s),
-            &s.arn,
-            None,
+            Asked::new(
+                ctx,
+                PlaceKind::ClusterSnapshot,
+                (i, rds.db_cluster_snapshots.len()),
+                &s.arn,
+            ),
             &["rds:ModifyDBClusterSnapshotAttribute"],
             max,
             "share or make public",
@@ -1091,8 +1142,12 @@ fn master_password_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             em,
             &access,
             instance_resource(ctx, db),
-            &db.db_instance_arn,
-            Some((Listed::Instances, i, instances)),
+            Asked::new(
+                ctx,
+                PlaceKind::Instance,
+                (i, instances),
+                &db.db_instance_arn,
+            ),
             &["rds:ModifyDBInstance"],
             max,
             what,
@@ -1104,8 +1159,7 @@ fn master_password_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             em,
             &access,
             cluster_resource(ctx, c),
-            &c.db_cluster_arn,
-            Some((Listed::Clusters, i, clusters)),
+            Asked::new(ctx, PlaceKind::Cluster, (i, clusters), &c.db_cluster_arn),
             &["rds:ModifyDBCluster"],
             max,
             what,
@@ -1214,9 +1268,12 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             em.not_assessed(res, reason);
             continue;
         }
+        let keys = &ctx.region.kms.keys;
+        let place = super::common::position_of(keys, key)
+            .and_then(|i| Asked::new(ctx, PlaceKind::Key, (i, keys.len()), &key.arn).place());
         let use_answers = access
             .bulk
-            .answer("kms:Decrypt", &key.arn)
+            .answer_at("kms:Decrypt", &key.arn, place)
             .map(|a| vec![Rc::new(a)]);
         let admin_answers = [
             "kms:PutKeyPolicy",
@@ -1224,7 +1281,7 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             "kms:DisableKey",
         ]
         .iter()
-        .map(|a| access.bulk.answer(a, &key.arn).map(Rc::new))
+        .map(|a| access.bulk.answer_at(a, &key.arn, place).map(Rc::new))
         .collect::<Result<Vec<_>, _>>();
         let explain = explaining();
         let (users, admins) = match (use_answers, admin_answers) {
