@@ -35,10 +35,10 @@ use crate::account::{
     key_policy_of,
 };
 use crate::compile::{
-    CompiledPolicy, CompiledStatement, PolicyKind, PrincipalMatch, ResourceScope, Tri, resource_key,
+    CompiledPolicy, CompiledStatement, PolicyKind, PrincipalMatch, ResourceScope, Tri,
 };
 use crate::context::{
-    PrincipalKind, RequestAction, RequestContext, RequestPrincipal, RequestResource,
+    Arn, PrincipalKind, RequestAction, RequestContext, RequestPrincipal, RequestResource,
 };
 use crate::error::RequestError;
 use crate::eval::{PolicySet, Request, StaticDecision, evaluate_static};
@@ -1101,12 +1101,11 @@ impl<'a> BulkWhoCan<'a> {
             last.as_ref().and_then(|p| p.account.as_ref()),
         );
         let region = same_or_new(
-            resource.arn_lower.as_ref().map(|a| a.region.as_str()),
+            resource.arn_lower.as_ref().map(|a| a.region()),
             last.as_ref().and_then(|p| p.region.as_ref()),
         );
         let prepared = Rc::new(PreparedResource {
             facts: self.catalog.facts_at(resource_arn, place),
-            exact_key: resource.arn_lower.as_ref().map(resource_key),
             resource,
             account,
             region,
@@ -1188,7 +1187,7 @@ impl<'a> BulkWhoCan<'a> {
         let is_key = resource
             .arn_lower
             .as_ref()
-            .is_some_and(|a| a.service == "kms" && a.resource.starts_with("key/"));
+            .is_some_and(|a| a.service() == "kms" && a.resource().starts_with("key/"));
         let mode = match key_policy {
             None if plan.shareable_action => Mode::Shared {
                 key_grants: Vec::new(),
@@ -1358,7 +1357,7 @@ impl<'a> BulkWhoCan<'a> {
                         evaluated.extend(users.iter().copied());
                     }
                 };
-                if let Some(key) = &prepared.exact_key
+                if let Some(key) = prepared.resource.arn_lower.as_ref().map(Arn::key)
                     && let Some(policies) = plan.exact.get(key)
                 {
                     policies.iter().for_each(|&p| add_users(p));
@@ -1452,8 +1451,6 @@ struct AlikeKey {
 struct PreparedResource<'a> {
     resource: RequestResource,
     facts: ResourceFacts<'a>,
-    /// Its key among the exact resources of a plan's statements.
-    exact_key: Option<String>,
     account: Option<Rc<str>>,
     region: Option<Rc<str>>,
 }

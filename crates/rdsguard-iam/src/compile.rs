@@ -280,22 +280,7 @@ pub enum ResourceScope {
 /// The key under which a resource ARN is indexed: partition, service, region and account
 /// lower-cased (matching is case-insensitive there), the resource part as written.
 pub fn resource_key(arn_lower: &crate::context::Arn) -> String {
-    // Built for every resource asked about: no formatting machinery.
-    let parts = [
-        arn_lower.partition.as_str(),
-        &arn_lower.service,
-        &arn_lower.region,
-        &arn_lower.account,
-        &arn_lower.resource,
-    ];
-    let mut key = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            key.push(':');
-        }
-        key.push_str(part);
-    }
-    key
+    arn_lower.key().to_string()
 }
 
 /// RCP syntax (AWS Organizations User Guide, *RCP syntax*): version 2012-10-17, `Effect`
@@ -510,16 +495,16 @@ fn resource_entry_matches(
             let Some(arn) = &req.arn_lower else {
                 return EntryMatch::No;
             };
-            let ok = partition.matches(&arn.partition)
-                && service.matches(&arn.service)
-                && region.matches(&arn.region)
-                && account.matches(&arn.account);
+            let ok = partition.matches(arn.partition())
+                && service.matches(arn.service())
+                && region.matches(arn.region())
+                && account.matches(arn.account());
             if !ok {
                 return EntryMatch::No;
             }
             match resource {
                 ResourcePart::Static(g) => {
-                    if g.matches(&arn.resource) {
+                    if g.matches(arn.resource()) {
                         EntryMatch::Yes
                     } else {
                         EntryMatch::No
@@ -527,7 +512,7 @@ fn resource_entry_matches(
                 }
                 ResourcePart::Template(t) => match t.resolve(ctx) {
                     Resolved::Value(segs) => {
-                        if match_segments(&segs, &arn.resource) {
+                        if match_segments(&segs, arn.resource()) {
                             EntryMatch::Yes
                         } else {
                             EntryMatch::No
@@ -537,7 +522,7 @@ fn resource_entry_matches(
                     // of the pattern could match at all: `db:${aws:username}` never names a
                     // cluster, whatever the user name.
                     Resolved::Unresolvable | Resolved::Unknown
-                        if !match_segments(&t.resolve_or_wildcard(ctx), &arn.resource) =>
+                        if !match_segments(&t.resolve_or_wildcard(ctx), arn.resource()) =>
                     {
                         EntryMatch::No
                     }

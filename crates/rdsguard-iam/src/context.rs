@@ -319,10 +319,10 @@ impl RequestPrincipal {
             return Err(bad());
         }
         let arn = Arn::parse(text).ok_or_else(bad)?;
-        if arn.account.len() != 12 || !arn.account.bytes().all(|b| b.is_ascii_digit()) {
+        if arn.account().len() != 12 || !arn.account().bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
-        let (kind, base_name) = match (arn.service.as_str(), arn.resource.as_str()) {
+        let (kind, base_name) = match (arn.service(), arn.resource()) {
             ("iam", "root") => (PrincipalKind::Root, None),
             ("iam", r) if r.starts_with("user/") && r.len() > 5 => (PrincipalKind::User, None),
             ("iam", r) if r.starts_with("role/") && r.len() > 5 => (PrincipalKind::Role, None),
@@ -344,8 +344,8 @@ impl RequestPrincipal {
         Ok(RequestPrincipal {
             arn: text.to_string(),
             kind,
-            account: Some(arn.account),
-            partition: arn.partition,
+            account: Some(arn.account().to_string()),
+            partition: arn.partition().to_string(),
             base_name,
         })
     }
@@ -359,37 +359,87 @@ impl RequestPrincipal {
     }
 }
 
-/// An ARN split into its six parts; `resource` keeps any further colons.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// An ARN split into its six parts; `resource` keeps any further colons. Kept as one string
+/// (`partition:service:region:account:resource`) with the ends of the parts: one allocation
+/// per ARN, not five (an ARN is parsed for every resource asked about).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arn {
-    pub partition: String,
-    pub service: String,
-    pub region: String,
-    pub account: String,
-    pub resource: String,
+    text: String,
+    /// Where the partition, service, region and account end in `text`.
+    ends: [usize; 4],
 }
 
 impl Arn {
     pub fn parse(text: &str) -> Option<Arn> {
-        let mut it = text.splitn(6, ':');
-        if it.next()? != "arn" {
+        let rest = text.strip_prefix("arn:")?;
+        let mut ends = [0usize; 4];
+        let mut at = 0;
+        for end in &mut ends {
+            let colon = rest.get(at..)?.find(':')?;
+            at += colon;
+            *end = at;
+            at += 1;
+        }
+        let arn = Arn {
+            text: rest.to_string(),
+            ends,
+        };
+        if arn.partition().is_empty() || arn.service().is_empty() || arn.resource().is_empty() {
             return None;
         }
-        let partition = it.next()?;
-        let service = it.next()?;
-        let region = it.next()?;
-        let account = it.next()?;
-        let resource = it.next()?;
-        if partition.is_empty() || service.is_empty() || resource.is_empty() {
-            return None;
+        Some(arn)
+    }
+
+    fn part(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
+        let end = self.ends.get(i).copied().unwrap_or(self.text.len());
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    pub fn partition(&self) -> &str {
+        self.part(0)
+    }
+
+    pub fn service(&self) -> &str {
+        self.part(1)
+    }
+
+    pub fn region(&self) -> &str {
+        self.part(2)
+    }
+
+    pub fn account(&self) -> &str {
+        self.part(3)
+    }
+
+    pub fn resource(&self) -> &str {
+        self.part(4)
+    }
+
+    /// `partition:service:region:account:resource`.
+    pub fn key(&self) -> &str {
+        &self.text
+    }
+
+    /// Lower-case the partition, service, region and account (case-insensitive in
+    /// matching), keeping the resource part as written.
+    fn lower_prefix(&mut self) {
+        if let Some(prefix) = self.text.get_mut(..self.ends[3]) {
+            prefix.make_ascii_lowercase();
         }
-        Some(Arn {
-            partition: partition.to_string(),
-            service: service.to_string(),
-            region: region.to_string(),
-            account: account.to_string(),
-            resource: resource.to_string(),
-        })
+    }
+}
+
+impl Serialize for Arn {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Arn", 5)?;
+        s.serialize_field("partition", self.partition())?;
+        s.serialize_field("service", self.service())?;
+        s.serialize_field("region", self.region())?;
+        s.serialize_field("account", self.account())?;
+        s.serialize_field("resource", self.resource())?;
+        s.end()
     }
 }
 
@@ -444,11 +494,8 @@ impl RequestResource {
         // The account as written (an account id has no case; kept verbatim all the same).
         let acct = account
             .map(str::to_string)
-            .or_else(|| (!lower.account.is_empty()).then(|| lower.account.clone()));
-        lower.partition.make_ascii_lowercase();
-        lower.service.make_ascii_lowercase();
-        lower.region.make_ascii_lowercase();
-        lower.account.make_ascii_lowercase();
+            .or_else(|| (!lower.account().is_empty()).then(|| lower.account().to_string()));
+        lower.lower_prefix();
         Ok(RequestResource {
             text: text.to_string(),
             arn_lower: Some(lower),
@@ -504,8 +551,49 @@ mod tests {
     #[test]
     fn arn_parsing_keeps_colons_in_resource() {
         let a = Arn::parse("arn:aws:rds:us-east-1:111122223333:db:prod").unwrap();
-        assert_eq!(a.resource, "db:prod");
+        assert_eq!(a.resource(), "db:prod");
         assert!(Arn::parse("arn:aws:rds").is_none());
         assert!(Arn::parse("nope:aws:rds:a:b:c").is_none());
+        let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"partition": "aws", "service": "rds", "region": "us-east-1",
+                "account": "111122223333", "resource": "db:prod"})
+        );
+    }
+
+    proptest::proptest! {
+        /// The parts of an ARN are what splitting it at its first five colons gives, with
+        /// the same refusals (no `arn` prefix, fewer than six parts, an empty partition,
+        /// service or resource); lower-casing touches the four first parts only.
+        #[test]
+        fn arn_parts_are_the_text_split_at_five_colons(
+            text in "(arn|ARN|x)?(:[aA:b*]{0,3}){0,7}",
+        ) {
+            let mut it = text.splitn(6, ':');
+            let parts: Vec<&str> = (0..6).filter_map(|_| it.next()).collect();
+            let want = (parts.len() == 6
+                && parts[0] == "arn"
+                && !parts[1].is_empty()
+                && !parts[2].is_empty()
+                && !parts[5].is_empty())
+                .then(|| parts[1..].to_vec());
+            let got = Arn::parse(&text);
+            let got_parts = got.as_ref().map(|a| {
+                vec![a.partition(), a.service(), a.region(), a.account(), a.resource()]
+            });
+            proptest::prop_assert_eq!(got_parts, want.clone());
+            if let (Some(mut a), Some(want)) = (got, want) {
+                proptest::prop_assert_eq!(a.key(), want.join(":"));
+                a.lower_prefix();
+                let lowered: Vec<String> =
+                    want[..4].iter().map(|p| p.to_ascii_lowercase()).collect();
+                proptest::prop_assert_eq!(
+                    vec![a.partition(), a.service(), a.region(), a.account()],
+                    lowered.iter().map(String::as_str).collect::<Vec<_>>()
+                );
+                proptest::prop_assert_eq!(a.resource(), want[4]);
+            }
+        }
     }
 }

@@ -380,7 +380,7 @@ fn account_trust_gate<T: Truth>(
             .resource
             .arn_lower
             .as_ref()
-            .is_some_and(|a| a.resource.to_ascii_lowercase().starts_with("key/"));
+            .is_some_and(|a| a.resource().to_ascii_lowercase().starts_with("key/"));
     if is_kms_key || (service == "sts" && resource_policy) {
         res.account.clone()
     } else {
@@ -397,12 +397,12 @@ fn service_refuses(req: &Request<'_>) -> bool {
         // AWS managed aliases (alias/aws/...) cannot be created, changed or deleted.
         "kms" => {
             matches!(action, "createalias" | "deletealias" | "updatealias")
-                && arn.is_some_and(|a| a.resource.to_ascii_lowercase().starts_with("alias/aws/"))
+                && arn.is_some_and(|a| a.resource().to_ascii_lowercase().starts_with("alias/aws/"))
         }
         // AWS managed policies and AWS reserved roles cannot be changed by customers.
         "iam" => arn.is_some_and(|a| {
-            let r = a.resource.to_ascii_lowercase();
-            (a.account == "aws"
+            let r = a.resource().to_ascii_lowercase();
+            (a.account() == "aws"
                 && r.starts_with("policy/")
                 && matches!(
                     action,

@@ -71,7 +71,7 @@ pub fn generate_policy(
 ) -> Result<GeneratedPolicy, RequestError> {
     let reference = sar::reference()?;
     let db = Arn::parse(db_arn).ok_or_else(|| RequestError::MalformedArn(db_arn.to_string()))?;
-    if db.service != "rds" || !db.resource.starts_with("db:") {
+    if db.service() != "rds" || !db.resource().starts_with("db:") {
         return Err(RequestError::Invalid(format!(
             "`{db_arn}` is not a DB instance ARN (arn:aws:rds:<region>:<account>:db:<id>)"
         )));
@@ -81,7 +81,7 @@ pub fn generate_policy(
     }
     if let Some(k) = kms_key_arn {
         let ka = Arn::parse(k).ok_or_else(|| RequestError::MalformedArn(k.to_string()))?;
-        if ka.service != "kms" || !ka.resource.starts_with("key/") {
+        if ka.service() != "kms" || !ka.resource().starts_with("key/") {
             return Err(RequestError::Invalid(format!(
                 "`{k}` is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"
             )));
@@ -133,7 +133,7 @@ pub fn generate_policy(
             "Effect": "Allow",
             "Action": KMS_ACTIONS,
             "Resource": k,
-            "Condition": {"StringEquals": {"kms:ViaService": format!("rds.{}.amazonaws.com", db.region)}},
+            "Condition": {"StringEquals": {"kms:ViaService": format!("rds.{}.amazonaws.com", db.region())}},
         }));
         notes.push(
             "KMS honours this policy only if the key policy delegates to IAM (the default key \
@@ -179,7 +179,8 @@ fn verify(
     let reference = sar::reference()?;
     let principal = RequestPrincipal::parse(&format!(
         "arn:{}:iam::{}:user/verifier",
-        db.partition, db.account
+        db.partition(),
+        db.account()
     ))?;
     // KMS honours IAM policies only when the key policy delegates to the account: verify
     // against the default key policy ("Enable IAM User Permissions").
@@ -189,7 +190,7 @@ fn verify(
         &json!({"Version": "2012-10-17", "Statement": [{
             "Sid": "Enable IAM User Permissions",
             "Effect": "Allow",
-            "Principal": {"AWS": format!("arn:{}:iam::{}:root", db.partition, db.account)},
+            "Principal": {"AWS": format!("arn:{}:iam::{}:root", db.partition(), db.account())},
             "Action": "kms:*",
             "Resource": "*"
         }]})
@@ -278,10 +279,10 @@ fn verify(
         }
         let other = format!(
             "arn:{}:rds:{}:{}:db:{}-other",
-            db.partition,
-            db.region,
-            db.account,
-            db.resource.trim_start_matches("db:")
+            db.partition(),
+            db.region(),
+            db.account(),
+            db.resource().trim_start_matches("db:")
         );
         check(
             format!("{a} on another DB instance"),
@@ -313,7 +314,7 @@ fn verify(
             }
             c
         };
-        let rds = format!("rds.{}.amazonaws.com", db.region);
+        let rds = format!("rds.{}.amazonaws.com", db.region());
         check(
             format!("kms:CreateGrant on {k} through RDS"),
             "kms:CreateGrant",
