@@ -20,6 +20,7 @@ use crate::context::{
     RequestResource,
 };
 use crate::error::RequestError;
+use crate::fasthash::FastMap;
 use crate::eval::{
     Applies, Decision, PolicySet, Request, StatementTrace, StaticDecision, evaluate_static,
     evaluate_traced,
@@ -77,6 +78,11 @@ pub struct AccountModel {
     pub account_id: String,
     pub partition: String,
     pub(crate) policies: Vec<CompiledPolicy>,
+    /// The policies that may have a statement for each service (by position in `policies`,
+    /// ascending), and those that may have one for any service: what an action's policies
+    /// are chosen among, instead of every policy.
+    policies_by_service: FastMap<String, Vec<usize>>,
+    any_service_policies: Vec<usize>,
     pub principals: Vec<ModelPrincipal>,
     pub issues: Vec<PolicyIssue>,
     /// The SCPs and RCPs that apply to the account, with caveats.
@@ -298,14 +304,41 @@ impl AccountModel {
             p.facts = facts_layer(&p, account_id, &OrgPolicies::default());
             principals.push(p);
         }
+        let mut policies_by_service: FastMap<String, Vec<usize>> = FastMap::default();
+        let mut any_service_policies = Vec::new();
+        for (i, policy) in policies.iter().enumerate() {
+            let (services, any) = policy.services();
+            for service in services {
+                policies_by_service
+                    .entry(service.to_string())
+                    .or_default()
+                    .push(i);
+            }
+            if any {
+                any_service_policies.push(i);
+            }
+        }
         AccountModel {
             account_id: account_id.to_string(),
             partition: partition.to_string(),
             policies,
+            policies_by_service,
+            any_service_policies,
             principals,
             issues,
             org: OrgPolicies::default(),
         }
+    }
+
+    /// The positions of the policies that may have a statement for `service` (lower-cased):
+    /// every other policy has none ([`CompiledPolicy::candidates`] is empty for it).
+    pub(crate) fn policies_for_service(&self, service: &str) -> impl Iterator<Item = usize> + '_ {
+        let specific = self
+            .policies_by_service
+            .get(service)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        crate::compile::merge_sorted(specific, &self.any_service_policies)
     }
 
     /// The principal with this ARN; an assumed-role session ARN finds its role.

@@ -1525,14 +1525,13 @@ struct PolicyReach {
 fn build_plan(model: &AccountModel, action: &str) -> Result<ActionPlan, RequestError> {
     let req_action = RequestAction::parse(action)?;
     let service = req_action.service.clone();
-    let relevant: Vec<bool> = model
-        .policies
-        .iter()
-        .map(|p| {
-            p.candidates(&service)
-                .any(|st| st.action_matches(&req_action))
-        })
-        .collect();
+    // Only the policies with statements for the service can be relevant.
+    let mut relevant = vec![false; model.policies.len()];
+    for i in model.policies_for_service(&service) {
+        relevant[i] = model.policies[i]
+            .candidates(&service)
+            .any(|st| st.action_matches(&req_action));
+    }
     let mut used = vec![false; model.policies.len()];
     let mut users_of: FastMap<usize, Vec<usize>> = FastMap::default();
     for (idx, p) in model.principals.iter().enumerate() {

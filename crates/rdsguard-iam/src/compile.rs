@@ -231,6 +231,15 @@ impl CompiledPolicy {
         merge_sorted(specific, &self.any_service).map(|i| &self.statements[i as usize])
     }
 
+    /// The services some statement of the policy names in its actions, and whether a
+    /// statement may apply to any service (`*` actions, `NotAction`).
+    pub(crate) fn services(&self) -> (impl Iterator<Item = &str>, bool) {
+        (
+            self.by_service.keys().map(String::as_str),
+            !self.any_service.is_empty(),
+        )
+    }
+
     /// The indexes in `statements` of [`candidates`](Self::candidates).
     pub fn candidate_indices(&self, service: &str) -> impl Iterator<Item = u32> + '_ {
         let specific = self
@@ -322,7 +331,10 @@ fn check_rcp_statement(
 }
 
 /// Merge two sorted index lists without allocating.
-fn merge_sorted<'a>(a: &'a [u32], b: &'a [u32]) -> impl Iterator<Item = u32> + 'a {
+pub(crate) fn merge_sorted<'a, T: Copy + Ord>(
+    a: &'a [T],
+    b: &'a [T],
+) -> impl Iterator<Item = T> + 'a {
     let (mut i, mut j) = (0usize, 0usize);
     std::iter::from_fn(move || match (a.get(i), b.get(j)) {
         (Some(&x), Some(&y)) => {
