@@ -22,9 +22,9 @@ pub enum Runner {
     Region(fn(&RegionCtx<'_>, &mut Emitter<'_>)),
     /// Once per account (IAM and other global facts).
     Account(fn(&AccountCtx<'_>, &mut Emitter<'_>)),
-    /// Once per DB instance of each region, with its verdict emitted for the instance
-    /// (instances of other services, Neptune and DocumentDB, are NOT_APPLICABLE without
-    /// judging). Consecutive checks of this kind run together, instance by instance.
+    /// Once per DB instance of each region, with its verdict emitted for the instance. The
+    /// checks of this kind run together, instance by instance, where the first of them is in
+    /// the catalogue.
     Instances(crate::checks::instance::InstanceJudge),
 }
 
@@ -604,7 +604,9 @@ pub struct Analysis<'d> {
     /// The checks that ran ([`Outcome::check`] indexes this).
     pub checks: Vec<&'d CheckDef>,
     /// In evaluation order: account by account, its account checks, then region by region
-    /// each region check's results in the order it emitted them.
+    /// each region check's results in the order it emitted them (region checks in catalogue
+    /// order, except that the per-instance checks, run together, come where the first of them
+    /// is).
     pub outcomes: Vec<Outcome>,
     runs: Vec<Run>,
     now: OffsetDateTime,
@@ -887,16 +889,29 @@ impl<'s> Evaluation<'s> {
                     account: a,
                     region: Some(r),
                 };
-                let region_checks: Vec<(&'d CheckDef, u16)> = checks
+                // The per-instance checks run together, instance by instance (each instance
+                // read once for all of them), where the first of them is in the catalogue;
+                // the others one by one.
+                let (per_instance, one_by_one): (Vec<_>, Vec<_>) = checks
                     .iter()
                     .enumerate()
                     .filter(|(_, def)| !matches!(def.run, Runner::Account(_)))
                     .map(|(i, def)| (*def, i as u16))
-                    .collect();
-                // Consecutive per-instance checks run together, instance by instance (each
-                // instance read once for all of them); the others one by one.
-                let per_instance = |a: &(&CheckDef, u16)| matches!(a.0.run, Runner::Instances(_));
-                for group in region_checks.chunk_by(|a, b| per_instance(a) && per_instance(b)) {
+                    .partition(|(def, _)| matches!(def.run, Runner::Instances(_)));
+                let first_per_instance = per_instance.first().map(|(_, i)| *i);
+                let mut per_instance_placed = per_instance.is_empty();
+                let mut groups: Vec<&[(&'d CheckDef, u16)]> = Vec::new();
+                for check in &one_by_one {
+                    if !per_instance_placed && first_per_instance.is_some_and(|f| f < check.1) {
+                        groups.push(&per_instance);
+                        per_instance_placed = true;
+                    }
+                    groups.push(std::slice::from_ref(check));
+                }
+                if !per_instance_placed {
+                    groups.push(&per_instance);
+                }
+                for group in groups {
                     each(scope, group, &mut |ems| match (group, ems) {
                         ([(def, _)], [em]) => {
                             self.run_one(scope, def, &work.memo, Some(&region), em)

@@ -20,11 +20,11 @@ use crate::context::{
     RequestResource,
 };
 use crate::error::RequestError;
-use crate::fasthash::FastMap;
 use crate::eval::{
     Applies, Decision, PolicySet, Request, StatementTrace, StaticDecision, evaluate_static,
     evaluate_traced,
 };
+use crate::fasthash::FastMap;
 use crate::org::OrgPolicies;
 use crate::policy::{Effect, PolicyDocument, PrincipalValue, Statement};
 use crate::sar::{self, ValidatedRequest};

@@ -19,6 +19,7 @@ use super::common::{
     EngineFamily, FastMap, KeyLookup, KeyRef, cluster_resource, cluster_snapshot_resource, gap_in,
     instance_family, instance_resource, key_resource, lookup_key_ref, snapshot_resource,
 };
+use super::instance::InstanceJudge;
 use super::lookups::RegionLookups;
 use super::tls::param_groups::instance_option_groups;
 use super::tls::tls_defaults::parse_version;
@@ -57,7 +58,7 @@ pub static RDS_INSTANCE_ENCRYPTED_WITH_CMK: CheckDef = CheckDef {
     cis: &[],
     fsbp: &[],
     depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES, KEY_OPS[0], KEY_OPS[1]],
-    run: Runner::Region(instance_cmk),
+    run: Runner::Instances(InstanceJudge::any(instance_cmk)),
 };
 
 pub static RDS_CLUSTER_ENCRYPTED_WITH_CMK: CheckDef = CheckDef {
@@ -166,7 +167,7 @@ pub static RDS_PERFORMANCE_INSIGHTS_ENCRYPTED_WITH_CMK: CheckDef = CheckDef {
     cis: &[],
     fsbp: &[],
     depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES, KEY_OPS[0], KEY_OPS[1]],
-    run: Runner::Region(performance_insights_cmk),
+    run: Runner::Instances(InstanceJudge::any(performance_insights_cmk)),
 };
 
 pub static RDS_INSTANCE_ORACLE_TDE: CheckDef = CheckDef {
@@ -322,25 +323,19 @@ fn cmk_verdict(ctx: &RegionCtx<'_>, what: &dyn Display, key: Option<KeyRef<'_>>)
     }
 }
 
-fn instance_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    for db in &ctx.region.rds.db_instances {
-        if em.skip_unwanted() {
-            continue;
-        }
-        let what = Described("DB instance", &db.db_instance_identifier);
-        let verdict = if let Some(c) = &db.db_cluster_identifier {
-            Verdict::NotApplicable(msg!(
-                "member of DB cluster {c}: storage is encrypted with the cluster's key \
-                 (rds_cluster_encrypted_with_cmk)"
-            ))
-        } else if !db.storage_encrypted {
-            Verdict::NotApplicable(msg!(
-                "{what} is not encrypted at rest (rds_instance_storage_encrypted)"
-            ))
-        } else {
-            cmk_verdict(ctx, &what, KeyRef::instance(ctx, db))
-        };
-        verdict.emit(em, instance_resource(ctx, db));
+fn instance_cmk(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
+    let what = Described("DB instance", &db.db_instance_identifier);
+    if let Some(c) = &db.db_cluster_identifier {
+        Verdict::NotApplicable(msg!(
+            "member of DB cluster {c}: storage is encrypted with the cluster's key \
+             (rds_cluster_encrypted_with_cmk)"
+        ))
+    } else if !db.storage_encrypted {
+        Verdict::NotApplicable(msg!(
+            "{what} is not encrypted at rest (rds_instance_storage_encrypted)"
+        ))
+    } else {
+        cmk_verdict(ctx, &what, KeyRef::instance(ctx, db))
     }
 }
 
@@ -395,25 +390,18 @@ fn snapshot_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     }
 }
 
-fn performance_insights_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    for db in &ctx.region.rds.db_instances {
-        if em.skip_unwanted() {
-            continue;
-        }
-        let verdict = if !db.performance_insights_enabled {
-            Verdict::NotApplicable(msg!(
-                "Performance Insights is not enabled on DB instance {}",
-                db.db_instance_identifier
-            ))
-        } else {
-            let what = Described(
-                "Performance Insights of DB instance",
-                &db.db_instance_identifier,
-            );
-            cmk_verdict(ctx, &what, KeyRef::performance_insights(ctx, db))
-        };
-        verdict.emit(em, instance_resource(ctx, db));
+fn performance_insights_cmk(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
+    if !db.performance_insights_enabled {
+        return Verdict::NotApplicable(msg!(
+            "Performance Insights is not enabled on DB instance {}",
+            db.db_instance_identifier
+        ));
     }
+    let what = Described(
+        "Performance Insights of DB instance",
+        &db.db_instance_identifier,
+    );
+    cmk_verdict(ctx, &what, KeyRef::performance_insights(ctx, db))
 }
 
 // ---------------------------------------------------------------------------------------

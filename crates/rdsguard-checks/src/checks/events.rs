@@ -43,7 +43,7 @@ struct Requirement {
 /// Which sources must be covered. `Err`: the region has nothing the requirement applies to
 /// (NOT_APPLICABLE, with the reason). An empty list means "every source of the type", which
 /// only a subscription without source ids covers.
-type Scope = Result<Vec<String>, String>;
+type Scope<'a> = Result<Vec<&'a str>, String>;
 
 /// Whether a subscription can deliver anything.
 fn is_live(s: &EventSubscription) -> bool {
@@ -55,7 +55,7 @@ fn region_has_databases(ctx: &RegionCtx<'_>) -> bool {
 }
 
 /// Judge the region's subscriptions against `req` for the sources in `scope`.
-fn judge(ctx: &RegionCtx<'_>, req: &Requirement, scope: Scope) -> Verdict {
+fn judge(ctx: &RegionCtx<'_>, req: &Requirement, scope: Scope<'_>) -> Verdict {
     let sources = match scope {
         Ok(s) => s,
         Err(why) => return Verdict::NotApplicable(why),
@@ -89,7 +89,7 @@ fn judge(ctx: &RegionCtx<'_>, req: &Requirement, scope: Scope) -> Verdict {
     let targets: Vec<&str> = if sources.is_empty() {
         vec!["*"]
     } else {
-        sources.iter().map(String::as_str).collect()
+        sources.clone()
     };
     let mut missing: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut used: BTreeSet<&str> = BTreeSet::new();
@@ -171,7 +171,7 @@ fn judge(ctx: &RegionCtx<'_>, req: &Requirement, scope: Scope) -> Verdict {
     Verdict::Fail(msg, ev)
 }
 
-fn emit(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>, req: &Requirement, scope: Scope) {
+fn emit(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>, req: &Requirement, scope: Scope<'_>) {
     judge(ctx, req, scope).emit(em, region_resource(ctx, "AwsRdsEventSubscription"));
 }
 
@@ -199,12 +199,12 @@ pub static RDS_EVENT_SUBSCRIPTION_CLUSTER: CheckDef = CheckDef {
 };
 
 fn cluster_subscription(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    let clusters: Vec<String> = ctx
+    let clusters: Vec<&str> = ctx
         .region
         .rds
         .db_clusters
         .iter()
-        .map(|c| c.db_cluster_identifier.clone())
+        .map(|c| c.db_cluster_identifier.as_str())
         .collect();
     let scope = if clusters.is_empty() {
         Err(format!("no DB clusters in {}", ctx.region.region))
@@ -243,12 +243,12 @@ pub static RDS_EVENT_SUBSCRIPTION_INSTANCE: CheckDef = CheckDef {
 };
 
 fn instance_subscription(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    let instances: Vec<String> = ctx
+    let instances: Vec<&str> = ctx
         .region
         .rds
         .db_instances
         .iter()
-        .map(|d| d.db_instance_identifier.clone())
+        .map(|d| d.db_instance_identifier.as_str())
         .collect();
     let scope = if instances.is_empty() {
         Err(format!("no DB instances in {}", ctx.region.region))
@@ -285,12 +285,12 @@ pub static RDS_EVENT_SUBSCRIPTION_PARAMETER_GROUP: CheckDef = CheckDef {
 };
 
 fn parameter_group_subscription(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    let in_use: BTreeSet<String> = ctx
+    let in_use: BTreeSet<&str> = ctx
         .region
         .rds
         .db_instances
         .iter()
-        .flat_map(|d| d.db_parameter_groups.iter().map(|g| g.name.clone()))
+        .flat_map(|d| d.db_parameter_groups.iter().map(|g| g.name.as_str()))
         .collect();
     let scope = if region_has_databases(ctx) {
         Ok(in_use.into_iter().collect())
@@ -332,12 +332,12 @@ pub static RDS_EVENT_SUBSCRIPTION_SECURITY_GROUP: CheckDef = CheckDef {
 };
 
 fn security_group_subscription(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    let in_use: BTreeSet<String> = ctx
+    let in_use: BTreeSet<&str> = ctx
         .region
         .rds
         .db_instances
         .iter()
-        .flat_map(|d| d.db_security_groups.iter().cloned())
+        .flat_map(|d| d.db_security_groups.iter().map(String::as_str))
         .collect();
     let scope = if region_has_databases(ctx) {
         Ok(in_use.into_iter().collect())

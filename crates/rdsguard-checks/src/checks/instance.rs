@@ -59,10 +59,33 @@ pub(crate) fn not_rds(kind: &str, id: &str, engine: &str) -> Option<Verdict> {
     )))
 }
 
-/// A per-instance check: its judgement of one RDS DB instance of the context's region
+/// A per-instance check: its verdict on one DB instance of the context's region
 /// ([`Runner::Instances`](crate::Runner::Instances)).
 #[derive(Clone, Copy)]
-pub struct InstanceJudge(pub(crate) fn(&RegionCtx<'_>, &Clusters<'_>, &DbInstance) -> Judgement);
+pub struct InstanceJudge(JudgeFn);
+
+#[derive(Clone, Copy)]
+enum JudgeFn {
+    /// RDS engines only: instances of other services (Neptune, DocumentDB) are NOT_APPLICABLE
+    /// without judging.
+    Rds(fn(&RegionCtx<'_>, &Clusters<'_>, &DbInstance) -> Judgement),
+    /// Every instance, whatever its engine.
+    Any(fn(&RegionCtx<'_>, &DbInstance) -> Verdict),
+}
+
+impl InstanceJudge {
+    /// A judge of RDS engines' instances.
+    pub(crate) const fn rds(
+        judge: fn(&RegionCtx<'_>, &Clusters<'_>, &DbInstance) -> Judgement,
+    ) -> Self {
+        InstanceJudge(JudgeFn::Rds(judge))
+    }
+
+    /// A judge of every instance.
+    pub(crate) const fn any(judge: fn(&RegionCtx<'_>, &DbInstance) -> Verdict) -> Self {
+        InstanceJudge(JudgeFn::Any(judge))
+    }
+}
 
 /// Run each judge on every RDS DB instance of the region, instance by instance, and emit its
 /// verdict into the judge's emitter: each instance (and its shared reference) is read once
@@ -81,14 +104,19 @@ pub(crate) fn each_instance_of(
             if em.skip_unwanted() {
                 continue;
             }
-            let other = if rds {
-                None
-            } else {
-                not_rds("DB instance", &db.db_instance_identifier, &db.engine)
-            };
-            let verdict = match other {
-                Some(v) => v,
-                None => (judge.0)(ctx, &clusters, db).unwrap_or_else(|early| early),
+            let verdict = match judge.0 {
+                JudgeFn::Any(judge) => judge(ctx, db),
+                JudgeFn::Rds(judge) => {
+                    let other = if rds {
+                        None
+                    } else {
+                        not_rds("DB instance", &db.db_instance_identifier, &db.engine)
+                    };
+                    match other {
+                        Some(v) => v,
+                        None => judge(ctx, &clusters, db).unwrap_or_else(|early| early),
+                    }
+                }
             };
             verdict.emit(
                 em,
@@ -261,7 +289,7 @@ pub static RDS_INSTANCE_STORAGE_ENCRYPTED: CheckDef = CheckDef {
     cis: &["v1.4.0/2.3.1", "v3.0.0/2.3.1", "v5.0.0/2.2.1"],
     fsbp: &["RDS.3"],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Instances(InstanceJudge(storage_encrypted)),
+    run: Runner::Instances(InstanceJudge::rds(storage_encrypted)),
 };
 
 fn storage_encrypted(_: &RegionCtx<'_>, clusters: &Clusters<'_>, db: &DbInstance) -> Judgement {
@@ -305,7 +333,7 @@ pub static RDS_INSTANCE_MULTI_AZ: CheckDef = CheckDef {
     cis: &["v5.0.0/2.2.4"],
     fsbp: &["RDS.5"],
     depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES],
-    run: Runner::Instances(InstanceJudge(multi_az)),
+    run: Runner::Instances(InstanceJudge::rds(multi_az)),
 };
 
 fn multi_az(_: &RegionCtx<'_>, _: &Clusters<'_>, db: &DbInstance) -> Judgement {
@@ -357,7 +385,7 @@ pub static RDS_INSTANCE_ENHANCED_MONITORING: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.6"],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Instances(InstanceJudge(enhanced_monitoring)),
+    run: Runner::Instances(InstanceJudge::rds(enhanced_monitoring)),
 };
 
 fn enhanced_monitoring(ctx: &RegionCtx<'_>, clusters: &Clusters<'_>, db: &DbInstance) -> Judgement {
@@ -418,7 +446,7 @@ pub static RDS_INSTANCE_DELETION_PROTECTION: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.8"],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Instances(InstanceJudge(deletion_protection)),
+    run: Runner::Instances(InstanceJudge::rds(deletion_protection)),
 };
 
 fn deletion_protection(_: &RegionCtx<'_>, clusters: &Clusters<'_>, db: &DbInstance) -> Judgement {
@@ -456,7 +484,7 @@ pub static RDS_INSTANCE_IAM_AUTHENTICATION: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.10"],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Instances(InstanceJudge(iam_authentication)),
+    run: Runner::Instances(InstanceJudge::rds(iam_authentication)),
 };
 
 fn iam_authentication(ctx: &RegionCtx<'_>, clusters: &Clusters<'_>, db: &DbInstance) -> Judgement {
@@ -515,7 +543,7 @@ pub static RDS_INSTANCE_BACKUP_RETENTION: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.11"],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Instances(InstanceJudge(backup_retention)),
+    run: Runner::Instances(InstanceJudge::rds(backup_retention)),
 };
 
 fn backup_retention(ctx: &RegionCtx<'_>, clusters: &Clusters<'_>, db: &DbInstance) -> Judgement {
@@ -572,7 +600,7 @@ pub static RDS_INSTANCE_AUTO_MINOR_VERSION_UPGRADE: CheckDef = CheckDef {
     cis: &["v3.0.0/2.3.2", "v5.0.0/2.2.2"],
     fsbp: &["RDS.13"],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Instances(InstanceJudge(auto_minor_version_upgrade)),
+    run: Runner::Instances(InstanceJudge::rds(auto_minor_version_upgrade)),
 };
 
 fn auto_minor_version_upgrade(
@@ -627,7 +655,7 @@ pub static RDS_INSTANCE_COPY_TAGS_TO_SNAPSHOTS: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.17"],
     depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES],
-    run: Runner::Instances(InstanceJudge(copy_tags_to_snapshots)),
+    run: Runner::Instances(InstanceJudge::rds(copy_tags_to_snapshots)),
 };
 
 fn copy_tags_to_snapshots(_: &RegionCtx<'_>, _: &Clusters<'_>, db: &DbInstance) -> Judgement {
@@ -664,7 +692,7 @@ pub static RDS_INSTANCE_IN_VPC: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.18"],
     depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES],
-    run: Runner::Instances(InstanceJudge(in_vpc)),
+    run: Runner::Instances(InstanceJudge::rds(in_vpc)),
 };
 
 fn in_vpc(_: &RegionCtx<'_>, _: &Clusters<'_>, db: &DbInstance) -> Judgement {
@@ -708,7 +736,7 @@ pub static RDS_INSTANCE_DEFAULT_PORT: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.23"],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Instances(InstanceJudge(default_port)),
+    run: Runner::Instances(InstanceJudge::rds(default_port)),
 };
 
 fn default_port(ctx: &RegionCtx<'_>, clusters: &Clusters<'_>, db: &DbInstance) -> Judgement {
@@ -769,7 +797,7 @@ pub static RDS_INSTANCE_DEFAULT_ADMIN: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.25"],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Instances(InstanceJudge(default_admin)),
+    run: Runner::Instances(InstanceJudge::rds(default_admin)),
 };
 
 fn default_admin(ctx: &RegionCtx<'_>, clusters: &Clusters<'_>, db: &DbInstance) -> Judgement {
@@ -819,7 +847,7 @@ pub static RDS_INSTANCE_DEPRECATED_ENGINE_VERSION: CheckDef = CheckDef {
         ops::RDS_DESCRIBE_DB_INSTANCES,
         ops::RDS_DESCRIBE_DB_ENGINE_VERSIONS,
     ],
-    run: Runner::Instances(InstanceJudge(deprecated_engine_version)),
+    run: Runner::Instances(InstanceJudge::rds(deprecated_engine_version)),
 };
 
 fn deprecated_engine_version(ctx: &RegionCtx<'_>, _: &Clusters<'_>, db: &DbInstance) -> Judgement {
@@ -857,7 +885,7 @@ pub static RDS_INSTANCE_EXTENDED_SUPPORT: CheckDef = CheckDef {
     cis: &[],
     fsbp: &[],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Instances(InstanceJudge(extended_support)),
+    run: Runner::Instances(InstanceJudge::rds(extended_support)),
 };
 
 fn extended_support(ctx: &RegionCtx<'_>, clusters: &Clusters<'_>, db: &DbInstance) -> Judgement {
@@ -933,7 +961,7 @@ pub static RDS_INSTANCE_BACKUP_PLAN: CheckDef = CheckDef {
         ops::RDS_DESCRIBE_DB_INSTANCES,
         ops::BACKUP_LIST_PROTECTED_RESOURCES,
     ],
-    run: Runner::Instances(InstanceJudge(backup_plan)),
+    run: Runner::Instances(InstanceJudge::rds(backup_plan)),
 };
 
 fn backup_plan(ctx: &RegionCtx<'_>, _: &Clusters<'_>, db: &DbInstance) -> Judgement {
@@ -970,7 +998,7 @@ pub static RDS_INSTANCE_MASTER_PASSWORD_MANAGED: CheckDef = CheckDef {
     cis: &[],
     fsbp: &[],
     depends_on: INSTANCE_AND_CLUSTER_LISTINGS,
-    run: Runner::Instances(InstanceJudge(master_password_managed)),
+    run: Runner::Instances(InstanceJudge::rds(master_password_managed)),
 };
 
 fn master_password_managed(

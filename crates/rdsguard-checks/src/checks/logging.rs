@@ -10,11 +10,10 @@ use std::fmt::Display;
 
 use super::common::Described;
 use rdsguard_findings::Severity;
-use rdsguard_model::{GapKind, Trail, ops};
+use rdsguard_model::{DbInstance, GapKind, Trail, ops};
 
-use super::common::{
-    EngineFamily, cluster_resource, gap_in, instance_family, instance_resource, region_resource,
-};
+use super::common::{EngineFamily, cluster_resource, gap_in, instance_family, region_resource};
+use super::instance::InstanceJudge;
 use super::lookups::RegionLookups;
 use super::tls::param_groups::{Param, cluster_parameter_group, param};
 use super::tls::tls_defaults::is_truthy;
@@ -52,7 +51,7 @@ pub static RDS_INSTANCE_LOG_EXPORTS: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.9", "RDS.36", "RDS.40", "RDS.42"],
     depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES],
-    run: Runner::Region(instance_log_exports),
+    run: Runner::Instances(InstanceJudge::any(instance_log_exports)),
 };
 
 pub static RDS_CLUSTER_LOG_EXPORTS: CheckDef = CheckDef {
@@ -248,27 +247,23 @@ fn exports_verdict(what: &dyn Display, required: &[&str], enabled: &[String]) ->
     }
 }
 
-fn instance_log_exports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    for db in &ctx.region.rds.db_instances {
-        let verdict = if let Some(c) = &db.db_cluster_identifier {
-            Verdict::NotApplicable(msg!(
-                "member of DB cluster {c}: logs are exported by the cluster \
-                 (rds_cluster_log_exports)"
-            ))
-        } else {
-            match required_instance_logs(instance_family(ctx, db)) {
-                Some(required) => exports_verdict(
-                    &Described("DB instance", &db.db_instance_identifier),
-                    required,
-                    &db.enabled_cloudwatch_logs_exports,
-                ),
-                None => Verdict::NotApplicable(msg!(
-                    "FSBP defines no required log types for engine {}",
-                    db.engine
-                )),
-            }
-        };
-        verdict.emit(em, instance_resource(ctx, db));
+fn instance_log_exports(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
+    if let Some(c) = &db.db_cluster_identifier {
+        return Verdict::NotApplicable(msg!(
+            "member of DB cluster {c}: logs are exported by the cluster \
+             (rds_cluster_log_exports)"
+        ));
+    }
+    match required_instance_logs(instance_family(ctx, db)) {
+        Some(required) => exports_verdict(
+            &Described("DB instance", &db.db_instance_identifier),
+            required,
+            &db.enabled_cloudwatch_logs_exports,
+        ),
+        None => Verdict::NotApplicable(msg!(
+            "FSBP defines no required log types for engine {}",
+            db.engine
+        )),
     }
 }
 

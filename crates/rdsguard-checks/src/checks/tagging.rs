@@ -10,12 +10,13 @@ use std::fmt::Display;
 use super::common::Described;
 use rdsguard_findings::{ResourceRef, Severity};
 use rdsguard_model::ops::RDS_LIST_TAGS_FOR_RESOURCE;
-use rdsguard_model::{DbSnapshot, Tags, ops};
+use rdsguard_model::{DbInstance, DbSnapshot, Tags, ops};
 
-use super::common::{cluster_resource, gap_in, instance_resource};
+use super::common::{cluster_resource, gap_in};
 use super::instance::{Verdict, not_rds};
 use super::snapshot::{CLUSTER_SNAPSHOTS, INSTANCE_SNAPSHOTS, SnapshotKind, foreign_snapshot};
 
+use super::instance::InstanceJudge;
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
 use crate::{evidence, msg};
 
@@ -130,26 +131,20 @@ pub static RDS_INSTANCE_TAGGED: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.30"],
     depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES, RDS_LIST_TAGS_FOR_RESOURCE],
-    run: Runner::Region(instance_tagged),
+    run: Runner::Instances(InstanceJudge::any(instance_tagged)),
 };
 
-fn instance_tagged(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    for db in &ctx.region.rds.db_instances {
-        if em.skip_unwanted() {
-            continue;
-        }
-        let id = &db.db_instance_identifier;
-        let verdict = not_rds("DB instance", id, &db.engine).unwrap_or_else(|| {
-            tag_verdict(
-                ctx,
-                &Described("DB instance", id),
-                &db.tags,
-                Some(&db.db_instance_arn),
-                id,
-            )
-        });
-        verdict.emit(em, instance_resource(ctx, db));
-    }
+fn instance_tagged(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
+    let id = &db.db_instance_identifier;
+    not_rds("DB instance", id, &db.engine).unwrap_or_else(|| {
+        tag_verdict(
+            ctx,
+            &Described("DB instance", id),
+            &db.tags,
+            Some(&db.db_instance_arn),
+            id,
+        )
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -35,9 +35,8 @@ use self::tls_defaults::{
     NNE_ENCRYPTION_SERVER_DEFAULT, ORACLE_NNE, Unresolved, is_truthy, resolve,
 };
 use self::verdict::{Evidence, Verdict};
-use super::common::{
-    EngineFamily, cluster_resource, instance_family, instance_resource, proxy_resource,
-};
+use super::common::{EngineFamily, cluster_resource, instance_family, proxy_resource};
+use super::instance::InstanceJudge;
 use super::lookups::RegionLookups;
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner, explaining};
 use crate::{evidence, msg};
@@ -78,7 +77,7 @@ pub static RDS_INSTANCE_TLS_ENFORCED: CheckDef = CheckDef {
         ops::RDS_DESCRIBE_DB_PARAMETERS,
         ops::RDS_DESCRIBE_OPTION_GROUPS,
     ],
-    run: Runner::Region(instance_tls_enforced),
+    run: Runner::Instances(InstanceJudge::any(instance_tls_verdict)),
 };
 
 pub static RDS_CLUSTER_TLS_ENFORCED: CheckDef = CheckDef {
@@ -128,7 +127,7 @@ pub static RDS_INSTANCE_MIN_TLS_VERSION: CheckDef = CheckDef {
         ops::RDS_DESCRIBE_DB_PARAMETERS,
         ops::RDS_DESCRIBE_OPTION_GROUPS,
     ],
-    run: Runner::Region(instance_min_tls),
+    run: Runner::Instances(InstanceJudge::any(instance_min_tls)),
 };
 
 pub static RDS_CLUSTER_MIN_TLS_VERSION: CheckDef = CheckDef {
@@ -186,7 +185,7 @@ pub static RDS_INSTANCE_CERTIFICATE_EXPIRY: CheckDef = CheckDef {
     // DescribeCertificates is only a fallback: without it the instance's own ValidTill still
     // decides, so its gap is handled per instance instead of failing the whole region.
     depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES],
-    run: Runner::Region(certificate_expiry),
+    run: Runner::Instances(InstanceJudge::any(certificate_expiry_verdict)),
 };
 
 pub static RDS_INSTANCE_CA_OBSOLETE: CheckDef = CheckDef {
@@ -205,7 +204,7 @@ pub static RDS_INSTANCE_CA_OBSOLETE: CheckDef = CheckDef {
     cis: &[],
     fsbp: &[],
     depends_on: &[ops::RDS_DESCRIBE_DB_INSTANCES],
-    run: Runner::Region(ca_obsolete),
+    run: Runner::Instances(InstanceJudge::any(ca_obsolete_verdict)),
 };
 
 // ---------------------------------------------------------------------------------------
@@ -474,15 +473,6 @@ fn instance_tls_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
                 Err(reason) => Verdict::NotAssessed(reason),
             }
         }
-    }
-}
-
-fn instance_tls_enforced(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    for db in &ctx.region.rds.db_instances {
-        if em.skip_unwanted() {
-            continue;
-        }
-        instance_tls_verdict(ctx, db).emit(em, instance_resource(ctx, db));
     }
 }
 
@@ -798,17 +788,10 @@ fn instance_min_tls_verdict(ctx: &RegionCtx<'_>, db: &DbInstance, required: TlsV
     }
 }
 
-fn instance_min_tls(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    let required = required_tls(ctx);
-    for db in &ctx.region.rds.db_instances {
-        if em.skip_unwanted() {
-            continue;
-        }
-        let verdict = match &required {
-            Ok(r) => instance_min_tls_verdict(ctx, db, *r),
-            Err(reason) => Verdict::NotAssessed(reason.clone()),
-        };
-        verdict.emit(em, instance_resource(ctx, db));
+fn instance_min_tls(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
+    match required_tls(ctx) {
+        Ok(r) => instance_min_tls_verdict(ctx, db, r),
+        Err(reason) => Verdict::NotAssessed(reason),
     }
 }
 
@@ -956,15 +939,6 @@ fn certificate_expiry_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
     }
 }
 
-fn certificate_expiry(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    for db in &ctx.region.rds.db_instances {
-        if em.skip_unwanted() {
-            continue;
-        }
-        certificate_expiry_verdict(ctx, db).emit(em, instance_resource(ctx, db));
-    }
-}
-
 fn ca_obsolete_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
     let id = &db.db_instance_identifier;
     let Some(ca) = db.ca_certificate_identifier.as_deref() else {
@@ -1025,15 +999,6 @@ fn ca_obsolete_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
              list its validity{}",
             certificates_gap_note(ctx)
         )),
-    }
-}
-
-fn ca_obsolete(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    for db in &ctx.region.rds.db_instances {
-        if em.skip_unwanted() {
-            continue;
-        }
-        ca_obsolete_verdict(ctx, db).emit(em, instance_resource(ctx, db));
     }
 }
 
