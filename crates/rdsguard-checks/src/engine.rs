@@ -26,6 +26,21 @@ pub enum Runner {
     /// checks of this kind run together, instance by instance, where the first of them is in
     /// the catalogue.
     Instances(crate::checks::instance::InstanceJudge),
+    /// Once per DB snapshot or DB cluster snapshot of each region (see the judge), with its
+    /// verdict emitted for the snapshot; the checks of this kind run together, snapshot by
+    /// snapshot, where the first of them is in the catalogue.
+    Snapshots(crate::checks::snapshot::SnapshotJudge),
+}
+
+impl Runner {
+    /// The checks that run together: per instance (1), per snapshot (2); 0 for the others.
+    fn batch(&self) -> u8 {
+        match self {
+            Runner::Instances(_) => 1,
+            Runner::Snapshots(_) => 2,
+            Runner::Region(_) | Runner::Account(_) => 0,
+        }
+    }
 }
 
 /// A check: metadata beside code.
@@ -606,7 +621,7 @@ pub struct Analysis<'d> {
     /// In evaluation order: account by account, its account checks, then region by region
     /// each region check's results in the order it emitted them (region checks in catalogue
     /// order, except that the per-instance checks, run together, come where the first of them
-    /// is).
+    /// is, and the per-snapshot checks likewise).
     pub outcomes: Vec<Outcome>,
     runs: Vec<Run>,
     now: OffsetDateTime,
@@ -891,25 +906,31 @@ impl<'s> Evaluation<'s> {
                 };
                 // The per-instance checks run together, instance by instance (each instance
                 // read once for all of them), where the first of them is in the catalogue;
-                // the others one by one.
-                let (per_instance, one_by_one): (Vec<_>, Vec<_>) = checks
+                // the per-snapshot checks likewise; the others one by one.
+                let region_checks: Vec<(&'d CheckDef, u16)> = checks
                     .iter()
                     .enumerate()
                     .filter(|(_, def)| !matches!(def.run, Runner::Account(_)))
                     .map(|(i, def)| (*def, i as u16))
-                    .partition(|(def, _)| matches!(def.run, Runner::Instances(_)));
-                let first_per_instance = per_instance.first().map(|(_, i)| *i);
-                let mut per_instance_placed = per_instance.is_empty();
+                    .collect();
+                let batches: [Vec<(&'d CheckDef, u16)>; 2] = [1, 2].map(|b| {
+                    region_checks
+                        .iter()
+                        .copied()
+                        .filter(|(def, _)| def.run.batch() == b)
+                        .collect()
+                });
                 let mut groups: Vec<&[(&'d CheckDef, u16)]> = Vec::new();
-                for check in &one_by_one {
-                    if !per_instance_placed && first_per_instance.is_some_and(|f| f < check.1) {
-                        groups.push(&per_instance);
-                        per_instance_placed = true;
+                for check in &region_checks {
+                    match check.0.run.batch() {
+                        0 => groups.push(std::slice::from_ref(check)),
+                        b => {
+                            let batch = &batches[usize::from(b - 1)];
+                            if batch.first().map(|(_, i)| *i) == Some(check.1) {
+                                groups.push(batch);
+                            }
+                        }
                     }
-                    groups.push(std::slice::from_ref(check));
-                }
-                if !per_instance_placed {
-                    groups.push(&per_instance);
                 }
                 for group in groups {
                     each(scope, group, &mut |ems| match (group, ems) {
@@ -917,7 +938,7 @@ impl<'s> Evaluation<'s> {
                             self.run_one(scope, def, &work.memo, Some(&region), em)
                         }
                         (group, ems) => {
-                            self.run_instances(scope, group, &work.memo, &region, ems);
+                            self.run_batch(scope, group, &work.memo, &region, ems);
                         }
                     });
                 }
@@ -968,7 +989,7 @@ impl<'s> Evaluation<'s> {
                 };
                 run(&ctx, em);
             }
-            (Runner::Region(_) | Runner::Instances(_), Some(region)) => {
+            (Runner::Region(_) | Runner::Instances(_) | Runner::Snapshots(_), Some(region)) => {
                 let Some(work) = region_work else {
                     return;
                 };
@@ -990,10 +1011,13 @@ impl<'s> Evaluation<'s> {
                     Runner::Instances(judge) => {
                         crate::checks::instance::each_instance_of(&ctx, &mut [(judge, em)])
                     }
+                    Runner::Snapshots(judge) => {
+                        crate::checks::snapshot::each_snapshot_of(&ctx, &mut [(judge, em)])
+                    }
                     Runner::Account(_) => {}
                 }
             }
-            (Runner::Region(_) | Runner::Instances(_), None) => {}
+            (Runner::Region(_) | Runner::Instances(_) | Runner::Snapshots(_), None) => {}
         }
     }
 
@@ -1020,9 +1044,10 @@ impl<'s> Evaluation<'s> {
         gap.is_some()
     }
 
-    /// Run per-instance checks (`group`, each with its emitter in `ems`) instance by
-    /// instance: the same results as [`run_one`](Self::run_one) of each in turn.
-    fn run_instances(
+    /// Run per-instance or per-snapshot checks (`group`, all of one kind, each with its
+    /// emitter in `ems`) item by item: the same results as [`run_one`](Self::run_one) of each
+    /// in turn.
+    fn run_batch(
         &self,
         scope: Scope,
         group: &[(&CheckDef, u16)],
@@ -1036,12 +1061,16 @@ impl<'s> Evaluation<'s> {
         let Some(region) = scope.region.and_then(|r| account.regions.get(r)) else {
             return;
         };
-        let mut judges = Vec::with_capacity(group.len());
+        let mut instances = Vec::new();
+        let mut snapshots = Vec::new();
         for ((def, _), em) in group.iter().zip(ems.iter_mut()) {
-            if let Runner::Instances(judge) = def.run
-                && !self.region_gap(def, account, region, em)
-            {
-                judges.push((judge, em));
+            if self.region_gap(def, account, region, em) {
+                continue;
+            }
+            match def.run {
+                Runner::Instances(judge) => instances.push((judge, em)),
+                Runner::Snapshots(judge) => snapshots.push((judge, em)),
+                Runner::Region(_) | Runner::Account(_) => {}
             }
         }
         let ctx = RegionCtx {
@@ -1054,7 +1083,12 @@ impl<'s> Evaluation<'s> {
             account_memo,
             refs: &work.refs,
         };
-        crate::checks::instance::each_instance_of(&ctx, &mut judges);
+        if !instances.is_empty() {
+            crate::checks::instance::each_instance_of(&ctx, &mut instances);
+        }
+        if !snapshots.is_empty() {
+            crate::checks::snapshot::each_snapshot_of(&ctx, &mut snapshots);
+        }
     }
 }
 

@@ -13,14 +13,15 @@ use super::common::Described;
 use std::collections::BTreeMap;
 
 use rdsguard_findings::{ResourceRef, Severity};
-use rdsguard_model::{DbInstance, KmsKey, RegionSnapshot, ops};
+use rdsguard_model::{DbInstance, DbSnapshot, KmsKey, RegionSnapshot, ops};
 
 use super::common::{
-    EngineFamily, FastMap, KeyLookup, KeyRef, cluster_resource, cluster_snapshot_resource, gap_in,
-    instance_family, instance_resource, key_resource, lookup_key_ref, snapshot_resource,
+    EngineFamily, FastMap, KeyLookup, KeyRef, cluster_resource, gap_in, instance_family,
+    instance_resource, key_resource, lookup_key_ref,
 };
 use super::instance::InstanceJudge;
 use super::lookups::RegionLookups;
+use super::snapshot::{SnapshotJudge, SnapshotKind};
 use super::tls::param_groups::instance_option_groups;
 use super::tls::tls_defaults::parse_version;
 use super::tls::verdict::{Evidence, Verdict};
@@ -98,7 +99,7 @@ pub static RDS_SNAPSHOT_ENCRYPTED_WITH_CMK: CheckDef = CheckDef {
         KEY_OPS[0],
         KEY_OPS[1],
     ],
-    run: Runner::Region(snapshot_cmk),
+    run: Runner::Snapshots(SnapshotJudge::both(snapshot_cmk)),
 };
 
 pub static RDS_KMS_KEY_ROTATION_ENABLED: CheckDef = CheckDef {
@@ -359,34 +360,16 @@ fn owned(snapshot_type: &str) -> bool {
     !matches!(snapshot_type, "shared" | "public")
 }
 
-fn snapshot_cmk(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    let kinds = [
-        (&ctx.region.rds.db_snapshots, "DB snapshot", false),
-        (
-            &ctx.region.rds.db_cluster_snapshots,
-            "DB cluster snapshot",
-            true,
-        ),
-    ];
-    for (snapshots, kind, cluster) in kinds {
-        for s in snapshots {
-            let what = Described(kind, &s.identifier);
-            let verdict = if !owned(&s.snapshot_type) {
-                Verdict::NotApplicable(msg!(
-                    "{what} is shared by another account, whose key it uses"
-                ))
-            } else if !s.encrypted {
-                Verdict::NotApplicable(msg!("{what} is not encrypted"))
-            } else {
-                cmk_verdict(ctx, &what, KeyRef::snapshot(ctx, s))
-            };
-            let res = if cluster {
-                cluster_snapshot_resource(ctx, s)
-            } else {
-                snapshot_resource(ctx, s)
-            };
-            verdict.emit(em, res);
-        }
+fn snapshot_cmk(ctx: &RegionCtx<'_>, kind: &SnapshotKind, s: &DbSnapshot) -> Verdict {
+    let what = Described(kind.label, &s.identifier);
+    if !owned(&s.snapshot_type) {
+        Verdict::NotApplicable(msg!(
+            "{what} is shared by another account, whose key it uses"
+        ))
+    } else if !s.encrypted {
+        Verdict::NotApplicable(msg!("{what} is not encrypted"))
+    } else {
+        cmk_verdict(ctx, &what, KeyRef::snapshot(ctx, s))
     }
 }
 

@@ -74,25 +74,88 @@ pub(crate) fn foreign_snapshot(
     not_rds(kind.label, &s.identifier, &s.engine)
 }
 
-/// Run `judge` on every snapshot of both kinds owned by the audited account.
-fn each_snapshot(
+/// A per-snapshot check: its verdict on one snapshot of the context's region
+/// ([`Runner::Snapshots`](crate::Runner::Snapshots)).
+#[derive(Clone, Copy)]
+pub struct SnapshotJudge(SnapshotJudgeFn);
+
+#[derive(Clone, Copy)]
+enum SnapshotJudgeFn {
+    /// Snapshots of both kinds; those of other accounts or services NOT_APPLICABLE without
+    /// judging ([`foreign_snapshot`]).
+    Own(fn(&RegionCtx<'_>, &SnapshotKind, &DbSnapshot) -> Judgement),
+    /// Every snapshot of the kinds (0: DB snapshots, 1: DB cluster snapshots).
+    Any(
+        [bool; 2],
+        fn(&RegionCtx<'_>, &SnapshotKind, &DbSnapshot) -> Verdict,
+    ),
+}
+
+impl SnapshotJudge {
+    /// A judge of the account's own RDS snapshots of both kinds.
+    pub(crate) const fn own(
+        judge: fn(&RegionCtx<'_>, &SnapshotKind, &DbSnapshot) -> Judgement,
+    ) -> Self {
+        SnapshotJudge(SnapshotJudgeFn::Own(judge))
+    }
+
+    /// A judge of every snapshot of both kinds.
+    pub(crate) const fn both(
+        judge: fn(&RegionCtx<'_>, &SnapshotKind, &DbSnapshot) -> Verdict,
+    ) -> Self {
+        SnapshotJudge(SnapshotJudgeFn::Any([true, true], judge))
+    }
+
+    /// A judge of every snapshot of one kind (`cluster`: DB cluster snapshots).
+    pub(crate) const fn of_kind(
+        cluster: bool,
+        judge: fn(&RegionCtx<'_>, &SnapshotKind, &DbSnapshot) -> Verdict,
+    ) -> Self {
+        SnapshotJudge(SnapshotJudgeFn::Any([!cluster, cluster], judge))
+    }
+
+    fn judges_kind(&self, kind: usize) -> bool {
+        match self.0 {
+            SnapshotJudgeFn::Own(_) => true,
+            SnapshotJudgeFn::Any(kinds, _) => kinds.get(kind) == Some(&true),
+        }
+    }
+}
+
+/// Run each judge on the snapshots it judges, snapshot by snapshot (DB snapshots, then DB
+/// cluster snapshots), and emit its verdict into the judge's emitter: each snapshot (and its
+/// shared reference) is read once for all the judges.
+pub(crate) fn each_snapshot_of(
     ctx: &RegionCtx<'_>,
-    em: &mut Emitter<'_>,
-    judge: fn(&RegionCtx<'_>, &SnapshotKind, &DbSnapshot) -> Judgement,
+    judges: &mut [(SnapshotJudge, &mut Emitter<'_>)],
 ) {
     let own = own_snapshots(ctx);
-    for ((kind, snapshots), own) in snapshot_kinds(ctx).into_iter().zip(&own.0) {
+    for (k, ((kind, snapshots), own)) in snapshot_kinds(ctx).into_iter().zip(&own.0).enumerate() {
+        if !judges.iter().any(|(j, _)| j.judges_kind(k)) {
+            continue;
+        }
         for (i, s) in snapshots.iter().enumerate() {
-            let foreign = if own.get(i) == Some(&true) {
-                None
-            } else {
-                foreign_snapshot(ctx, kind, s)
-            };
-            let verdict = match foreign {
-                Some(v) => v,
-                None => judge(ctx, kind, s).unwrap_or_else(|early| early),
-            };
-            verdict.emit(em, (kind.resource)(ctx, s));
+            let mut resource = None;
+            for (judge, em) in judges.iter_mut() {
+                if !judge.judges_kind(k) || em.skip_unwanted() {
+                    continue;
+                }
+                let verdict = match judge.0 {
+                    SnapshotJudgeFn::Any(_, judge) => judge(ctx, kind, s),
+                    SnapshotJudgeFn::Own(judge) => {
+                        let foreign = if own.get(i) == Some(&true) {
+                            None
+                        } else {
+                            foreign_snapshot(ctx, kind, s)
+                        };
+                        match foreign {
+                            Some(v) => v,
+                            None => judge(ctx, kind, s).unwrap_or_else(|early| early),
+                        }
+                    }
+                };
+                verdict.emit(em, *resource.get_or_insert_with(|| (kind.resource)(ctx, s)));
+            }
         }
     }
 }
@@ -173,29 +236,27 @@ pub static RDS_SNAPSHOT_PUBLIC: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.1"],
     depends_on: SNAPSHOT_OPS,
-    run: Runner::Region(public),
+    run: Runner::Snapshots(SnapshotJudge::own(public)),
 };
 
-fn public(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_snapshot(ctx, em, |ctx, kind, s| {
-        let restore = restore_attribute(ctx, kind, s)?;
-        Ok(Verdict::pass_if(
-            !restore.public,
-            || format!("{} is not public", snap(kind, s)),
-            || {
-                format!(
-                    "{} is public: any AWS account can restore it",
-                    snap(kind, s)
-                )
-            },
-            evidence! {
-                "public" => restore.public,
-                "shared_with" => restore.shared_with,
-                "encrypted" => s.encrypted,
-                "snapshot_type" => s.snapshot_type,
-            },
-        ))
-    })
+fn public(ctx: &RegionCtx<'_>, kind: &SnapshotKind, s: &DbSnapshot) -> Judgement {
+    let restore = restore_attribute(ctx, kind, s)?;
+    Ok(Verdict::pass_if(
+        !restore.public,
+        || format!("{} is not public", snap(kind, s)),
+        || {
+            format!(
+                "{} is public: any AWS account can restore it",
+                snap(kind, s)
+            )
+        },
+        evidence! {
+            "public" => restore.public,
+            "shared_with" => restore.shared_with,
+            "encrypted" => s.encrypted,
+            "snapshot_type" => s.snapshot_type,
+        },
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,48 +281,50 @@ pub static RDS_SNAPSHOT_SHARED_WITH_UNTRUSTED_ACCOUNT: CheckDef = CheckDef {
     cis: &[],
     fsbp: &[],
     depends_on: SNAPSHOT_OPS,
-    run: Runner::Region(shared_with_untrusted_account),
+    run: Runner::Snapshots(SnapshotJudge::own(shared_with_untrusted_account)),
 };
 
-fn shared_with_untrusted_account(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_snapshot(ctx, em, |ctx, kind, s| {
-        let restore = restore_attribute(ctx, kind, s)?;
-        let audited: BTreeSet<&str> = ctx
-            .snapshot
-            .accounts
-            .iter()
-            .map(|a| a.account_id.as_str())
-            .collect();
-        let untrusted: Vec<&str> = restore
-            .shared_with
-            .iter()
-            .map(String::as_str)
-            .filter(|a| !audited.contains(a))
-            .filter(|a| !ctx.config.trusted_accounts.iter().any(|t| t == a))
-            .collect();
-        Ok(Verdict::pass_if(
-            untrusted.is_empty(),
-            || {
-                if restore.shared_with.is_empty() {
-                    format!("{} is not shared with any account", snap(kind, s))
-                } else {
-                    format!("{} is shared only with trusted accounts", snap(kind, s))
-                }
-            },
-            || {
-                format!(
-                    "{} is shared with untrusted account(s) {}",
-                    snap(kind, s),
-                    untrusted.join(", ")
-                )
-            },
-            evidence! {
-                "shared_with" => restore.shared_with,
-                "untrusted_accounts" => untrusted,
-                "encrypted" => s.encrypted,
-            },
-        ))
-    })
+fn shared_with_untrusted_account(
+    ctx: &RegionCtx<'_>,
+    kind: &SnapshotKind,
+    s: &DbSnapshot,
+) -> Judgement {
+    let restore = restore_attribute(ctx, kind, s)?;
+    let audited: BTreeSet<&str> = ctx
+        .snapshot
+        .accounts
+        .iter()
+        .map(|a| a.account_id.as_str())
+        .collect();
+    let untrusted: Vec<&str> = restore
+        .shared_with
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !audited.contains(a))
+        .filter(|a| !ctx.config.trusted_accounts.iter().any(|t| t == a))
+        .collect();
+    Ok(Verdict::pass_if(
+        untrusted.is_empty(),
+        || {
+            if restore.shared_with.is_empty() {
+                format!("{} is not shared with any account", snap(kind, s))
+            } else {
+                format!("{} is shared only with trusted accounts", snap(kind, s))
+            }
+        },
+        || {
+            format!(
+                "{} is shared with untrusted account(s) {}",
+                snap(kind, s),
+                untrusted.join(", ")
+            )
+        },
+        evidence! {
+            "shared_with" => restore.shared_with,
+            "untrusted_accounts" => untrusted,
+            "encrypted" => s.encrypted,
+        },
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,22 +350,20 @@ pub static RDS_SNAPSHOT_ENCRYPTED: CheckDef = CheckDef {
         ops::RDS_DESCRIBE_DB_SNAPSHOTS,
         ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS,
     ],
-    run: Runner::Region(encrypted),
+    run: Runner::Snapshots(SnapshotJudge::own(encrypted)),
 };
 
-fn encrypted(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    each_snapshot(ctx, em, |_, kind, s| {
-        Ok(Verdict::pass_if(
-            s.encrypted,
-            || format!("{} is encrypted", snap(kind, s)),
-            || format!("{} is not encrypted", snap(kind, s)),
-            evidence! {
-                "encrypted" => s.encrypted,
-                "kms_key_id" => s.kms_key_id,
-                "snapshot_type" => s.snapshot_type,
-            },
-        ))
-    })
+fn encrypted(_: &RegionCtx<'_>, kind: &SnapshotKind, s: &DbSnapshot) -> Judgement {
+    Ok(Verdict::pass_if(
+        s.encrypted,
+        || format!("{} is encrypted", snap(kind, s)),
+        || format!("{} is not encrypted", snap(kind, s)),
+        evidence! {
+            "encrypted" => s.encrypted,
+            "kms_key_id" => s.kms_key_id,
+            "snapshot_type" => s.snapshot_type,
+        },
+    ))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use rdsguard_model::{DbInstance, DbSnapshot, Tags, ops};
 
 use super::common::{cluster_resource, gap_in};
 use super::instance::{Verdict, not_rds};
-use super::snapshot::{CLUSTER_SNAPSHOTS, INSTANCE_SNAPSHOTS, SnapshotKind, foreign_snapshot};
+use super::snapshot::{SnapshotJudge, SnapshotKind, foreign_snapshot};
 
 use super::instance::InstanceJudge;
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
@@ -149,29 +149,18 @@ fn instance_tagged(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
 
 // ---------------------------------------------------------------------------------------------
 
-fn snapshots_tagged(
-    ctx: &RegionCtx<'_>,
-    em: &mut Emitter<'_>,
-    kind: &SnapshotKind,
-    snapshots: &[DbSnapshot],
-) {
-    for s in snapshots {
-        if em.skip_unwanted() {
-            continue;
+fn snapshot_tagged(ctx: &RegionCtx<'_>, kind: &SnapshotKind, s: &DbSnapshot) -> Verdict {
+    let what = Described(kind.label, &s.identifier);
+    foreign_snapshot(ctx, kind, s).unwrap_or_else(|| {
+        if s.is_automated() {
+            Verdict::NotApplicable(msg!(
+                "{what} is automated; it takes its tags from its database when copy tags \
+                 to snapshots is on"
+            ))
+        } else {
+            tag_verdict(ctx, &what, &s.tags, Some(&s.arn), &s.identifier)
         }
-        let what = Described(kind.label, &s.identifier);
-        let verdict = foreign_snapshot(ctx, kind, s).unwrap_or_else(|| {
-            if s.is_automated() {
-                Verdict::NotApplicable(msg!(
-                    "{what} is automated; it takes its tags from its database when copy tags \
-                     to snapshots is on"
-                ))
-            } else {
-                tag_verdict(ctx, &what, &s.tags, Some(&s.arn), &s.identifier)
-            }
-        });
-        verdict.emit(em, (kind.resource)(ctx, s));
-    }
+    })
 }
 
 pub static RDS_CLUSTER_SNAPSHOT_TAGGED: CheckDef = CheckDef {
@@ -192,17 +181,8 @@ pub static RDS_CLUSTER_SNAPSHOT_TAGGED: CheckDef = CheckDef {
         ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS,
         RDS_LIST_TAGS_FOR_RESOURCE,
     ],
-    run: Runner::Region(cluster_snapshot_tagged),
+    run: Runner::Snapshots(SnapshotJudge::of_kind(true, snapshot_tagged)),
 };
-
-fn cluster_snapshot_tagged(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    snapshots_tagged(
-        ctx,
-        em,
-        &CLUSTER_SNAPSHOTS,
-        &ctx.region.rds.db_cluster_snapshots,
-    );
-}
 
 pub static RDS_SNAPSHOT_TAGGED: CheckDef = CheckDef {
     id: "rds_snapshot_tagged",
@@ -219,12 +199,8 @@ pub static RDS_SNAPSHOT_TAGGED: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.32"],
     depends_on: &[ops::RDS_DESCRIBE_DB_SNAPSHOTS, RDS_LIST_TAGS_FOR_RESOURCE],
-    run: Runner::Region(snapshot_tagged),
+    run: Runner::Snapshots(SnapshotJudge::of_kind(false, snapshot_tagged)),
 };
-
-fn snapshot_tagged(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    snapshots_tagged(ctx, em, &INSTANCE_SNAPSHOTS, &ctx.region.rds.db_snapshots);
-}
 
 // ---------------------------------------------------------------------------------------------
 
