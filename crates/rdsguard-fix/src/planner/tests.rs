@@ -24,7 +24,12 @@ fn audit(snapshot: &Snapshot, config: &Config) -> Vec<Finding> {
         &time::format_description::well_known::Rfc3339,
     )
     .unwrap();
-    rdsguard_checks::evaluate_with(snapshot, config, now, &rdsguard_checks::check_defs())
+    let mut findings =
+        rdsguard_checks::evaluate_with(snapshot, config, now, &rdsguard_checks::check_defs());
+    // In the report's order, as `rdsguard fix` plans from the audit report (not in the order
+    // the engine evaluates checks).
+    rdsguard_findings::sort_findings(&mut findings);
+    findings
 }
 
 fn plan_of(snapshot: &Snapshot, config: &Config, opts: &FixOptions) -> Plan {
