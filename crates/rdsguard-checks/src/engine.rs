@@ -499,16 +499,7 @@ pub fn evaluate_with(
             return;
         }
         // Checks run together: each one's findings collected apart, then in check order.
-        let mut each: Vec<Vec<Finding>> = group.iter().map(|_| Vec::new()).collect();
-        let mut ems: Vec<Emitter<'_>> = group
-            .iter()
-            .zip(each.iter_mut())
-            .map(|((def, check), found)| {
-                Emitter::with_sink(def, *check, Sink::Findings(found), &table)
-            })
-            .collect();
-        run(&mut ems);
-        drop(ems);
+        let each = run_into_buffers(group, &table, |b| Sink::Findings(b), run);
         out.extend(each.into_iter().flatten());
     });
     apply_suppressions(&mut out, config, now);
@@ -553,16 +544,7 @@ pub fn analyze<'d>(
             }
             // Checks run together: each one's outcomes collected apart, then appended as its
             // own run, in check order.
-            let mut each: Vec<Vec<Outcome>> = group.iter().map(|_| Vec::new()).collect();
-            let mut ems: Vec<Emitter<'_>> = group
-                .iter()
-                .zip(each.iter_mut())
-                .map(|((def, check), found)| {
-                    Emitter::with_sink(def, *check, Sink::Outcomes(found), &table)
-                })
-                .collect();
-            run(&mut ems);
-            drop(ems);
+            let each = run_into_buffers(group, &table, |b| Sink::Outcomes(b), run);
             for ((_, check), found) in group.iter().zip(each) {
                 runs.push(Run {
                     scope,
@@ -590,6 +572,25 @@ pub fn analyze<'d>(
         work,
         resources: table,
     }
+}
+
+/// Run `run` with an emitter per check of `group`, each emitting into a buffer of its own
+/// (`sink` makes a buffer's sink); the buffers, in the group's order.
+fn run_into_buffers<T>(
+    group: &[(&CheckDef, u16)],
+    table: &ResourceTable,
+    sink: for<'b> fn(&'b mut Vec<T>) -> Sink<'b>,
+    run: &mut dyn FnMut(&mut [Emitter<'_>]),
+) -> Vec<Vec<T>> {
+    let mut each: Vec<Vec<T>> = group.iter().map(|_| Vec::new()).collect();
+    let mut ems: Vec<Emitter<'_>> = group
+        .iter()
+        .zip(each.iter_mut())
+        .map(|((def, check), found)| Emitter::with_sink(def, *check, sink(found), table))
+        .collect();
+    run(&mut ems);
+    drop(ems);
+    each
 }
 
 fn enabled<'d>(defs: &[&'d CheckDef], config: &Config) -> Vec<&'d CheckDef> {
