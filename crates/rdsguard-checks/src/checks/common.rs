@@ -20,8 +20,10 @@ pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::fast::FixedState>;
 
 /// The references of a region's resources, built once and shared by every finding about the
-/// resource (a database has one per check), keyed by the addresses of the snapshot's type and
-/// id strings, which outlive the region's evaluation.
+/// resource (a database has one per check): by position for the region's lists of databases,
+/// snapshots, proxies and keys, otherwise by the addresses of the snapshot's type and id
+/// strings, which outlive the region's evaluation. Findings carry them by their number in the
+/// run's table.
 #[derive(Default)]
 pub struct SharedRefs {
     /// Where the references are numbered (the run's table).
