@@ -660,15 +660,15 @@ impl<'d> Analysis<'d> {
     /// resource; see [`rdsguard_findings::sort_findings`]).
     pub fn report_order(&self) -> Vec<u32> {
         let refs = self.resources.refs.borrow();
-        // Every outcome's number is in the table; a missing one sorts as the first reference.
-        let Some(first) = refs.first() else {
-            return (0..self.outcomes.len() as u32).collect();
-        };
-        rdsguard_findings::canonical_order(self.outcomes.len(), |i| {
-            let o = &self.outcomes[i];
-            let r = refs.get(o.resource as usize).unwrap_or(first);
-            (o.status, o.severity, self.check_of(o).id, r)
-        })
+        // By number: the table's references are ranked once, not looked up per outcome.
+        rdsguard_findings::canonical_order_numbered(
+            self.outcomes.len(),
+            |i| {
+                let o = &self.outcomes[i];
+                (o.status, o.severity, self.check_of(o).id, o.resource)
+            },
+            &refs,
+        )
     }
 
     /// (status, severity, check id, suppressed) of the outcome at `index`: what a summary

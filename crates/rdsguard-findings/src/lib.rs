@@ -402,15 +402,7 @@ pub fn canonical_order<'a>(
     fields: impl Fn(usize) -> (Status, Severity, &'a str, &'a Arc<ResourceRef>),
 ) -> Vec<u32> {
     match sort_keys(len, &fields) {
-        Some(keys) => {
-            let mut order: Vec<(u64, u32)> = keys
-                .into_iter()
-                .enumerate()
-                .map(|(i, k)| (k, i as u32))
-                .collect();
-            order.sort_unstable();
-            order.into_iter().map(|(_, i)| i).collect()
-        }
+        Some(keys) => order_of_keys(keys),
         None => {
             let mut order: Vec<u32> = (0..len as u32).collect();
             order.sort_by(|&a, &b| {
@@ -424,6 +416,58 @@ pub fn canonical_order<'a>(
             order
         }
     }
+}
+
+/// [`canonical_order`] of results whose resources are given by number: the resource of
+/// result `i` is `resources[fields(i).3]` (a number past the end sorts after every resource).
+/// Ranking the numbered resources once spares looking each result's resource up.
+pub fn canonical_order_numbered<'a>(
+    len: usize,
+    fields: impl Fn(usize) -> (Status, Severity, &'a str, u32),
+    resources: &'a [Arc<ResourceRef>],
+) -> Vec<u32> {
+    let distinct: Vec<&ResourceRef> = resources.iter().map(|r| &**r).collect();
+    let slots = (0..len).map(|i| {
+        fields(i)
+            .3
+            .min(u32::try_from(resources.len()).unwrap_or(u32::MAX))
+    });
+    let head = |i: usize| {
+        let (status, severity, id, _) = fields(i);
+        (status, severity, id)
+    };
+    match sort_keys_with(len, &head, slots.collect(), &distinct) {
+        Some(keys) => order_of_keys(keys),
+        None => {
+            let mut order: Vec<u32> = (0..len as u32).collect();
+            order.sort_by(|&a, &b| {
+                let (a, b) = (fields(a as usize), fields(b as usize));
+                let resource = |n: u32| resources.get(n as usize);
+                // `None` (past the end) sorts after every resource.
+                let by_resource = match (resource(a.3), resource(b.3)) {
+                    (Some(x), Some(y)) => x.cmp(y),
+                    (x, y) => y.is_some().cmp(&x.is_some()),
+                };
+                status_rank(a.0)
+                    .cmp(&status_rank(b.0))
+                    .then(b.1.cmp(&a.1))
+                    .then_with(|| a.2.cmp(b.2))
+                    .then(by_resource)
+            });
+            order
+        }
+    }
+}
+
+/// The positions of `keys` sorted by key, then by position.
+fn order_of_keys(keys: Vec<u64>) -> Vec<u32> {
+    let mut order: Vec<(u64, u32)> = keys
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| (k, i as u32))
+        .collect();
+    order.sort_unstable();
+    order.into_iter().map(|(_, i)| i).collect()
 }
 
 fn status_rank(s: Status) -> u8 {
@@ -442,29 +486,7 @@ fn sort_keys<'a>(
     len: usize,
     fields: &impl Fn(usize) -> (Status, Severity, &'a str, &'a Arc<ResourceRef>),
 ) -> Option<Vec<u64>> {
-    const CHECK_BITS: u32 = 26;
-    if u32::try_from(len).is_err() {
-        return None;
-    }
-    // Distinct check ids, ranked by their order as strings. Results come in runs of one
-    // check: dropping repeats first leaves a short list to sort, not one entry per result.
-    let mut checks: Vec<&str> = Vec::new();
-    for i in 0..len {
-        let id = fields(i).2;
-        if checks.last() != Some(&id) {
-            checks.push(id);
-        }
-    }
-    checks.sort_unstable();
-    checks.dedup();
-    if checks.len() >= 1 << CHECK_BITS {
-        return None;
-    }
-    let check_rank: std::collections::HashMap<&str, u64> = checks
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (*c, i as u64))
-        .collect();
+    u32::try_from(len).ok()?;
     // Distinct resources: first by shared reference (cheap), then ranked by value, equal
     // values (separate but identical references) sharing a rank.
     let mut slot_of: std::collections::HashMap<*const ResourceRef, u32, AddressHash> =
@@ -480,9 +502,48 @@ fn sort_keys<'a>(
         })
         .collect();
     drop(slot_of);
+    let head = |i: usize| {
+        let (status, severity, id, _) = fields(i);
+        (status, severity, id)
+    };
+    sort_keys_with(len, &head, slots, &distinct)
+}
+
+/// [`sort_keys`] of results whose resource is `distinct[slots[i]]` (a slot past the end ranks
+/// after every resource).
+fn sort_keys_with<'a>(
+    len: usize,
+    head: &impl Fn(usize) -> (Status, Severity, &'a str),
+    slots: Vec<u32>,
+    distinct: &[&ResourceRef],
+) -> Option<Vec<u64>> {
+    const CHECK_BITS: u32 = 26;
+    if u32::try_from(len).is_err() || u32::try_from(distinct.len()).is_err() {
+        return None;
+    }
+    // Distinct check ids, ranked by their order as strings. Results come in runs of one
+    // check: dropping repeats first leaves a short list to sort, not one entry per result.
+    let mut checks: Vec<&str> = Vec::new();
+    for i in 0..len {
+        let id = head(i).2;
+        if checks.last() != Some(&id) {
+            checks.push(id);
+        }
+    }
+    checks.sort_unstable();
+    checks.dedup();
+    if checks.len() >= 1 << CHECK_BITS {
+        return None;
+    }
+    let check_rank: std::collections::HashMap<&str, u64> = checks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (*c, i as u64))
+        .collect();
     let mut by_value: Vec<u32> = (0..distinct.len() as u32).collect();
     by_value.sort_unstable_by(|a, b| distinct[*a as usize].cmp(distinct[*b as usize]));
-    let mut resource_rank = vec![0u64; distinct.len()];
+    // One more rank for slots past the end.
+    let mut resource_rank = vec![0u64; distinct.len() + 1];
     let mut rank = 0u64;
     for (i, &slot) in by_value.iter().enumerate() {
         if i > 0 && distinct[by_value[i - 1] as usize] != distinct[slot as usize] {
@@ -490,6 +551,7 @@ fn sort_keys<'a>(
         }
         resource_rank[slot as usize] = rank;
     }
+    resource_rank[distinct.len()] = rank + 1;
     // The rank of the previous result's check, reused along a run of one check.
     let mut last: Option<(&str, u64)> = None;
     Some(
@@ -497,7 +559,7 @@ fn sort_keys<'a>(
             .into_iter()
             .enumerate()
             .map(|(i, slot)| {
-                let (status, severity, id, _) = fields(i);
+                let (status, severity, id) = head(i);
                 let check = match last {
                     Some((l, rank)) if l == id => rank,
                     _ => {
@@ -506,10 +568,11 @@ fn sort_keys<'a>(
                         rank
                     }
                 };
+                let slot = (slot as usize).min(distinct.len());
                 (u64::from(status_rank(status)) << 61)
                     | (u64::from(4 - severity as u8) << 58)
                     | (check << 32)
-                    | resource_rank[slot as usize]
+                    | resource_rank[slot]
             })
             .collect(),
     )
@@ -618,10 +681,46 @@ mod tests {
             })
             .collect();
         let mut keyed = findings.clone();
-        let mut reference = findings;
+        let mut reference = findings.clone();
         sort_findings(&mut keyed);
         sort_findings_by_comparison(&mut reference);
         assert_eq!(keyed, reference);
+
+        // The same results with their resources by number in a table (equal resources under
+        // several numbers, a number past the end sorting last), sorted both ways.
+        let mut table: Vec<Arc<ResourceRef>> = Vec::new();
+        let numbers: Vec<u32> = findings
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                if i % 97 == 0 {
+                    return u32::MAX;
+                }
+                table.push(x.resource.clone());
+                (table.len() - 1) as u32
+            })
+            .collect();
+        let last = Arc::new(ResourceRef {
+            resource_type: "\u{10ffff}".into(),
+            id: String::new(),
+            arn: None,
+            account_id: "".into(),
+            region: None,
+        });
+        let resource_of = |n: u32| table.get(n as usize).unwrap_or(&last);
+        let by_number = canonical_order_numbered(
+            findings.len(),
+            |i| {
+                let x = &findings[i];
+                (x.status, x.severity, x.check_id.as_str(), numbers[i])
+            },
+            &table,
+        );
+        let by_reference = canonical_order(findings.len(), |i| {
+            let x = &findings[i];
+            (x.status, x.severity, x.check_id.as_str(), resource_of(numbers[i]))
+        });
+        assert_eq!(by_number, by_reference);
     }
 
     #[test]
