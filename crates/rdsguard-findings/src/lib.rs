@@ -718,7 +718,12 @@ mod tests {
         );
         let by_reference = canonical_order(findings.len(), |i| {
             let x = &findings[i];
-            (x.status, x.severity, x.check_id.as_str(), resource_of(numbers[i]))
+            (
+                x.status,
+                x.severity,
+                x.check_id.as_str(),
+                resource_of(numbers[i]),
+            )
         });
         assert_eq!(by_number, by_reference);
     }

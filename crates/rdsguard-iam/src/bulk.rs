@@ -1027,19 +1027,24 @@ impl<'a> BulkWhoCan<'a> {
     /// `None` unless `p` has no identity policy for the action (nor one named like the
     /// resource policy, which would change how its grants read), no permissions boundary,
     /// nothing missing, and no statement names it (only its account, or everyone).
+    /// `name_taken`: whether a policy of the model has the resource policy's name (compared
+    /// per principal only then).
     fn alike_key(
         &self,
         p: &ModelPrincipal,
         plan: &ActionPlan,
         resource_policy: &CompiledPolicy,
         statements: &[&CompiledStatement],
+        name_taken: bool,
     ) -> Option<AlikeKey> {
         let policies = &self.model.policies;
         let plain = p.boundary.is_none()
             && p.incomplete.is_empty()
-            && p.identity.iter().all(|a| {
-                !plan.relevant[a.policy] && policies[a.policy].name != resource_policy.name
-            })
+            && p.identity.iter().all(|a| !plan.relevant[a.policy])
+            && (!name_taken
+                || p.identity
+                    .iter()
+                    .all(|a| policies[a.policy].name != resource_policy.name))
             && statements.iter().all(|st| {
                 matches!(
                     st.principal_matches(&p.request_principal),
@@ -1290,6 +1295,13 @@ impl<'a> BulkWhoCan<'a> {
                             (Some(t), None) => self.alike_without_grant(&t.policy, &plan),
                             _ => None,
                         };
+                        // Checked once here rather than for every principal's policies.
+                        let name_taken = match (template, &alike) {
+                            (Some(t), Some(_)) => {
+                                model.policies.iter().any(|p| p.name == t.policy.name)
+                            }
+                            _ => false,
+                        };
                         let mut alike_answers: Vec<(AlikeKey, Option<Rc<PrincipalAnswer>>)> =
                             Vec::new();
                         let mut always = plan.always.iter().peekable();
@@ -1302,7 +1314,7 @@ impl<'a> BulkWhoCan<'a> {
                                 Some(t) => {
                                     let p = &model.principals[idx];
                                     let key = alike.as_ref().and_then(|statements| {
-                                        self.alike_key(p, &plan, &t.policy, statements)
+                                        self.alike_key(p, &plan, &t.policy, statements, name_taken)
                                     });
                                     match key {
                                         Some(key) => {
