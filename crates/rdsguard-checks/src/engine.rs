@@ -33,12 +33,13 @@ pub enum Runner {
 }
 
 impl Runner {
-    /// The checks that run together: per instance (1), per snapshot (2); 0 for the others.
-    fn batch(&self) -> u8 {
+    /// The batch of checks run together a runner belongs to: per instance (0), per snapshot
+    /// (1); `None` for a check run alone.
+    fn batch(&self) -> Option<usize> {
         match self {
-            Runner::Instances(_) => 1,
-            Runner::Snapshots(_) => 2,
-            Runner::Region(_) | Runner::Account(_) => 0,
+            Runner::Instances(_) => Some(0),
+            Runner::Snapshots(_) => Some(1),
+            Runner::Region(_) | Runner::Account(_) => None,
         }
     }
 }
@@ -914,23 +915,22 @@ impl<'s> Evaluation<'s> {
                     .filter(|(_, def)| !matches!(def.run, Runner::Account(_)))
                     .map(|(i, def)| (*def, i as u16))
                     .collect();
-                let batches: [Vec<(&'d CheckDef, u16)>; 2] = [1, 2].map(|b| {
+                let batches: [Vec<(&'d CheckDef, u16)>; 2] = [0, 1].map(|b| {
                     region_checks
                         .iter()
                         .copied()
-                        .filter(|(def, _)| def.run.batch() == b)
+                        .filter(|(def, _)| def.run.batch() == Some(b))
                         .collect()
                 });
                 let mut groups: Vec<&[(&'d CheckDef, u16)]> = Vec::new();
                 for check in &region_checks {
-                    match check.0.run.batch() {
-                        0 => groups.push(std::slice::from_ref(check)),
-                        b => {
-                            let batch = &batches[usize::from(b - 1)];
-                            if batch.first().map(|(_, i)| *i) == Some(check.1) {
-                                groups.push(batch);
-                            }
+                    match check.0.run.batch().and_then(|b| batches.get(b)) {
+                        None => groups.push(std::slice::from_ref(check)),
+                        // The whole batch, at its first check.
+                        Some(batch) if batch.first().map(|(_, i)| *i) == Some(check.1) => {
+                            groups.push(batch)
                         }
+                        Some(_) => {}
                     }
                 }
                 for group in groups {

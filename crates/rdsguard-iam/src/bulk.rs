@@ -119,14 +119,15 @@ pub struct CatalogIndex {
     collisions: Vec<(u64, Place)>,
     /// The regions indexed (positions in the account), in order.
     regions: Vec<u32>,
-    /// Places whose ARN an earlier place already has (a lookup of the ARN finds that one).
-    repeated: Vec<Place>,
+    /// Places whose ARN an earlier place already has (a lookup of the ARN finds that one): a
+    /// set, since a snapshot may repeat many ARNs and every place asked about is checked.
+    repeated: std::collections::HashSet<Place, foldhash::fast::FixedState>,
 }
 
 /// Where a resource is in its account's snapshot: its region (position in the account), its
 /// list and its position there. Asking about a resource by place ([`BulkWhoCan::answer_at`])
 /// spares looking its ARN up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Place {
     pub region: u32,
     pub kind: PlaceKind,
@@ -134,7 +135,7 @@ pub struct Place {
 }
 
 /// The region lists a [`Place`] can be in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PlaceKind {
     Instance,
     Cluster,
@@ -217,7 +218,7 @@ impl CatalogIndex {
                 if !taken(o.get()) && !self.collisions.iter().any(|(h, p)| *h == hash && taken(p)) {
                     self.collisions.push((hash, place));
                 } else {
-                    self.repeated.push(place);
+                    self.repeated.insert(place);
                 }
             }
         }
