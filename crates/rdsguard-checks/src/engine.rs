@@ -296,6 +296,16 @@ impl<'a> Emitter<'a> {
         true
     }
 
+    /// The positions in the run of the results to explain when only some are
+    /// ([`Analysis::explain`]); `None` when every result is wanted. For a check that emits one
+    /// result per item of a list, the items to explain (work for the others can be skipped).
+    pub fn wanted(&self) -> Option<&[u32]> {
+        match &self.sink {
+            Sink::Selected { ordinals, .. } => Some(ordinals),
+            Sink::Findings(_) | Sink::Outcomes(_) => None,
+        }
+    }
+
     pub fn emit(
         &mut self,
         status: Status,

@@ -9,6 +9,7 @@
 //! "not reachable".
 
 use crate::Map;
+use std::borrow::Cow;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ use crate::family::Fam;
 use crate::index::{GroupLookup, RegionIndex};
 use crate::ipset::{Cidr, IpSet, V4Set, V6Set, internet_v4, internet_v6};
 use crate::nacl::{self, NaclEval, rules_touching};
+use crate::reach::{DbReach, SourceSets};
 use crate::report::{
     AddressSets, BlockLink, Blocked, DbExposure, DbKind, Egress, EgressRoute, Family, GroupSource,
     IngressRule, InternetPath, PeeredVpc, RouteRef, SgRuleRef, Sources, SubnetBlock, SubnetInfo,
@@ -42,17 +44,17 @@ pub enum ReferenceState {
 }
 
 /// The PubliclyAccessible flag as (known true, possibly true).
-struct Flag {
+struct Flag<'a> {
     lower: bool,
     upper: bool,
     value: Option<bool>,
     reason: Option<String>,
-    detail: String,
+    detail: FlagDetail<'a>,
     public_members: Vec<String>,
 }
 
-impl Flag {
-    fn known(value: bool, detail: String) -> Flag {
+impl<'a> Flag<'a> {
+    fn known(value: bool, detail: FlagDetail<'a>) -> Flag<'a> {
         Flag {
             lower: value,
             upper: value,
@@ -64,17 +66,46 @@ impl Flag {
     }
 }
 
+/// What decided the flag, written out only for the report (the checks deciding statuses
+/// alone never read it: no text per database).
+enum FlagDetail<'a> {
+    /// The flag of a DB instance (or of a Multi-AZ DB cluster).
+    Of {
+        what: &'static str,
+        identifier: &'a str,
+        value: bool,
+    },
+    Fixed(&'static str),
+    Text(String),
+}
+
+impl FlagDetail<'_> {
+    fn render(&self) -> String {
+        match self {
+            FlagDetail::Of {
+                what,
+                identifier,
+                value,
+            } => format!("PubliclyAccessible is {value} on {what} {identifier}"),
+            FlagDetail::Fixed(text) => text.to_string(),
+            FlagDetail::Text(text) => text.clone(),
+        }
+    }
+}
+
 /// A database reduced to what its exposure depends on.
 struct DbTarget<'a> {
     kind: DbKind,
     identifier: &'a str,
     arn: &'a str,
-    engine: String,
+    engine: Cow<'a, str>,
     port: Option<u16>,
-    vpc_id: Option<String>,
-    flag: Flag,
+    vpc_id: Option<&'a str>,
+    flag: Flag<'a>,
     group_ids: Vec<&'a str>,
     subnet_ids: Result<Vec<&'a str>, String>,
+    /// The DB cluster of a member instance (a note of the report).
+    member_of: Option<&'a str>,
     notes: Vec<String>,
 }
 
@@ -94,6 +125,49 @@ struct Leg<A: Fam> {
     block: Option<SubnetBlock>,
     unknown: Vec<String>,
     path: Option<InternetPath>,
+}
+
+/// What [`RegionAnalysis::judge`] decides about a database, before any report text.
+struct Judged<'a> {
+    sgs: Rc<SgEval<'a>>,
+    subnets: Vec<Rc<SubnetCtx<'a>>>,
+    nacls: Vec<Option<Rc<NaclEval>>>,
+    legs4: Vec<Leg<u32>>,
+    legs6: Vec<Leg<u128>>,
+    reach4: V4Set,
+    reach6: V6Set,
+    verdict: Verdict,
+    peered_vpcs: Vec<PeeredVpc>,
+    peering_unknown: Option<String>,
+}
+
+/// Whether the internet reaches a database.
+enum Verdict {
+    /// PubliclyAccessible is known to be false.
+    NotPublicFlag,
+    Reachable,
+    /// Every path is blocked (the link furthest along the path first).
+    Blocked(Blocked),
+    /// Unknown, with the reasons when there are any.
+    Unknown(Option<String>),
+}
+
+impl Verdict {
+    fn internet_reachable(&self) -> Option<bool> {
+        match self {
+            Verdict::NotPublicFlag | Verdict::Blocked(_) => Some(false),
+            Verdict::Reachable => Some(true),
+            Verdict::Unknown(_) => None,
+        }
+    }
+
+    fn blocked_link(&self) -> Option<BlockLink> {
+        match self {
+            Verdict::NotPublicFlag => Some(BlockLink::NotPublicFlag),
+            Verdict::Blocked(b) => Some(b.link),
+            Verdict::Reachable | Verdict::Unknown(_) => None,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -251,6 +325,55 @@ impl<'a> RegionAnalysis<'a> {
         out
     }
 
+    /// The exposures of the databases at `positions` (in the order of
+    /// [`databases`](Self::databases); positions past the end are left out), each with its
+    /// position: the same reports as `databases` gives, for a few databases of a large region.
+    pub fn databases_at(&self, positions: &[usize]) -> Vec<(usize, DbExposure)> {
+        let rds = &self.idx.region.rds;
+        let (instances, clusters) = (rds.db_instances.len(), rds.db_clusters.len());
+        // Unknown use counts keep every group evaluation (see `Cache::group_uses`).
+        let mut cache = Cache::default();
+        let mut out = Vec::with_capacity(positions.len());
+        for &i in positions {
+            let target = if i < instances {
+                self.instance_target(&rds.db_instances[i])
+            } else if i < instances + clusters {
+                self.cluster_target(&rds.db_clusters[i - instances])
+            } else if let Some(p) = rds.db_proxies.get(i - instances - clusters) {
+                self.proxy_target(p)
+            } else {
+                continue;
+            };
+            out.push((i, self.exposure(target, &mut cache)));
+        }
+        out
+    }
+
+    /// What the checks decide statuses from, for every DB instance, DB cluster and RDS proxy
+    /// of the region in the order of [`databases`](Self::databases): the same facts as the
+    /// exposures (`DbReach::of` each of them), without their text (no identifiers, paths,
+    /// rules or notes are copied), so several times faster on a large region.
+    pub fn reaches(&self) -> Vec<DbReach> {
+        let rds = &self.idx.region.rds;
+        let mut cache = Cache {
+            group_uses: group_uses(rds),
+            ..Cache::default()
+        };
+        let mut out = Vec::with_capacity(
+            rds.db_instances.len() + rds.db_clusters.len() + rds.db_proxies.len(),
+        );
+        for db in &rds.db_instances {
+            out.push(self.reach(&self.instance_target(db), &mut cache));
+        }
+        for c in &rds.db_clusters {
+            out.push(self.reach(&self.cluster_target(c), &mut cache));
+        }
+        for p in &rds.db_proxies {
+            out.push(self.reach(&self.proxy_target(p), &mut cache));
+        }
+        out
+    }
+
     /// The subnets of a DB subnet group, or why they are unknown.
     pub fn db_subnet_group_subnets(&self, name: &str) -> Result<Vec<SubnetInfo>, String> {
         self.subnet_group_infos(name, &mut Cache::default())
@@ -290,6 +413,11 @@ impl<'a> RegionAnalysis<'a> {
     /// Who the groups `group_ids` let in on TCP `port` (e.g. an option's port, such as
     /// Oracle's SSL listener), resolved like [`DbExposure::sources`].
     pub fn sources_for(&self, group_ids: &[&str], port: Option<u16>) -> Sources {
+        self.sources_of(&self.group_union(group_ids, port), &mut Cache::default())
+    }
+
+    /// The groups `group_ids` (each once) evaluated for TCP `port` and merged.
+    fn group_union(&self, group_ids: &[&str], port: Option<u16>) -> SgEval<'a> {
         let mut key: Vec<&str> = group_ids.to_vec();
         key.sort_unstable();
         key.dedup();
@@ -305,7 +433,12 @@ impl<'a> RegionAnalysis<'a> {
                 ))
             })
             .collect();
-        self.sources_of(&SgEval::merge(members), &mut Cache::default())
+        SgEval::merge(members)
+    }
+
+    /// The address sets of [`sources_for`](Self::sources_for), without the report.
+    pub fn source_sets_for(&self, group_ids: &[&str], port: Option<u16>) -> SourceSets {
+        SourceSets::of_eval(&self.group_union(group_ids, port))
     }
 
     fn sources_of(&self, sgs: &SgEval<'a>, cache: &mut Cache<'a>) -> Sources {
@@ -384,9 +517,9 @@ impl<'a> RegionAnalysis<'a> {
         }
     }
 
-    fn subnet_group_vpc(&self, name: Option<&str>) -> Option<String> {
+    fn subnet_group_vpc(&self, name: Option<&str>) -> Option<&'a str> {
         name.and_then(|n| self.idx.subnet_groups.get(n))
-            .and_then(|g| g.vpc_id.clone())
+            .and_then(|g| g.vpc_id.as_deref())
     }
 
     fn instance_target(&self, db: &'a DbInstance) -> DbTarget<'a> {
@@ -395,58 +528,60 @@ impl<'a> RegionAnalysis<'a> {
             .as_deref()
             .and_then(|c| self.idx.clusters.get(c));
         let port = db.port.or_else(|| cluster.and_then(|c| c.port));
-        let mut notes = Vec::new();
-        if let Some(c) = &db.db_cluster_identifier {
-            notes.push(format!("member of DB cluster {c}"));
-        }
         let subnet_group = db.db_subnet_group_name.as_deref();
         DbTarget {
             kind: DbKind::DbInstance,
             identifier: &db.db_instance_identifier,
             arn: &db.db_instance_arn,
-            engine: db.engine.clone(),
+            engine: Cow::Borrowed(&db.engine),
             port,
             vpc_id: db
                 .vpc_id
-                .clone()
+                .as_deref()
                 .or_else(|| self.subnet_group_vpc(subnet_group)),
             flag: Flag::known(
                 db.publicly_accessible,
-                format!(
-                    "PubliclyAccessible is {} on DB instance {}",
-                    db.publicly_accessible, db.db_instance_identifier
-                ),
+                FlagDetail::Of {
+                    what: "DB instance",
+                    identifier: &db.db_instance_identifier,
+                    value: db.publicly_accessible,
+                },
             ),
             group_ids: db.security_group_ids().collect(),
             subnet_ids: self.subnet_group_subnets(subnet_group),
-            notes,
+            member_of: db.db_cluster_identifier.as_deref(),
+            notes: Vec::new(),
         }
     }
 
-    fn cluster_flag(&self, c: &DbCluster) -> Flag {
+    fn cluster_flag<'c>(&self, c: &'c DbCluster) -> Flag<'c> {
         if !c.is_aurora()
             && let Some(v) = c.publicly_accessible
         {
             return Flag::known(
                 v,
-                format!(
-                    "PubliclyAccessible is {v} on Multi-AZ DB cluster {}",
-                    c.db_cluster_identifier
-                ),
+                FlagDetail::Of {
+                    what: "Multi-AZ DB cluster",
+                    identifier: &c.db_cluster_identifier,
+                    value: v,
+                },
             );
         }
         if c.members.is_empty() {
             if c.engine_mode.as_deref() == Some("serverless") {
                 return Flag::known(
                     false,
-                    "Aurora Serverless v1 clusters cannot be publicly accessible".to_string(),
+                    FlagDetail::Fixed(
+                        "Aurora Serverless v1 clusters cannot be publicly accessible",
+                    ),
                 );
             }
             if c.is_aurora() {
                 return Flag::known(
                     false,
-                    "the cluster has no DB instances, so nothing listens on its endpoints"
-                        .to_string(),
+                    FlagDetail::Fixed(
+                        "the cluster has no DB instances, so nothing listens on its endpoints",
+                    ),
                 );
             }
         }
@@ -499,7 +634,7 @@ impl<'a> RegionAnalysis<'a> {
                 None
             },
             reason,
-            detail,
+            detail: FlagDetail::Text(detail),
             public_members: public,
         }
     }
@@ -522,12 +657,13 @@ impl<'a> RegionAnalysis<'a> {
             kind: DbKind::DbCluster,
             identifier: &c.db_cluster_identifier,
             arn: &c.db_cluster_arn,
-            engine: c.engine.clone(),
+            engine: Cow::Borrowed(&c.engine),
             port: c.port,
             vpc_id: self.subnet_group_vpc(subnet_group),
             flag: self.cluster_flag(c),
             group_ids: c.security_group_ids().collect(),
             subnet_ids: self.subnet_group_subnets(subnet_group),
+            member_of: None,
             notes,
         }
     }
@@ -537,12 +673,12 @@ impl<'a> RegionAnalysis<'a> {
             kind: DbKind::DbProxy,
             identifier: &p.name,
             arn: &p.arn,
-            engine: p.engine_family.to_ascii_lowercase(),
+            engine: Cow::Owned(p.engine_family.to_ascii_lowercase()),
             port: proxy_port(&p.engine_family),
-            vpc_id: p.vpc_id.clone(),
+            vpc_id: p.vpc_id.as_deref(),
             flag: Flag::known(
                 false,
-                "RDS Proxy endpoints are never publicly accessible".to_string(),
+                FlagDetail::Fixed("RDS Proxy endpoints are never publicly accessible"),
             ),
             group_ids: p
                 .vpc_security_group_ids
@@ -550,6 +686,7 @@ impl<'a> RegionAnalysis<'a> {
                 .map(String::as_str)
                 .collect(),
             subnet_ids: Ok(p.vpc_subnet_ids.iter().map(String::as_str).collect()),
+            member_of: None,
             notes: Vec::new(),
         }
     }
@@ -973,9 +1110,10 @@ impl<'a> RegionAnalysis<'a> {
         }
     }
 
-    fn exposure(&self, t: DbTarget<'a>, cache: &mut Cache<'a>) -> DbExposure {
-        let sgs = self.sg_eval(&t, cache);
-        let mut notes = t.notes.clone();
+    /// Whether and how the internet reaches a database, and its peered VPCs: what the report
+    /// and the checks' verdicts share.
+    fn judge(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> Judged<'a> {
+        let sgs = self.sg_eval(t, cache);
         let subnets: Vec<Rc<SubnetCtx<'a>>> = match &t.subnet_ids {
             Ok(ids) => ids.iter().map(|id| self.subnet_ctx(id, cache)).collect(),
             Err(_) => Vec::new(),
@@ -1027,13 +1165,6 @@ impl<'a> RegionAnalysis<'a> {
                 }
             }
         }
-        if legs6.iter().any(|l| l.block.is_none()) || subnets.iter().any(|s| s.info.ipv6) {
-            notes.push(
-                "IPv6 paths assume the database may be dual-stack: the snapshot does not \
-                 record its network type"
-                    .to_string(),
-            );
-        }
 
         let reach4 = legs4.iter().fold(V4Set::empty(), |mut acc, l| {
             acc.union_in_place(&l.reach);
@@ -1043,80 +1174,134 @@ impl<'a> RegionAnalysis<'a> {
             acc.union_in_place(&l.reach);
             acc
         });
-        let mut path: Vec<InternetPath> = legs4
-            .iter()
-            .filter_map(|l| l.path.clone())
-            .chain(legs6.iter().filter_map(|l| l.path.clone()))
-            .collect();
-        let blocks: Vec<SubnetBlock> = legs4
-            .iter()
-            .filter_map(|l| l.block.clone())
-            .chain(legs6.iter().filter_map(|l| l.block.clone()))
-            .collect();
-        let all_blocked =
-            legs4.iter().all(|l| l.block.is_some()) && legs6.iter().all(|l| l.block.is_some());
-        let mut unknown: Vec<String> = legs4
-            .iter()
-            .flat_map(|l| l.unknown.iter().cloned())
-            .chain(legs6.iter().flat_map(|l| l.unknown.iter().cloned()))
-            .collect();
-        dedup(&mut unknown);
-
-        let (internet_reachable, blocked_by, unknown_reason) = if !t.flag.upper {
-            (
-                Some(false),
-                Some(Blocked {
-                    link: BlockLink::NotPublicFlag,
-                    detail: t.flag.detail.clone(),
-                    subnets: Vec::new(),
-                }),
-                None,
-            )
+        let verdict = if !t.flag.upper {
+            Verdict::NotPublicFlag
         } else if !reach4.is_empty() || !reach6.is_empty() {
             if t.flag.lower {
-                (Some(true), None, None)
+                Verdict::Reachable
             } else {
-                (None, None, t.flag.reason.clone())
+                Verdict::Unknown(t.flag.reason.clone())
             }
-        } else if all_blocked {
+        } else if legs4.iter().all(|l| l.block.is_some()) && legs6.iter().all(|l| l.block.is_some())
+        {
+            let blocks: Vec<SubnetBlock> = legs4
+                .iter()
+                .filter_map(|l| l.block.clone())
+                .chain(legs6.iter().filter_map(|l| l.block.clone()))
+                .collect();
             let furthest = blocks.iter().map(|b| b.link).max();
-            match furthest {
+            Verdict::Blocked(match furthest {
                 Some(link) => {
                     let detail = blocks
                         .iter()
                         .find(|b| b.link == link)
                         .map(|b| format!("{}: {}", b.subnet_id, b.detail))
                         .unwrap_or_default();
-                    (
-                        Some(false),
-                        Some(Blocked {
-                            link,
-                            detail,
-                            subnets: blocks,
-                        }),
-                        None,
-                    )
+                    Blocked {
+                        link,
+                        detail,
+                        subnets: blocks,
+                    }
                 }
-                None => (
-                    Some(false),
-                    Some(Blocked {
-                        link: BlockLink::NoIgwRoute,
-                        detail: "the database has no subnets".to_string(),
-                        subnets: Vec::new(),
-                    }),
-                    None,
-                ),
-            }
+                None => Blocked {
+                    link: BlockLink::NoIgwRoute,
+                    detail: "the database has no subnets".to_string(),
+                    subnets: Vec::new(),
+                },
+            })
         } else {
-            let mut reasons = unknown.clone();
+            let mut reasons: Vec<String> = legs4
+                .iter()
+                .flat_map(|l| l.unknown.iter().cloned())
+                .chain(legs6.iter().flat_map(|l| l.unknown.iter().cloned()))
+                .collect();
+            dedup(&mut reasons);
             if let Some(r) = &t.flag.reason {
                 reasons.insert(0, r.clone());
             }
-            (None, None, Some(reasons.join("; ")))
+            Verdict::Unknown(Some(reasons.join("; ")))
         };
-        if internet_reachable != Some(true) {
-            path.clear();
+        let (peered_vpcs, peering_unknown) = self.peering(t, &subnets, &nacls, &sgs);
+        Judged {
+            sgs,
+            subnets,
+            nacls,
+            legs4,
+            legs6,
+            reach4,
+            reach6,
+            verdict,
+            peered_vpcs,
+            peering_unknown,
         }
+    }
+
+    /// What the checks decide a database's statuses from (see [`DbReach`]).
+    fn reach(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> DbReach {
+        let j = self.judge(t, cache);
+        DbReach {
+            kind: t.kind,
+            port: t.port,
+            in_vpc: t.vpc_id.is_some(),
+            publicly_accessible: t.flag.value,
+            internet_reachable: j.verdict.internet_reachable(),
+            blocked_link: j.verdict.blocked_link(),
+            has_security_groups: j.sgs.members.iter().any(|m| m.attached.is_some()),
+            sources: SourceSets::of_eval(&j.sgs),
+            peered: !j.peered_vpcs.is_empty(),
+            peering_unknown: j.peering_unknown.is_some(),
+        }
+    }
+
+    fn exposure(&self, t: DbTarget<'a>, cache: &mut Cache<'a>) -> DbExposure {
+        let Judged {
+            sgs,
+            subnets,
+            nacls,
+            legs4,
+            legs6,
+            reach4,
+            reach6,
+            verdict,
+            peered_vpcs,
+            peering_unknown,
+        } = self.judge(&t, cache);
+        let mut notes: Vec<String> = t
+            .member_of
+            .map(|c| format!("member of DB cluster {c}"))
+            .into_iter()
+            .chain(t.notes.iter().cloned())
+            .collect();
+        if legs6.iter().any(|l| l.block.is_none()) || subnets.iter().any(|s| s.info.ipv6) {
+            notes.push(
+                "IPv6 paths assume the database may be dual-stack: the snapshot does not \
+                 record its network type"
+                    .to_string(),
+            );
+        }
+        let (internet_reachable, blocked_by, unknown_reason) = match verdict {
+            Verdict::NotPublicFlag => (
+                Some(false),
+                Some(Blocked {
+                    link: BlockLink::NotPublicFlag,
+                    detail: t.flag.detail.render(),
+                    subnets: Vec::new(),
+                }),
+                None,
+            ),
+            Verdict::Reachable => (Some(true), None, None),
+            Verdict::Blocked(b) => (Some(false), Some(b), None),
+            Verdict::Unknown(reason) => (None, None, reason),
+        };
+        let path: Vec<InternetPath> = if internet_reachable == Some(true) {
+            legs4
+                .iter()
+                .filter_map(|l| l.path.clone())
+                .chain(legs6.iter().filter_map(|l| l.path.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let internet_sources = if internet_reachable == Some(true) {
             AddressSets::from_sets(&reach4, &reach6)
         } else {
@@ -1147,7 +1332,6 @@ impl<'a> RegionAnalysis<'a> {
                 ..Egress::default()
             }
         };
-        let (peered_vpcs, peering_unknown) = self.peering(&t, &subnets, &nacls, &sgs);
         if !egress.ipv4.is_empty() || !egress.ipv6.is_empty() {
             notes.push("egress ignores network ACLs".to_string());
         }
@@ -1159,9 +1343,9 @@ impl<'a> RegionAnalysis<'a> {
             kind: t.kind,
             account_id: self.idx.account.account_id.clone(),
             region: self.idx.region.region.clone(),
-            engine: t.engine.clone(),
+            engine: t.engine.into_owned(),
             port: t.port,
-            vpc_id: t.vpc_id.clone(),
+            vpc_id: t.vpc_id.map(str::to_string),
             publicly_accessible: t.flag.value,
             public_members: t.flag.public_members.clone(),
             internet_reachable,
@@ -1294,7 +1478,7 @@ impl<'a> RegionAnalysis<'a> {
         if let Some(g) = &self.idx.gaps.peering {
             unknown.push(g.clone());
         }
-        let Some(vpc) = t.vpc_id.as_deref() else {
+        let Some(vpc) = t.vpc_id else {
             return (Vec::new(), None);
         };
         let peerings = self

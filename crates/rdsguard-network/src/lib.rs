@@ -30,6 +30,7 @@ mod index;
 type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 pub mod ipset;
 mod nacl;
+mod reach;
 mod render;
 mod report;
 mod routes;
@@ -39,6 +40,7 @@ use rdsguard_model::{AccountSnapshot, RegionSnapshot, Snapshot};
 
 pub use analyze::{ReferenceState, RegionAnalysis};
 pub use nacl::EPHEMERAL_PORTS;
+pub use reach::{DbReach, SourceSets};
 pub use render::render_table;
 pub use report::*;
 pub use sg::{is_all_ports, is_all_protocols};

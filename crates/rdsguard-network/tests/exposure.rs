@@ -214,7 +214,89 @@ fn snapshot_of(regions: Vec<(String, RegionSnapshot)>) -> Snapshot {
 }
 
 fn analyze_one(r: RegionSnapshot) -> Vec<DbExposure> {
-    analyze(&snapshot_of(vec![(ACCOUNT.into(), r)])).databases
+    let s = snapshot_of(vec![(ACCOUNT.into(), r)]);
+    assert_reaches_agree(&s);
+    analyze(&s).databases
+}
+
+/// What the checks decide from (`reaches`) is what the exposure reports say, for every
+/// database of every region (run on every fixture of this file through `analyze_one`).
+fn assert_reaches_agree(s: &Snapshot) -> usize {
+    let mut compared = 0;
+    for account in &s.accounts {
+        for region in &account.regions {
+            let analysis = RegionAnalysis::new(s, account, region).without_egress();
+            let reports = analysis.databases();
+            let reaches = analysis.reaches();
+            assert_eq!(reports.len(), reaches.len());
+            // Some databases alone (every third, the last, one past the end).
+            if reports.is_empty() {
+                continue;
+            }
+            let mut positions: Vec<usize> = (0..reports.len()).step_by(3).collect();
+            positions.extend([reports.len().saturating_sub(1), reports.len()]);
+            let some = analysis.databases_at(&positions);
+            assert_eq!(some.len(), positions.len() - 1);
+            for (i, d) in &some {
+                assert_eq!(d, &reports[*i]);
+            }
+            for (d, r) in reports.iter().zip(&reaches) {
+                assert_eq!(&DbReach::of(d), r, "{}", d.identifier);
+                let groups: Vec<&str> = d
+                    .security_groups
+                    .iter()
+                    .map(|g| g.group_id.as_str())
+                    .collect();
+                for port in [d.port, Some(2484), None] {
+                    assert_eq!(
+                        SourceSets::of(&analysis.sources_for(&groups, port)),
+                        analysis.source_sets_for(&groups, port),
+                        "{} port {port:?}",
+                        d.identifier
+                    );
+                }
+                compared += 1;
+            }
+        }
+    }
+    compared
+}
+
+/// The same on the demo account (every engine family, clusters, proxies, public and
+/// blocked paths, peering) and a synthetic one.
+#[test]
+fn reaches_agree_with_the_reports_on_the_demo_and_a_synthetic_account() {
+    let demo = rdsguard_demo::demo_snapshot();
+    let compared = assert_reaches_agree(&demo);
+    assert!(compared >= 20, "{compared}");
+    let synthetic = rdsguard_demo::synthetic(&rdsguard_demo::SyntheticParams::with_instances(300));
+    assert!(assert_reaches_agree(&synthetic) >= 300);
+
+    // The demo with facts taken away or broken, database by database: no VPC, no port, no
+    // security group, a group missing from the snapshot, a subnet group missing.
+    let mut broken = demo;
+    let mut n = 0;
+    for account in &mut broken.accounts {
+        for region in &mut account.regions {
+            for db in &mut region.rds.db_instances {
+                match n % 5 {
+                    0 => {
+                        db.vpc_id = None;
+                        db.db_subnet_group_name = None;
+                    }
+                    1 => db.port = None,
+                    2 => db.vpc_security_groups.clear(),
+                    3 => db.vpc_security_groups.push(VpcSecurityGroupMembership {
+                        vpc_security_group_id: "sg-gone".into(),
+                        status: "active".into(),
+                    }),
+                    _ => db.db_subnet_group_name = Some("no-such-group".into()),
+                }
+                n += 1;
+            }
+        }
+    }
+    assert!(assert_reaches_agree(&broken) >= 20);
 }
 
 fn db<'a>(dbs: &'a [DbExposure], id: &str) -> &'a DbExposure {

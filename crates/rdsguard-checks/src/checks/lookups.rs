@@ -17,7 +17,7 @@ use std::rc::Rc;
 
 use hashbrown::HashTable;
 use rdsguard_model::{
-    DbCluster, DbInstance, EngineVersion, Gap, KmsAlias, KmsKey, Op, OptionGroup, ParameterGroup,
+    DbCluster, EngineVersion, Gap, KmsAlias, KmsKey, Op, OptionGroup, ParameterGroup,
     RegionSnapshot, SecurityGroup,
 };
 
@@ -77,7 +77,6 @@ struct OpGaps {
 
 /// Lookup tables over one region's snapshot data. Get them with [`RegionLookups::of`].
 pub(crate) struct RegionLookups {
-    instances: Positions<DbInstance, 1>,
     clusters: Positions<DbCluster, 1>,
     security_groups: Positions<SecurityGroup, 1>,
     option_groups: Positions<OptionGroup, 1>,
@@ -129,7 +128,6 @@ impl RegionLookups {
         }
         RegionLookups {
             engine_versions,
-            instances: Positions::new(&rds.db_instances, |d| [&d.db_instance_identifier]),
             clusters: Positions::new(&rds.db_clusters, |c| [&c.db_cluster_identifier]),
             security_groups: Positions::new(&region.ec2.security_groups, |g| [&g.group_id]),
             option_groups: Positions::new(&rds.option_groups, |g| [&g.name]),
@@ -146,14 +144,6 @@ impl RegionLookups {
                 .map(|arns| Positions::new(arns, |a| [a])),
             gaps,
         }
-    }
-
-    pub(crate) fn instance<'r>(
-        &self,
-        region: &'r RegionSnapshot,
-        id: &str,
-    ) -> Option<&'r DbInstance> {
-        self.instances.item(&region.rds.db_instances, id)
     }
 
     pub(crate) fn cluster<'r>(

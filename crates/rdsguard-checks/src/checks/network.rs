@@ -9,7 +9,7 @@
 //! checks say NOT_ASSESSED (or, for a set flag, FAIL at high with the reason).
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::BTreeSet;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -17,8 +17,8 @@ use std::sync::Arc;
 use rdsguard_findings::Severity;
 use rdsguard_model::{DbCluster, DbInstance, DbProxy, SecurityGroup, ops};
 use rdsguard_network::{
-    DbExposure, DbKind, InternetPath, ReferenceState, RegionAnalysis, SubnetInfo, ipset,
-    is_all_ports, is_all_protocols,
+    DbExposure, DbKind, DbReach, InternetPath, ReferenceState, RegionAnalysis, SourceSets, Sources,
+    SubnetInfo, ipset, is_all_ports, is_all_protocols,
 };
 use serde_json::Value;
 
@@ -54,17 +54,65 @@ fn analysis<'a>(ctx: &RegionCtx<'a>) -> RegionAnalysis<'a> {
 /// What the network checks need from the region's analysis, computed once for all of them
 /// (building the analysis indexes the whole region, so it is not rebuilt per check).
 struct RegionExposures {
-    /// The exposure of every database of the region.
-    databases: Vec<DbExposure>,
+    /// What the statuses of every database of the region are decided from, in the order of
+    /// `RegionAnalysis::databases` (the instances, then the clusters, then the proxies, each
+    /// in snapshot order).
+    reaches: Vec<DbReach>,
     /// The subnets of each DB subnet group, or why they are unknown; with the subnets as
     /// evidence, shared by the findings about every database of the group.
     subnet_groups: FastMap<String, Result<SubnetGroupSubnets, String>>,
     /// For each security group of the region (same order), the state of every group its
     /// ingress then egress rules reference.
     references: Vec<Vec<ReferenceState>>,
-    /// The shared reference of each database, in the order of `databases` (read by position:
-    /// no lookup per finding); empty if the orders differ.
+    /// The shared reference of each database, in the order of `reaches` (read by position:
+    /// no lookup per finding).
     resources: Vec<SharedResource>,
+    /// Stands for the exposure report of a database in the analysis, which writes no message
+    /// or evidence (the only places a report is read).
+    no_report: DbExposure,
+}
+
+/// The exposure reports of the region's databases shown so far, by position (the order of
+/// the reaches), for messages and evidence: each made the first time a result about its
+/// database is explained, then kept for the other checks.
+#[derive(Default)]
+struct ExposureReports(RefCell<FastMap<usize, DbExposure>>);
+
+impl ExposureReports {
+    /// The reports a check run shows, when it explains results (`None` in the analysis, which
+    /// writes no message): every database's of `dbs` when every result is wanted, only the
+    /// wanted ones' when a few are ([`Emitter::wanted`]; the run emits one result per
+    /// database of `dbs`, in order).
+    fn for_run(
+        ctx: &RegionCtx<'_>,
+        em: &Emitter<'_>,
+        dbs: &[DbEntry<'_, '_>],
+    ) -> Option<Rc<ExposureReports>> {
+        if !explaining() {
+            return None;
+        }
+        let reports: Rc<ExposureReports> = ctx.memo.get_or_init_plain(ExposureReports::default);
+        let wanted: Vec<usize> = match em.wanted() {
+            Some(ordinals) => ordinals
+                .iter()
+                .filter_map(|&o| dbs.get(o as usize))
+                .map(|d| d.index)
+                .collect(),
+            None => dbs.iter().map(|d| d.index).collect(),
+        };
+        let missing: Vec<usize> = {
+            let known = reports.0.borrow();
+            wanted
+                .into_iter()
+                .filter(|i| !known.contains_key(i))
+                .collect()
+        };
+        if !missing.is_empty() {
+            let made = analysis(ctx).without_egress().databases_at(&missing);
+            reports.0.borrow_mut().extend(made);
+        }
+        Some(reports)
+    }
 }
 
 /// The subnets of a DB subnet group, and the same as evidence (made when first explained,
@@ -82,7 +130,7 @@ impl SubnetGroupSubnets {
 }
 
 fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
-    // The same whether results are explained or not: explaining reuses the analysis' one.
+    // The same whether results are explained or not: the report text comes separately.
     ctx.memo.get_or_init_plain(|| {
         // No check reads egress.
         let analysis = analysis(ctx).without_egress();
@@ -119,44 +167,155 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
                     .collect()
             })
             .collect();
-        // `databases()` lists the instances, then the clusters, then the proxies (checked
-        // here once, not per result).
-        let databases = analysis.databases();
-        let identifiers = rds
+        let reaches = analysis.reaches();
+        let resources = rds
             .db_instances
             .iter()
-            .map(|db| &db.db_instance_identifier)
-            .chain(rds.db_clusters.iter().map(|c| &c.db_cluster_identifier))
-            .chain(rds.db_proxies.iter().map(|p| &p.name));
-        let in_order = identifiers.eq(databases.iter().map(|d| &d.identifier));
-        let resources = if in_order {
-            rds.db_instances
-                .iter()
-                .map(|db| instance_resource(ctx, db))
-                .chain(rds.db_clusters.iter().map(|c| cluster_resource(ctx, c)))
-                .chain(rds.db_proxies.iter().map(|p| proxy_resource(ctx, p)))
-                .collect()
-        } else {
-            Vec::new()
-        };
+            .map(|db| instance_resource(ctx, db))
+            .chain(rds.db_clusters.iter().map(|c| cluster_resource(ctx, c)))
+            .chain(rds.db_proxies.iter().map(|p| proxy_resource(ctx, p)))
+            .collect();
         RegionExposures {
-            databases,
+            reaches,
             subnet_groups,
             references,
             resources,
+            no_report: no_report(),
         }
     })
 }
 
-impl RegionExposures {
-    /// The DB instance `d` is the exposure of, by position (when `d` is one of `databases`,
-    /// listed in the region's order).
-    fn instance_of<'r>(&self, ctx: &RegionCtx<'r>, d: &DbExposure) -> Option<&'r DbInstance> {
-        if d.kind != DbKind::DbInstance || self.resources.is_empty() {
-            return None;
+/// An exposure report with nothing in it (see [`RegionExposures::no_report`]).
+fn no_report() -> DbExposure {
+    DbExposure {
+        identifier: String::new(),
+        arn: String::new(),
+        kind: DbKind::DbInstance,
+        account_id: String::new(),
+        region: String::new(),
+        engine: String::new(),
+        port: None,
+        vpc_id: None,
+        publicly_accessible: None,
+        public_members: Vec::new(),
+        internet_reachable: None,
+        unknown_reason: None,
+        internet_sources: Default::default(),
+        path: Vec::new(),
+        blocked_by: None,
+        sources: Default::default(),
+        security_groups: Vec::new(),
+        subnets: Arc::default(),
+        subnets_unknown: None,
+        egress: Default::default(),
+        peered_vpcs: Vec::new(),
+        peering_unknown: None,
+        notes: Vec::new(),
+    }
+}
+
+/// A database of the region for the network checks, by position.
+struct DbEntry<'e, 'a> {
+    item: SubjectItem<'a>,
+    /// Its position in the region's databases (the order of the reaches).
+    index: usize,
+    resource: SharedResource,
+    reach: &'e DbReach,
+}
+
+impl<'e, 'a> DbEntry<'e, 'a> {
+    /// The database with its report from `reports` (when explaining), or none.
+    fn view<'v>(
+        &'v self,
+        reports: Option<&'v FastMap<usize, DbExposure>>,
+        no_report: &'v DbExposure,
+    ) -> NetDb<'v, 'a> {
+        match reports.and_then(|r| r.get(&self.index)) {
+            Some(report) => NetDb {
+                item: self.item,
+                resource: self.resource,
+                reach: Cow::Owned(DbReach::of(report)),
+                report,
+            },
+            None => NetDb {
+                item: self.item,
+                resource: self.resource,
+                reach: Cow::Borrowed(self.reach),
+                report: no_report,
+            },
         }
-        let i = super::common::position_of(&self.databases, d)?;
-        ctx.region.rds.db_instances.get(i)
+    }
+}
+
+/// One database as a network check judges it.
+struct NetDb<'e, 'a> {
+    item: SubjectItem<'a>,
+    resource: SharedResource,
+    /// What its statuses are decided from: read back from the report when explaining (the
+    /// explained results are decided from the report they show), computed directly in the
+    /// analysis. Both agree (tested in rdsguard-network and by the engine's comparison of
+    /// both passes).
+    reach: Cow<'e, DbReach>,
+    /// The exposure report, for messages and evidence only (empty in the analysis).
+    report: &'e DbExposure,
+}
+
+impl NetDb<'_, '_> {
+    /// Neptune and DocumentDB resources also come back from the RDS APIs; RDS controls do
+    /// not apply to them.
+    fn other_service(&self) -> Option<String> {
+        let what = self.item.what();
+        match self.item {
+            SubjectItem::Instance(i) => engine_service(what, &i.engine),
+            SubjectItem::Cluster(c) => engine_service(what, &c.engine),
+            SubjectItem::Proxy(p) => engine_service(what, &p.engine_family.to_ascii_lowercase()),
+        }
+    }
+}
+
+impl RegionExposures {
+    /// The databases of the region whose kind `keep` selects, in order; clusters with member
+    /// instances in the snapshot left out unless `with_member_clusters` (their members
+    /// decide their exposure: findings are not doubled).
+    fn databases<'e, 'a>(
+        &'e self,
+        ctx: &RegionCtx<'a>,
+        keep: impl Fn(DbKind) -> bool,
+        with_member_clusters: bool,
+    ) -> Vec<DbEntry<'e, 'a>> {
+        let rds = &ctx.region.rds;
+        let with_members = if with_member_clusters {
+            FastSet::default()
+        } else {
+            clusters_with_members(ctx)
+        };
+        let items = rds
+            .db_instances
+            .iter()
+            .map(SubjectItem::Instance)
+            .chain(rds.db_clusters.iter().map(SubjectItem::Cluster))
+            .chain(rds.db_proxies.iter().map(SubjectItem::Proxy));
+        let mut out = Vec::new();
+        for (index, (item, reach)) in items.zip(&self.reaches).enumerate() {
+            if !keep(reach.kind) {
+                continue;
+            }
+            if let SubjectItem::Cluster(c) = item
+                && with_members.contains(c.db_cluster_identifier.as_str())
+            {
+                continue;
+            }
+            let Some(&resource) = self.resources.get(index) else {
+                continue;
+            };
+            out.push(DbEntry {
+                item,
+                index,
+                resource,
+                reach,
+            });
+        }
+        out
     }
 
     /// The subnets of a DB subnet group, and the same as evidence.
@@ -167,22 +326,6 @@ impl RegionExposures {
             None => Err(format!("DB subnet group {name} is not in the snapshot")),
         }
     }
-}
-
-/// The exposures of the databases of one kind, borrowed from the shared analysis.
-fn exposures_of(all: &RegionExposures, kind: DbKind) -> impl Iterator<Item = &DbExposure> {
-    all.databases.iter().filter(move |d| d.kind == kind)
-}
-
-/// The exposures of the [`subjects`] of the region, borrowed from the shared analysis.
-fn subject_exposures<'a, 'e>(
-    ctx: &RegionCtx<'a>,
-    all: &'e RegionExposures,
-) -> impl Iterator<Item = &'e DbExposure> + use<'a, 'e> {
-    let with_members = clusters_with_members(ctx);
-    all.databases.iter().filter(move |d| {
-        d.kind != DbKind::DbCluster || !with_members.contains(d.identifier.as_str())
-    })
 }
 
 fn clusters_with_members<'a>(ctx: &RegionCtx<'a>) -> FastSet<&'a str> {
@@ -203,22 +346,6 @@ fn resource(
     shared_resource(ctx, resource_type, id, || arn.map(str::to_string))
 }
 
-fn db_resource(ctx: &RegionCtx<'_>, all: &RegionExposures, d: &DbExposure) -> SharedResource {
-    // By position when `d` is one of `all.databases` (always, from the checks), the same
-    // reference as by identifier.
-    if let Some(r) =
-        super::common::position_of(&all.databases, d).and_then(|i| all.resources.get(i))
-    {
-        return *r;
-    }
-    let t = match d.kind {
-        DbKind::DbInstance => "AwsRdsDbInstance",
-        DbKind::DbCluster => "AwsRdsDbCluster",
-        DbKind::DbProxy => "AwsRdsDbProxy",
-    };
-    shared_resource(ctx, t, &d.identifier, || Some(d.arn.clone()))
-}
-
 fn group_resource(ctx: &RegionCtx<'_>, group_id: &str) -> SharedResource {
     shared_resource(ctx, "AwsEc2SecurityGroup", group_id, || {
         Some(format!(
@@ -235,12 +362,6 @@ fn what(d: &DbExposure) -> Described<'_> {
         DbKind::DbProxy => "RDS proxy",
     };
     Described(kind, &d.identifier)
-}
-
-/// Neptune and DocumentDB resources also come back from the RDS APIs; RDS controls do not
-/// apply to them.
-fn other_service(d: &DbExposure) -> Option<String> {
-    engine_service(what(d), &d.engine)
 }
 
 /// The databases whose own groups and subnets decide their exposure ("subjects"): instances
@@ -260,6 +381,16 @@ enum SubjectItem<'a> {
     Instance(&'a DbInstance),
     Cluster(&'a DbCluster),
     Proxy(&'a DbProxy),
+}
+
+impl<'a> SubjectItem<'a> {
+    fn what(self) -> Described<'a> {
+        match self {
+            SubjectItem::Instance(i) => Described("DB instance", &i.db_instance_identifier),
+            SubjectItem::Cluster(c) => Described("DB cluster", &c.db_cluster_identifier),
+            SubjectItem::Proxy(p) => Described("RDS proxy", &p.name),
+        }
+    }
 }
 
 impl Subject<'_> {
@@ -412,12 +543,12 @@ fn public_access_evidence(d: &DbExposure) -> crate::engine::Evidence {
 /// RDS.2 fails on the flag alone); flag clear → pass.
 fn grade_public_access(
     em: &mut Emitter<'_>,
-    res: SharedResource,
-    d: &DbExposure,
+    db: &NetDb<'_, '_>,
     flag_unknown: impl FnOnce() -> String,
 ) {
+    let (res, d) = (db.resource, db.report);
     let ev = public_access_evidence(d);
-    match (d.internet_reachable, d.publicly_accessible) {
+    match (db.reach.internet_reachable, db.reach.publicly_accessible) {
         (Some(true), _) => {
             em.fail_with_severity(Severity::Critical, res, msg!("{}", reach_message(d)), ev)
         }
@@ -468,16 +599,19 @@ pub static RDS_INSTANCE_NO_PUBLIC_ACCESS: CheckDef = CheckDef {
 
 fn instance_no_public_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let all = all_exposures(ctx);
-    for d in exposures_of(&all, DbKind::DbInstance) {
+    let dbs = all.databases(ctx, |kind| kind == DbKind::DbInstance, true);
+    let reports = ExposureReports::for_run(ctx, em, &dbs);
+    let reports = reports.as_ref().map(|r| r.0.borrow());
+    for entry in &dbs {
         if em.skip_unwanted() {
             continue;
         }
-        let res = db_resource(ctx, &all, d);
-        if let Some(why) = other_service(d) {
-            em.not_applicable(res, why);
+        let db = entry.view(reports.as_deref(), &all.no_report);
+        if let Some(why) = db.other_service() {
+            em.not_applicable(db.resource, why);
             continue;
         }
-        grade_public_access(em, res, d, || "PubliclyAccessible is unknown".to_string());
+        grade_public_access(em, &db, || "PubliclyAccessible is unknown".to_string());
     }
 }
 
@@ -503,16 +637,20 @@ pub static RDS_CLUSTER_NO_PUBLIC_ACCESS: CheckDef = CheckDef {
 
 fn cluster_no_public_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let all = all_exposures(ctx);
-    for d in exposures_of(&all, DbKind::DbCluster) {
+    let dbs = all.databases(ctx, |kind| kind == DbKind::DbCluster, true);
+    let reports = ExposureReports::for_run(ctx, em, &dbs);
+    let reports = reports.as_ref().map(|r| r.0.borrow());
+    for entry in &dbs {
         if em.skip_unwanted() {
             continue;
         }
-        let res = db_resource(ctx, &all, d);
-        if let Some(why) = other_service(d) {
-            em.not_applicable(res, why);
+        let db = entry.view(reports.as_deref(), &all.no_report);
+        if let Some(why) = db.other_service() {
+            em.not_applicable(db.resource, why);
             continue;
         }
-        grade_public_access(em, res, d, || {
+        let d = db.report;
+        grade_public_access(em, &db, || {
             let mut m = format!(
                 "cannot tell whether members of {} are publicly accessible: {}",
                 what(d),
@@ -629,27 +767,18 @@ fn public_subnets(subnets: &[SubnetInfo]) -> String {
 
 /// Ports the database listens on: its endpoint port and the ports of its option-group options
 /// (e.g. Oracle's SSL listener, 2484 by default; OEM).
-fn listening_ports(
-    ctx: &RegionCtx<'_>,
-    all: &RegionExposures,
-    d: &DbExposure,
-) -> Vec<(u16, Cow<'static, str>)> {
-    let mut ports: Vec<(u16, Cow<'static, str>)> = d
+fn listening_ports(ctx: &RegionCtx<'_>, db: &NetDb<'_, '_>) -> Vec<(u16, Cow<'static, str>)> {
+    let mut ports: Vec<(u16, Cow<'static, str>)> = db
+        .reach
         .port
         .map(|p| (p, Cow::Borrowed("database port")))
         .into_iter()
         .collect();
-    if d.kind != DbKind::DbInstance {
-        return ports;
-    }
-    let lookups = RegionLookups::of(ctx);
-    let Some(db) = all
-        .instance_of(ctx, d)
-        .or_else(|| lookups.instance(ctx.region, &d.identifier))
-    else {
+    let SubjectItem::Instance(instance) = db.item else {
         return ports;
     };
-    for m in &db.option_group_memberships {
+    let lookups = RegionLookups::of(ctx);
+    for m in &instance.option_group_memberships {
         if let Some(g) = lookups.option_group(ctx.region, &m.name) {
             for o in &g.options {
                 if let Some(p) = o.port
@@ -664,6 +793,19 @@ fn listening_ports(
         }
     }
     ports
+}
+
+/// The security groups of a database, as its exposure lists them.
+fn group_ids_of(item: SubjectItem<'_>) -> Vec<&str> {
+    match item {
+        SubjectItem::Instance(i) => i.security_group_ids().collect(),
+        SubjectItem::Cluster(c) => c.security_group_ids().collect(),
+        SubjectItem::Proxy(p) => p
+            .vpc_security_group_ids
+            .iter()
+            .map(String::as_str)
+            .collect(),
+    }
 }
 
 pub static RDS_DB_PORT_OPEN_TO_INTERNET: CheckDef = CheckDef {
@@ -697,64 +839,49 @@ fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let all = all_exposures(ctx);
     let internet4 = ipset::internet_v4();
     let internet6 = ipset::internet_v6();
-    // Sources with fewer addresses than the internet cannot cover it: their blocks are not
-    // parsed (most databases' sources are a few private blocks).
-    let (internet4_count, internet6_count) = (internet4.count(), internet6.count());
-    for d in subject_exposures(ctx, &all) {
+    let no_sources = Sources::default();
+    let dbs = all.databases(ctx, |_| true, false);
+    let reports = ExposureReports::for_run(ctx, em, &dbs);
+    let reports = reports.as_ref().map(|r| r.0.borrow());
+    for entry in &dbs {
         if em.skip_unwanted() {
             continue;
         }
-        let res = db_resource(ctx, &all, d);
-        if let Some(why) = other_service(d) {
+        let db = entry.view(reports.as_deref(), &all.no_report);
+        let (res, d) = (db.resource, db.report);
+        if let Some(why) = db.other_service() {
             em.not_applicable(res, why);
             continue;
         }
-        if d.security_groups.is_empty() {
+        if !db.reach.has_security_groups {
             em.not_applicable(res, msg!("{} has no VPC security groups", what(d)));
             continue;
         }
         let mut open = Vec::new();
         let mut unknown = Vec::new();
         let mut open_rules = Vec::new();
-        for (port, label) in listening_ports(ctx, &all, d) {
-            let sources = if Some(port) == d.port {
-                Cow::Borrowed(&d.sources)
+        for (port, label) in listening_ports(ctx, &db) {
+            // The sets decide; the report's sources (when explaining) name the rules.
+            let (sets, sources) = if Some(port) == db.reach.port {
+                (Cow::Borrowed(&db.reach.sources), Cow::Borrowed(&d.sources))
             } else {
-                let groups: Vec<&str> = d
-                    .security_groups
-                    .iter()
-                    .map(|g| g.group_id.as_str())
-                    .collect();
-                Cow::Owned(
-                    analysis
-                        .get_or_init(|| self::analysis(ctx))
-                        .sources_for(&groups, Some(port)),
-                )
-            };
-            let v4 = if u128::from(sources.ipv4_addresses) < internet4_count {
-                ipset::V4Set::empty()
-            } else {
-                sources.ipv4.iter().fold(ipset::V4Set::empty(), |acc, c| {
-                    acc.union(&ipset::parse_v4(&c.cidr).unwrap_or_default())
-                })
-            };
-            // A count past u128 (all 2^128 addresses) does not parse: parsed then.
-            let v6 = if sources
-                .ipv6_addresses
-                .parse::<u128>()
-                .is_ok_and(|n| n < internet6_count)
-            {
-                ipset::V6Set::empty()
-            } else {
-                sources.ipv6.iter().fold(ipset::V6Set::empty(), |acc, c| {
-                    acc.union(&ipset::parse_v6(&c.cidr).unwrap_or_default())
-                })
+                let groups = group_ids_of(db.item);
+                let analysis = analysis.get_or_init(|| self::analysis(ctx));
+                if explaining() {
+                    let sources = analysis.sources_for(&groups, Some(port));
+                    (Cow::Owned(SourceSets::of(&sources)), Cow::Owned(sources))
+                } else {
+                    (
+                        Cow::Owned(analysis.source_sets_for(&groups, Some(port))),
+                        Cow::Borrowed(&no_sources),
+                    )
+                }
             };
             let mut families = Vec::new();
-            if internet4.is_subset(&v4) {
+            if internet4.is_subset(&sets.ipv4) {
                 families.push("0.0.0.0/0");
             }
-            if internet6.is_subset(&v6) {
+            if internet6.is_subset(&sets.ipv6) {
                 families.push("::/0");
             }
             if !families.is_empty() {
@@ -773,11 +900,11 @@ fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                         })
                         .cloned(),
                 );
-            } else if !sources.cidr_complete {
+            } else if !sets.cidr_complete {
                 unknown.push(msg!("port {port}: {}", sources.unknown.join("; ")));
             }
         }
-        let port_known = d.port.is_some();
+        let port_known = db.reach.port.is_some();
         if !open.is_empty() {
             let now = || match d.internet_reachable {
                 Some(true) => "and the database is reachable from the internet now".to_string(),
@@ -849,40 +976,51 @@ fn broad_cidr(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let max4 = ctx.config.max_source_prefix_v4;
     let max6 = ctx.config.max_source_prefix_v6;
     let all = all_exposures(ctx);
-    for d in subject_exposures(ctx, &all) {
+    let dbs = all.databases(ctx, |_| true, false);
+    let reports = ExposureReports::for_run(ctx, em, &dbs);
+    let reports = reports.as_ref().map(|r| r.0.borrow());
+    for entry in &dbs {
         if em.skip_unwanted() {
             continue;
         }
-        let res = db_resource(ctx, &all, d);
-        if let Some(why) = other_service(d) {
+        let db = entry.view(reports.as_deref(), &all.no_report);
+        let (res, d) = (db.resource, db.report);
+        if let Some(why) = db.other_service() {
             em.not_applicable(res, why);
             continue;
         }
-        if d.security_groups.is_empty() {
+        if !db.reach.has_security_groups {
             em.not_applicable(res, msg!("{} has no VPC security groups", what(d)));
             continue;
         }
-        let broad: Vec<&str> = d
-            .sources
-            .ipv4
-            .iter()
-            .filter(|c| prefix_len(&c.cidr).is_some_and(|l| l < max4))
-            .map(|c| c.cidr.as_str())
-            .chain(
-                d.sources
-                    .ipv6
-                    .iter()
-                    .filter(|c| prefix_len(&c.cidr).is_some_and(|l| l < max6))
-                    .map(|c| c.cidr.as_str()),
-            )
-            .collect();
-        let ev = evidence! {
-            "broad_cidrs" => broad,
-            "max_source_prefix_v4" => max4,
-            "max_source_prefix_v6" => max6,
-            "rules" => d.sources.rules,
+        // The sources' minimal CIDR blocks decide, by their lengths; the report names them.
+        let (lengths4, lengths6) = db.reach.sources.prefix_lengths();
+        let is_broad = lengths4.iter().any(|&l| l < u32::from(max4))
+            || lengths6.iter().any(|&l| l < u32::from(max6));
+        let broad = || -> Vec<&str> {
+            d.sources
+                .ipv4
+                .iter()
+                .filter(|c| prefix_len(&c.cidr).is_some_and(|l| l < max4))
+                .map(|c| c.cidr.as_str())
+                .chain(
+                    d.sources
+                        .ipv6
+                        .iter()
+                        .filter(|c| prefix_len(&c.cidr).is_some_and(|l| l < max6))
+                        .map(|c| c.cidr.as_str()),
+                )
+                .collect()
         };
-        if !broad.is_empty() {
+        let ev = || {
+            evidence! {
+                "broad_cidrs" => broad(),
+                "max_source_prefix_v4" => max4,
+                "max_source_prefix_v6" => max6,
+                "rules" => d.sources.rules,
+            }
+        };
+        if is_broad {
             em.fail(
                 res,
                 msg!(
@@ -890,11 +1028,11 @@ fn broad_cidr(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                      /{max6} IPv6)",
                     what(d),
                     d.port.map_or("?".to_string(), |p| p.to_string()),
-                    broad.join(", ")
+                    broad().join(", ")
                 ),
-                ev,
+                ev(),
             );
-        } else if !d.sources.complete {
+        } else if !db.reach.sources.complete {
             em.not_assessed(
                 res,
                 msg!(
@@ -910,7 +1048,7 @@ fn broad_cidr(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                     "every source block of {} is /{max4} (IPv4) or /{max6} (IPv6) or narrower",
                     what(d)
                 ),
-                ev,
+                ev(),
             );
         }
     }
@@ -1261,40 +1399,52 @@ pub static RDS_REACHABLE_VIA_PEERING: CheckDef = CheckDef {
 
 fn reachable_via_peering(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let all = all_exposures(ctx);
-    for d in subject_exposures(ctx, &all) {
+    let dbs = all.databases(ctx, |_| true, false);
+    let reports = ExposureReports::for_run(ctx, em, &dbs);
+    let reports = reports.as_ref().map(|r| r.0.borrow());
+    for entry in &dbs {
         if em.skip_unwanted() {
             continue;
         }
-        let res = db_resource(ctx, &all, d);
-        if let Some(why) = other_service(d) {
+        let db = entry.view(reports.as_deref(), &all.no_report);
+        let (res, d) = (db.resource, db.report);
+        if let Some(why) = db.other_service() {
             em.not_applicable(res, why);
             continue;
         }
-        if d.vpc_id.is_none() {
+        if !db.reach.in_vpc {
             em.not_applicable(res, msg!("{} is not in a VPC", what(d)));
             continue;
         }
         let ev = evidence! { "peered_vpcs" => d.peered_vpcs };
-        if !d.peered_vpcs.is_empty() {
-            let from = d
-                .peered_vpcs
-                .iter()
-                .map(|p| {
-                    let mut blocks: Vec<String> = p.ipv4.iter().map(|c| c.cidr.clone()).collect();
-                    blocks.extend(p.ipv6.iter().map(|c| c.cidr.clone()));
-                    blocks.extend(p.security_groups.iter().map(|g| format!("group {g}")));
-                    format!(
-                        "VPC {} via {} ({})",
-                        p.vpc_id.as_deref().unwrap_or("?"),
-                        p.peering_connection_id,
-                        blocks.join(", ")
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
-            em.fail(res, msg!("{} is reachable from {from}", what(d)), ev);
-        } else if let Some(u) = &d.peering_unknown {
-            em.not_assessed(res, msg!("peering reachability unknown: {u}"));
+        if db.reach.peered {
+            let from = || {
+                d.peered_vpcs
+                    .iter()
+                    .map(|p| {
+                        let mut blocks: Vec<String> =
+                            p.ipv4.iter().map(|c| c.cidr.clone()).collect();
+                        blocks.extend(p.ipv6.iter().map(|c| c.cidr.clone()));
+                        blocks.extend(p.security_groups.iter().map(|g| format!("group {g}")));
+                        format!(
+                            "VPC {} via {} ({})",
+                            p.vpc_id.as_deref().unwrap_or("?"),
+                            p.peering_connection_id,
+                            blocks.join(", ")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            em.fail(res, msg!("{} is reachable from {}", what(d), from()), ev);
+        } else if db.reach.peering_unknown {
+            em.not_assessed(
+                res,
+                msg!(
+                    "peering reachability unknown: {}",
+                    d.peering_unknown.as_deref().unwrap_or("unknown")
+                ),
+            );
         } else {
             em.pass(res, msg!("no peered VPC can reach {}", what(d)), ev);
         }
