@@ -653,6 +653,9 @@ struct ActionPlan {
     incomplete: Vec<usize>,
     /// Whether answers may be shared between resources (no IAM/STS/KMS action).
     shareable_action: bool,
+    /// Whether an SCP or RCP statement for the action names resources or reads resource
+    /// conditions: keys alike in every other way then still get answers of their own.
+    org_resource_specific: bool,
     /// For KMS actions: a key policy that only delegates to the account, to evaluate the
     /// principals a key policy does not name.
     delegation: Option<CompiledPolicy>,
@@ -1120,20 +1123,15 @@ impl<'a> BulkWhoCan<'a> {
         Ok(prepared)
     }
 
-    /// Who can perform `action` (one action, no wildcard) on `resource_arn`: the same answer
-    /// as [`AccountModel::who_can`] (and the same errors), split into shared and own parts.
-    pub fn answer(&self, action: &str, resource_arn: &str) -> Result<ResourceAnswer, RequestError> {
-        self.answer_at(action, resource_arn, None)
-    }
-
-    /// [`answer`](Self::answer) about the resource at `place` (whose ARN is `resource_arn`):
-    /// the same answer, without looking the ARN up in the catalog when the place is indexed.
-    pub fn answer_at(
+    /// What every who-can question starts with, in this order (so errors come in it): the
+    /// action is one action, the ARN is a resource it applies to, the resource's facts and
+    /// policy, the action's plan.
+    fn begin(
         &self,
         action: &str,
         resource_arn: &str,
         place: Option<Place>,
-    ) -> Result<ResourceAnswer, RequestError> {
+    ) -> Result<Begun<'a>, RequestError> {
         if action.contains(['*', '?']) {
             return Err(RequestError::Invalid(format!(
                 "bulk who-can takes one action, not the pattern `{action}`"
@@ -1141,94 +1139,31 @@ impl<'a> BulkWhoCan<'a> {
         }
         let validated = self.validate(action, resource_arn)?;
         let prepared = self.prepare(resource_arn, place)?;
-        let facts = prepared.facts;
-        let resource = &prepared.resource;
-        let key_policy = self.key_policy(&facts, resource_arn)?;
-        let key_policy = key_policy.as_deref();
+        let key_policy = self.key_policy(&prepared.facts, resource_arn)?;
         let plan = self.plan(action)?;
+        Ok(Begun {
+            validated,
+            prepared,
+            key_policy,
+            plan,
+        })
+    }
+
+    /// The answers shared with other resources, for a resource answered in `mode` (Shared
+    /// or Template; otherwise the empty ones), computed on first use.
+    fn shared_of(
+        &self,
+        mode: &Mode,
+        plan: &Rc<ActionPlan>,
+        prepared: &PreparedResource<'a>,
+        validated: &sar::ValidatedRequest,
+        key_policy: Option<&CompiledPolicy>,
+        asker: &Asker<'_, 'a>,
+    ) -> Rc<SharedAnswers> {
         let model = self.model;
-        // Built only when a principal is evaluated for this resource.
-        let user_base = OnceCell::new();
-        let role_base = OnceCell::new();
-        let base_of = |kind: PrincipalKind| {
-            let cell = if kind == PrincipalKind::User {
-                &user_base
-            } else {
-                &role_base
-            };
-            cell.get_or_init(|| {
-                model.static_base(kind, &facts, resource.account.as_deref(), &validated)
-            })
-        };
-        // `shared`: evaluate the resource-independent statements only, with this resource
-        // policy in place of the resource's own; `None`: every statement, the resource's policy.
-        let ask =
-            |idx: usize, shared: Option<Option<&CompiledPolicy>>| -> Option<PrincipalAnswer> {
-                let p = &model.principals[idx];
-                let ctx = base_of(p.kind).with_layers(vec![p.facts.clone()]);
-                let pick = |policy: usize| -> &CompiledPolicy {
-                    match (&plan.universal[policy], shared.is_some()) {
-                        (Some(u), true) => u,
-                        _ => &model.policies[policy],
-                    }
-                };
-                let set = PolicySet {
-                    identity: p
-                        .identity
-                        .iter()
-                        .filter(|a| plan.relevant[a.policy])
-                        .map(|a| pick(a.policy))
-                        .collect(),
-                    permission_boundaries: p.boundary.map(|b| vec![pick(b)]).unwrap_or_default(),
-                    resource: shared.unwrap_or(key_policy),
-                    scp_levels: model.org.scp_refs(&p.arn),
-                    rcp_levels: model.org.rcp_refs(),
-                    ..PolicySet::default()
-                };
-                evaluate_principal(model, p, &set, &plan.req_action, resource, &ctx)
-            };
-        // How answers can be shared between resources: without a resource policy (unless the
-        // action reads the resource itself), or for a KMS key whose policy treats every
-        // principal it does not name alike (the usual delegation to the account).
-        let is_key = resource
-            .arn_lower
-            .as_ref()
-            .is_some_and(|a| a.service() == "kms" && a.resource().starts_with("key/"));
-        let mode = match key_policy {
-            None if plan.shareable_action => Mode::Shared {
-                key_grants: Vec::new(),
-                named: Vec::new(),
-            },
-            Some(kp) if is_key && plan.delegation.is_some() => {
-                match self.split_key_policy(kp, &plan, resource) {
-                    Some((named, Some(key_grants))) => Mode::Shared { key_grants, named },
-                    Some((named, None)) => Mode::OnlyNamed { named },
-                    None => Mode::Each,
-                }
-            }
-            _ => Mode::Each,
-        };
-        // A key policy that the account's principals cannot share is still the same for
-        // every key created from the same template.
-        let mode = match (mode, key_policy, facts.key) {
-            (Mode::Each, Some(kp), Some(k)) if is_key && plan.delegation.is_some() => {
-                match self.template_of(k) {
-                    Some(template) => Mode::Template {
-                        template,
-                        named: kp
-                            .statements
-                            .iter()
-                            .filter_map(|st| st.exact_principal_names())
-                            .flatten()
-                            .filter_map(|n| self.principal_by_arn.get(n).copied())
-                            .collect(),
-                    },
-                    None => Mode::Each,
-                }
-            }
-            (mode, _, _) => mode,
-        };
-        let shared = match &mode {
+        let ask = |idx: usize, shared: Option<Option<&CompiledPolicy>>| asker.ask(idx, shared);
+        let facts = prepared.facts;
+        match mode {
             Mode::Shared { .. } | Mode::Template { .. } => {
                 let template = match &mode {
                     Mode::Template { template, .. } => Some(template),
@@ -1253,7 +1188,7 @@ impl<'a> BulkWhoCan<'a> {
                 };
                 // Resources asked in turn mostly share the previous one's answers: compared,
                 // not hashed.
-                let plan_address = Rc::as_ptr(&plan) as usize;
+                let plan_address = Rc::as_ptr(plan) as usize;
                 let last = self
                     .last_shared
                     .borrow()
@@ -1280,7 +1215,7 @@ impl<'a> BulkWhoCan<'a> {
                         // names, or anyone. Others are denied without being evaluated.
                         let possible = template.and_then(|t| {
                             let mut named = Vec::new();
-                            if self.named_by(&t.policy, &plan, &mut named) {
+                            if self.named_by(&t.policy, plan, &mut named) {
                                 return None;
                             }
                             let mut possible = plan.has_allow.clone();
@@ -1293,7 +1228,7 @@ impl<'a> BulkWhoCan<'a> {
                         // of their own for the action get the same answer: evaluated once per
                         // kind of principal.
                         let alike = match (template, &possible) {
-                            (Some(t), None) => self.alike_without_grant(&t.policy, &plan),
+                            (Some(t), None) => self.alike_without_grant(&t.policy, plan),
                             _ => None,
                         };
                         // Checked once here rather than for every principal's policies.
@@ -1315,7 +1250,7 @@ impl<'a> BulkWhoCan<'a> {
                                 Some(t) => {
                                     let p = &model.principals[idx];
                                     let key = alike.as_ref().and_then(|statements| {
-                                        self.alike_key(p, &plan, &t.policy, statements, name_taken)
+                                        self.alike_key(p, plan, &t.policy, statements, name_taken)
                                     });
                                     match key {
                                         Some(key) => {
@@ -1355,10 +1290,23 @@ impl<'a> BulkWhoCan<'a> {
                 }
             }
             _ => self.no_shared.clone(),
-        };
+        }
+    }
+
+    /// The principals evaluated for this resource alone (sorted): their answers replace the
+    /// shared ones.
+    fn evaluated_of(
+        &self,
+        mode: &Mode,
+        plan: &ActionPlan,
+        prepared: &PreparedResource<'a>,
+        key_policy: Option<&CompiledPolicy>,
+    ) -> Vec<usize> {
+        let model = self.model;
+        let resource = &prepared.resource;
         // The principals to evaluate for this resource alone.
         let mut evaluated: Vec<usize> = Vec::new();
-        match &mode {
+        match mode {
             Mode::Shared { named, .. } | Mode::Template { named, .. } => {
                 evaluated.extend(plan.always.iter().copied());
                 evaluated.extend(named.iter().copied());
@@ -1397,7 +1345,7 @@ impl<'a> BulkWhoCan<'a> {
             }
             Mode::Each => {
                 let everyone = match key_policy {
-                    Some(kp) => self.named_by(kp, &plan, &mut evaluated),
+                    Some(kp) => self.named_by(kp, plan, &mut evaluated),
                     None => plan.req_action.service == "sts",
                 };
                 if everyone {
@@ -1411,6 +1359,80 @@ impl<'a> BulkWhoCan<'a> {
         }
         evaluated.sort_unstable();
         evaluated.dedup();
+        evaluated
+    }
+
+    /// Who can perform `action` (one action, no wildcard) on `resource_arn`: the same answer
+    /// as [`AccountModel::who_can`] (and the same errors), split into shared and own parts.
+    pub fn answer(&self, action: &str, resource_arn: &str) -> Result<ResourceAnswer, RequestError> {
+        self.answer_at(action, resource_arn, None)
+    }
+
+    /// [`answer`](Self::answer) about the resource at `place` (whose ARN is `resource_arn`):
+    /// the same answer, without looking the ARN up in the catalog when the place is indexed.
+    pub fn answer_at(
+        &self,
+        action: &str,
+        resource_arn: &str,
+        place: Option<Place>,
+    ) -> Result<ResourceAnswer, RequestError> {
+        let Begun {
+            validated,
+            prepared,
+            key_policy,
+            plan,
+        } = self.begin(action, resource_arn, place)?;
+        let resource = &prepared.resource;
+        let facts = prepared.facts;
+        let key_policy = key_policy.as_deref();
+        let model = self.model;
+        let asker = Asker::new(model, &plan, &validated, &prepared, key_policy);
+        let ask = |idx: usize, shared: Option<Option<&CompiledPolicy>>| asker.ask(idx, shared);
+        // How answers can be shared between resources: without a resource policy (unless the
+        // action reads the resource itself), or for a KMS key whose policy treats every
+        // principal it does not name alike (the usual delegation to the account).
+        let is_key = resource
+            .arn_lower
+            .as_ref()
+            .is_some_and(|a| a.service() == "kms" && a.resource().starts_with("key/"));
+        let mode = match key_policy {
+            None if plan.shareable_action => Mode::Shared {
+                key_grants: Vec::new(),
+                named: Vec::new(),
+            },
+            Some(kp) if is_key && plan.delegation.is_some() && !plan.org_resource_specific => {
+                match self.split_key_policy(kp, &plan, resource) {
+                    Some((named, Some(key_grants))) => Mode::Shared { key_grants, named },
+                    Some((named, None)) => Mode::OnlyNamed { named },
+                    None => Mode::Each,
+                }
+            }
+            _ => Mode::Each,
+        };
+        // A key policy that the account's principals cannot share is still the same for
+        // every key created from the same template.
+        let mode = match (mode, key_policy, facts.key) {
+            (Mode::Each, Some(kp), Some(k))
+                if is_key && plan.delegation.is_some() && !plan.org_resource_specific =>
+            {
+                match self.template_of(k) {
+                    Some(template) => Mode::Template {
+                        template,
+                        named: kp
+                            .statements
+                            .iter()
+                            .filter_map(|st| st.exact_principal_names())
+                            .flatten()
+                            .filter_map(|n| self.principal_by_arn.get(n).copied())
+                            .collect(),
+                    },
+                    None => Mode::Each,
+                }
+            }
+            (mode, _, _) => mode,
+        };
+        let shared = self.shared_of(&mode, &plan, &prepared, &validated, key_policy, &asker);
+        let evaluated = self.evaluated_of(&mode, &plan, &prepared, key_policy);
         let mut own = Vec::new();
         let mut own_undetermined = Vec::new();
         for &idx in &evaluated {
@@ -1448,6 +1470,97 @@ impl<'a> BulkWhoCan<'a> {
             own_undetermined,
             external,
         })
+    }
+}
+
+/// What a who-can question starts from ([`BulkWhoCan::begin`]).
+struct Begun<'a> {
+    validated: sar::ValidatedRequest,
+    prepared: Rc<PreparedResource<'a>>,
+    key_policy: Option<Rc<CompiledPolicy>>,
+    plan: Rc<ActionPlan>,
+}
+
+/// Evaluates principals for one (action, resource), with the request context of each kind of
+/// principal built when first needed.
+struct Asker<'s, 'a> {
+    model: &'a AccountModel,
+    plan: &'s ActionPlan,
+    validated: &'s sar::ValidatedRequest,
+    prepared: &'s PreparedResource<'a>,
+    key_policy: Option<&'s CompiledPolicy>,
+    user_base: OnceCell<RequestContext>,
+    role_base: OnceCell<RequestContext>,
+}
+
+impl<'s, 'a> Asker<'s, 'a> {
+    fn new(
+        model: &'a AccountModel,
+        plan: &'s ActionPlan,
+        validated: &'s sar::ValidatedRequest,
+        prepared: &'s PreparedResource<'a>,
+        key_policy: Option<&'s CompiledPolicy>,
+    ) -> Self {
+        Asker {
+            model,
+            plan,
+            validated,
+            prepared,
+            key_policy,
+            user_base: OnceCell::new(),
+            role_base: OnceCell::new(),
+        }
+    }
+
+    fn base_of(&self, kind: PrincipalKind) -> &RequestContext {
+        let cell = if kind == PrincipalKind::User {
+            &self.user_base
+        } else {
+            &self.role_base
+        };
+        cell.get_or_init(|| {
+            self.model.static_base(
+                kind,
+                &self.prepared.facts,
+                self.prepared.resource.account.as_deref(),
+                self.validated,
+            )
+        })
+    }
+
+    /// `shared`: evaluate the resource-independent statements only, with this resource
+    /// policy in place of the resource's own; `None`: every statement, the resource's policy.
+    fn ask(&self, idx: usize, shared: Option<Option<&CompiledPolicy>>) -> Option<PrincipalAnswer> {
+        let (model, plan) = (self.model, self.plan);
+        let p = &model.principals[idx];
+        let ctx = self.base_of(p.kind).with_layers(vec![p.facts.clone()]);
+        let pick = |policy: usize| -> &CompiledPolicy {
+            match (&plan.universal[policy], shared.is_some()) {
+                (Some(u), true) => u,
+                _ => &model.policies[policy],
+            }
+        };
+        let set = PolicySet {
+            identity: p
+                .identity
+                .iter()
+                .filter(|a| plan.relevant[a.policy])
+                .map(|a| pick(a.policy))
+                .collect(),
+            permission_boundaries: p.boundary.map(|b| vec![pick(b)]).unwrap_or_default(),
+            resource: shared.unwrap_or(self.key_policy),
+            scp_levels: model.org.scp_refs(&p.arn),
+            rcp_levels: model.org.rcp_refs(),
+            ..PolicySet::default()
+        };
+        evaluate_principal(
+            model,
+            p,
+            &set,
+            &plan.req_action,
+            &self.prepared.resource,
+            &ctx,
+        )
     }
 }
 
@@ -1634,8 +1747,9 @@ fn build_plan(model: &AccountModel, action: &str) -> Result<ActionPlan, RequestE
         }
     }
     // SCP or RCP statements that name resources decide differently per resource.
-    let shareable_action = !matches!(service.as_str(), "iam" | "sts" | "kms")
-        && !model.org.resource_specific_for(&req_action);
+    let org_resource_specific = model.org.resource_specific_for(&req_action);
+    let shareable_action =
+        !matches!(service.as_str(), "iam" | "sts" | "kms") && !org_resource_specific;
     let allowing = (0..has_allow.len()).filter(|&i| has_allow[i]).collect();
     let delegation = if service == "kms" {
         CompiledPolicy::from_json(
@@ -1663,6 +1777,7 @@ fn build_plan(model: &AccountModel, action: &str) -> Result<ActionPlan, RequestE
         users_of,
         incomplete,
         shareable_action,
+        org_resource_specific,
         delegation,
         shared: RefCell::new(FastMap::default()),
     })

@@ -643,3 +643,67 @@ fn keys_of_one_open_template_share_answers_that_stay_exact_for_each_key() {
         assert!(!k10.contains(&plain.to_string()), "{plain}: {k10:?}");
     }
 }
+
+/// An SCP that names one key (or reads its tags) decides differently for keys whose policies
+/// are alike: their answers must not be shared.
+#[test]
+fn keys_alike_but_for_a_resource_specific_scp_get_their_own_answers() {
+    let key_arn = |id: &str| format!("arn:aws:kms:us-east-1:{ACCT}:key/{id}");
+    let delegating = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"EnableIAM","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCT}:root"}},"Action":"kms:*","Resource":"*"}}]}}"#
+    );
+    let open = |id: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"EnableIAM","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCT}:root"}},"Action":"kms:*","Resource":"*"}},{{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"{}"}}]}}"#,
+            key_arn(id)
+        )
+    };
+    for (scp, first, second) in [
+        (
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":"kms:Decrypt","Resource":"{}"}}]}}"#,
+                key_arn("ka")
+            ),
+            "ka",
+            "kb",
+        ),
+        (
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/env":"prod"}}}]}"#
+                .to_string(),
+            "ka",
+            "kb",
+        ),
+    ] {
+        let delegating_to_iam = |_: &str| delegating.clone();
+        let policies: [&dyn Fn(&str) -> String; 2] = [&delegating_to_iam, &open];
+        for policy_of in policies {
+            let o = org(vec![policy("p-denykey", SERVICE_CONTROL_POLICY, Some(&scp))]);
+            let path = vec![
+                target("r-root", "ROOT", &["p-FullAWSAccess"]),
+                target(ACCT, "ACCOUNT", &["p-FullAWSAccess", "p-denykey"]),
+            ];
+            let mut s = snapshot(Some(o), path);
+            let region = &mut s.accounts[0].regions[0];
+            for (id, env) in [(first, "prod"), (second, "dev")] {
+                region.kms.keys.push(KmsKey {
+                    key_id: id.into(),
+                    arn: key_arn(id),
+                    key_manager: Some("CUSTOMER".into()),
+                    policy: Some(policy_of(id)),
+                    grants_count: Some(0),
+                    grants: Some(Vec::new()),
+                    tags: [("env".to_string(), env.to_string())].into_iter().collect(),
+                    ..Default::default()
+                });
+            }
+            let (a, b) = (key_arn(first), key_arn(second));
+            assert_ne!(
+                allowed(&s, "kms:Decrypt", &a),
+                allowed(&s, "kms:Decrypt", &b),
+                "{scp}"
+            );
+            assert_bulk_equals(&s, "kms:Decrypt", &[&a, &b, &a]);
+            assert_bulk_equals(&s, "kms:Decrypt", &[&b, &a]);
+        }
+    }
+}
