@@ -417,6 +417,9 @@ struct KeyTemplate {
     text: Rc<str>,
     /// The document alone (without the key's grants), compiled under the key's name.
     policy: CompiledPolicy,
+    /// Whether a condition reads the key's tags (or another fact of the key): keys of the
+    /// template then share answers only with the keys tagged alike.
+    reads_resource: bool,
 }
 
 /// Placeholder for the key's own ARN in a [`KeyTemplate`]: not a valid ARN, so it can never
@@ -482,9 +485,14 @@ fn key_template(key: &KmsKey, account_id: &str) -> Option<KeyTemplate> {
         parsed,
     )
     .ok()?;
+    let reads_resource = policy
+        .statements
+        .iter()
+        .any(CompiledStatement::conditions_depend_on_resource);
     Some(KeyTemplate {
         text: text.into(),
         policy,
+        reads_resource,
     })
 }
 
@@ -1176,10 +1184,15 @@ impl<'a> BulkWhoCan<'a> {
                     tags_known: facts.tags.is_some(),
                     rds_tag_prefix: facts.rds_tag_prefix,
                     delegated: key_policy.is_some(),
+                    // The tags only when the template reads them: the identity statements
+                    // evaluated here read none (principals with policies that read the
+                    // resource are evaluated per resource), nor do SCPs or RCPs (a plan
+                    // with organization policies that read them shares no key's answers).
                     template: template.map(|t| {
                         let tags = facts
                             .tags
                             .iter()
+                            .filter(|_| t.reads_resource)
                             .flat_map(|tags| tags.iter())
                             .map(|(k, v)| (k.clone(), v.clone()))
                             .collect();

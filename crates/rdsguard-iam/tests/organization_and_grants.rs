@@ -707,3 +707,47 @@ fn keys_alike_but_for_a_resource_specific_scp_get_their_own_answers() {
         }
     }
 }
+
+/// Keys of one template share answers whatever their tags, unless the template reads them:
+/// then keys tagged differently get different answers, each exact.
+#[test]
+fn keys_of_a_template_that_reads_tags_share_answers_only_when_tagged_alike() {
+    let key_arn = |id: &str| format!("arn:aws:kms:us-east-1:{ACCT}:key/{id}");
+    let policy_of = |id: &str, condition: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"EnableIAM","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCT}:root"}},"Action":"kms:*","Resource":"*"}},{{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"{}"{condition}}}]}}"#,
+            key_arn(id)
+        )
+    };
+    let by_tag = r#","Condition":{"StringEquals":{"aws:ResourceTag/env":"prod"}}"#;
+    for condition in ["", by_tag] {
+        let mut s = snapshot(None, vec![]);
+        let region = &mut s.accounts[0].regions[0];
+        for (id, env) in [("ka", "prod"), ("kb", "dev"), ("kc", "prod")] {
+            region.kms.keys.push(KmsKey {
+                key_id: id.into(),
+                arn: key_arn(id),
+                key_manager: Some("CUSTOMER".into()),
+                policy: Some(policy_of(id, condition)),
+                grants_count: Some(0),
+                grants: Some(Vec::new()),
+                tags: [("env".to_string(), env.to_string())].into_iter().collect(),
+                ..Default::default()
+            });
+        }
+        let (a, b, c) = (key_arn("ka"), key_arn("kb"), key_arn("kc"));
+        let (on_a, on_b) = (
+            allowed(&s, "kms:Decrypt", &a),
+            allowed(&s, "kms:Decrypt", &b),
+        );
+        assert!(on_a.contains(&"NoPolicy".to_string()));
+        assert_eq!(
+            on_b.contains(&"NoPolicy".to_string()),
+            condition.is_empty(),
+            "{condition}"
+        );
+        assert_eq!(allowed(&s, "kms:Decrypt", &c), on_a);
+        assert_bulk_equals(&s, "kms:Decrypt", &[&a, &b, &c, &a]);
+        assert_bulk_equals(&s, "kms:Decrypt", &[&b, &a, &c]);
+    }
+}
