@@ -189,6 +189,8 @@ struct Cache<'a> {
     /// group named once are not kept, since no other database can use them (a region with a
     /// group per database would otherwise keep one per database until the end).
     group_uses: Map<&'a str, u32>,
+    /// Groups evaluated without the report's descriptions ([`RegionAnalysis::reaches`]).
+    undescribed: bool,
 }
 
 /// How many databases (instances, clusters, proxies) of `rds` name each security group.
@@ -357,6 +359,7 @@ impl<'a> RegionAnalysis<'a> {
         let rds = &self.idx.region.rds;
         let mut cache = Cache {
             group_uses: group_uses(rds),
+            undescribed: true,
             ..Cache::default()
         };
         let mut out = Vec::with_capacity(
@@ -429,6 +432,7 @@ impl<'a> RegionAnalysis<'a> {
                     g,
                     port,
                     self.egress,
+                    true,
                     &mut |p| self.prefix_list(p),
                 ))
             })
@@ -848,6 +852,7 @@ impl<'a> RegionAnalysis<'a> {
         let reused = |cache: &Cache<'a>, g: &str| {
             cache.group_uses.is_empty() || cache.group_uses.get(g).is_none_or(|&n| n > 1)
         };
+        let described = !cache.undescribed;
         let members =
             k.0.iter()
                 .map(|g| {
@@ -857,6 +862,7 @@ impl<'a> RegionAnalysis<'a> {
                             g,
                             t.port,
                             self.egress,
+                            described,
                             &mut |p| self.prefix_list(p),
                         ))
                     };
@@ -1246,7 +1252,8 @@ impl<'a> RegionAnalysis<'a> {
             publicly_accessible: t.flag.value,
             internet_reachable: j.verdict.internet_reachable(),
             blocked_link: j.verdict.blocked_link(),
-            has_security_groups: j.sgs.members.iter().any(|m| m.attached.is_some()),
+            // Every attached group is a member, found or not.
+            has_security_groups: !j.sgs.members.is_empty(),
             sources: SourceSets::of_eval(&j.sgs),
             peered: !j.peered_vpcs.is_empty(),
             peering_unknown: j.peering_unknown.is_some(),

@@ -130,7 +130,8 @@ pub(crate) struct SgFamily<A: Addr> {
 /// they are turned into report structures once per database.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct GroupEval<'a> {
-    /// Shared by every database the group is attached to.
+    /// Shared by every database the group is attached to; `None` when evaluated without
+    /// the report's descriptions (the checks' reaches).
     pub attached: Option<Arc<AttachedGroup>>,
     pub v4: SgFamily<u32>,
     pub v6: SgFamily<u128>,
@@ -302,6 +303,8 @@ pub(crate) fn evaluate_group<'a>(
     gid: &str,
     port: Option<u16>,
     egress: bool,
+    // Whether the report's description of the group is wanted (`GroupEval::attached`).
+    described: bool,
     prefix_list: &mut dyn FnMut(&str) -> Rc<ParsedPrefixList>,
 ) -> GroupEval<'a> {
     let mut ev = GroupEval::default();
@@ -315,27 +318,30 @@ pub(crate) fn evaluate_group<'a>(
         ev.cidr_unknown.push(reason.clone());
         ev.unknown.push(reason.clone());
         ev.egress_unknown.push(reason.clone());
-        ev.attached = Some(Arc::new(AttachedGroup {
-            group_id: gid.to_string(),
-            group_name: None,
-            vpc_id: None,
-            is_default: false,
-            found: false,
-            reason: Some(reason),
-        }));
+        ev.attached = described.then(|| {
+            Arc::new(AttachedGroup {
+                group_id: gid.to_string(),
+                group_name: None,
+                vpc_id: None,
+                is_default: false,
+                found: false,
+                reason: Some(reason),
+            })
+        });
         return ev;
     };
-    ev.attached = Some(Arc::new(AttachedGroup {
-        group_id: group.group_id.clone(),
-        group_name: Some(group.group_name.clone()),
-        vpc_id: group.vpc_id.clone(),
-        is_default: group.is_default(),
-        found: true,
-        reason: None,
-    }));
+    ev.attached = described.then(|| {
+        Arc::new(AttachedGroup {
+            group_id: group.group_id.clone(),
+            group_name: Some(group.group_name.clone()),
+            vpc_id: group.vpc_id.clone(),
+            is_default: group.is_default(),
+            found: true,
+            reason: None,
+        })
+    });
     let mut cidr = Ranges::default();
     let mut refs = Ranges::default();
-    let mut seen_groups: HashSet<&str> = HashSet::new();
     for perm in &group.ingress {
         if covers_tcp(perm, port) != Some(true) {
             continue;
@@ -363,7 +369,8 @@ pub(crate) fn evaluate_group<'a>(
             }
         }
         for r in &perm.security_groups {
-            if seen_groups.insert(r.group_id.as_str()) {
+            // Each group once (a group references a few: a list, not a hash set).
+            if !ev.groups.iter().any(|g| g.group_id == r.group_id) {
                 members(idx, &mut ev, &mut refs, r);
                 ev.groups.push(r);
             }

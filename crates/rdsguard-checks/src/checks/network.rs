@@ -70,6 +70,48 @@ struct RegionExposures {
     /// Stands for the exposure report of a database in the analysis, which writes no message
     /// or evidence (the only places a report is read).
     no_report: DbExposure,
+    /// See [`db_flags`].
+    flags: Rc<DbFlagsOf>,
+}
+
+/// What the network checks read of every database of the region (instances, clusters,
+/// proxies, in that order), read once for all of them: each read is a cache miss per
+/// database in a large region.
+#[derive(Clone, Copy)]
+struct DbFlags {
+    /// It runs an RDS engine (its proxy's engine family as the exposure reports it, in
+    /// lower case).
+    runs_rds: bool,
+    /// A cluster with member instances in the snapshot (they decide its exposure).
+    has_members: bool,
+}
+
+struct DbFlagsOf(Vec<DbFlags>);
+
+fn db_flags(ctx: &RegionCtx<'_>) -> Rc<DbFlagsOf> {
+    ctx.memo.get_or_init_plain(|| {
+        let rds = &ctx.region.rds;
+        let engines = super::common::instance_engines(ctx);
+        let with_members = clusters_with_members(ctx);
+        DbFlagsOf(
+            engines
+                .rds
+                .iter()
+                .map(|&runs_rds| DbFlags {
+                    runs_rds,
+                    has_members: false,
+                })
+                .chain(rds.db_clusters.iter().map(|c| DbFlags {
+                    runs_rds: non_rds_service(&c.engine).is_none(),
+                    has_members: with_members.contains(c.db_cluster_identifier.as_str()),
+                }))
+                .chain(rds.db_proxies.iter().map(|p| DbFlags {
+                    runs_rds: non_rds_service(&p.engine_family.to_ascii_lowercase()).is_none(),
+                    has_members: false,
+                }))
+                .collect(),
+        )
+    })
 }
 
 /// The exposure reports of the region's databases shown so far, by position (the order of
@@ -175,12 +217,14 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
             .chain(rds.db_clusters.iter().map(|c| cluster_resource(ctx, c)))
             .chain(rds.db_proxies.iter().map(|p| proxy_resource(ctx, p)))
             .collect();
+        let flags = db_flags(ctx);
         RegionExposures {
             reaches,
             subnet_groups,
             references,
             resources,
             no_report: no_report(),
+            flags,
         }
     })
 }
@@ -221,6 +265,7 @@ struct DbEntry<'e, 'a> {
     index: usize,
     resource: SharedResource,
     reach: &'e DbReach,
+    runs_rds: bool,
 }
 
 impl<'e, 'a> DbEntry<'e, 'a> {
@@ -236,12 +281,14 @@ impl<'e, 'a> DbEntry<'e, 'a> {
                 resource: self.resource,
                 reach: Cow::Owned(DbReach::of(report)),
                 report,
+                runs_rds: self.runs_rds,
             },
             None => NetDb {
                 item: self.item,
                 resource: self.resource,
                 reach: Cow::Borrowed(self.reach),
                 report: no_report,
+                runs_rds: self.runs_rds,
             },
         }
     }
@@ -258,12 +305,17 @@ struct NetDb<'e, 'a> {
     reach: Cow<'e, DbReach>,
     /// The exposure report, for messages and evidence only (empty in the analysis).
     report: &'e DbExposure,
+    /// Whether it runs an RDS engine (its engine read once per region).
+    runs_rds: bool,
 }
 
 impl NetDb<'_, '_> {
     /// Neptune and DocumentDB resources also come back from the RDS APIs; RDS controls do
     /// not apply to them.
     fn other_service(&self) -> Option<String> {
+        if self.runs_rds {
+            return None;
+        }
         let what = self.item.what();
         match self.item {
             SubjectItem::Instance(i) => engine_service(what, &i.engine),
@@ -284,35 +336,24 @@ impl RegionExposures {
         with_member_clusters: bool,
     ) -> Vec<DbEntry<'e, 'a>> {
         let rds = &ctx.region.rds;
-        let with_members = if with_member_clusters {
-            FastSet::default()
-        } else {
-            clusters_with_members(ctx)
-        };
         let items = rds
             .db_instances
             .iter()
             .map(SubjectItem::Instance)
             .chain(rds.db_clusters.iter().map(SubjectItem::Cluster))
             .chain(rds.db_proxies.iter().map(SubjectItem::Proxy));
-        let mut out = Vec::new();
-        for (index, (item, reach)) in items.zip(&self.reaches).enumerate() {
-            if !keep(reach.kind) {
+        let mut out = Vec::with_capacity(self.reaches.len());
+        let known = self.reaches.iter().zip(&self.resources).zip(&self.flags.0);
+        for (index, (item, ((reach, &resource), &flags))) in items.zip(known).enumerate() {
+            if !keep(reach.kind) || (flags.has_members && !with_member_clusters) {
                 continue;
             }
-            if let SubjectItem::Cluster(c) = item
-                && with_members.contains(c.db_cluster_identifier.as_str())
-            {
-                continue;
-            }
-            let Some(&resource) = self.resources.get(index) else {
-                continue;
-            };
             out.push(DbEntry {
                 item,
                 index,
                 resource,
                 reach,
+                runs_rds: flags.runs_rds,
             });
         }
         out
@@ -371,7 +412,8 @@ fn what(d: &DbExposure) -> Described<'_> {
 struct Subject<'a> {
     item: SubjectItem<'a>,
     what: Described<'a>,
-    engine: &'a str,
+    /// It runs an RDS engine.
+    runs_rds: bool,
     group_ids: Vec<&'a str>,
 }
 
@@ -394,6 +436,20 @@ impl<'a> SubjectItem<'a> {
 }
 
 impl Subject<'_> {
+    /// Neptune and DocumentDB resources also come back from the RDS APIs; RDS controls do
+    /// not apply to them.
+    fn other_service(&self) -> Option<String> {
+        if self.runs_rds {
+            return None;
+        }
+        let engine = match self.item {
+            SubjectItem::Instance(i) => &i.engine,
+            SubjectItem::Cluster(c) => &c.engine,
+            SubjectItem::Proxy(p) => &p.engine_family,
+        };
+        engine_service(self.what, engine)
+    }
+
     fn resource(&self, ctx: &RegionCtx<'_>) -> SharedResource {
         match self.item {
             SubjectItem::Instance(i) => instance_resource(ctx, i),
@@ -405,25 +461,26 @@ impl Subject<'_> {
 
 fn subjects<'a>(ctx: &RegionCtx<'a>) -> Vec<Subject<'a>> {
     let rds = &ctx.region.rds;
-    let with_members = clusters_with_members(ctx);
+    let flags = db_flags(ctx);
     let mut out =
         Vec::with_capacity(rds.db_instances.len() + rds.db_clusters.len() + rds.db_proxies.len());
-    for i in &rds.db_instances {
+    for (i, f) in rds.db_instances.iter().zip(&flags.0) {
         out.push(Subject {
             item: SubjectItem::Instance(i),
             what: Described("DB instance", &i.db_instance_identifier),
-            engine: &i.engine,
+            runs_rds: f.runs_rds,
             group_ids: i.security_group_ids().collect(),
         });
     }
-    for c in &rds.db_clusters {
-        if with_members.contains(c.db_cluster_identifier.as_str()) {
+    let cluster_flags = flags.0.iter().skip(rds.db_instances.len());
+    for (c, f) in rds.db_clusters.iter().zip(cluster_flags) {
+        if f.has_members {
             continue;
         }
         out.push(Subject {
             item: SubjectItem::Cluster(c),
             what: Described("DB cluster", &c.db_cluster_identifier),
-            engine: &c.engine,
+            runs_rds: f.runs_rds,
             group_ids: c.security_group_ids().collect(),
         });
     }
@@ -431,7 +488,8 @@ fn subjects<'a>(ctx: &RegionCtx<'a>) -> Vec<Subject<'a>> {
         out.push(Subject {
             item: SubjectItem::Proxy(p),
             what: Described("RDS proxy", &p.name),
-            engine: &p.engine_family,
+            // Its engine family as it is (not in lower case, unlike the exposure's).
+            runs_rds: non_rds_service(&p.engine_family).is_none(),
             group_ids: p
                 .vpc_security_group_ids
                 .iter()
@@ -1081,7 +1139,7 @@ fn attached_groups(ctx: &RegionCtx<'_>) -> Rc<AttachedGroups> {
         let mut users: Vec<BTreeSet<&str>> = Vec::new();
         let unexplained = Arc::new(Value::Null);
         for s in &subjects {
-            if engine_service(s.what, s.engine).is_some() {
+            if !s.runs_rds {
                 continue;
             }
             for g in &s.group_ids {
@@ -1199,7 +1257,7 @@ fn default_group(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             continue;
         }
         let res = s.resource(ctx);
-        if let Some(why) = engine_service(s.what, s.engine) {
+        if let Some(why) = s.other_service() {
             em.not_applicable(res, why);
             continue;
         }
@@ -1207,10 +1265,21 @@ fn default_group(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             em.not_applicable(res, msg!("{} has no VPC security groups", s.what));
             continue;
         }
-        let groups: Vec<Option<&SecurityGroup>> =
-            s.group_ids.iter().map(|g| find_group(ctx, g)).collect();
+        // The first default group, else the first group missing from the snapshot.
+        let mut default = None;
+        let mut missing = None;
+        for gid in &s.group_ids {
+            match find_group(ctx, gid) {
+                Some(g) if g.is_default() => {
+                    default = Some(g);
+                    break;
+                }
+                Some(_) => {}
+                None => missing = missing.or(Some(*gid)),
+            }
+        }
         let ev = evidence! { "security_groups" => s.group_ids };
-        if let Some(g) = groups.iter().flatten().find(|g| g.is_default()) {
+        if let Some(g) = default {
             em.fail(
                 res,
                 msg!(
@@ -1221,7 +1290,7 @@ fn default_group(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 ),
                 ev,
             );
-        } else if let Some((gid, _)) = s.group_ids.iter().zip(&groups).find(|(_, g)| g.is_none()) {
+        } else if let Some(gid) = missing {
             em.not_assessed(res, missing_group(ctx, gid));
         } else {
             em.pass(
