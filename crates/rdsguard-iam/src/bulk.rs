@@ -1140,7 +1140,7 @@ impl<'a> BulkWhoCan<'a> {
         resource_arn: &str,
         place: Option<Place>,
     ) -> Result<Begun<'a>, RequestError> {
-        if action.contains(['*', '?']) {
+        if action.bytes().any(|b| b == b'*' || b == b'?') {
             return Err(RequestError::Invalid(format!(
                 "bulk who-can takes one action, not the pattern `{action}`"
             )));
