@@ -743,6 +743,22 @@ impl<'d> Analysis<'d> {
         // The analysis' memos, switched to explaining for the time of this call: values that
         // do not depend on it are reused, the others computed again, explained.
         let _explaining = ExplainedMemos::switch(&self.work);
+        // What each run is asked for, told to its scope's memo up front.
+        for group in wanted.chunk_by(|a, b| a.0 == b.0) {
+            let run = self.runs[group[0].0];
+            let def = self.checks[usize::from(run.check)];
+            let Some(account_work) = self.work.get(run.scope.account) else {
+                continue;
+            };
+            let memo = match run.scope.region {
+                Some(r) => account_work.regions.get(r).map(|w| &w.memo),
+                None => Some(&account_work.memo),
+            };
+            if let Some(memo) = memo {
+                let ordinals = group.iter().map(|w| w.1).collect();
+                memo.wanted.borrow_mut().push((def.id, ordinals));
+            }
+        }
         for group in wanted.chunk_by(|a, b| a.0 == b.0) {
             let run = self.runs[group[0].0];
             let def = self.checks[usize::from(run.check)];
@@ -837,8 +853,10 @@ impl<'w> ExplainedMemos<'w> {
     fn set(work: &[AccountWork], explained: bool) {
         for account in work {
             account.memo.explained.set(explained);
+            account.memo.wanted.borrow_mut().clear();
             for region in &account.regions {
                 region.memo.explained.set(explained);
+                region.memo.wanted.borrow_mut().clear();
             }
         }
     }
@@ -1116,6 +1134,10 @@ pub struct Memo {
     slots: RefCell<Vec<MemoSlot>>,
     /// Whether the run using the memo explains results (see [`Memo::get_or_init`]).
     explained: Cell<bool>,
+    /// For the time of an explanation ([`Analysis::explain`]): the results it wants from each
+    /// check run in this memo's scope (check id, ordinals), so that work several checks
+    /// explain from is done once for all of them.
+    wanted: RefCell<Vec<(&'static str, Vec<u32>)>>,
 }
 
 /// A memoized value: its type, the mode it was computed for (`None`: plain), the value.
@@ -1134,6 +1156,7 @@ impl Memo {
         Memo {
             slots: RefCell::new(Vec::new()),
             explained: Cell::new(explained),
+            wanted: RefCell::new(Vec::new()),
         }
     }
 
@@ -1173,6 +1196,17 @@ impl Memo {
         let mode = Some(self.explained.get());
         self.find(mode)
             .unwrap_or_else(|| self.compute(mode, self.explained.get(), init))
+    }
+
+    /// The results (ordinals in the run, ascending) the explanation under way wants from the
+    /// check `check_id` in this memo's scope; `None` outside an explanation, or when it wants
+    /// none of that check's.
+    pub fn wanted_by(&self, check_id: &str) -> Option<Vec<u32>> {
+        self.wanted
+            .borrow()
+            .iter()
+            .find(|(id, _)| *id == check_id)
+            .map(|(_, ordinals)| ordinals.clone())
     }
 
     /// The value of type `T`, the same whether results are explained or not (`init` must not
@@ -1320,11 +1354,14 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell;
     use std::sync::Arc;
 
-    use rdsguard_findings::{Finding, ResourceRef, Severity, Status};
+    use rdsguard_findings::{Finding, ResourceRef, Severity, Status, Text};
 
-    use super::{Evidence, Memo, apply_suppressions, glob_match};
+    use super::{
+        CheckDef, Emitter, Evidence, Memo, RegionCtx, Runner, apply_suppressions, glob_match,
+    };
     use crate::config::{Config, SuppressionRule};
 
     fn finding(check: &'static str, id: &str, arn: Option<&str>) -> Finding {
@@ -1555,6 +1592,100 @@ mod tests {
             "computed again, explained, for an explaining run"
         );
         assert!(Rc::ptr_eq(&plain, &plain_again) && *plain == (true, 7));
+    }
+
+    thread_local! {
+        /// What `told_first` saw of the explanation's wants for `told_second`.
+        static TOLD: RefCell<Vec<Option<Vec<u32>>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    fn told_results(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>, other: Option<&str>) {
+        if let Some(other) = other {
+            TOLD.with(|t| t.borrow_mut().push(ctx.memo.wanted_by(other)));
+        }
+        for i in 0..4 {
+            if em.skip_unwanted() {
+                continue;
+            }
+            let resource = ResourceRef {
+                resource_type: Text::from_static("AwsRdsDbInstance"),
+                id: format!("db-{i}"),
+                arn: None,
+                account_id: ctx.account.account_id.clone().into(),
+                region: Some(ctx.region.region.clone().into()),
+            };
+            em.pass(resource, msg!("result {i}"), Evidence::new());
+        }
+    }
+
+    fn told_first(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
+        told_results(ctx, em, Some("told_second"));
+    }
+
+    fn told_second(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
+        told_results(ctx, em, None);
+    }
+
+    fn told_check(id: &'static str, run: fn(&RegionCtx<'_>, &mut Emitter<'_>)) -> CheckDef {
+        CheckDef {
+            id,
+            title: "test",
+            severity: Severity::Low,
+            resource_type: "AwsRdsDbInstance",
+            description: "",
+            rationale: "",
+            remediation: "",
+            cis: &[],
+            fsbp: &[],
+            depends_on: &[],
+            run: Runner::Region(run),
+        }
+    }
+
+    /// An explanation tells each scope's memo up front what it wants from every check run
+    /// there (so a check can prepare what another will explain), and forgets it afterwards.
+    #[test]
+    fn an_explanation_tells_the_memos_what_every_check_is_asked() {
+        let first = told_check("told_first", told_first);
+        let second = told_check("told_second", told_second);
+        let snapshot = rdsguard_demo::demo_snapshot();
+        let config = Config::default();
+        let analysis = super::analyze(
+            &snapshot,
+            &config,
+            crate::testkit::now(),
+            &[&first, &second],
+        );
+        let outcomes = analysis.outcomes.len();
+        assert!(outcomes >= 8, "{outcomes}");
+        // The second result of each check in the first region: positions 1 and 5.
+        let (first_run, second_run) = (analysis.runs[0], analysis.runs[1]);
+        assert_eq!(
+            analysis.checks[usize::from(second_run.check)].id,
+            "told_second"
+        );
+        TOLD.with(|t| t.borrow_mut().clear());
+        let explained = analysis
+            .explain(
+                &snapshot,
+                &config,
+                &[
+                    first_run.start + 1,
+                    second_run.start + 2,
+                    second_run.start + 3,
+                ],
+            )
+            .expect("explained");
+        assert_eq!(explained.len(), 3);
+        let told = TOLD.with(|t| t.borrow().clone());
+        assert_eq!(told, vec![Some(vec![2, 3])], "told while explaining");
+        // Afterwards the memos hold no wants.
+        for account in &analysis.work {
+            assert!(account.memo.wanted.borrow().is_empty());
+            for region in &account.regions {
+                assert!(region.memo.wanted.borrow().is_empty());
+            }
+        }
     }
 
     #[test]

@@ -128,27 +128,43 @@ impl ExposureReports {
     fn for_run(
         ctx: &RegionCtx<'_>,
         em: &Emitter<'_>,
+        all: &RegionExposures,
         dbs: &[DbEntry<'_, '_>],
     ) -> Option<Rc<ExposureReports>> {
         if !explaining() {
             return None;
         }
         let reports: Rc<ExposureReports> = ctx.memo.get_or_init_plain(ExposureReports::default);
-        let wanted: Vec<usize> = match em.wanted() {
-            Some(ordinals) => ordinals
+        let positions = |ordinals: &[u32], dbs: &[DbEntry<'_, '_>]| -> Vec<usize> {
+            ordinals
                 .iter()
                 .filter_map(|&o| dbs.get(o as usize))
                 .map(|d| d.index)
-                .collect(),
+                .collect()
+        };
+        let wanted: Vec<usize> = match em.wanted() {
+            Some(ordinals) => {
+                // The databases the other network checks explain in this explanation too:
+                // their reports are made together (the region's index is built once).
+                let mut wanted = positions(ordinals, dbs);
+                for (id, list) in explained_from_reports() {
+                    if let Some(ordinals) = ctx.memo.wanted_by(id) {
+                        wanted.extend(positions(&ordinals, &all.databases(ctx, list)));
+                    }
+                }
+                wanted
+            }
             None => dbs.iter().map(|d| d.index).collect(),
         };
-        let missing: Vec<usize> = {
+        let mut missing: Vec<usize> = {
             let known = reports.0.borrow();
             wanted
                 .into_iter()
                 .filter(|i| !known.contains_key(i))
                 .collect()
         };
+        missing.sort_unstable();
+        missing.dedup();
         if !missing.is_empty() {
             let made = analysis(ctx).without_egress().databases_at(&missing);
             reports.0.borrow_mut().extend(made);
@@ -325,16 +341,44 @@ impl NetDb<'_, '_> {
     }
 }
 
+/// Which databases a network check judges.
+#[derive(Clone, Copy)]
+enum NetList {
+    /// The DB instances.
+    Instances,
+    /// The DB clusters (those with member instances too).
+    Clusters,
+    /// The instances, the clusters without member instances in the snapshot (their members
+    /// decide their exposure: findings are not doubled), the proxies.
+    Subjects,
+}
+
+impl NetList {
+    /// The kinds kept, and whether clusters with members are.
+    fn selects(self) -> (fn(DbKind) -> bool, bool) {
+        match self {
+            NetList::Instances => (|k| k == DbKind::DbInstance, true),
+            NetList::Clusters => (|k| k == DbKind::DbCluster, true),
+            NetList::Subjects => (|_| true, false),
+        }
+    }
+}
+
+/// The network checks explained from exposure reports, with the databases each judges.
+fn explained_from_reports() -> [(&'static str, NetList); 5] {
+    [
+        (RDS_INSTANCE_NO_PUBLIC_ACCESS.id, NetList::Instances),
+        (RDS_CLUSTER_NO_PUBLIC_ACCESS.id, NetList::Clusters),
+        (RDS_DB_PORT_OPEN_TO_INTERNET.id, NetList::Subjects),
+        (RDS_SECURITY_GROUP_BROAD_CIDR.id, NetList::Subjects),
+        (RDS_REACHABLE_VIA_PEERING.id, NetList::Subjects),
+    ]
+}
+
 impl RegionExposures {
-    /// The databases of the region whose kind `keep` selects, in order; clusters with member
-    /// instances in the snapshot left out unless `with_member_clusters` (their members
-    /// decide their exposure: findings are not doubled).
-    fn databases<'e, 'a>(
-        &'e self,
-        ctx: &RegionCtx<'a>,
-        keep: impl Fn(DbKind) -> bool,
-        with_member_clusters: bool,
-    ) -> Vec<DbEntry<'e, 'a>> {
+    /// The databases a network check judges, in order (one result each).
+    fn databases<'e, 'a>(&'e self, ctx: &RegionCtx<'a>, list: NetList) -> Vec<DbEntry<'e, 'a>> {
+        let (keep, with_member_clusters) = list.selects();
         let rds = &ctx.region.rds;
         let items = rds
             .db_instances
@@ -657,8 +701,8 @@ pub static RDS_INSTANCE_NO_PUBLIC_ACCESS: CheckDef = CheckDef {
 
 fn instance_no_public_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let all = all_exposures(ctx);
-    let dbs = all.databases(ctx, |kind| kind == DbKind::DbInstance, true);
-    let reports = ExposureReports::for_run(ctx, em, &dbs);
+    let dbs = all.databases(ctx, NetList::Instances);
+    let reports = ExposureReports::for_run(ctx, em, &all, &dbs);
     let reports = reports.as_ref().map(|r| r.0.borrow());
     for entry in &dbs {
         if em.skip_unwanted() {
@@ -695,8 +739,8 @@ pub static RDS_CLUSTER_NO_PUBLIC_ACCESS: CheckDef = CheckDef {
 
 fn cluster_no_public_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let all = all_exposures(ctx);
-    let dbs = all.databases(ctx, |kind| kind == DbKind::DbCluster, true);
-    let reports = ExposureReports::for_run(ctx, em, &dbs);
+    let dbs = all.databases(ctx, NetList::Clusters);
+    let reports = ExposureReports::for_run(ctx, em, &all, &dbs);
     let reports = reports.as_ref().map(|r| r.0.borrow());
     for entry in &dbs {
         if em.skip_unwanted() {
@@ -898,8 +942,8 @@ fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let internet4 = ipset::internet_v4();
     let internet6 = ipset::internet_v6();
     let no_sources = Sources::default();
-    let dbs = all.databases(ctx, |_| true, false);
-    let reports = ExposureReports::for_run(ctx, em, &dbs);
+    let dbs = all.databases(ctx, NetList::Subjects);
+    let reports = ExposureReports::for_run(ctx, em, &all, &dbs);
     let reports = reports.as_ref().map(|r| r.0.borrow());
     for entry in &dbs {
         if em.skip_unwanted() {
@@ -1034,8 +1078,8 @@ fn broad_cidr(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let max4 = ctx.config.max_source_prefix_v4;
     let max6 = ctx.config.max_source_prefix_v6;
     let all = all_exposures(ctx);
-    let dbs = all.databases(ctx, |_| true, false);
-    let reports = ExposureReports::for_run(ctx, em, &dbs);
+    let dbs = all.databases(ctx, NetList::Subjects);
+    let reports = ExposureReports::for_run(ctx, em, &all, &dbs);
     let reports = reports.as_ref().map(|r| r.0.borrow());
     for entry in &dbs {
         if em.skip_unwanted() {
@@ -1468,8 +1512,8 @@ pub static RDS_REACHABLE_VIA_PEERING: CheckDef = CheckDef {
 
 fn reachable_via_peering(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let all = all_exposures(ctx);
-    let dbs = all.databases(ctx, |_| true, false);
-    let reports = ExposureReports::for_run(ctx, em, &dbs);
+    let dbs = all.databases(ctx, NetList::Subjects);
+    let reports = ExposureReports::for_run(ctx, em, &all, &dbs);
     let reports = reports.as_ref().map(|r| r.0.borrow());
     for entry in &dbs {
         if em.skip_unwanted() {
