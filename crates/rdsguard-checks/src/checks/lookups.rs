@@ -154,14 +154,6 @@ impl RegionLookups {
         self.clusters.item(&region.rds.db_clusters, id)
     }
 
-    pub(crate) fn security_group<'r>(
-        &self,
-        region: &'r RegionSnapshot,
-        id: &str,
-    ) -> Option<&'r SecurityGroup> {
-        self.security_groups.item(&region.ec2.security_groups, id)
-    }
-
     /// The versions RDS offers for `engine`, in snapshot order.
     pub(crate) fn engine_versions<'r>(
         &self,

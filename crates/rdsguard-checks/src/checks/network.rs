@@ -15,7 +15,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use rdsguard_findings::Severity;
-use rdsguard_model::{DbCluster, DbInstance, DbProxy, SecurityGroup, ops};
+use rdsguard_model::{DbCluster, DbInstance, DbProxy, ops};
 use rdsguard_network::{
     DbExposure, DbKind, DbReach, InternetPath, ReferenceState, RegionAnalysis, SourceSets, Sources,
     SubnetInfo, ipset, is_all_ports, is_all_protocols,
@@ -1159,6 +1159,8 @@ fn broad_cidr(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
 /// A security group attached to databases of the region (RDS engines).
 struct AttachedGroup {
     id: String,
+    /// Its position in the region's security groups (`None`: not in the snapshot).
+    at: Option<u32>,
     /// The databases using it, sorted.
     databases: Vec<String>,
     /// The same, as evidence shared by the findings about the group.
@@ -1175,26 +1177,40 @@ fn attached_groups(ctx: &RegionCtx<'_>) -> Rc<AttachedGroups> {
         // (not explaining) needs the groups alone.
         let explain = explaining();
         let subjects = subjects(ctx);
-        // One pass: each group is added when first seen (a group id is a cache miss per
-        // database in a large region: read once, not again to build the list).
-        let mut position: FastMap<&str, usize> =
-            FastMap::with_capacity_and_hasher(subjects.len(), Default::default());
+        let positions = subject_group_positions(ctx, &subjects);
+        // One pass: each group is added when first seen, known by its position (groups not
+        // in the snapshot by id).
+        let none = u32::MAX;
+        let mut by_position: Vec<u32> = vec![none; ctx.region.ec2.security_groups.len()];
+        let mut by_id: FastMap<&str, usize> = FastMap::default();
         let mut groups: Vec<AttachedGroup> = Vec::with_capacity(subjects.len());
         let mut users: Vec<BTreeSet<&str>> = Vec::new();
         let unexplained = Arc::new(Value::Null);
+        let mut next = 0;
         for s in &subjects {
+            let here = positions.of(&mut next, s);
             if !s.runs_rds {
                 continue;
             }
-            for g in &s.group_ids {
-                let at = *position.entry(g).or_insert_with(|| {
+            for (g, &p) in s.group_ids.iter().zip(here) {
+                let mut add = || {
                     groups.push(AttachedGroup {
                         id: g.to_string(),
+                        at: p,
                         databases: Vec::new(),
                         databases_evidence: unexplained.clone(),
                     });
                     groups.len() - 1
-                });
+                };
+                let at = match p.and_then(|p| by_position.get_mut(p as usize)) {
+                    Some(slot) if *slot != none => *slot as usize,
+                    Some(slot) => {
+                        let at = add();
+                        *slot = u32::try_from(at).unwrap_or(none);
+                        at
+                    }
+                    None => *by_id.entry(g).or_insert_with(add),
+                };
                 if explain {
                     if users.len() < groups.len() {
                         users.resize_with(groups.len(), BTreeSet::new);
@@ -1211,15 +1227,48 @@ fn attached_groups(ctx: &RegionCtx<'_>) -> Rc<AttachedGroups> {
     })
 }
 
+/// The group each subject's group id names, by position in the region's security groups
+/// (`None`: not in the snapshot), in the order of [`subjects`] and their group ids: looked up
+/// once for the three checks about groups (a lookup by id is a cache miss per group in a
+/// large region).
+struct SubjectGroupPositions(Vec<Option<u32>>);
+
+impl SubjectGroupPositions {
+    /// The positions of `s`'s groups, `s` being the subject whose groups start at `next`
+    /// (moved past them).
+    fn of(&self, next: &mut usize, s: &Subject<'_>) -> &[Option<u32>] {
+        let start = *next;
+        *next += s.group_ids.len();
+        self.0.get(start..*next).unwrap_or_default()
+    }
+}
+
+/// [`SubjectGroupPositions`] of `subjects`, which are [`subjects`] of the context.
+fn subject_group_positions(
+    ctx: &RegionCtx<'_>,
+    subjects: &[Subject<'_>],
+) -> Rc<SubjectGroupPositions> {
+    ctx.memo.get_or_init_plain(|| {
+        let lookups = RegionLookups::of(ctx);
+        SubjectGroupPositions(
+            subjects
+                .iter()
+                .flat_map(|s| &s.group_ids)
+                .map(|g| {
+                    lookups
+                        .security_group_index(ctx.region, g)
+                        .and_then(|i| u32::try_from(i).ok())
+                })
+                .collect(),
+        )
+    })
+}
+
 fn missing_group(ctx: &RegionCtx<'_>, gid: &str) -> String {
     match ctx.region.listing_gap(ops::EC2_DESCRIBE_SECURITY_GROUPS) {
         Some(g) => g.describe(),
         None => format!("security group {gid} is not in the snapshot"),
     }
-}
-
-fn find_group<'a>(ctx: &RegionCtx<'a>, id: &str) -> Option<&'a SecurityGroup> {
-    RegionLookups::of(ctx).security_group(ctx.region, id)
 }
 
 pub static RDS_SECURITY_GROUP_ALL_PORTS: CheckDef = CheckDef {
@@ -1246,7 +1295,10 @@ fn all_ports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         }
         let (gid, dbs) = (&group.id, &group.databases);
         let res = group_resource(ctx, gid);
-        let Some(g) = find_group(ctx, gid) else {
+        let Some(g) = group
+            .at
+            .and_then(|p| ctx.region.ec2.security_groups.get(p as usize))
+        else {
             em.not_assessed(res, missing_group(ctx, gid));
             continue;
         };
@@ -1296,7 +1348,12 @@ pub static RDS_DEFAULT_SECURITY_GROUP_ATTACHED: CheckDef = CheckDef {
 };
 
 fn default_group(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    for s in subjects(ctx) {
+    let subjects = subjects(ctx);
+    let positions = subject_group_positions(ctx, &subjects);
+    let security_groups = &ctx.region.ec2.security_groups;
+    let mut next = 0;
+    for s in &subjects {
+        let here = positions.of(&mut next, s);
         if em.skip_unwanted() {
             continue;
         }
@@ -1312,8 +1369,8 @@ fn default_group(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         // The first default group, else the first group missing from the snapshot.
         let mut default = None;
         let mut missing = None;
-        for gid in &s.group_ids {
-            match find_group(ctx, gid) {
+        for (gid, p) in s.group_ids.iter().zip(here) {
+            match p.and_then(|p| security_groups.get(p as usize)) {
                 Some(g) if g.is_default() => {
                     default = Some(g);
                     break;
@@ -1369,17 +1426,13 @@ pub static RDS_SECURITY_GROUP_STALE_REFERENCE: CheckDef = CheckDef {
 
 fn stale_reference(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let all = all_exposures(ctx);
-    let lookups = RegionLookups::of(ctx);
     for group in &attached_groups(ctx).0 {
         if em.skip_unwanted() {
             continue;
         }
         let (gid, dbs) = (&group.id, &group.databases);
         let res = group_resource(ctx, gid);
-        let Some(states) = lookups
-            .security_group_index(ctx.region, gid)
-            .and_then(|i| all.references.get(i))
-        else {
+        let Some(states) = group.at.and_then(|p| all.references.get(p as usize)) else {
             em.not_assessed(res, missing_group(ctx, gid));
             continue;
         };
