@@ -156,6 +156,7 @@ fn main() -> ExitCode {
     let mut sizes = Vec::new();
     let mut show_per_check = false;
     let mut explained = false;
+    let mut loaded = false;
     let mut excluded: Vec<String> = Vec::new();
     let mut only: Vec<String> = Vec::new();
     let mut args = std::env::args().skip(1);
@@ -166,6 +167,10 @@ fn main() -> ExitCode {
         }
         if arg == "--explained" {
             explained = true;
+            continue;
+        }
+        if arg == "--loaded" {
+            loaded = true;
             continue;
         }
         let patterns = match arg.as_str() {
@@ -188,7 +193,7 @@ fn main() -> ExitCode {
             _ => {
                 eprintln!("rdsguard-bench: `{arg}` is not a positive instance count");
                 eprintln!(
-                    "usage: rdsguard-bench [--explained] [--per-check] [--only GLOB]... [--exclude GLOB]... [INSTANCES...]"
+                    "usage: rdsguard-bench [--explained] [--loaded] [--per-check] [--only GLOB]... [--exclude GLOB]... [INSTANCES...]"
                 );
                 return ExitCode::from(2);
             }
@@ -236,7 +241,24 @@ fn main() -> ExitCode {
     );
     for n in sizes {
         let started = Instant::now();
-        let snapshot = synthetic(&SyntheticParams::with_instances(n));
+        let mut snapshot = synthetic(&SyntheticParams::with_instances(n));
+        if loaded {
+            // What `audit --snapshot` analyses: the snapshot written, then read back (its
+            // values laid out in memory in file order, not in the generator's).
+            let read_back = serde_json::to_string(&snapshot)
+                .map_err(|e| e.to_string())
+                .and_then(|text| {
+                    rdsguard_model::io::from_json_str(&text, std::path::Path::new("(generated)"))
+                        .map_err(|e| e.to_string())
+                });
+            match read_back {
+                Ok(s) => snapshot = s,
+                Err(e) => {
+                    eprintln!("rdsguard-bench: the generated snapshot does not read back: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
         let generated = started.elapsed();
         let snapshot_rss = mib("VmRSS");
 
