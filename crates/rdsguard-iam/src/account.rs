@@ -1182,7 +1182,9 @@ pub(crate) fn external_grants(
         let Some(st) = kp.statements.get(index) else {
             continue;
         };
-        if st.effect != Effect::Allow || st.is_not_principal() {
+        // A statement for other actions grants this one to nobody: its evaluation would be a
+        // denial (a key's grants are statements too, most of them for other operations).
+        if st.effect != Effect::Allow || st.is_not_principal() || !st.action_matches(action) {
             continue;
         }
         for pv in st.source.principal.iter().flat_map(|p| p.principals.iter()) {
