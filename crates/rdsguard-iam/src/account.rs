@@ -911,8 +911,18 @@ pub(crate) fn key_policy_of(
     facts: &ResourceFacts<'_>,
     resource_arn: &str,
 ) -> Result<Option<CompiledPolicy>, RequestError> {
+    key_policy_of_with(facts, resource_arn, &mut PolicyDocument::parse)
+}
+
+/// [`key_policy_of`] with the key policy's text parsed by `parse` (which may keep the
+/// documents it parsed: keys often share one policy text).
+pub(crate) fn key_policy_of_with(
+    facts: &ResourceFacts<'_>,
+    resource_arn: &str,
+    parse: &mut dyn FnMut(&str) -> Result<PolicyDocument, crate::error::ParseError>,
+) -> Result<Option<CompiledPolicy>, RequestError> {
     let key_policy = match facts.key {
-        Some(k) => Some(compile_key_policy(k)?),
+        Some(k) => Some(compile_key_policy_with(k, parse)?),
         None => None,
     };
     if resource_arn.contains(":kms:") && facts.key.is_none() {
@@ -929,6 +939,14 @@ pub(crate) fn key_policy_of(
 /// alternative to the key policy and IAM policies that names the principal directly, and that
 /// an explicit deny anywhere (IAM, key policy, SCP) still overrides.
 pub(crate) fn compile_key_policy(k: &KmsKey) -> Result<CompiledPolicy, RequestError> {
+    compile_key_policy_with(k, &mut PolicyDocument::parse)
+}
+
+/// [`compile_key_policy`] with the policy's text parsed by `parse`.
+fn compile_key_policy_with(
+    k: &KmsKey,
+    parse: &mut dyn FnMut(&str) -> Result<PolicyDocument, crate::error::ParseError>,
+) -> Result<CompiledPolicy, RequestError> {
     let Some(doc) = &k.policy else {
         return Err(RequestError::Invalid(format!(
             "the key policy of {} was not collected; who-can cannot be answered",
@@ -939,7 +957,7 @@ pub(crate) fn compile_key_policy(k: &KmsKey) -> Result<CompiledPolicy, RequestEr
     let unreadable = |e: &dyn std::fmt::Display| {
         RequestError::Invalid(format!("the key policy of {} is unreadable: {e}", k.arn))
     };
-    let mut policy = PolicyDocument::parse(doc).map_err(|e| unreadable(&e.within(&name)))?;
+    let mut policy = parse(doc).map_err(|e| unreadable(&e.within(&name)))?;
     let grants = k.grants.as_deref().unwrap_or_default();
     // Built directly when the JSON form would parse (always, for grants KMS reports): a key
     // may have thousands of grants, and printing then parsing them cost more than the rest.

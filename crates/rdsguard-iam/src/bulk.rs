@@ -32,7 +32,7 @@ use rdsguard_model::{AccountSnapshot, KmsKey, RegionSnapshot};
 use crate::account::{
     AccountModel, ActionAnswer, Attachment, ExternalGrant, Grant, ModelPrincipal, PrincipalAnswer,
     PrincipalIdentity, ResourceFacts, SingleStatements, Undetermined, external_grants,
-    key_policy_of,
+    key_policy_of_with,
 };
 use crate::compile::{
     CompiledPolicy, CompiledStatement, PolicyKind, PrincipalMatch, ResourceScope, Tri,
@@ -699,6 +699,9 @@ struct KeyCaches {
     policies: RefCell<FastMap<String, Rc<CompiledPolicy>>>,
     /// The statements of each of `policies` alone, by the policy's address.
     singles: RefCell<FastMap<usize, Rc<SingleStatements>>>,
+    /// Key policy documents by their text, parsed once: keys made alike share a text (each
+    /// key's compiled policy still has its own name and grants).
+    documents: RefCell<FastMap<String, PolicyDocument>>,
 }
 
 /// Who-can for many resources of one account (see the module documentation).
@@ -924,7 +927,18 @@ impl<'a> BulkWhoCan<'a> {
         {
             return Ok(Some(p.clone()));
         }
-        let compiled = key_policy_of(facts, resource_arn)?.map(Rc::new);
+        let mut parse = |text: &str| -> Result<PolicyDocument, crate::error::ParseError> {
+            if let Some(doc) = self.keys.documents.borrow().get(text) {
+                return Ok(doc.clone());
+            }
+            let doc = PolicyDocument::parse(text)?;
+            self.keys
+                .documents
+                .borrow_mut()
+                .insert(text.to_string(), doc.clone());
+            Ok(doc)
+        };
+        let compiled = key_policy_of_with(facts, resource_arn, &mut parse)?.map(Rc::new);
         if let (Some(k), Some(p)) = (facts.key, &compiled) {
             self.keys
                 .policies
