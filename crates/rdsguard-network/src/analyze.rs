@@ -103,7 +103,8 @@ struct DbTarget<'a> {
     vpc_id: Option<&'a str>,
     flag: Flag<'a>,
     group_ids: Vec<&'a str>,
-    subnet_ids: Result<Vec<&'a str>, String>,
+    /// The subnets it can be placed in (its DB subnet group's, or the proxy's).
+    subnet_ids: Result<&'a [String], String>,
     /// The DB cluster of a member instance (a note of the report).
     member_of: Option<&'a str>,
     notes: Vec<String>,
@@ -130,8 +131,8 @@ struct Leg<A: Fam> {
 /// What [`RegionAnalysis::judge`] decides about a database, before any report text.
 struct Judged<'a> {
     sgs: Rc<SgEval<'a>>,
-    subnets: Vec<Rc<SubnetCtx<'a>>>,
-    nacls: Vec<Option<Rc<NaclEval>>>,
+    subnets: Rc<[Rc<SubnetCtx<'a>>]>,
+    nacls: Rc<[Option<Rc<NaclEval>>]>,
     legs4: Vec<Leg<u32>>,
     legs6: Vec<Leg<u128>>,
     reach4: V4Set,
@@ -185,11 +186,17 @@ struct Cache<'a> {
     /// The report form of each list of subnets, shared by the databases placed in it (a DB
     /// subnet group serves many).
     subnet_lists: Map<Vec<&'a str>, Arc<Vec<SubnetInfo>>>,
+    /// The subnets and NACL evaluations of each list of subnets and port (see
+    /// [`RegionAnalysis::placement`]), by the list's address.
+    #[allow(clippy::type_complexity)]
+    placements:
+        Map<(usize, usize, Option<u16>), (Rc<[Rc<SubnetCtx<'a>>]>, Rc<[Option<Rc<NaclEval>>]>)>,
     /// How many databases name each security group (an upper bound): the evaluations of a
     /// group named once are not kept, since no other database can use them (a region with a
     /// group per database would otherwise keep one per database until the end).
     group_uses: Map<&'a str, u32>,
-    /// Groups evaluated without the report's descriptions ([`RegionAnalysis::reaches`]).
+    /// Without the report's descriptions ([`RegionAnalysis::reaches`]): of the groups, of
+    /// their rules and prefix lists, of the paths the internet takes.
     undescribed: bool,
 }
 
@@ -402,7 +409,7 @@ impl<'a> RegionAnalysis<'a> {
     ) -> Result<Vec<SubnetInfo>, String> {
         let ids = self.subnet_group_subnets(Some(name))?;
         Ok(ids
-            .into_iter()
+            .iter()
             .map(|id| self.subnet_ctx(id, cache).info.clone())
             .collect())
     }
@@ -508,12 +515,12 @@ impl<'a> RegionAnalysis<'a> {
         }
     }
 
-    fn subnet_group_subnets(&self, name: Option<&str>) -> Result<Vec<&'a str>, String> {
+    fn subnet_group_subnets(&self, name: Option<&str>) -> Result<&'a [String], String> {
         let Some(name) = name else {
             return Err("the database has no DB subnet group (not in a VPC)".to_string());
         };
         match self.idx.subnet_groups.get(name) {
-            Some(g) => Ok(g.subnet_ids.iter().map(String::as_str).collect()),
+            Some(g) => Ok(&g.subnet_ids),
             None => Err(match &self.idx.gaps.subnet_groups {
                 Some(g) => g.clone(),
                 None => format!("DB subnet group {name} is not in the snapshot"),
@@ -689,7 +696,7 @@ impl<'a> RegionAnalysis<'a> {
                 .iter()
                 .map(String::as_str)
                 .collect(),
-            subnet_ids: Ok(p.vpc_subnet_ids.iter().map(String::as_str).collect()),
+            subnet_ids: Ok(&p.vpc_subnet_ids),
             member_of: None,
             notes: Vec::new(),
         }
@@ -884,11 +891,13 @@ impl<'a> RegionAnalysis<'a> {
     }
 
     /// The internet path through one subnet for one family.
+    /// `described`: with the path the report shows when the internet gets through.
     fn leg<A: Internet>(
         &self,
         subnet: &SubnetCtx<'a>,
         nacl: Option<&NaclEval>,
         sgs: &SgEval<'a>,
+        described: bool,
     ) -> Leg<A> {
         let internet = A::internet(self);
         let subnet_id = subnet.info.subnet_id.clone();
@@ -1042,13 +1051,13 @@ impl<'a> RegionAnalysis<'a> {
                 path: None,
             };
         }
-        let path = self.path::<A>(subnet, nacl, sgs, &reach);
+        let path = described.then(|| self.path::<A>(subnet, nacl, sgs, &reach));
         Leg {
             subnet_id,
             reach,
             block: None,
             unknown: Vec::new(),
-            path: Some(path),
+            path,
         }
     }
 
@@ -1116,34 +1125,53 @@ impl<'a> RegionAnalysis<'a> {
         }
     }
 
+    /// The subnets of a list (a DB subnet group's, a proxy's) with the NACL evaluation of each
+    /// for `port`: the same for every database placed in that list, so made once per list
+    /// and port (a large region has a few subnet groups and many databases in each).
+    #[allow(clippy::type_complexity)]
+    fn placement(
+        &self,
+        ids: &'a [String],
+        port: Option<u16>,
+        cache: &mut Cache<'a>,
+    ) -> (Rc<[Rc<SubnetCtx<'a>>]>, Rc<[Option<Rc<NaclEval>>]>) {
+        // Keyed by address: the snapshot is borrowed, so the list does not move.
+        let key = (ids.as_ptr() as usize, ids.len(), port);
+        if let Some((subnets, nacls)) = cache.placements.get(&key) {
+            return (subnets.clone(), nacls.clone());
+        }
+        let subnets: Rc<[Rc<SubnetCtx<'a>>]> =
+            ids.iter().map(|id| self.subnet_ctx(id, cache)).collect();
+        // The NACL evaluation of each subnet for this port.
+        let nacls: Rc<[Option<Rc<NaclEval>>]> = subnets
+            .iter()
+            .map(|s| s.nacl.as_ref().ok().map(|a| self.nacl_eval(a, port, cache)))
+            .collect();
+        cache
+            .placements
+            .insert(key, (subnets.clone(), nacls.clone()));
+        (subnets, nacls)
+    }
+
     /// Whether and how the internet reaches a database, and its peered VPCs: what the report
     /// and the checks' verdicts share.
     fn judge(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> Judged<'a> {
+        let described = !cache.undescribed;
         let sgs = self.sg_eval(t, cache);
-        let subnets: Vec<Rc<SubnetCtx<'a>>> = match &t.subnet_ids {
-            Ok(ids) => ids.iter().map(|id| self.subnet_ctx(id, cache)).collect(),
-            Err(_) => Vec::new(),
+        let (subnets, nacls) = match t.subnet_ids {
+            Ok(ids) => self.placement(ids, t.port, cache),
+            Err(_) => (Rc::from([]), Rc::from([])),
         };
-        // The NACL evaluation of each subnet for this port.
-        let nacls: Vec<Option<Rc<NaclEval>>> = subnets
-            .iter()
-            .map(|s| {
-                s.nacl
-                    .as_ref()
-                    .ok()
-                    .map(|a| self.nacl_eval(a, t.port, cache))
-            })
-            .collect();
 
         let mut legs4: Vec<Leg<u32>> = Vec::new();
         let mut legs6: Vec<Leg<u128>> = Vec::new();
         if t.flag.upper {
             match &t.subnet_ids {
                 Ok(_) => {
-                    for (s, n) in subnets.iter().zip(&nacls) {
-                        legs4.push(self.leg::<u32>(s, n.as_deref(), &sgs));
+                    for (s, n) in subnets.iter().zip(nacls.iter()) {
+                        legs4.push(self.leg::<u32>(s, n.as_deref(), &sgs, described));
                         if s.ipv6 != Some(false) {
-                            legs6.push(self.leg::<u128>(s, n.as_deref(), &sgs));
+                            legs6.push(self.leg::<u128>(s, n.as_deref(), &sgs, described));
                         }
                     }
                 }
@@ -1166,8 +1194,8 @@ impl<'a> RegionAnalysis<'a> {
                         nacl: Err(why.clone()),
                         ipv6: None,
                     };
-                    legs4.push(self.leg::<u32>(&unknown, None, &sgs));
-                    legs6.push(self.leg::<u128>(&unknown, None, &sgs));
+                    legs4.push(self.leg::<u32>(&unknown, None, &sgs, described));
+                    legs6.push(self.leg::<u128>(&unknown, None, &sgs, described));
                 }
             }
         }
@@ -1315,7 +1343,7 @@ impl<'a> RegionAnalysis<'a> {
             AddressSets::default()
         };
         if internet_reachable == Some(true) {
-            for (s, n) in subnets.iter().zip(&nacls) {
+            for (s, n) in subnets.iter().zip(nacls.iter()) {
                 if let Some(n) = n
                     && legs4
                         .iter()
@@ -1362,16 +1390,19 @@ impl<'a> RegionAnalysis<'a> {
             blocked_by,
             sources: self.sources_of(&sgs, cache),
             security_groups: sgs.attached(),
-            subnets: match &t.subnet_ids {
-                Ok(ids) => match cache.subnet_lists.get(ids.as_slice()) {
-                    Some(list) => list.clone(),
-                    None => {
-                        let list: Arc<Vec<SubnetInfo>> =
-                            Arc::new(subnets.iter().map(|s| s.info.clone()).collect());
-                        cache.subnet_lists.insert(ids.clone(), list.clone());
-                        list
+            subnets: match t.subnet_ids {
+                Ok(ids) => {
+                    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                    match cache.subnet_lists.get(&ids) {
+                        Some(list) => list.clone(),
+                        None => {
+                            let list: Arc<Vec<SubnetInfo>> =
+                                Arc::new(subnets.iter().map(|s| s.info.clone()).collect());
+                            cache.subnet_lists.insert(ids, list.clone());
+                            list
+                        }
                     }
-                },
+                }
                 Err(_) => Arc::default(),
             },
             subnets_unknown: t.subnet_ids.as_ref().err().cloned(),

@@ -131,7 +131,7 @@ pub(crate) struct SgFamily<A: Addr> {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct GroupEval<'a> {
     /// Shared by every database the group is attached to; `None` when evaluated without
-    /// the report's descriptions (the checks' reaches).
+    /// the report's descriptions (the checks' reaches), as are `rules` and `prefix_lists`.
     pub attached: Option<Arc<AttachedGroup>>,
     pub v4: SgFamily<u32>,
     pub v6: SgFamily<u128>,
@@ -303,7 +303,8 @@ pub(crate) fn evaluate_group<'a>(
     gid: &str,
     port: Option<u16>,
     egress: bool,
-    // Whether the report's description of the group is wanted (`GroupEval::attached`).
+    // Whether the report's descriptions are wanted (`GroupEval::attached`, `rules`,
+    // `prefix_lists`).
     described: bool,
     prefix_list: &mut dyn FnMut(&str) -> Rc<ParsedPrefixList>,
 ) -> GroupEval<'a> {
@@ -346,7 +347,9 @@ pub(crate) fn evaluate_group<'a>(
         if covers_tcp(perm, port) != Some(true) {
             continue;
         }
-        ev.rules.push((group.group_id.as_str(), perm));
+        if described {
+            ev.rules.push((group.group_id.as_str(), perm));
+        }
         for c in perm.ipv4_ranges.iter().chain(&perm.ipv6_ranges) {
             match Cidr::parse(c) {
                 Ok(p) => cidr.add(p),
@@ -364,7 +367,7 @@ pub(crate) fn evaluate_group<'a>(
                 ev.cidr_unknown.push(u.clone());
                 ev.unknown.push(u.clone());
             }
-            if !ev.prefix_lists.contains(&pl.as_str()) {
+            if described && !ev.prefix_lists.contains(&pl.as_str()) {
                 ev.prefix_lists.push(pl);
             }
         }
