@@ -76,21 +76,11 @@ impl SourceSets {
         }
     }
 
-    /// The prefix lengths of the sets' minimal CIDR blocks, IPv4 then IPv6 (what
-    /// [`Sources::ipv4`] and [`Sources::ipv6`] list, without writing them).
-    pub fn prefix_lengths(&self) -> (Vec<u32>, Vec<u32>) {
-        (
-            self.ipv4
-                .to_prefixes()
-                .into_iter()
-                .map(|(_, l)| l)
-                .collect(),
-            self.ipv6
-                .to_prefixes()
-                .into_iter()
-                .map(|(_, l)| l)
-                .collect(),
-        )
+    /// Whether a minimal CIDR block of the sets (what [`Sources::ipv4`] and [`Sources::ipv6`]
+    /// list, without writing them) is broader than `/max_v4` (IPv4) or `/max_v6` (IPv6).
+    pub fn has_block_broader_than(&self, max_v4: u32, max_v6: u32) -> bool {
+        self.ipv4.to_prefixes().iter().any(|&(_, l)| l < max_v4)
+            || self.ipv6.to_prefixes().iter().any(|&(_, l)| l < max_v6)
     }
 }
 

@@ -142,27 +142,27 @@ impl ExposureReports {
                 .map(|d| d.index)
                 .collect()
         };
-        let wanted: Vec<usize> = match em.wanted() {
-            Some(ordinals) => {
-                // The databases the other network checks explain in this explanation too:
-                // their reports are made together (the region's index is built once).
-                let mut wanted = positions(ordinals, dbs);
-                for (id, list) in explained_from_reports() {
-                    if let Some(ordinals) = ctx.memo.wanted_by(id) {
-                        wanted.extend(positions(&ordinals, &all.databases(ctx, list)));
-                    }
-                }
-                wanted
-            }
-            None => dbs.iter().map(|d| d.index).collect(),
-        };
-        let mut missing: Vec<usize> = {
+        let missing_of = |wanted: Vec<usize>| -> Vec<usize> {
             let known = reports.0.borrow();
             wanted
                 .into_iter()
                 .filter(|i| !known.contains_key(i))
                 .collect()
         };
+        let mut missing = match em.wanted() {
+            Some(ordinals) => missing_of(positions(ordinals, dbs)),
+            None => missing_of(dbs.iter().map(|d| d.index).collect()),
+        };
+        if !missing.is_empty() && em.wanted().is_some() {
+            // The databases the other network checks explain in this explanation too: their
+            // reports are made now, together (the region's index is built once, and the
+            // later checks find theirs made instead of listing every check's databases).
+            for (id, list) in explained_from_reports() {
+                if let Some(ordinals) = ctx.memo.wanted_by(id) {
+                    missing.extend(missing_of(positions(&ordinals, &all.databases(ctx, list))));
+                }
+            }
+        }
         missing.sort_unstable();
         missing.dedup();
         if !missing.is_empty() {
@@ -1096,9 +1096,10 @@ fn broad_cidr(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             continue;
         }
         // The sources' minimal CIDR blocks decide, by their lengths; the report names them.
-        let (lengths4, lengths6) = db.reach.sources.prefix_lengths();
-        let is_broad = lengths4.iter().any(|&l| l < u32::from(max4))
-            || lengths6.iter().any(|&l| l < u32::from(max6));
+        let is_broad = db
+            .reach
+            .sources
+            .has_block_broader_than(u32::from(max4), u32::from(max6));
         let broad = || -> Vec<&str> {
             d.sources
                 .ipv4
