@@ -521,13 +521,20 @@ fn facts_layer(p: &ModelPrincipal, account: &str, org: &OrgPolicies) -> ContextL
     ctx.into_layer()
 }
 
+/// What the request knows from the resource: its account, the region the request goes to
+/// (a regional resource is acted on through its region's endpoint, so `aws:RequestedRegion`
+/// is the region of its ARN; ARNs without one, such as IAM's, leave it unknown) and its tags.
 fn resource_facts_into(
     facts: &ResourceFacts<'_>,
     resource_account: Option<&str>,
+    resource_region: Option<&str>,
     ctx: &mut RequestContext,
 ) {
     if let Some(a) = resource_account {
         ctx.insert_single("aws:ResourceAccount", a);
+    }
+    if let Some(r) = resource_region.filter(|r| !r.is_empty()) {
+        ctx.insert_single("aws:RequestedRegion", r);
     }
     if let Some(tags) = facts.tags {
         for (k, v) in tags {
@@ -760,12 +767,14 @@ impl AccountModel {
                 PrincipalKind::User,
                 &facts,
                 resource.account.as_deref(),
+                resource.arn_lower.as_ref().map(|a| a.region()),
                 &validated,
             );
             let role_base = self.static_base(
                 PrincipalKind::Role,
                 &facts,
                 resource.account.as_deref(),
+                resource.arn_lower.as_ref().map(|a| a.region()),
                 &validated,
             );
             for p in &self.principals {
@@ -855,6 +864,7 @@ impl AccountModel {
         kind: PrincipalKind,
         facts: &ResourceFacts<'_>,
         resource_account: Option<&str>,
+        resource_region: Option<&str>,
         validated: &ValidatedRequest,
     ) -> RequestContext {
         // aws:username exists only for IAM users.
@@ -876,7 +886,12 @@ impl AccountModel {
             validated.allowed_prefixes.clone(),
         );
         let mut resource_values = RequestContext::new();
-        resource_facts_into(facts, resource_account, &mut resource_values);
+        resource_facts_into(
+            facts,
+            resource_account,
+            resource_region,
+            &mut resource_values,
+        );
         if resource_account == Some(self.account_id.as_str()) {
             self.org.insert_context(false, &mut resource_values);
         }
@@ -1353,7 +1368,12 @@ pub fn explain(
         derived.insert_single("aws:PrincipalArn", mp.arn.clone());
     }
     let resource = RequestResource::parse(resource_arn, None)?;
-    resource_facts_into(&facts, resource.account.as_deref(), &mut derived);
+    resource_facts_into(
+        &facts,
+        resource.account.as_deref(),
+        resource.arn_lower.as_ref().map(|a| a.region()),
+        &mut derived,
+    );
     if resource.account.as_deref() == Some(account_id.as_str()) {
         model.org.insert_context(false, &mut derived);
     }

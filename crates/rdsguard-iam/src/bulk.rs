@@ -394,8 +394,9 @@ impl SharedAnswers {
 struct SharedKey {
     resource_type: Option<&'static str>,
     account: Option<Rc<str>>,
-    /// The resource's region: plans (and so these answers) are shared by every region of the
-    /// account, and the request context of a resource carries its region.
+    /// The resource's region when the answers may depend on it (`aws:RequestedRegion`, see
+    /// [`ActionPlan::reads_region`], or a key template's statements); `None` otherwise, so
+    /// that one region's answers serve every region (plans are shared by all of them).
     region: Option<Rc<str>>,
     tags_known: bool,
     rds_tag_prefix: Option<&'static str>,
@@ -664,6 +665,10 @@ struct ActionPlan {
     /// Whether an SCP or RCP statement for the action names resources or reads resource
     /// conditions: keys alike in every other way then still get answers of their own.
     org_resource_specific: bool,
+    /// Whether a statement the shared answers evaluate (the identity policies and boundaries
+    /// of the principals, SCPs, RCPs) may read the requested region: the shared answers
+    /// then differ between regions (otherwise one region's serve every region).
+    reads_region: bool,
     /// For KMS actions: a key policy that only delegates to the account, to evaluate the
     /// principals a key policy does not name.
     delegation: Option<CompiledPolicy>,
@@ -1194,7 +1199,12 @@ impl<'a> BulkWhoCan<'a> {
                 let key = SharedKey {
                     resource_type: validated.resource_type.map(|r| r.key.as_str()),
                     account: prepared.account.clone(),
-                    region: prepared.region.clone(),
+                    // A template's statements may name the region in their resources.
+                    region: if plan.reads_region || template.is_some() {
+                        prepared.region.clone()
+                    } else {
+                        None
+                    },
                     tags_known: facts.tags.is_some(),
                     rds_tag_prefix: facts.rds_tag_prefix,
                     delegated: key_policy.is_some(),
@@ -1550,6 +1560,7 @@ impl<'s, 'a> Asker<'s, 'a> {
                 kind,
                 &self.prepared.facts,
                 self.prepared.resource.account.as_deref(),
+                self.prepared.region.as_deref(),
                 self.validated,
             )
         })
@@ -1775,6 +1786,14 @@ fn build_plan(model: &AccountModel, action: &str) -> Result<ActionPlan, RequestE
     }
     // SCP or RCP statements that name resources decide differently per resource.
     let org_resource_specific = model.org.resource_specific_for(&req_action);
+    let reads_region = model.org.reads_region_for(&req_action)
+        || model.policies.iter().enumerate().any(|(i, policy)| {
+            used[i]
+                && policy
+                    .statements
+                    .iter()
+                    .any(|st| st.conditions_may_read_region())
+        });
     let shareable_action =
         !matches!(service.as_str(), "iam" | "sts" | "kms") && !org_resource_specific;
     let allowing = (0..has_allow.len()).filter(|&i| has_allow[i]).collect();
@@ -1805,6 +1824,7 @@ fn build_plan(model: &AccountModel, action: &str) -> Result<ActionPlan, RequestE
         incomplete,
         shareable_action,
         org_resource_specific,
+        reads_region,
         delegation,
         shared: RefCell::new(FastMap::default()),
     })

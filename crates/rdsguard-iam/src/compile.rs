@@ -640,6 +640,14 @@ impl CompiledStatement {
         ResourceScope::Listed { exact, wildcard }
     }
 
+    /// Whether a condition may read the region the request goes to: `aws:RequestedRegion`
+    /// (set from the resource's region), or a policy variable, which could name it.
+    pub fn conditions_may_read_region(&self) -> bool {
+        self.conditions.iter().any(|c| {
+            c.key == "aws:requestedregion" || c.source.values.iter().any(|v| v.contains("${"))
+        })
+    }
+
     /// Whether a condition reads something that differs from one resource to another
     /// (`aws:Resource*` keys, resource tag keys such as `rds:db-tag/...`, or a policy variable).
     pub fn conditions_depend_on_resource(&self) -> bool {

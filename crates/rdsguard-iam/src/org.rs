@@ -196,6 +196,12 @@ impl OrgPolicies {
             .filter(|st| st.action_matches(action))
     }
 
+    /// Whether any SCP or RCP statement for `action` may read the requested region.
+    pub(crate) fn reads_region_for(&self, action: &crate::context::RequestAction) -> bool {
+        self.statements_for(action)
+            .any(|st| st.conditions_may_read_region())
+    }
+
     /// Whether any SCP or RCP statement for `action` has a condition (which could read the
     /// principal or the request): answers then cannot be shared between principals.
     pub(crate) fn conditional_for(&self, action: &crate::context::RequestAction) -> bool {

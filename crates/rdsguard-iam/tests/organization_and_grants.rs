@@ -751,3 +751,91 @@ fn keys_of_a_template_that_reads_tags_share_answers_only_when_tagged_alike() {
         assert_bulk_equals(&s, "kms:Decrypt", &[&b, &a, &c]);
     }
 }
+
+/// The usual "approved regions" SCP: a request goes to the endpoint of the region its
+/// resource is in, so the answer is definite in each region, not conditional on
+/// `aws:RequestedRegion`; and answers shared between resources never cross regions where the
+/// SCP makes them differ.
+#[test]
+fn an_scp_denying_unapproved_regions_decides_by_the_resources_region() {
+    const EU_DB: &str = "arn:aws:rds:eu-west-1:111122223333:db:eu-orders";
+    const EU_KEY: &str = "arn:aws:kms:eu-west-1:111122223333:key/k2";
+    let regions_only = policy(
+        "p-regions",
+        SERVICE_CONTROL_POLICY,
+        Some(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotAction":["iam:*","sts:*"],"Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-west-1"]}}}]}"#,
+        ),
+    );
+    let mut o = org(vec![regions_only]);
+    o.policies.retain(|p| p.id != "p-protectprod");
+    let path = vec![
+        target("r-root", "ROOT", &["p-FullAWSAccess"]),
+        target(
+            "ou-eu",
+            "ORGANIZATIONAL_UNIT",
+            &["p-FullAWSAccess", "p-regions"],
+        ),
+        target(ACCT, "ACCOUNT", &["p-FullAWSAccess"]),
+    ];
+    let mut s = snapshot(Some(o), path);
+    let mut eu = RegionSnapshot::new("eu-west-1");
+    eu.rds.db_instances = vec![db(EU_DB)];
+    let mut key = s.accounts[0].regions[0].kms.keys[0].clone();
+    key.key_id = "k2".into();
+    key.arn = EU_KEY.into();
+    eu.kms.keys.push(key);
+    s.accounts[0].regions.push(eu);
+
+    assert_eq!(
+        allowed(&s, "rds:DeleteDBInstance", DEV_DB),
+        vec!["AWSServiceRoleForRDS"]
+    );
+    assert_eq!(
+        allowed(&s, "rds:DeleteDBInstance", EU_DB),
+        vec!["AWSServiceRoleForRDS", "Admin"]
+    );
+    let a = who_can(&s, ACCT, "rds:DeleteDBInstance", EU_DB).unwrap();
+    let admin = a.actions[0]
+        .principals
+        .iter()
+        .find(|p| p.name == "Admin")
+        .unwrap();
+    assert_eq!(admin.decision, StaticDecision::Allowed);
+    assert_eq!(allowed(&s, "kms:Decrypt", KEY), Vec::<String>::new());
+    assert_eq!(allowed(&s, "kms:Decrypt", EU_KEY), vec!["Admin"]);
+    for action in ["rds:DeleteDBInstance", "rds:ModifyDBInstance"] {
+        assert_bulk_equals(&s, action, &[DEV_DB, EU_DB, PROD_DB]);
+        assert_bulk_equals(&s, action, &[EU_DB, DEV_DB]);
+    }
+    assert_bulk_equals(&s, "kms:Decrypt", &[KEY, EU_KEY, KEY]);
+    assert_bulk_equals(&s, "kms:Decrypt", &[EU_KEY, KEY]);
+    // Explaining one request reads the region from the resource too, unless given.
+    let admin_arn = format!("arn:aws:iam::{ACCT}:role/Admin");
+    let e = explain(&s, &admin_arn, "rds:DeleteDBInstance", DEV_DB, &[]).unwrap();
+    assert_eq!(e.decision, Decision::ExplicitlyDenied);
+    let e = explain(&s, &admin_arn, "rds:DeleteDBInstance", EU_DB, &[]).unwrap();
+    assert_eq!(e.decision, Decision::Allowed);
+
+    // The same condition in an identity policy, without the SCP.
+    s.organization = None;
+    s.accounts[0].org_path.clear();
+    if let Some(iam) = s.accounts[0].iam.as_mut() {
+        iam.roles.push(role(
+            "UsOnly",
+            Some(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:*","Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":"us-east-1"}}}]}"#,
+            ),
+        ));
+    }
+    assert_eq!(
+        allowed(&s, "rds:DeleteDBInstance", DEV_DB),
+        vec!["AWSServiceRoleForRDS", "Admin", "UsOnly"]
+    );
+    assert_eq!(
+        allowed(&s, "rds:DeleteDBInstance", EU_DB),
+        vec!["AWSServiceRoleForRDS", "Admin"]
+    );
+    assert_bulk_equals(&s, "rds:DeleteDBInstance", &[DEV_DB, EU_DB, PROD_DB]);
+    assert_bulk_equals(&s, "rds:DeleteDBInstance", &[EU_DB, DEV_DB]);
+}
