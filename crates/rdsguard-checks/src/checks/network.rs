@@ -15,7 +15,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use rdsguard_findings::Severity;
-use rdsguard_model::{DbCluster, DbInstance, DbProxy, ops};
+use rdsguard_model::{
+    DbCluster, DbInstance, DbProxy, RegionSnapshot, VpcSecurityGroupMembership, ops,
+};
 use rdsguard_network::{
     DbExposure, DbKind, DbReach, InternetPath, ReferenceState, RegionAnalysis, SourceSets, Sources,
     SubnetInfo, ipset, is_all_ports, is_all_protocols,
@@ -458,7 +460,51 @@ struct Subject<'a> {
     what: Described<'a>,
     /// It runs an RDS engine.
     runs_rds: bool,
-    group_ids: Vec<&'a str>,
+    group_ids: GroupIds<'a>,
+}
+
+/// A database's security group ids, read in place from its description (a list per database
+/// would be an allocation per database of a large region).
+#[derive(Clone, Copy)]
+enum GroupIds<'a> {
+    Memberships(&'a [VpcSecurityGroupMembership]),
+    Ids(&'a [String]),
+}
+
+impl<'a> GroupIds<'a> {
+    fn of(item: SubjectItem<'a>) -> Self {
+        match item {
+            SubjectItem::Instance(i) => GroupIds::Memberships(&i.vpc_security_groups),
+            SubjectItem::Cluster(c) => GroupIds::Memberships(&c.vpc_security_groups),
+            SubjectItem::Proxy(p) => GroupIds::Ids(&p.vpc_security_group_ids),
+        }
+    }
+
+    fn iter(self) -> impl Iterator<Item = &'a str> {
+        let (memberships, ids): (&[VpcSecurityGroupMembership], &[String]) = match self {
+            GroupIds::Memberships(m) => (m, &[]),
+            GroupIds::Ids(i) => (&[], i),
+        };
+        memberships
+            .iter()
+            .map(|m| m.vpc_security_group_id.as_str())
+            .chain(ids.iter().map(String::as_str))
+    }
+
+    fn len(self) -> usize {
+        match self {
+            GroupIds::Memberships(m) => m.len(),
+            GroupIds::Ids(i) => i.len(),
+        }
+    }
+
+    fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    fn to_vec(self) -> Vec<&'a str> {
+        self.iter().collect()
+    }
 }
 
 /// The database a [`Subject`] is: its reference is made only for a result about it.
@@ -513,7 +559,7 @@ fn subjects<'a>(ctx: &RegionCtx<'a>) -> Vec<Subject<'a>> {
             item: SubjectItem::Instance(i),
             what: Described("DB instance", &i.db_instance_identifier),
             runs_rds: f.runs_rds,
-            group_ids: i.security_group_ids().collect(),
+            group_ids: GroupIds::Memberships(&i.vpc_security_groups),
         });
     }
     let cluster_flags = flags.0.iter().skip(rds.db_instances.len());
@@ -525,7 +571,7 @@ fn subjects<'a>(ctx: &RegionCtx<'a>) -> Vec<Subject<'a>> {
             item: SubjectItem::Cluster(c),
             what: Described("DB cluster", &c.db_cluster_identifier),
             runs_rds: f.runs_rds,
-            group_ids: c.security_group_ids().collect(),
+            group_ids: GroupIds::Memberships(&c.vpc_security_groups),
         });
     }
     for p in &rds.db_proxies {
@@ -534,11 +580,7 @@ fn subjects<'a>(ctx: &RegionCtx<'a>) -> Vec<Subject<'a>> {
             what: Described("RDS proxy", &p.name),
             // Its engine family as it is (not in lower case, unlike the exposure's).
             runs_rds: non_rds_service(&p.engine_family).is_none(),
-            group_ids: p
-                .vpc_security_group_ids
-                .iter()
-                .map(String::as_str)
-                .collect(),
+            group_ids: GroupIds::Ids(&p.vpc_security_group_ids),
         });
     }
     out
@@ -899,15 +941,7 @@ fn listening_ports(ctx: &RegionCtx<'_>, db: &NetDb<'_, '_>) -> Vec<(u16, Cow<'st
 
 /// The security groups of a database, as its exposure lists them.
 fn group_ids_of(item: SubjectItem<'_>) -> Vec<&str> {
-    match item {
-        SubjectItem::Instance(i) => i.security_group_ids().collect(),
-        SubjectItem::Cluster(c) => c.security_group_ids().collect(),
-        SubjectItem::Proxy(p) => p
-            .vpc_security_group_ids
-            .iter()
-            .map(String::as_str)
-            .collect(),
-    }
+    GroupIds::of(item).to_vec()
 }
 
 pub static RDS_DB_PORT_OPEN_TO_INTERNET: CheckDef = CheckDef {
@@ -1159,13 +1193,39 @@ fn broad_cidr(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
 
 /// A security group attached to databases of the region (RDS engines).
 struct AttachedGroup {
-    id: String,
-    /// Its position in the region's security groups (`None`: not in the snapshot).
-    at: Option<u32>,
+    found: FoundGroup,
     /// The databases using it, sorted.
     databases: Vec<String>,
     /// The same, as evidence shared by the findings about the group.
     databases_evidence: Arc<Value>,
+}
+
+/// Where an attached group is: its position in the region's security groups (its id is its
+/// entry's: not copied, a large region has a group per database), or the id the databases
+/// give for a group missing from the snapshot.
+enum FoundGroup {
+    At(u32),
+    Missing(String),
+}
+
+impl AttachedGroup {
+    fn at(&self) -> Option<u32> {
+        match self.found {
+            FoundGroup::At(p) => Some(p),
+            FoundGroup::Missing(_) => None,
+        }
+    }
+
+    fn id<'r>(&'r self, region: &'r RegionSnapshot) -> &'r str {
+        match &self.found {
+            FoundGroup::At(p) => region
+                .ec2
+                .security_groups
+                .get(*p as usize)
+                .map_or("", |g| g.group_id.as_str()),
+            FoundGroup::Missing(id) => id,
+        }
+    }
 }
 
 /// The security groups attached to the region's databases, in first-seen order; computed once
@@ -1196,8 +1256,10 @@ fn attached_groups(ctx: &RegionCtx<'_>) -> Rc<AttachedGroups> {
             for (g, &p) in s.group_ids.iter().zip(here) {
                 let mut add = || {
                     groups.push(AttachedGroup {
-                        id: g.to_string(),
-                        at: p,
+                        found: match p {
+                            Some(p) => FoundGroup::At(p),
+                            None => FoundGroup::Missing(g.to_string()),
+                        },
                         databases: Vec::new(),
                         databases_evidence: unexplained.clone(),
                     });
@@ -1254,7 +1316,7 @@ fn subject_group_positions(
         SubjectGroupPositions(
             subjects
                 .iter()
-                .flat_map(|s| &s.group_ids)
+                .flat_map(|s| s.group_ids.iter())
                 .map(|g| {
                     lookups
                         .security_group_index(ctx.region, g)
@@ -1294,10 +1356,10 @@ fn all_ports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if em.skip_unwanted() {
             continue;
         }
-        let (gid, dbs) = (&group.id, &group.databases);
+        let (gid, dbs) = (group.id(ctx.region), &group.databases);
         let res = group_resource(ctx, gid);
         let Some(g) = group
-            .at
+            .at()
             .and_then(|p| ctx.region.ec2.security_groups.get(p as usize))
         else {
             em.not_assessed(res, missing_group(ctx, gid));
@@ -1377,10 +1439,10 @@ fn default_group(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                     break;
                 }
                 Some(_) => {}
-                None => missing = missing.or(Some(*gid)),
+                None => missing = missing.or(Some(gid)),
             }
         }
-        let ev = evidence! { "security_groups" => s.group_ids };
+        let ev = evidence! { "security_groups" => s.group_ids.to_vec() };
         if let Some(g) = default {
             em.fail(
                 res,
@@ -1431,9 +1493,9 @@ fn stale_reference(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         if em.skip_unwanted() {
             continue;
         }
-        let (gid, dbs) = (&group.id, &group.databases);
+        let (gid, dbs) = (group.id(ctx.region), &group.databases);
         let res = group_resource(ctx, gid);
-        let Some(states) = group.at.and_then(|p| all.references.get(p as usize)) else {
+        let Some(states) = group.at().and_then(|p| all.references.get(p as usize)) else {
             em.not_assessed(res, missing_group(ctx, gid));
             continue;
         };
