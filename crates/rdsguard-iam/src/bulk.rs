@@ -873,8 +873,18 @@ impl<'a> BulkWhoCan<'a> {
     ) -> Result<sar::ValidatedRequest, RequestError> {
         let reference = sar::reference()?;
         let a = self.action_ref(action)?;
-        let prefix = sar::validation_prefix(resource_arn);
         let action_key = std::ptr::from_ref(a) as usize;
+        // Resources asked in turn mostly extend the previous one's prefix: only the rest of
+        // the ARN is then read (the prefix it would have, see `sar::prefix_extended_by`).
+        if let Some((_, _, v)) = self
+            .last_validations
+            .borrow()
+            .iter()
+            .find(|(k, p, _)| *k == action_key && sar::prefix_extended_by(p, resource_arn))
+        {
+            return Ok(v.clone());
+        }
+        let prefix = sar::validation_prefix(resource_arn);
         if let Some(prefix) = prefix {
             if let Some((_, _, v)) = self
                 .last_validations

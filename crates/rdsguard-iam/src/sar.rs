@@ -193,6 +193,18 @@ pub fn validation_prefix(arn: &str) -> Option<&str> {
     (cut < arn.len()).then(|| &arn[..cut])
 }
 
+/// Whether `arn`'s [`validation_prefix`] is `prefix`, itself the validation prefix of another
+/// ARN: `arn` is `prefix` followed by at least one ASCII character, none of them `:`, `/` or
+/// a wildcard (reading only what follows the prefix).
+pub fn prefix_extended_by(prefix: &str, arn: &str) -> bool {
+    arn.strip_prefix(prefix).is_some_and(|tail| {
+        !tail.is_empty()
+            && tail
+                .bytes()
+                .all(|b| b.is_ascii() && !matches!(b, b':' | b'/' | b'*' | b'?'))
+    })
+}
+
 /// Byte offset of an ARN's resource part (after its fifth `:`).
 fn resource_part_start(arn: &str) -> Option<usize> {
     let (fifth, _) = arn.bytes().enumerate().filter(|&(_, b)| b == b':').nth(4)?;

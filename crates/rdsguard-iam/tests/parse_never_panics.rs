@@ -174,3 +174,31 @@ proptest! {
         prop_assert!(answer["error"].is_string() || answer["decision"].is_string());
     }
 }
+
+/// ARN-like text from the characters that decide a validation prefix.
+fn arn_like() -> impl Strategy<Value = String> {
+    let part = "[a-z0-9:/*?é-]{0,6}";
+    (part, part, part).prop_map(|(a, b, c)| format!("arn:aws:rds:us-east-1:123:{a}{b}{c}"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// The bulk who-can reuses a validation when the next ARN extends the last prefix: it
+    /// must be exactly when the next ARN has that prefix.
+    #[test]
+    fn an_extended_prefix_is_the_arns_own(first in arn_like(), tail in "[a-z0-9:/*?é-]{0,4}") {
+        use rdsguard_iam::sar::{prefix_extended_by, validation_prefix};
+        if let Some(prefix) = validation_prefix(&first) {
+            let next = format!("{prefix}{tail}");
+            prop_assert_eq!(
+                prefix_extended_by(prefix, &next),
+                validation_prefix(&next) == Some(prefix)
+            );
+            prop_assert_eq!(
+                prefix_extended_by(prefix, &first),
+                validation_prefix(&first) == Some(prefix)
+            );
+        }
+    }
+}
