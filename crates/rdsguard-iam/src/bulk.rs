@@ -38,7 +38,8 @@ use crate::compile::{
     CompiledPolicy, CompiledStatement, PolicyKind, PrincipalMatch, ResourceScope, Tri,
 };
 use crate::context::{
-    Arn, PrincipalKind, RequestAction, RequestContext, RequestPrincipal, RequestResource,
+    Arn, ArnInPlace, PrincipalKind, RequestAction, RequestContext, RequestPrincipal,
+    RequestResource,
 };
 use crate::error::RequestError;
 use crate::eval::{PolicySet, Request, StaticDecision, evaluate_static};
@@ -1121,9 +1122,11 @@ impl<'a> BulkWhoCan<'a> {
         everyone
     }
 
-    /// What every question about `resource_arn` needs, parsed once for the actions asked in
+    /// What every question about `resource_arn` needs, made once for the actions asked in
     /// turn about it; the resource's account and region shared with the previous resource's
-    /// when equal (they key the shared answers).
+    /// when equal (they key the shared answers). The ARN is parsed only when an answer needs
+    /// more than its account and region ([`PreparedResource::resource`]): most answers are
+    /// the shared ones.
     fn prepare(
         &self,
         resource_arn: &str,
@@ -1131,28 +1134,43 @@ impl<'a> BulkWhoCan<'a> {
     ) -> Result<Rc<PreparedResource<'a>>, RequestError> {
         let last = self.last_resource.borrow().clone();
         if let Some(p) = &last
-            && p.resource.text == resource_arn
+            && *p.text == *resource_arn
         {
             return Ok(p.clone());
         }
-        let resource = RequestResource::parse(resource_arn, None)?;
+        // An ARN is read in place; anything else is parsed now (`*`, or the error).
+        let parts = ArnInPlace::of(resource_arn);
+        let parsed = match parts {
+            Some(_) => OnceCell::new(),
+            None => OnceCell::from(RequestResource::parse(resource_arn, None)?),
+        };
+        let (account, region): (Option<&str>, Option<Cow<'_, str>>) = match (&parts, parsed.get()) {
+            (Some(parts), _) => (
+                Some(parts.account()).filter(|a| !a.is_empty()),
+                Some(lower_case(parts.region())),
+            ),
+            (None, Some(r)) => (
+                r.account.as_deref(),
+                r.arn_lower.as_ref().map(|a| Cow::Borrowed(a.region())),
+            ),
+            (None, None) => (None, None),
+        };
         let same_or_new = |text: Option<&str>, previous: Option<&Rc<str>>| {
             text.map(|t| match previous {
                 Some(p) if **p == *t => p.clone(),
                 _ => Rc::from(t),
             })
         };
-        let account = same_or_new(
-            resource.account.as_deref(),
-            last.as_ref().and_then(|p| p.account.as_ref()),
-        );
+        let account = same_or_new(account, last.as_ref().and_then(|p| p.account.as_ref()));
         let region = same_or_new(
-            resource.arn_lower.as_ref().map(|a| a.region()),
+            region.as_deref(),
             last.as_ref().and_then(|p| p.region.as_ref()),
         );
         let prepared = Rc::new(PreparedResource {
             facts: self.catalog.facts_at(resource_arn, place),
-            resource,
+            text: resource_arn.into(),
+            written_as_key: parts.is_some_and(|p| p.key_as_written().is_some()),
+            parsed,
             account,
             region,
         });
@@ -1350,7 +1368,6 @@ impl<'a> BulkWhoCan<'a> {
         key_policy: Option<&CompiledPolicy>,
     ) -> Vec<usize> {
         let model = self.model;
-        let resource = &prepared.resource;
         // The principals to evaluate for this resource alone.
         let mut evaluated: Vec<usize> = Vec::new();
         match mode {
@@ -1365,7 +1382,8 @@ impl<'a> BulkWhoCan<'a> {
                         evaluated.extend(users.iter().copied());
                     }
                 };
-                if let Some(key) = prepared.resource.arn_lower.as_ref().map(Arn::key)
+                if !plan.exact.is_empty()
+                    && let Some(key) = prepared.key()
                     && let Some(policies) = plan.exact.get(key)
                 {
                     policies.iter().for_each(|&p| add_users(p));
@@ -1374,9 +1392,9 @@ impl<'a> BulkWhoCan<'a> {
                 for (policy, wanted) in &plan.wildcard {
                     let statements = &model.policies[*policy].statements;
                     let matches = wanted.iter().any(|&i| {
-                        statements
-                            .get(i as usize)
-                            .is_some_and(|st| st.resource_matches(resource, &empty) != Tri::No)
+                        statements.get(i as usize).is_some_and(|st| {
+                            st.resource_matches(prepared.resource(), &empty) != Tri::No
+                        })
                     });
                     if matches {
                         add_users(*policy);
@@ -1429,7 +1447,6 @@ impl<'a> BulkWhoCan<'a> {
             key_policy,
             plan,
         } = self.begin(action, resource_arn, place)?;
-        let resource = &prepared.resource;
         let facts = prepared.facts;
         let key_policy = key_policy.as_deref();
         let model = self.model;
@@ -1438,17 +1455,20 @@ impl<'a> BulkWhoCan<'a> {
         // How answers can be shared between resources: without a resource policy (unless the
         // action reads the resource itself), or for a KMS key whose policy treats every
         // principal it does not name alike (the usual delegation to the account).
-        let is_key = resource
-            .arn_lower
-            .as_ref()
-            .is_some_and(|a| a.service() == "kms" && a.resource().starts_with("key/"));
+        let is_key = || {
+            prepared
+                .resource()
+                .arn_lower
+                .as_ref()
+                .is_some_and(|a| a.service() == "kms" && a.resource().starts_with("key/"))
+        };
         let mode = match key_policy {
             None if plan.shareable_action => Mode::Shared {
                 key_grants: Vec::new(),
                 named: Vec::new(),
             },
-            Some(kp) if is_key && plan.delegation.is_some() && !plan.org_resource_specific => {
-                match self.split_key_policy(kp, &plan, resource) {
+            Some(kp) if is_key() && plan.delegation.is_some() && !plan.org_resource_specific => {
+                match self.split_key_policy(kp, &plan, prepared.resource()) {
                     Some((named, Some(key_grants))) => Mode::Shared { key_grants, named },
                     Some((named, None)) => Mode::OnlyNamed { named },
                     None => Mode::Each,
@@ -1460,7 +1480,7 @@ impl<'a> BulkWhoCan<'a> {
         // every key created from the same template.
         let mode = match (mode, key_policy, facts.key) {
             (Mode::Each, Some(kp), Some(k))
-                if is_key && plan.delegation.is_some() && !plan.org_resource_specific =>
+                if is_key() && plan.delegation.is_some() && !plan.org_resource_specific =>
             {
                 match self.template_of(k) {
                     Some(template) => Mode::Template {
@@ -1494,7 +1514,7 @@ impl<'a> BulkWhoCan<'a> {
                     &model.org.rcp_refs(),
                     &model.account_id,
                     &plan.req_action,
-                    resource,
+                    prepared.resource(),
                     &validated,
                 )
             })
@@ -1569,7 +1589,7 @@ impl<'s, 'a> Asker<'s, 'a> {
             self.model.static_base(
                 kind,
                 &self.prepared.facts,
-                self.prepared.resource.account.as_deref(),
+                self.prepared.resource().account.as_deref(),
                 self.prepared.region.as_deref(),
                 self.validated,
             )
@@ -1606,7 +1626,7 @@ impl<'s, 'a> Asker<'s, 'a> {
             p,
             &set,
             &plan.req_action,
-            &self.prepared.resource,
+            self.prepared.resource(),
             &ctx,
         )
     }
@@ -1623,10 +1643,50 @@ struct AlikeKey {
 
 /// A resource asked about, parsed once for every action asked about it.
 struct PreparedResource<'a> {
-    resource: RequestResource,
+    /// The ARN as asked.
+    text: Box<str>,
+    /// Whether the ARN without its `arn:` is its [`Arn::key`] (see
+    /// [`ArnInPlace::key_as_written`]).
+    written_as_key: bool,
+    /// The ARN parsed, when first needed (see [`BulkWhoCan::prepare`]).
+    parsed: OnceCell<RequestResource>,
     facts: ResourceFacts<'a>,
     account: Option<Rc<str>>,
+    /// In lower case, as the parsed ARN has it.
     region: Option<Rc<str>>,
+}
+
+impl PreparedResource<'_> {
+    /// The resource parsed (once).
+    fn resource(&self) -> &RequestResource {
+        self.parsed
+            .get_or_init(|| match ArnInPlace::of(&self.text) {
+                Some(parts) => RequestResource::of_parts(&self.text, parts, None),
+                // Not reached: `prepare` parses anything but an ARN itself.
+                None => RequestResource {
+                    text: self.text.to_string(),
+                    arn_lower: None,
+                    account: None,
+                },
+            })
+    }
+
+    /// [`Arn::key`] of the resource, without parsing it when the ARN is written as the key.
+    fn key(&self) -> Option<&str> {
+        match self.text.strip_prefix("arn:") {
+            Some(key) if self.written_as_key => Some(key),
+            _ => self.resource().arn_lower.as_ref().map(Arn::key),
+        }
+    }
+}
+
+/// `text` in ASCII lower case, copied only when it has upper-case letters.
+fn lower_case(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// Record an evaluation: allowed answers, or "undetermined" for a denied principal with

@@ -371,23 +371,7 @@ pub struct Arn {
 
 impl Arn {
     pub fn parse(text: &str) -> Option<Arn> {
-        let rest = text.strip_prefix("arn:")?;
-        let mut ends = [0usize; 4];
-        let mut at = 0;
-        for end in &mut ends {
-            let colon = rest.get(at..)?.find(':')?;
-            at += colon;
-            *end = at;
-            at += 1;
-        }
-        let arn = Arn {
-            text: rest.to_string(),
-            ends,
-        };
-        if arn.partition().is_empty() || arn.service().is_empty() || arn.resource().is_empty() {
-            return None;
-        }
-        Some(arn)
+        ArnInPlace::of(text).map(ArnInPlace::to_arn)
     }
 
     fn part(&self, i: usize) -> &str {
@@ -443,6 +427,74 @@ impl Serialize for Arn {
     }
 }
 
+/// An ARN that parses ([`Arn::parse`] accepts exactly these), read in place: what a who-can
+/// question about a resource needs first (its account and region), without the copies of a
+/// parse.
+#[derive(Debug, Clone, Copy)]
+pub struct ArnInPlace<'t> {
+    /// The ARN without its `arn:` prefix.
+    rest: &'t str,
+    /// Where the partition, service, region and account end in `rest`.
+    ends: [usize; 4],
+}
+
+impl<'t> ArnInPlace<'t> {
+    pub fn of(text: &'t str) -> Option<ArnInPlace<'t>> {
+        let rest = text.strip_prefix("arn:")?;
+        // One pass over the bytes up to the fourth colon (`:` is ASCII: a byte offset of one
+        // is a character boundary).
+        let mut ends = [0usize; 4];
+        let mut found = 0;
+        for (i, b) in rest.bytes().enumerate() {
+            if b == b':' {
+                ends[found] = i;
+                found += 1;
+                if found == ends.len() {
+                    break;
+                }
+            }
+        }
+        if found < ends.len() {
+            return None;
+        }
+        let parts = ArnInPlace { rest, ends };
+        if parts.part(0).is_empty() || parts.part(1).is_empty() || parts.part(4).is_empty() {
+            return None;
+        }
+        Some(parts)
+    }
+
+    fn part(&self, i: usize) -> &'t str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
+        let end = self.ends.get(i).copied().unwrap_or(self.rest.len());
+        self.rest.get(start..end).unwrap_or_default()
+    }
+
+    /// The account as written.
+    pub fn account(&self) -> &'t str {
+        self.part(3)
+    }
+
+    /// The region as written (matching lower-cases it).
+    pub fn region(&self) -> &'t str {
+        self.part(2)
+    }
+
+    /// [`Arn::key`] of the parsed ARN when it is this text as it is (partition, service,
+    /// region and account already in lower case, as AWS writes them); `None` otherwise.
+    pub fn key_as_written(&self) -> Option<&'t str> {
+        let prefix = self.rest.get(..self.ends[3])?;
+        (!prefix.bytes().any(|b| b.is_ascii_uppercase())).then_some(self.rest)
+    }
+
+    fn to_arn(self) -> Arn {
+        Arn {
+            text: self.rest.to_string(),
+            ends: self.ends,
+        }
+    }
+}
+
 /// The action of a request, pre-lower-cased for matching (actions are case-insensitive:
 /// IAM User Guide, *IAM JSON policy elements: Action*).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -489,18 +541,24 @@ impl RequestResource {
                 account: account.map(str::to_string),
             });
         }
-        let mut lower =
-            Arn::parse(text).ok_or_else(|| RequestError::MalformedArn(text.to_string()))?;
+        let parts =
+            ArnInPlace::of(text).ok_or_else(|| RequestError::MalformedArn(text.to_string()))?;
+        Ok(RequestResource::of_parts(text, parts, account))
+    }
+
+    /// [`parse`](Self::parse) of `text`, an ARN whose parts are `parts`: it cannot fail.
+    pub fn of_parts(text: &str, parts: ArnInPlace<'_>, account: Option<&str>) -> RequestResource {
+        let mut lower = parts.to_arn();
         // The account as written (an account id has no case; kept verbatim all the same).
         let acct = account
             .map(str::to_string)
             .or_else(|| (!lower.account().is_empty()).then(|| lower.account().to_string()));
         lower.lower_prefix();
-        Ok(RequestResource {
+        RequestResource {
             text: text.to_string(),
             arn_lower: Some(lower),
             account: acct,
-        })
+        }
     }
 }
 

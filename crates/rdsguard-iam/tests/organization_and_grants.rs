@@ -839,3 +839,38 @@ fn an_scp_denying_unapproved_regions_decides_by_the_resources_region() {
     assert_bulk_equals(&s, "rds:DeleteDBInstance", &[DEV_DB, EU_DB, PROD_DB]);
     assert_bulk_equals(&s, "rds:DeleteDBInstance", &[EU_DB, DEV_DB]);
 }
+
+/// The bulk who-can reads ARNs in place and parses them only when a policy names resources:
+/// an ARN written with upper-case letters in its prefix is matched as AWS matches it
+/// (partition, service, region and account without case), as `who_can` does.
+#[test]
+fn policies_naming_a_database_match_its_arn_whatever_the_case_of_its_prefix() {
+    const UPPER: &str = "arn:aws:rds:US-EAST-1:111122223333:db:Upper";
+    const LOWER_NAMED: &str = "arn:aws:rds:us-east-1:111122223333:db:Upper";
+    let mut s = snapshot(None, Vec::new());
+    s.accounts[0].regions[0].rds.db_instances.push(db(UPPER));
+    if let Some(iam) = s.accounts[0].iam.as_mut() {
+        iam.roles.push(role(
+            "OneDb",
+            Some(&format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"rds:DeleteDBInstance","Resource":"{LOWER_NAMED}"}}]}}"#
+            )),
+        ));
+        iam.roles.push(role(
+            "DevDbs",
+            Some(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:DeleteDBInstance","Resource":"arn:aws:rds:*:*:db:dev-*"}]}"#,
+            ),
+        ));
+    }
+    assert_eq!(
+        allowed(&s, "rds:DeleteDBInstance", UPPER),
+        vec!["AWSServiceRoleForRDS", "Admin", "OneDb"]
+    );
+    assert_eq!(
+        allowed(&s, "rds:DeleteDBInstance", DEV_DB),
+        vec!["AWSServiceRoleForRDS", "Admin", "DevDbs"]
+    );
+    assert_bulk_equals(&s, "rds:DeleteDBInstance", &[UPPER, DEV_DB, PROD_DB, UPPER]);
+    assert_bulk_equals(&s, "rds:DeleteDBInstance", &[PROD_DB, LOWER_NAMED, UPPER]);
+}

@@ -202,3 +202,35 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// The bulk who-can reads an ARN in place and parses it only when needed: reading in
+    /// place must accept what the parser accepts and give the same account, region and key.
+    #[test]
+    fn an_arn_read_in_place_is_the_arn_parsed(
+        text in prop_oneof![
+            "(arn:)?[a-zA-Z0-9:/*-]{0,24}",
+            "arn:[a-zA-Z]{0,3}:[a-zA-Z]{0,3}:[a-zA-Z0-9-]{0,4}:[0-9]{0,3}:[a-zA-Z0-9:/-]{0,6}",
+        ],
+    ) {
+        use rdsguard_iam::context::{Arn, ArnInPlace, RequestResource};
+        let parsed = Arn::parse(&text);
+        let in_place = ArnInPlace::of(&text);
+        prop_assert_eq!(parsed.is_some(), in_place.is_some());
+        if let (Some(_), Some(parts)) = (parsed, in_place) {
+            let resource = RequestResource::parse(&text, None).expect("parses");
+            prop_assert_eq!(&resource, &RequestResource::of_parts(&text, parts, None));
+            let lower = resource.arn_lower.as_ref().expect("an ARN");
+            prop_assert_eq!(lower.region(), parts.region().to_ascii_lowercase());
+            prop_assert_eq!(
+                resource.account.as_deref(),
+                Some(parts.account()).filter(|a| !a.is_empty())
+            );
+            if let Some(key) = parts.key_as_written() {
+                prop_assert_eq!(key, lower.key());
+            }
+        }
+    }
+}
