@@ -22,6 +22,8 @@ pub(crate) mod tls_defaults;
 #[path = "verdict.rs"]
 pub(crate) mod verdict;
 
+use std::cell::RefCell;
+
 use rdsguard_findings::Severity;
 use rdsguard_model::{DbCluster, DbInstance, ParameterGroup, ops};
 use time::OffsetDateTime;
@@ -35,7 +37,7 @@ use self::tls_defaults::{
     NNE_ENCRYPTION_SERVER_DEFAULT, ORACLE_NNE, Unresolved, is_truthy, resolve,
 };
 use self::verdict::{Evidence, Verdict};
-use super::common::{EngineFamily, cluster_resource, instance_family, proxy_resource};
+use super::common::{EngineFamily, FastMap, cluster_resource, instance_family, proxy_resource};
 use super::instance::InstanceJudge;
 use super::lookups::RegionLookups;
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner, explaining};
@@ -444,6 +446,66 @@ fn custom_engine(engine: &str) -> bool {
     engine.starts_with("custom-")
 }
 
+/// The statuses of the parameter-group TLS checks by what decides them: the check, the group
+/// (by address), whether it is in sync, the engine family, engine and version. A large region
+/// has thousands of instances on a few groups and versions, and resolving a parameter (its
+/// engine default, a list of TLS versions) costs more than looking the status up. Only while
+/// statuses alone are wanted: explained verdicts name the instance.
+#[derive(Default)]
+struct GroupVerdicts {
+    known: RefCell<FastMap<GroupVerdictKey, Vec<EngineVerdict>>>,
+}
+
+/// The check, the group's address, whether it is in sync, the engine family.
+type GroupVerdictKey = (u8, usize, bool, u8);
+
+/// An engine, its version and the verdict for them.
+type EngineVerdict = (Box<str>, Box<str>, Verdict);
+
+/// The checks [`GroupVerdicts`] keeps verdicts of.
+const TLS_ENFORCED: u8 = 0;
+const MIN_TLS: u8 = 1;
+
+impl GroupVerdicts {
+    /// `decide`'s verdict for `s` on `att` (the same for every subject alike), decided once.
+    fn of(
+        ctx: &RegionCtx<'_>,
+        check: u8,
+        s: &Subject<'_>,
+        att: &Attached<'_, ParameterGroup>,
+        decide: impl FnOnce() -> Verdict,
+    ) -> Verdict {
+        if explaining() {
+            return decide();
+        }
+        let memo = ctx.memo.get_or_init_plain(GroupVerdicts::default);
+        let key = (
+            check,
+            std::ptr::from_ref(att.group) as usize,
+            att.in_sync(),
+            s.family as u8,
+        );
+        let alike = |(engine, version, _): &&EngineVerdict| {
+            **engine == *s.engine && **version == *s.engine_version
+        };
+        if let Some((_, _, v)) = memo
+            .known
+            .borrow()
+            .get(&key)
+            .and_then(|l| l.iter().find(alike))
+        {
+            return v.clone();
+        }
+        let verdict = decide();
+        memo.known.borrow_mut().entry(key).or_default().push((
+            s.engine.into(),
+            s.engine_version.into(),
+            verdict.clone(),
+        ));
+        verdict
+    }
+}
+
 fn instance_tls_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
     if let Some(c) = &db.db_cluster_identifier {
         return Verdict::NotApplicable(msg!(
@@ -469,7 +531,9 @@ fn instance_tls_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
                 return Verdict::NotAssessed(msg!("no TLS rule for engine {}", db.engine));
             };
             match instance_parameter_group(ctx.region, &RegionLookups::of(ctx), db) {
-                Ok(att) => tls_by_parameter(&s, &att, &rule),
+                Ok(att) => GroupVerdicts::of(ctx, TLS_ENFORCED, &s, &att, || {
+                    tls_by_parameter(&s, &att, &rule)
+                }),
                 Err(reason) => Verdict::NotAssessed(reason),
             }
         }
@@ -782,7 +846,9 @@ fn instance_min_tls_verdict(ctx: &RegionCtx<'_>, db: &DbInstance, required: TlsV
             db.engine
         )),
         _ => match instance_parameter_group(ctx.region, &RegionLookups::of(ctx), db) {
-            Ok(att) => min_tls_by_parameter(&s, &att, required),
+            Ok(att) => GroupVerdicts::of(ctx, MIN_TLS, &s, &att, || {
+                min_tls_by_parameter(&s, &att, required)
+            }),
             Err(reason) => Verdict::NotAssessed(reason),
         },
     }

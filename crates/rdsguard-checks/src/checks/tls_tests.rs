@@ -598,3 +598,63 @@ fn ca_obsolete() {
     assert_eq!(status_of(&f, "moto"), Status::NotAssessed);
     assert_eq!(status_of(&f, "none"), Status::NotAssessed);
 }
+
+/// The analysis decides the parameter-group TLS checks once per group, sync status, engine and
+/// version: instances that differ in any of them still get their own statuses, and the same
+/// as when every result is explained.
+#[test]
+fn instances_on_one_group_are_told_apart_by_sync_status_and_engine_version() {
+    let mut r = region();
+    r.rds.db_parameter_groups = vec![group(
+        "shared-pg",
+        &[("ssl_min_protocol_version", "TLSv1.2")],
+    )];
+    let mut pending = instance("pending", "postgres", "15.4", "shared-pg");
+    pending.db_parameter_groups[0].status = "pending-reboot".into();
+    r.rds.db_instances = vec![
+        // No rds.force_ssl in the group: its default is 1 from PostgreSQL 15, 0 before.
+        instance("pg15", "postgres", "15.4", "shared-pg"),
+        pending,
+        instance("pg14", "postgres", "14.9", "shared-pg"),
+        instance("pg15-again", "postgres", "15.4", "shared-pg"),
+    ];
+    let snap = snapshot(r, None);
+    let defs = [&RDS_INSTANCE_TLS_ENFORCED, &RDS_INSTANCE_MIN_TLS_VERSION];
+    let now = crate::testkit::now();
+    let config = Config::default();
+    let analysis = crate::analyze(&snap, &config, now, &defs);
+    let decided: Vec<(String, String, Status)> = analysis
+        .outcomes
+        .iter()
+        .map(|o| {
+            let id = analysis
+                .resource_of(o)
+                .map(|r| r.id.clone())
+                .unwrap_or_default();
+            (defs[o.check as usize].id.to_string(), id, o.status)
+        })
+        .collect();
+    let explained: Vec<(String, String, Status)> = crate::evaluate_with(&snap, &config, now, &defs)
+        .into_iter()
+        .map(|f| (f.check_id.to_string(), f.resource.id.clone(), f.status))
+        .collect();
+    let mut sorted = decided.clone();
+    sorted.sort();
+    let mut expected = explained;
+    expected.sort();
+    assert_eq!(sorted, expected);
+    let status = |check: &str, id: &str| {
+        decided
+            .iter()
+            .find(|(c, i, _)| c == check && i == id)
+            .map(|(_, _, s)| *s)
+    };
+    let enforced = RDS_INSTANCE_TLS_ENFORCED.id;
+    assert_eq!(status(enforced, "pg15"), Some(Status::Pass));
+    assert_eq!(status(enforced, "pg15-again"), Some(Status::Pass));
+    assert_eq!(status(enforced, "pending"), Some(Status::Fail));
+    assert_eq!(status(enforced, "pg14"), Some(Status::Fail));
+    let min = RDS_INSTANCE_MIN_TLS_VERSION.id;
+    assert_eq!(status(min, "pg15"), Some(Status::Pass));
+    assert_eq!(status(min, "pending"), Some(Status::Fail));
+}
