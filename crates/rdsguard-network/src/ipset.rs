@@ -252,11 +252,49 @@ impl<A: Addr> IpSet<A> {
         if other.is_empty() || self.is_empty() {
             return self.clone();
         }
-        self.intersection(&other.complement())
+        // One pass over both: each range of `self` with the ranges of `other` cut out of it.
+        // Pieces of disjoint, non-adjacent ranges stay disjoint and non-adjacent.
+        let mut out = Vec::with_capacity(self.ranges.len() + 1);
+        let mut j = 0;
+        for &(start, end) in &self.ranges {
+            while other.ranges.get(j).is_some_and(|&(_, e)| e < start) {
+                j += 1;
+            }
+            let mut from = Some(start);
+            let mut k = j;
+            while let Some(kept) = from {
+                match other.ranges.get(k) {
+                    Some(&(cut_start, cut_end)) if cut_start <= end => {
+                        if cut_start > kept
+                            && let Some(before) = cut_start.pred()
+                        {
+                            out.push((kept, before));
+                        }
+                        from = if cut_end >= end { None } else { cut_end.succ() };
+                        k += 1;
+                    }
+                    _ => {
+                        out.push((kept, end));
+                        from = None;
+                    }
+                }
+            }
+        }
+        IpSet { ranges: out }
     }
 
     pub fn is_subset(&self, other: &Self) -> bool {
-        self.difference(other).is_empty()
+        // In canonical form a range is covered only by one range of `other` holding it all.
+        let mut j = 0;
+        self.ranges.iter().all(|&(start, end)| {
+            while other.ranges.get(j).is_some_and(|&(_, e)| e < start) {
+                j += 1;
+            }
+            other
+                .ranges
+                .get(j)
+                .is_some_and(|&(s, e)| s <= start && end <= e)
+        })
     }
 
     /// Number of addresses, saturating at `u128::MAX` (only the full IPv6 space, 2^128,
@@ -278,25 +316,31 @@ impl<A: Addr> IpSet<A> {
     /// The unique minimal list of CIDR blocks covering exactly this set, in address order,
     /// as `(network address, prefix length)`.
     pub fn to_prefixes(&self) -> Vec<(A, u32)> {
-        let mut out = Vec::new();
-        for &(start, end) in &self.ranges {
-            let mut s = start;
-            loop {
-                let span = A::span(s, end);
-                // Largest k with 2^k addresses fitting in s..=end: floor(log2(span + 1)).
-                let fit = match span.checked_add(1) {
-                    Some(n) => 127 - n.leading_zeros(),
-                    None => 128,
-                };
-                let k = s.trailing_zeros_().min(fit).min(A::BITS);
-                out.push((s, A::BITS - k));
-                match s.add_pow2(k) {
-                    Some(next) if next <= end => s = next,
-                    _ => break,
-                }
-            }
-        }
-        out
+        self.prefixes().collect()
+    }
+
+    /// [`to_prefixes`](Self::to_prefixes), one block at a time.
+    pub fn prefixes(&self) -> impl Iterator<Item = (A, u32)> + '_ {
+        let mut ranges = self.ranges.iter();
+        let mut current: Option<(A, A)> = None;
+        std::iter::from_fn(move || {
+            let (s, end) = match current {
+                Some(c) => c,
+                None => *ranges.next()?,
+            };
+            let span = A::span(s, end);
+            // Largest k with 2^k addresses fitting in s..=end: floor(log2(span + 1)).
+            let fit = match span.checked_add(1) {
+                Some(n) => 127 - n.leading_zeros(),
+                None => 128,
+            };
+            let k = s.trailing_zeros_().min(fit).min(A::BITS);
+            current = match s.add_pow2(k) {
+                Some(next) if next <= end => Some((next, end)),
+                _ => None,
+            };
+            Some((s, A::BITS - k))
+        })
     }
 }
 
@@ -666,6 +710,7 @@ mod proptests {
             }
             prop_assert_eq!(a.intersects(&b), !i.is_empty());
             prop_assert_eq!(a.is_subset(&b), d.is_empty());
+            prop_assert_eq!(a.is_subset(&b), (0..256).all(|x| !ma[x] || mb[x]));
             prop_assert_eq!(a.count() as usize, ma.iter().filter(|x| **x).count());
         }
 

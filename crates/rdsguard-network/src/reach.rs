@@ -79,8 +79,8 @@ impl SourceSets {
     /// Whether a minimal CIDR block of the sets (what [`Sources::ipv4`] and [`Sources::ipv6`]
     /// list, without writing them) is broader than `/max_v4` (IPv4) or `/max_v6` (IPv6).
     pub fn has_block_broader_than(&self, max_v4: u32, max_v6: u32) -> bool {
-        self.ipv4.to_prefixes().iter().any(|&(_, l)| l < max_v4)
-            || self.ipv6.to_prefixes().iter().any(|&(_, l)| l < max_v6)
+        self.ipv4.prefixes().any(|(_, l)| l < max_v4)
+            || self.ipv6.prefixes().any(|(_, l)| l < max_v6)
     }
 }
 
