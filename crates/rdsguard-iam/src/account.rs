@@ -1152,19 +1152,7 @@ impl SingleStatements {
     fn get(&self, policy: &CompiledPolicy, index: usize) -> Option<&CompiledPolicy> {
         self.0
             .get(index)?
-            .get_or_init(|| {
-                let st = policy.statements.get(index)?;
-                CompiledPolicy::compile(
-                    &policy.name,
-                    PolicyKind::Resource,
-                    crate::policy::PolicyDocument {
-                        version: policy.version,
-                        id: None,
-                        statements: vec![st.source.clone()],
-                    },
-                )
-                .ok()
-            })
+            .get_or_init(|| policy.statement_alone(index))
             .as_ref()
     }
 }

@@ -220,6 +220,21 @@ impl CompiledPolicy {
         }
     }
 
+    /// Statement `index` alone, as compiling it alone under this policy's name, version and
+    /// kind gives it (a statement compiles the same alone or not), without compiling it again.
+    pub fn statement_alone(&self, index: usize) -> Option<CompiledPolicy> {
+        let statements = vec![self.statements.get(index)?.clone()];
+        let (by_service, any_service) = index_by_service(&statements);
+        Some(CompiledPolicy {
+            name: self.name.clone(),
+            kind: self.kind,
+            version: self.version,
+            statements,
+            by_service,
+            any_service,
+        })
+    }
+
     /// Statements whose `Action`/`NotAction` may apply to `service` (lower-cased), in document
     /// order.
     pub fn candidates(&self, service: &str) -> impl Iterator<Item = &CompiledStatement> {
@@ -818,6 +833,37 @@ mod tests {
 
     fn res(arn: &str) -> RequestResource {
         RequestResource::parse(arn, None).unwrap()
+    }
+
+    /// A statement taken alone from its compiled policy is what compiling it alone gives.
+    #[test]
+    fn a_statement_alone_compiles_as_it_does_in_its_policy() {
+        let text = r#"{"Version":"2012-10-17","Statement":[
+            {"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},
+            {"Effect":"Allow","Principal":{"Service":"rds.amazonaws.com"},"Action":["kms:Decrypt","kms:CreateGrant"],"Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"rds.us-east-1.amazonaws.com"},"Bool":{"kms:GrantIsForAWSResource":"true"}}},
+            {"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:role/Admin"},"NotAction":"kms:Describe*","NotResource":"arn:aws:kms:*:*:key/${aws:username}"}
+        ]}"#;
+        let whole = policy(PolicyKind::Resource, text);
+        let doc = PolicyDocument::parse(text).unwrap();
+        for (i, source) in doc.statements.into_iter().enumerate() {
+            let compiled = CompiledPolicy::compile(
+                "p",
+                PolicyKind::Resource,
+                PolicyDocument {
+                    version: whole.version,
+                    id: None,
+                    statements: vec![source],
+                },
+            )
+            .unwrap();
+            let alone = whole.statement_alone(i).unwrap();
+            assert_eq!(
+                format!("{alone:?}"),
+                format!("{compiled:?}"),
+                "statement {i}"
+            );
+        }
+        assert!(whole.statement_alone(3).is_none());
     }
 
     #[test]
