@@ -203,12 +203,23 @@ impl CompiledPolicy {
     /// A copy keeping only the statements `keep` selects (same name, kind and statement
     /// labels): what the policy says about the resources those statements cover.
     pub fn retain_statements(&self, keep: impl Fn(&CompiledStatement) -> bool) -> CompiledPolicy {
-        let statements: Vec<CompiledStatement> = self
-            .statements
-            .iter()
-            .filter(|s| keep(s))
-            .cloned()
-            .collect();
+        self.with_statements(
+            self.statements
+                .iter()
+                .filter(|s| keep(s))
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// Statement `index` alone, as compiling it alone under this policy's name, version and
+    /// kind gives it (a statement compiles the same alone or not), without compiling it again.
+    pub fn statement_alone(&self, index: usize) -> Option<CompiledPolicy> {
+        Some(self.with_statements(vec![self.statements.get(index)?.clone()]))
+    }
+
+    /// A policy of this one's name, kind and version with `statements`, indexed.
+    fn with_statements(&self, statements: Vec<CompiledStatement>) -> CompiledPolicy {
         let (by_service, any_service) = index_by_service(&statements);
         CompiledPolicy {
             name: self.name.clone(),
@@ -218,21 +229,6 @@ impl CompiledPolicy {
             by_service,
             any_service,
         }
-    }
-
-    /// Statement `index` alone, as compiling it alone under this policy's name, version and
-    /// kind gives it (a statement compiles the same alone or not), without compiling it again.
-    pub fn statement_alone(&self, index: usize) -> Option<CompiledPolicy> {
-        let statements = vec![self.statements.get(index)?.clone()];
-        let (by_service, any_service) = index_by_service(&statements);
-        Some(CompiledPolicy {
-            name: self.name.clone(),
-            kind: self.kind,
-            version: self.version,
-            statements,
-            by_service,
-            any_service,
-        })
     }
 
     /// Statements whose `Action`/`NotAction` may apply to `service` (lower-cased), in document

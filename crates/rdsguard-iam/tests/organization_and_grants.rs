@@ -159,16 +159,19 @@ fn org(extra: Vec<OrgPolicy>) -> OrganizationData {
     }
 }
 
-fn prod_path() -> Vec<OrgTarget> {
+/// The account's path: the root, one OU with FullAWSAccess and `ou_policies`, the account.
+fn path_through(ou: &str, ou_policies: &[&str]) -> Vec<OrgTarget> {
+    let mut policies = vec!["p-FullAWSAccess"];
+    policies.extend_from_slice(ou_policies);
     vec![
         target("r-root", "ROOT", &["p-FullAWSAccess"]),
-        target(
-            "ou-prod",
-            "ORGANIZATIONAL_UNIT",
-            &["p-FullAWSAccess", "p-protectprod"],
-        ),
+        target(ou, "ORGANIZATIONAL_UNIT", &policies),
         target(ACCT, "ACCOUNT", &["p-FullAWSAccess"]),
     ]
+}
+
+fn prod_path() -> Vec<OrgTarget> {
+    path_through("ou-prod", &["p-protectprod"])
 }
 
 fn allowed(s: &Snapshot, action: &str, resource: &str) -> Vec<String> {
@@ -769,16 +772,7 @@ fn an_scp_denying_unapproved_regions_decides_by_the_resources_region() {
     );
     let mut o = org(vec![regions_only]);
     o.policies.retain(|p| p.id != "p-protectprod");
-    let path = vec![
-        target("r-root", "ROOT", &["p-FullAWSAccess"]),
-        target(
-            "ou-eu",
-            "ORGANIZATIONAL_UNIT",
-            &["p-FullAWSAccess", "p-regions"],
-        ),
-        target(ACCT, "ACCOUNT", &["p-FullAWSAccess"]),
-    ];
-    let mut s = snapshot(Some(o), path);
+    let mut s = snapshot(Some(o), path_through("ou-eu", &["p-regions"]));
     let mut eu = RegionSnapshot::new("eu-west-1");
     eu.rds.db_instances = vec![db(EU_DB)];
     let mut key = s.accounts[0].regions[0].kms.keys[0].clone();
