@@ -1661,7 +1661,7 @@ impl PreparedResource<'_> {
     fn resource(&self) -> &RequestResource {
         self.parsed
             .get_or_init(|| match ArnInPlace::of(&self.text) {
-                Some(parts) => RequestResource::of_parts(&self.text, parts, None),
+                Some(parts) => RequestResource::of_parts(parts, None),
                 // Not reached: `prepare` parses anything but an ARN itself.
                 None => RequestResource {
                     text: self.text.to_string(),

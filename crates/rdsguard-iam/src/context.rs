@@ -543,11 +543,12 @@ impl RequestResource {
         }
         let parts =
             ArnInPlace::of(text).ok_or_else(|| RequestError::MalformedArn(text.to_string()))?;
-        Ok(RequestResource::of_parts(text, parts, account))
+        Ok(RequestResource::of_parts(parts, account))
     }
 
-    /// [`parse`](Self::parse) of `text`, an ARN whose parts are `parts`: it cannot fail.
-    pub fn of_parts(text: &str, parts: ArnInPlace<'_>, account: Option<&str>) -> RequestResource {
+    /// [`parse`](Self::parse) of the ARN read as `parts`: it cannot fail.
+    pub fn of_parts(parts: ArnInPlace<'_>, account: Option<&str>) -> RequestResource {
+        let text = format!("arn:{}", parts.rest);
         let mut lower = parts.to_arn();
         // The account as written (an account id has no case; kept verbatim all the same).
         let acct = account
@@ -555,7 +556,7 @@ impl RequestResource {
             .or_else(|| (!lower.account().is_empty()).then(|| lower.account().to_string()));
         lower.lower_prefix();
         RequestResource {
-            text: text.to_string(),
+            text,
             arn_lower: Some(lower),
             account: acct,
         }

@@ -221,7 +221,7 @@ proptest! {
         prop_assert_eq!(parsed.is_some(), in_place.is_some());
         if let (Some(_), Some(parts)) = (parsed, in_place) {
             let resource = RequestResource::parse(&text, None).expect("parses");
-            prop_assert_eq!(&resource, &RequestResource::of_parts(&text, parts, None));
+            prop_assert_eq!(&resource, &RequestResource::of_parts(parts, None));
             let lower = resource.arn_lower.as_ref().expect("an ARN");
             prop_assert_eq!(lower.region(), parts.region().to_ascii_lowercase());
             prop_assert_eq!(
