@@ -521,6 +521,10 @@ fn facts_layer(p: &ModelPrincipal, account: &str, org: &OrgPolicies) -> ContextL
     ctx.into_layer()
 }
 
+/// KMS's key for the account of the principal making the request (set for KMS actions only,
+/// where the service reference lists it).
+const KMS_CALLER_ACCOUNT: &str = "kms:CallerAccount";
+
 /// What the request knows from the resource: its account, the region the request goes to
 /// (a regional resource is acted on through its region's endpoint, so `aws:RequestedRegion`
 /// is the region of its ARN; ARNs without one, such as IAM's, leave it unknown) and its tags.
@@ -892,6 +896,10 @@ impl AccountModel {
             resource_region,
             &mut resource_values,
         );
+        // Every principal of the model is in its account: a KMS request's caller account.
+        if validated.key_allowed(KMS_CALLER_ACCOUNT) {
+            resource_values.insert_single(KMS_CALLER_ACCOUNT, self.account_id.clone());
+        }
         if resource_account == Some(self.account_id.as_str()) {
             self.org.insert_context(false, &mut resource_values);
         }
@@ -1164,6 +1172,7 @@ impl SingleStatements {
 fn representative_request(
     pv: &PrincipalValue,
     validated: &ValidatedRequest,
+    resource: &RequestResource,
 ) -> Option<(RequestPrincipal, RequestContext)> {
     let rp = match pv {
         PrincipalValue::Service(s) => RequestPrincipal::parse(s).ok(),
@@ -1182,6 +1191,18 @@ fn representative_request(
         // Everyone: nothing is known about the principal.
     } else if let Some(a) = &rp.account {
         ctx.insert_single("aws:PrincipalAccount", a.clone());
+        if matches!(pv, PrincipalValue::Aws(_)) && validated.key_allowed(KMS_CALLER_ACCOUNT) {
+            ctx.insert_single(KMS_CALLER_ACCOUNT, a.clone());
+        }
+    }
+    // The request goes to the resource's region, whoever makes it.
+    if let Some(region) = resource
+        .arn_lower
+        .as_ref()
+        .map(|a| a.region())
+        .filter(|r| !r.is_empty())
+    {
+        ctx.insert_single("aws:RequestedRegion", region);
     }
     Some((rp, ctx))
 }
@@ -1232,7 +1253,7 @@ pub(crate) fn external_grants(
             let position = match known {
                 Some(i) => i,
                 None => {
-                    representatives.push((pv, representative_request(pv, validated)));
+                    representatives.push((pv, representative_request(pv, validated, resource)));
                     representatives.len() - 1
                 }
             };
@@ -1351,6 +1372,8 @@ pub fn explain(
         });
     let mut derived = RequestContext::new();
     principal_facts(mp, &account_id, &mut derived);
+    // Kept below only where the action has the key (KMS actions).
+    derived.insert_single(KMS_CALLER_ACCOUNT, account_id.clone());
     model.org.insert_context(true, &mut derived);
     if principal.kind == PrincipalKind::AssumedRole {
         derived.insert_single("aws:PrincipalArn", mp.arn.clone());

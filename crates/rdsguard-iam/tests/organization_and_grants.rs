@@ -868,3 +868,74 @@ fn policies_naming_a_database_match_its_arn_whatever_the_case_of_its_prefix() {
     assert_bulk_equals(&s, "rds:DeleteDBInstance", &[UPPER, DEV_DB, PROD_DB, UPPER]);
     assert_bulk_equals(&s, "rds:DeleteDBInstance", &[PROD_DB, LOWER_NAMED, UPPER]);
 }
+
+/// `kms:CallerAccount` is the account of the principal making a KMS request: known for the
+/// account's principals and for principals of another account a key policy names, absent
+/// from requests to other services.
+#[test]
+fn the_caller_account_of_a_kms_request_is_the_principals_account() {
+    const OTHER: &str = "444455556666";
+    let mut s = snapshot(None, Vec::new());
+    s.accounts[0].regions[0].kms.keys[0].policy = Some(format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+            {{"Sid":"OwnAccount","Effect":"Allow","Principal":{{"AWS":"*"}},"Action":"kms:Decrypt","Resource":"*","Condition":{{"StringEquals":{{"kms:CallerAccount":"{ACCT}"}}}}}},
+            {{"Sid":"Partner","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{OTHER}:root"}},"Action":"kms:Decrypt","Resource":"*","Condition":{{"StringEquals":{{"kms:CallerAccount":"{OTHER}"}}}}}},
+            {{"Sid":"Mismatch","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{OTHER}:root"}},"Action":"kms:Encrypt","Resource":"*","Condition":{{"StringEquals":{{"kms:CallerAccount":"{ACCT}"}}}}}}
+        ]}}"#
+    ));
+    if let Some(iam) = s.accounts[0].iam.as_mut() {
+        iam.roles.push(role(
+            "KmsCallerOnly",
+            Some(&format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"rds:*","Resource":"*","Condition":{{"StringEquals":{{"kms:CallerAccount":"{ACCT}"}}}}}}]}}"#
+            )),
+        ));
+    }
+    let a = who_can(&s, ACCT, "kms:Decrypt", KEY).unwrap();
+    let decision = |name: &str| {
+        a.actions[0]
+            .principals
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.decision.clone())
+    };
+    // The key policy alone lets every principal of the account in (NoDecrypt's own deny
+    // still wins), with no condition left.
+    assert_eq!(decision("NoPolicy"), Some(StaticDecision::Allowed));
+    assert_eq!(decision("Admin"), Some(StaticDecision::Allowed));
+    assert_eq!(decision("NoDecrypt"), None);
+    let partner: Vec<_> = a.actions[0]
+        .external
+        .iter()
+        .filter(|g| g.principal.contains(OTHER))
+        .collect();
+    assert_eq!(partner.len(), 1, "{:?}", a.actions[0].external);
+    assert_eq!(partner[0].decision, StaticDecision::Allowed);
+    let encrypt = who_can(&s, ACCT, "kms:Encrypt", KEY).unwrap();
+    assert!(
+        encrypt.actions[0]
+            .external
+            .iter()
+            .all(|g| !g.principal.contains(OTHER)),
+        "{:?}",
+        encrypt.actions[0].external
+    );
+    // An RDS request has no kms:CallerAccount: the condition fails.
+    assert_eq!(
+        allowed(&s, "rds:DeleteDBInstance", DEV_DB),
+        vec!["AWSServiceRoleForRDS", "Admin"]
+    );
+    for action in ["kms:Decrypt", "kms:Encrypt"] {
+        assert_bulk_equals(&s, action, &[KEY]);
+    }
+    assert_bulk_equals(&s, "rds:DeleteDBInstance", &[DEV_DB, PROD_DB]);
+    let e = explain(
+        &s,
+        &format!("arn:aws:iam::{ACCT}:role/NoPolicy"),
+        "kms:Decrypt",
+        KEY,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(e.decision, Decision::Allowed);
+}
