@@ -317,3 +317,72 @@ fn text_rendering_mentions_conditions() {
     let json = serde_json::to_string(&a).unwrap();
     assert!(json.contains("\"conditional\""), "{json}");
 }
+
+/// A policy text used in several places is read once, but each use keeps its own name: in
+/// the grants it gives and in the problems it has.
+#[test]
+fn one_policy_text_in_several_places_keeps_each_ones_name() {
+    let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:DeleteDBInstance","Resource":"*"}]}"#;
+    let broken = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Action":"rds:*","Resource":"*"}]}"#;
+    let mut s = snapshot();
+    let iam = s.accounts[0].iam.as_mut().unwrap();
+    iam.users.push(user(
+        "erin",
+        &[],
+        &[("deletes", text), ("bad", broken)],
+        &[],
+    ));
+    iam.users.push(user(
+        "frank",
+        &[],
+        &[("deletes-too", text), ("bad-too", broken)],
+        &[],
+    ));
+    iam.policies.push(managed("Deletes", text));
+    iam.roles.push(role(
+        "Deleter",
+        &[&format!("arn:aws:iam::{ACCT}:policy/Deletes")],
+        None,
+    ));
+    let a = who_can(&s, ACCT, "rds:DeleteDBInstance", DB).unwrap();
+    let grant_of = |name: &str| {
+        let p = a.actions[0]
+            .principals
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("{name} not allowed"));
+        p.grants
+            .iter()
+            .map(|g| g.policy.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        grant_of("erin"),
+        vec![format!("arn:aws:iam::{ACCT}:user/erin inline deletes")]
+    );
+    assert_eq!(
+        grant_of("frank"),
+        vec![format!("arn:aws:iam::{ACCT}:user/frank inline deletes-too")]
+    );
+    assert_eq!(
+        grant_of("Deleter"),
+        vec![format!("arn:aws:iam::{ACCT}:policy/Deletes")]
+    );
+    let model = rdsguard_iam::AccountModel::build_in(&s, &s.accounts[0]).unwrap();
+    let problems: Vec<&str> = model.issues.iter().map(|i| i.policy.as_str()).collect();
+    assert!(problems.contains(&format!("arn:aws:iam::{ACCT}:user/erin inline bad").as_str()));
+    assert!(
+        problems.contains(&format!("arn:aws:iam::{ACCT}:user/frank inline bad-too").as_str()),
+        "{problems:?}"
+    );
+    // Each problem names its own policy, and only it.
+    for issue in &model.issues {
+        assert!(issue.problem.contains(&issue.policy), "{issue:?}");
+        let others = ["erin inline bad", "frank inline bad-too"]
+            .into_iter()
+            .filter(|o| !issue.policy.ends_with(o));
+        for other in others {
+            assert!(!issue.problem.contains(other), "{issue:?}");
+        }
+    }
+}
