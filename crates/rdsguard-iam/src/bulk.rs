@@ -1129,12 +1129,12 @@ impl<'a> BulkWhoCan<'a> {
     /// the shared ones.
     fn prepare(
         &self,
-        resource_arn: &str,
+        resource_arn: &'a str,
         place: Option<Place>,
     ) -> Result<Rc<PreparedResource<'a>>, RequestError> {
         let last = self.last_resource.borrow().clone();
         if let Some(p) = &last
-            && *p.text == *resource_arn
+            && p.text == resource_arn
         {
             return Ok(p.clone());
         }
@@ -1168,7 +1168,7 @@ impl<'a> BulkWhoCan<'a> {
         );
         let prepared = Rc::new(PreparedResource {
             facts: self.catalog.facts_at(resource_arn, place),
-            text: resource_arn.into(),
+            text: resource_arn,
             written_as_key: parts.is_some_and(|p| p.key_as_written().is_some()),
             parsed,
             account,
@@ -1184,7 +1184,7 @@ impl<'a> BulkWhoCan<'a> {
     fn begin(
         &self,
         action: &str,
-        resource_arn: &str,
+        resource_arn: &'a str,
         place: Option<Place>,
     ) -> Result<Begun<'a>, RequestError> {
         if action.bytes().any(|b| b == b'*' || b == b'?') {
@@ -1429,7 +1429,11 @@ impl<'a> BulkWhoCan<'a> {
 
     /// Who can perform `action` (one action, no wildcard) on `resource_arn`: the same answer
     /// as [`AccountModel::who_can`] (and the same errors), split into shared and own parts.
-    pub fn answer(&self, action: &str, resource_arn: &str) -> Result<ResourceAnswer, RequestError> {
+    pub fn answer(
+        &self,
+        action: &str,
+        resource_arn: &'a str,
+    ) -> Result<ResourceAnswer, RequestError> {
         self.answer_at(action, resource_arn, None)
     }
 
@@ -1438,7 +1442,7 @@ impl<'a> BulkWhoCan<'a> {
     pub fn answer_at(
         &self,
         action: &str,
-        resource_arn: &str,
+        resource_arn: &'a str,
         place: Option<Place>,
     ) -> Result<ResourceAnswer, RequestError> {
         let Begun {
@@ -1644,7 +1648,7 @@ struct AlikeKey {
 /// A resource asked about, parsed once for every action asked about it.
 struct PreparedResource<'a> {
     /// The ARN as asked.
-    text: Box<str>,
+    text: &'a str,
     /// Whether the ARN without its `arn:` is its [`Arn::key`] (see
     /// [`ArnInPlace::key_as_written`]).
     written_as_key: bool,
@@ -1659,16 +1663,15 @@ struct PreparedResource<'a> {
 impl PreparedResource<'_> {
     /// The resource parsed (once).
     fn resource(&self) -> &RequestResource {
-        self.parsed
-            .get_or_init(|| match ArnInPlace::of(&self.text) {
-                Some(parts) => RequestResource::of_parts(parts, None),
-                // Not reached: `prepare` parses anything but an ARN itself.
-                None => RequestResource {
-                    text: self.text.to_string(),
-                    arn_lower: None,
-                    account: None,
-                },
-            })
+        self.parsed.get_or_init(|| match ArnInPlace::of(self.text) {
+            Some(parts) => RequestResource::of_parts(parts, None),
+            // Not reached: `prepare` parses anything but an ARN itself.
+            None => RequestResource {
+                text: self.text.to_string(),
+                arn_lower: None,
+                account: None,
+            },
+        })
     }
 
     /// [`Arn::key`] of the resource, without parsing it when the ARN is written as the key.

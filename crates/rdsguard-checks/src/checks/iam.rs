@@ -820,11 +820,11 @@ impl<'a> Access<'a> {
 }
 
 /// Who-can for `actions` on one resource, emitting PASS/FAIL against `max`.
-fn judge(
+fn judge<'a>(
     em: &mut Emitter<'_>,
-    access: &Access<'_>,
+    access: &Access<'a>,
     res: SharedResource,
-    asked: Asked<'_>,
+    asked: Asked<'a>,
     actions: &[&'static str],
     max: usize,
     what: &str,
@@ -2349,6 +2349,8 @@ mod tests {
             // One engine per region, sharing their plans (and the answers shared between
             // resources) as the checks do; a resource of no region goes to the first
             // region's engine (its fallback), and so does every other question.
+            // Asked before the engines are made: they borrow the questions.
+            let questions = sampled_questions(account, stride);
             let plans = PlanCache::default();
             let engines: Vec<(&str, Access<'_>)> = account
                 .regions
@@ -2364,7 +2366,7 @@ mod tests {
                 account.regions.first().map_or("", |r| r.region.as_str()),
                 None,
             );
-            for (i, (arn, actions)) in sampled_questions(account, stride).into_iter().enumerate() {
+            for (i, (arn, actions)) in questions.iter().enumerate() {
                 let region = arn.split(':').nth(3).unwrap_or_default();
                 let access = match engines.iter().find(|(r, _)| *r == region) {
                     Some((_, a)) if i % 3 != 0 => a,
@@ -2372,9 +2374,9 @@ mod tests {
                 };
                 let mut full = Vec::new();
                 let mut bulk = Vec::new();
-                for action in &actions {
+                for action in actions {
                     let old = model.who_can(account, action, &arn);
-                    let new = access.bulk.answer(action, &arn);
+                    let new = access.bulk.answer(action, arn);
                     match (old, new) {
                         (Ok(o), Ok(n)) => {
                             assert_eq!(o.actions.len(), 1);
