@@ -2375,7 +2375,7 @@ mod tests {
                 let mut full = Vec::new();
                 let mut bulk = Vec::new();
                 for action in actions {
-                    let old = model.who_can(account, action, &arn);
+                    let old = model.who_can(account, action, arn);
                     let new = access.bulk.answer(action, arn);
                     match (old, new) {
                         (Ok(o), Ok(n)) => {
