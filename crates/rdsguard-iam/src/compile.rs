@@ -441,7 +441,12 @@ fn compile_action(text: &str) -> ActionPattern {
     match text.split_once(':') {
         Some((svc, name)) => ActionPattern::Service {
             service: svc.to_ascii_lowercase(),
-            name: Glob::new(&name.to_lowercase()),
+            // Action names are ASCII: case-folded without Unicode tables then.
+            name: Glob::of_owned(if name.is_ascii() {
+                name.to_ascii_lowercase()
+            } else {
+                name.to_lowercase()
+            }),
         },
         None => ActionPattern::Service {
             service: String::new(),
@@ -474,7 +479,7 @@ fn compile_resource(text: &str, version: PolicyVersion) -> ResourcePattern {
             parts.push("*");
         }
     }
-    let seg = |s: &str| Glob::new(&s.to_ascii_lowercase());
+    let seg = |s: &str| Glob::of_owned(s.to_ascii_lowercase());
     let template = Template::parse(parts[5], version.supports_variables(), true);
     let resource = match template.static_segments() {
         Some(segs) => ResourcePart::Static(Glob::from_segments(segs)),

@@ -34,19 +34,25 @@ pub enum Glob {
 impl Glob {
     /// Compile `pattern`, treating `*` and `?` as wildcards.
     pub fn new(pattern: &str) -> Glob {
+        Glob::of_owned(pattern.to_string())
+    }
+
+    /// [`Glob::new`] of a pattern already owned (no copy for the common shapes).
+    pub fn of_owned(mut pattern: String) -> Glob {
         // The common shapes without splitting (policies have thousands of patterns).
         match pattern.find(['*', '?']) {
-            None => return Glob::Exact(pattern.to_string()),
+            None => return Glob::Exact(pattern),
             Some(i) if i + 1 == pattern.len() && pattern.ends_with('*') => {
                 return if i == 0 {
                     Glob::Any
                 } else {
-                    Glob::Prefix(pattern[..i].to_string())
+                    pattern.truncate(i);
+                    Glob::Prefix(pattern)
                 };
             }
             Some(_) => {}
         }
-        Glob::from_segments(parse_segments(pattern))
+        Glob::from_segments(parse_segments(&pattern))
     }
 
     /// A pattern that matches `text` literally (wildcard characters included).
