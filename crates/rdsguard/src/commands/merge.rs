@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use rdsguard_model::io::{Merger, read_snapshot, write_snapshot};
+use rdsguard_model::io::{Merger, Reading, read_snapshot_as, write_snapshot};
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
@@ -23,7 +23,8 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     // One file at a time: each is moved into the result as soon as it is read.
     let mut merger = Merger::default();
     for path in &args.inputs {
-        let snapshot = read_snapshot(path)?;
+        // Streamed: a merge holds its result and one input, not the input's text as well.
+        let snapshot = read_snapshot_as(path, Reading::Streamed)?;
         merger
             .add(path.clone(), snapshot)
             .context("cannot merge the snapshots")?;
