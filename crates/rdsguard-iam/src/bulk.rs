@@ -876,7 +876,8 @@ impl<'a> BulkWhoCan<'a> {
         let a = self.action_ref(action)?;
         let action_key = std::ptr::from_ref(a) as usize;
         // Resources asked in turn mostly extend the previous one's prefix: only the rest of
-        // the ARN is then read (the prefix it would have, see `sar::prefix_extended_by`).
+        // the ARN is then read. An ARN extends a kept prefix exactly when that prefix is its
+        // own (`sar::prefix_extended_by`), so the kept ones need no other lookup.
         if let Some((_, _, v)) = self
             .last_validations
             .borrow()
@@ -887,14 +888,6 @@ impl<'a> BulkWhoCan<'a> {
         }
         let prefix = sar::validation_prefix(resource_arn);
         if let Some(prefix) = prefix {
-            if let Some((_, _, v)) = self
-                .last_validations
-                .borrow()
-                .iter()
-                .find(|(k, p, _)| *k == action_key && p == prefix)
-            {
-                return Ok(v.clone());
-            }
             let known = self
                 .validations
                 .borrow()
@@ -1139,21 +1132,19 @@ impl<'a> BulkWhoCan<'a> {
             return Ok(p.clone());
         }
         // An ARN is read in place; anything else is parsed now (`*`, or the error).
-        let parts = ArnInPlace::of(resource_arn);
-        let parsed = match parts {
-            Some(_) => OnceCell::new(),
-            None => OnceCell::from(RequestResource::parse(resource_arn, None)?),
+        let parsing = match ArnInPlace::of(resource_arn) {
+            Some(parts) => Parsing::Lazy(parts, OnceCell::new()),
+            None => Parsing::Done(RequestResource::parse(resource_arn, None)?),
         };
-        let (account, region): (Option<&str>, Option<Cow<'_, str>>) = match (&parts, parsed.get()) {
-            (Some(parts), _) => (
+        let (account, region): (Option<&str>, Option<Cow<'_, str>>) = match &parsing {
+            Parsing::Lazy(parts, _) => (
                 Some(parts.account()).filter(|a| !a.is_empty()),
                 Some(lower_case(parts.region())),
             ),
-            (None, Some(r)) => (
+            Parsing::Done(r) => (
                 r.account.as_deref(),
                 r.arn_lower.as_ref().map(|a| Cow::Borrowed(a.region())),
             ),
-            (None, None) => (None, None),
         };
         let same_or_new = |text: Option<&str>, previous: Option<&Rc<str>>| {
             text.map(|t| match previous {
@@ -1169,8 +1160,7 @@ impl<'a> BulkWhoCan<'a> {
         let prepared = Rc::new(PreparedResource {
             facts: self.catalog.facts_at(resource_arn, place),
             text: resource_arn,
-            written_as_key: parts.is_some_and(|p| p.key_as_written().is_some()),
-            parsed,
+            parsing,
             account,
             region,
         });
@@ -1649,36 +1639,40 @@ struct AlikeKey {
 struct PreparedResource<'a> {
     /// The ARN as asked.
     text: &'a str,
-    /// Whether the ARN without its `arn:` is its [`Arn::key`] (see
-    /// [`ArnInPlace::key_as_written`]).
-    written_as_key: bool,
-    /// The ARN parsed, when first needed (see [`BulkWhoCan::prepare`]).
-    parsed: OnceCell<RequestResource>,
+    /// The ARN parsed, or read in place and parsed when first needed (see
+    /// [`BulkWhoCan::prepare`]).
+    parsing: Parsing<'a>,
     facts: ResourceFacts<'a>,
     account: Option<Rc<str>>,
     /// In lower case, as the parsed ARN has it.
     region: Option<Rc<str>>,
 }
 
+/// A resource's ARN read in place and parsed on first use, or parsed already (what is not an
+/// ARN: `*`).
+enum Parsing<'a> {
+    Lazy(ArnInPlace<'a>, OnceCell<RequestResource>),
+    Done(RequestResource),
+}
+
 impl PreparedResource<'_> {
     /// The resource parsed (once).
     fn resource(&self) -> &RequestResource {
-        self.parsed.get_or_init(|| match ArnInPlace::of(self.text) {
-            Some(parts) => RequestResource::of_parts(parts, None),
-            // Not reached: `prepare` parses anything but an ARN itself.
-            None => RequestResource {
-                text: self.text.to_string(),
-                arn_lower: None,
-                account: None,
-            },
-        })
+        match &self.parsing {
+            Parsing::Lazy(parts, parsed) => {
+                parsed.get_or_init(|| RequestResource::of_parts(*parts, None))
+            }
+            Parsing::Done(resource) => resource,
+        }
     }
 
     /// [`Arn::key`] of the resource, without parsing it when the ARN is written as the key.
     fn key(&self) -> Option<&str> {
-        match self.text.strip_prefix("arn:") {
-            Some(key) if self.written_as_key => Some(key),
-            _ => self.resource().arn_lower.as_ref().map(Arn::key),
+        match &self.parsing {
+            Parsing::Lazy(parts, _) => parts
+                .key_as_written()
+                .or_else(|| self.resource().arn_lower.as_ref().map(Arn::key)),
+            Parsing::Done(resource) => resource.arn_lower.as_ref().map(Arn::key),
         }
     }
 }
