@@ -11,7 +11,6 @@ use crate::context::{
     PrincipalKind, RequestAction, RequestContext, RequestPrincipal, RequestResource,
 };
 use crate::error::ParseError;
-use crate::fasthash::FastMap;
 use crate::formula::Atom;
 use crate::glob::{Glob, match_segments};
 use crate::policy::{Effect, PolicyDocument, PolicyVersion, PrincipalValue, Statement};
@@ -106,8 +105,10 @@ pub struct CompiledStatement {
     resources: Option<(bool, Vec<ResourcePattern>)>,
     principal: Option<PrincipalMatcher>,
     pub conditions: Vec<CompiledCondition>,
-    /// The residual condition reported when the `Resource` depends on an unknown variable.
-    pub resource_atom: Arc<Atom>,
+    /// The residual condition reported when the `Resource` depends on an unknown variable,
+    /// made when compiling a statement with a policy variable in its `Resource` (the others
+    /// need none: see [`Self::unknown_resource_atom`]).
+    resource_atom: Option<Arc<Atom>>,
     pub source: Statement,
 }
 
@@ -119,8 +120,9 @@ pub struct CompiledPolicy {
     pub kind: PolicyKind,
     pub version: PolicyVersion,
     pub statements: Vec<CompiledStatement>,
-    /// Statement indexes by lower-cased service prefix of their `Action` patterns.
-    by_service: FastMap<String, Vec<u32>>,
+    /// Statement indexes by lower-cased service prefix of their `Action` patterns, sorted by
+    /// service (a policy names a few services: searched, not hashed, and no table to build).
+    by_service: Vec<(String, Vec<u32>)>,
     /// Statements that can apply to any service (`*`, or `NotAction`).
     any_service: Vec<u32>,
 }
@@ -150,19 +152,22 @@ impl CompiledPolicy {
         let version = doc.version;
         let multi = doc.statements.len() > 1;
         for st in &doc.statements {
-            let path = if multi {
-                format!("Statement[{}]", st.index)
-            } else {
-                "Statement".to_string()
+            // Written only for an error.
+            let path = || {
+                if multi {
+                    format!("Statement[{}]", st.index)
+                } else {
+                    "Statement".to_string()
+                }
             };
             if kind == PolicyKind::Rcp {
-                check_rcp_statement(st, doc.version, &path)?;
+                check_rcp_statement(st, doc.version, &path())?;
             }
             match kind {
                 PolicyKind::Resource | PolicyKind::Rcp => {
                     if st.principal.is_none() {
                         return Err(ParseError::new(
-                            path,
+                            path(),
                             format!(
                                 "a {} statement needs Principal or NotPrincipal",
                                 kind.label()
@@ -173,25 +178,26 @@ impl CompiledPolicy {
                 _ => {
                     if st.principal.is_some() {
                         return Err(ParseError::new(
-                            format!("{path}.Principal"),
+                            format!("{}.Principal", path()),
                             format!("a {} cannot have Principal or NotPrincipal", kind.label()),
                         ));
                     }
                     if st.resource.is_none() {
                         return Err(ParseError::new(
-                            path,
+                            path(),
                             format!("a {} statement needs Resource or NotResource", kind.label()),
                         ));
                     }
                 }
             }
         }
+        let name: Arc<str> = Arc::from(name);
         for st in doc.statements {
-            statements.push(compile_statement(st, version, name));
+            statements.push(compile_statement(st, version, &name));
         }
         let (by_service, any_service) = index_by_service(&statements);
         Ok(CompiledPolicy {
-            name: Arc::from(name),
+            name,
             kind,
             version,
             statements,
@@ -234,37 +240,39 @@ impl CompiledPolicy {
     /// Statements whose `Action`/`NotAction` may apply to `service` (lower-cased), in document
     /// order.
     pub fn candidates(&self, service: &str) -> impl Iterator<Item = &CompiledStatement> {
-        let specific = self
+        merge_sorted(self.of_service(service), &self.any_service)
+            .map(|i| &self.statements[i as usize])
+    }
+
+    /// The indexes of the statements naming `service` in their actions.
+    fn of_service(&self, service: &str) -> &[u32] {
+        match self
             .by_service
-            .get(service)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        merge_sorted(specific, &self.any_service).map(|i| &self.statements[i as usize])
+            .binary_search_by(|(s, _)| s.as_str().cmp(service))
+        {
+            Ok(i) => &self.by_service[i].1,
+            Err(_) => &[],
+        }
     }
 
     /// The services some statement of the policy names in its actions, and whether a
     /// statement may apply to any service (`*` actions, `NotAction`).
     pub(crate) fn services(&self) -> (impl Iterator<Item = &str>, bool) {
         (
-            self.by_service.keys().map(String::as_str),
+            self.by_service.iter().map(|(s, _)| s.as_str()),
             !self.any_service.is_empty(),
         )
     }
 
     /// The indexes in `statements` of [`candidates`](Self::candidates).
     pub fn candidate_indices(&self, service: &str) -> impl Iterator<Item = u32> + '_ {
-        let specific = self
-            .by_service
-            .get(service)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        merge_sorted(specific, &self.any_service)
+        merge_sorted(self.of_service(service), &self.any_service)
     }
 }
 
 /// Statement indexes by service prefix of their actions, and those that apply to any service.
-fn index_by_service(statements: &[CompiledStatement]) -> (FastMap<String, Vec<u32>>, Vec<u32>) {
-    let mut by_service: FastMap<String, Vec<u32>> = FastMap::default();
+fn index_by_service(statements: &[CompiledStatement]) -> (Vec<(String, Vec<u32>)>, Vec<u32>) {
+    let mut by_service: Vec<(String, Vec<u32>)> = Vec::new();
     let mut any_service = Vec::new();
     for (i, st) in statements.iter().enumerate() {
         let i = i as u32;
@@ -274,7 +282,15 @@ fn index_by_service(statements: &[CompiledStatement]) -> (FastMap<String, Vec<u3
         }
         for a in &st.actions {
             if let ActionPattern::Service { service, .. } = a {
-                let list = by_service.entry(service.clone()).or_default();
+                let at = by_service.binary_search_by(|(s, _)| s.as_str().cmp(service));
+                let list = match at {
+                    Ok(at) => &mut by_service[at].1,
+                    Err(at) => {
+                        by_service.insert(at, (service.clone(), Vec::new()));
+                        &mut by_service[at].1
+                    }
+                };
+                // Statements are visited in order: an index is last when already listed.
                 if list.last() != Some(&i) {
                     list.push(i);
                 }
@@ -375,21 +391,11 @@ pub(crate) fn merge_sorted<'a, T: Copy + Ord>(
 fn compile_statement(
     st: Statement,
     version: PolicyVersion,
-    policy_name: &str,
+    policy_name: &Arc<str>,
 ) -> CompiledStatement {
-    let label = st.label();
-    let atom = |operator: String, key: String, values: Vec<String>| {
-        Arc::new(Atom {
-            policy: policy_name.to_string(),
-            statement: label.clone(),
-            effect: st.effect,
-            operator,
-            key,
-            values,
-        })
-    };
+    let label: Arc<str> = Arc::from(st.label());
     let actions = st.action.values.iter().map(|a| compile_action(a)).collect();
-    let resources = st.resource.as_ref().map(|r| {
+    let resources: Option<(bool, Vec<ResourcePattern>)> = st.resource.as_ref().map(|r| {
         (
             r.negated,
             r.values
@@ -398,12 +404,29 @@ fn compile_statement(
                 .collect(),
         )
     });
+    let has_variable = resources.as_ref().is_some_and(|(_, patterns)| {
+        patterns.iter().any(|p| {
+            matches!(
+                p,
+                ResourcePattern::Arn {
+                    resource: ResourcePart::Template(_),
+                    ..
+                }
+            )
+        })
+    });
     let principal = st.principal.as_ref().map(|p| PrincipalMatcher {
         negated: p.negated,
         principals: p.principals.clone(),
     });
+    let conditions = st
+        .conditions
+        .iter()
+        .map(|c| CompiledCondition::compile_in(c, version, policy_name, &label, st.effect))
+        .collect();
+    let resource_atom = has_variable.then(|| resource_atom(policy_name, &label, st.effect, &st));
     CompiledStatement {
-        label: Arc::from(st.label()),
+        label,
         index: st.index,
         sid: st.sid.clone(),
         effect: st.effect,
@@ -411,25 +434,26 @@ fn compile_statement(
         actions,
         resources,
         principal,
-        conditions: st
-            .conditions
-            .iter()
-            .map(|c| {
-                let mut cc = CompiledCondition::compile(c, version);
-                cc.atom = atom(c.operator_text.clone(), c.key.clone(), c.values.clone());
-                cc
-            })
-            .collect(),
-        resource_atom: atom(
-            "Resource".into(),
-            "(policy variable)".into(),
-            st.resource
-                .as_ref()
-                .map(|r| r.values.clone())
-                .unwrap_or_default(),
-        ),
+        conditions,
+        resource_atom,
         source: st,
     }
+}
+
+/// The residual condition of a statement whose `Resource` depends on an unknown variable.
+fn resource_atom(policy: &Arc<str>, label: &Arc<str>, effect: Effect, st: &Statement) -> Arc<Atom> {
+    Arc::new(Atom {
+        policy: policy.clone(),
+        statement: label.clone(),
+        effect,
+        operator: "Resource".into(),
+        key: "(policy variable)".into(),
+        values: st
+            .resource
+            .as_ref()
+            .map(|r| r.values.clone())
+            .unwrap_or_default(),
+    })
 }
 
 /// Actions match case-insensitively, with `*` and `?` in the action name; the service prefix
@@ -660,7 +684,7 @@ impl CompiledStatement {
     /// (set from the resource's region), or a policy variable, which could name it.
     pub fn conditions_may_read_region(&self) -> bool {
         self.conditions.iter().any(|c| {
-            c.key == "aws:requestedregion" || c.source.values.iter().any(|v| v.contains("${"))
+            c.key == "aws:requestedregion" || c.atom.values.iter().any(|v| v.contains("${"))
         })
     }
 
@@ -670,7 +694,7 @@ impl CompiledStatement {
         self.conditions.iter().any(|c| {
             c.key.starts_with("aws:resource")
                 || c.key.contains("-tag/")
-                || c.source.values.iter().any(|v| v.contains("${"))
+                || c.atom.values.iter().any(|v| v.contains("${"))
         })
     }
 
@@ -731,6 +755,16 @@ impl CompiledStatement {
     /// `Sid` or `#index`.
     pub fn label(&self) -> String {
         self.label.to_string()
+    }
+
+    /// The residual condition reported when the `Resource` depends on a variable not known
+    /// statically (made now for a statement compiled without one: no pattern of it can be
+    /// unknown, but the answer must never lose the condition).
+    pub fn unknown_resource_atom(&self, policy: &Arc<str>) -> Arc<Atom> {
+        match &self.resource_atom {
+            Some(a) => a.clone(),
+            None => resource_atom(policy, &self.label, self.effect, &self.source),
+        }
     }
 
     /// [`label`](Self::label), shared.

@@ -298,15 +298,33 @@ pub struct CompiledCondition {
     /// Lower-cased key.
     pub key: String,
     key_hash: u64,
-    /// The entry as written, for explanations and residual conditions.
-    pub source: ConditionEntry,
-    /// The residual condition reported when the key is not known statically.
+    /// The residual condition reported when the key is not known statically: the entry as
+    /// written (operator, key and values), and where it is.
     pub atom: Arc<Atom>,
     values: Values,
 }
 
 impl CompiledCondition {
     pub fn compile(entry: &ConditionEntry, version: PolicyVersion) -> CompiledCondition {
+        let unnamed: Arc<str> = Arc::from("");
+        Self::compile_in(
+            entry,
+            version,
+            &unnamed,
+            &unnamed,
+            crate::policy::Effect::Allow,
+        )
+    }
+
+    /// [`compile`](Self::compile) for a condition of statement `statement` (with `effect`) of
+    /// policy `policy`, which its residual atom names.
+    pub fn compile_in(
+        entry: &ConditionEntry,
+        version: PolicyVersion,
+        policy: &Arc<str>,
+        statement: &Arc<str>,
+        effect: crate::policy::Effect,
+    ) -> CompiledCondition {
         let op = entry.operator;
         let positive = op.base.positive();
         let vals = &entry.values;
@@ -352,15 +370,15 @@ impl CompiledCondition {
             B::IpAddress => Values::Ip(vals.iter().map(|v| parse_ip_or_cidr(v)).collect()),
             _ => Values::Raw(vals.clone()),
         };
+        let key = entry.key.to_ascii_lowercase();
         CompiledCondition {
             operator: op,
-            key: entry.key.to_ascii_lowercase(),
-            key_hash: crate::context::key_hash(&entry.key.to_ascii_lowercase()),
-            source: entry.clone(),
+            key_hash: crate::context::key_hash(&key),
+            key,
             atom: Arc::new(Atom {
-                policy: String::new(),
-                statement: String::new(),
-                effect: crate::policy::Effect::Allow,
+                policy: policy.clone(),
+                statement: statement.clone(),
+                effect,
                 operator: entry.operator_text.clone(),
                 key: entry.key.clone(),
                 values: entry.values.clone(),

@@ -548,7 +548,7 @@ impl RequestResource {
 
     /// [`parse`](Self::parse) of the ARN read as `parts`: it cannot fail.
     pub fn of_parts(parts: ArnInPlace<'_>, account: Option<&str>) -> RequestResource {
-        let text = format!("arn:{}", parts.rest);
+        let text = ["arn:", parts.rest].concat();
         let mut lower = parts.to_arn();
         // The account as written (an account id has no case; kept verbatim all the same).
         let acct = account

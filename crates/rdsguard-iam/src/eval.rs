@@ -229,7 +229,7 @@ fn statement_truth<T: Truth>(
     let principal_ok = principal_match.is_none_or(|m| m != PrincipalMatch::NoMatch);
     let mut t = T::from_bool(action_matched && resource != Tri::No && principal_ok);
     if resource == Tri::Unknown {
-        t = t.and(T::unknown(&st.resource_atom));
+        t = t.and(T::unknown(&st.unknown_resource_atom(&p.name)));
     }
     let mut cond_traces = Vec::new();
     let tracing = tracer.out.is_some();
@@ -242,9 +242,9 @@ fn statement_truth<T: Truth>(
             };
             if tracing {
                 cond_traces.push(ConditionTrace {
-                    operator: c.source.operator_text.clone(),
-                    key: c.source.key.clone(),
-                    values: c.source.values.clone(),
+                    operator: c.atom.operator.clone(),
+                    key: c.atom.key.clone(),
+                    values: c.atom.values.clone(),
                     result: r,
                 });
             }

@@ -15,8 +15,9 @@ use crate::policy::Effect;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Atom {
     /// Policy name (or ARN) and statement label (`Sid` or `#index`).
-    pub policy: String,
-    pub statement: String,
+    /// Shared with the compiled policy and statement: every condition of a policy names them.
+    pub policy: Arc<str>,
+    pub statement: Arc<str>,
     pub effect: Effect,
     pub operator: String,
     pub key: String,

@@ -23,6 +23,7 @@ pub mod fasthash;
 pub mod formula;
 pub mod generate;
 pub mod glob;
+mod json_tree;
 pub mod org;
 pub mod policy;
 pub mod render;

@@ -13,10 +13,11 @@
 use std::fmt::Display;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::condition::Operator;
 use crate::error::ParseError;
+use crate::json_tree::{Borrowed, Json};
 
 /// `Version`. AWS: "If you do not include a Version element, the value defaults to
 /// 2008-10-17"; policy variables are only substituted under 2012-10-17 (IAM User Guide,
@@ -113,6 +114,13 @@ pub struct PolicyDocument {
 impl PolicyDocument {
     /// Parse JSON text.
     pub fn parse(text: &str) -> Result<PolicyDocument, ParseError> {
+        // Read without copying every string first; any error is reported from the `Value`
+        // reading, which words it (the two readings agree on every document).
+        if let Ok(tree) = Borrowed::parse(text)
+            && let Ok(doc) = document(&tree)
+        {
+            return Ok(doc);
+        }
         let value: Value = serde_json::from_str(text)
             .map_err(|e| ParseError::new("$", format!("not valid JSON: {e}")))?;
         PolicyDocument::from_value(&value)
@@ -120,75 +128,86 @@ impl PolicyDocument {
 
     /// Parse an already-decoded JSON value.
     pub fn from_value(value: &Value) -> Result<PolicyDocument, ParseError> {
-        let obj = value
-            .as_object()
-            .ok_or_else(|| ParseError::new("$", "a policy document must be a JSON object"))?;
-        for key in obj.keys() {
-            if !matches!(key.as_str(), "Version" | "Id" | "Statement") {
-                let path = if key.is_empty() {
-                    "$[\"\"]"
-                } else {
-                    key.as_str()
-                };
-                return Err(ParseError::new(
-                    path.to_string(),
-                    "unknown policy element (expected Version, Id, Statement)",
-                ));
-            }
+        document(value)
+    }
+}
+
+fn document<V: Json>(value: &V) -> Result<PolicyDocument, ParseError> {
+    let obj = value
+        .members()
+        .ok_or_else(|| ParseError::new("$", "a policy document must be a JSON object"))?;
+    for (key, _) in obj {
+        if !matches!(key, "Version" | "Id" | "Statement") {
+            let path = if key.is_empty() { "$[\"\"]" } else { key };
+            return Err(ParseError::new(
+                path.to_string(),
+                "unknown policy element (expected Version, Id, Statement)",
+            ));
         }
-        let version = match obj.get("Version") {
-            None => PolicyVersion::V2008,
-            Some(Value::String(v)) if v == "2012-10-17" => PolicyVersion::V2012,
-            Some(Value::String(v)) if v == "2008-10-17" => PolicyVersion::V2008,
-            Some(other) => {
-                return Err(ParseError::new(
-                    "Version",
-                    format!("must be \"2012-10-17\" or \"2008-10-17\", got {other}"),
-                ));
-            }
-        };
-        let id = match obj.get("Id") {
-            None => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => return Err(ParseError::new("Id", "must be a string")),
-        };
-        let statements = match obj.get("Statement") {
-            None => return Err(ParseError::new("Statement", "is required")),
-            Some(Value::Object(m)) => vec![parse_statement(m, 0, &"Statement")?],
-            Some(Value::Array(items)) => {
+    }
+    let version = match value.member("Version") {
+        None => PolicyVersion::V2008,
+        Some(v) if v.as_str() == Some("2012-10-17") => PolicyVersion::V2012,
+        Some(v) if v.as_str() == Some("2008-10-17") => PolicyVersion::V2008,
+        Some(other) => {
+            return Err(ParseError::new(
+                "Version",
+                format!(
+                    "must be \"2012-10-17\" or \"2008-10-17\", got {}",
+                    other.render()
+                ),
+            ));
+        }
+    };
+    let id = match value.member("Id") {
+        None => None,
+        Some(v) => match v.as_str() {
+            Some(s) => Some(s.to_string()),
+            None => return Err(ParseError::new("Id", "must be a string")),
+        },
+    };
+    let statements = match value.member("Statement") {
+        None => return Err(ParseError::new("Statement", "is required")),
+        Some(v) if v.object_len().is_some() => vec![parse_statement(v, 0, &"Statement")?],
+        Some(v) => match v.as_array() {
+            Some(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     let path = format_args!("Statement[{i}]");
-                    let m = item.as_object().ok_or_else(|| {
-                        ParseError::new(path.to_string(), "a statement must be an object")
-                    })?;
-                    out.push(parse_statement(m, i, &path)?);
+                    if item.object_len().is_none() {
+                        return Err(ParseError::new(
+                            path.to_string(),
+                            "a statement must be an object",
+                        ));
+                    }
+                    out.push(parse_statement(item, i, &path)?);
                 }
                 out
             }
-            Some(_) => {
+            None => {
                 return Err(ParseError::new(
                     "Statement",
                     "must be an object or an array of objects",
                 ));
             }
-        };
-        Ok(PolicyDocument {
-            version,
-            id,
-            statements,
-        })
-    }
+        },
+    };
+    Ok(PolicyDocument {
+        version,
+        id,
+        statements,
+    })
 }
 
-fn parse_statement(
-    m: &Map<String, Value>,
+/// Statement `m` (an object) at `index`.
+fn parse_statement<V: Json>(
+    m: &V,
     index: usize,
     path: &dyn Display,
 ) -> Result<Statement, ParseError> {
-    for key in m.keys() {
+    for (key, _) in m.members().into_iter().flatten() {
         if !matches!(
-            key.as_str(),
+            key,
             "Sid"
                 | "Effect"
                 | "Principal"
@@ -205,23 +224,25 @@ fn parse_statement(
             ));
         }
     }
-    let sid = match m.get("Sid") {
+    let sid = match m.member("Sid") {
         None => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(ParseError::new(format!("{path}.Sid"), "must be a string")),
+        Some(v) => match v.as_str() {
+            Some(s) => Some(s.to_string()),
+            None => return Err(ParseError::new(format!("{path}.Sid"), "must be a string")),
+        },
     };
-    let effect = match m.get("Effect") {
-        Some(Value::String(e)) if e == "Allow" => Effect::Allow,
-        Some(Value::String(e)) if e == "Deny" => Effect::Deny,
+    let effect = match m.member("Effect") {
+        Some(e) if e.as_str() == Some("Allow") => Effect::Allow,
+        Some(e) if e.as_str() == Some("Deny") => Effect::Deny,
         Some(other) => {
             return Err(ParseError::new(
                 format!("{path}.Effect"),
-                format!("must be \"Allow\" or \"Deny\", got {other}"),
+                format!("must be \"Allow\" or \"Deny\", got {}", other.render()),
             ));
         }
         None => return Err(ParseError::new(format!("{path}.Effect"), "is required")),
     };
-    let action = match (m.get("Action"), m.get("NotAction")) {
+    let action = match (m.member("Action"), m.member("NotAction")) {
         (Some(_), Some(_)) => {
             return Err(ParseError::new(
                 path.to_string(),
@@ -243,7 +264,7 @@ fn parse_statement(
             values: parse_actions(v, &format_args!("{path}.NotAction"))?,
         },
     };
-    let resource = match (m.get("Resource"), m.get("NotResource")) {
+    let resource = match (m.member("Resource"), m.member("NotResource")) {
         (Some(_), Some(_)) => {
             return Err(ParseError::new(
                 path.to_string(),
@@ -260,7 +281,7 @@ fn parse_statement(
             values: string_list(v, &format_args!("{path}.NotResource"))?,
         }),
     };
-    let principal = match (m.get("Principal"), m.get("NotPrincipal")) {
+    let principal = match (m.member("Principal"), m.member("NotPrincipal")) {
         (Some(_), Some(_)) => {
             return Err(ParseError::new(
                 path.to_string(),
@@ -277,7 +298,7 @@ fn parse_statement(
             principals: parse_principals(v, &format_args!("{path}.NotPrincipal"))?,
         }),
     };
-    let conditions = match m.get("Condition") {
+    let conditions = match m.member("Condition") {
         None => Vec::new(),
         Some(v) => parse_conditions(v, &format_args!("{path}.Condition"))?,
     };
@@ -293,35 +314,35 @@ fn parse_statement(
 }
 
 /// A string or a non-empty array of strings.
-fn string_list(v: &Value, path: &dyn Display) -> Result<Vec<String>, ParseError> {
-    match v {
-        Value::String(s) => Ok(vec![s.clone()]),
-        Value::Array(items) => {
-            if items.is_empty() {
-                return Err(ParseError::new(
-                    path.to_string(),
-                    "must not be an empty array",
-                ));
-            }
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| match item {
-                    Value::String(s) => Ok(s.clone()),
-                    _ => Err(ParseError::new(format!("{path}[{i}]"), "must be a string")),
-                })
-                .collect()
-        }
-        _ => Err(ParseError::new(
+fn string_list<V: Json>(v: &V, path: &dyn Display) -> Result<Vec<String>, ParseError> {
+    if let Some(s) = v.as_str() {
+        return Ok(vec![s.to_string()]);
+    }
+    let Some(items) = v.as_array() else {
+        return Err(ParseError::new(
             path.to_string(),
             "must be a string or an array of strings",
-        )),
+        ));
+    };
+    if items.is_empty() {
+        return Err(ParseError::new(
+            path.to_string(),
+            "must not be an empty array",
+        ));
     }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| match item.as_str() {
+            Some(s) => Ok(s.to_string()),
+            None => Err(ParseError::new(format!("{path}[{i}]"), "must be a string")),
+        })
+        .collect()
 }
 
 /// Actions are `*` or `service:ActionPattern` (IAM User Guide, *IAM JSON policy elements:
 /// Action*: "the service namespace ... followed by the action name").
-fn parse_actions(v: &Value, path: &dyn Display) -> Result<Vec<String>, ParseError> {
+fn parse_actions<V: Json>(v: &V, path: &dyn Display) -> Result<Vec<String>, ParseError> {
     let values = string_list(v, path)?;
     for (i, a) in values.iter().enumerate() {
         if a == "*" {
@@ -354,89 +375,81 @@ fn parse_actions(v: &Value, path: &dyn Display) -> Result<Vec<String>, ParseErro
     Ok(values)
 }
 
-fn parse_principals(v: &Value, path: &dyn Display) -> Result<Vec<PrincipalValue>, ParseError> {
-    match v {
-        Value::String(s) if s == "*" => Ok(vec![PrincipalValue::Wildcard]),
-        Value::String(_) => Err(ParseError::new(
+fn parse_principals<V: Json>(v: &V, path: &dyn Display) -> Result<Vec<PrincipalValue>, ParseError> {
+    if let Some(s) = v.as_str() {
+        if s == "*" {
+            return Ok(vec![PrincipalValue::Wildcard]);
+        }
+        return Err(ParseError::new(
             path.to_string(),
             "a string principal must be \"*\"; use {\"AWS\": ...} or {\"Service\": ...}",
-        )),
-        Value::Object(m) => {
-            if m.is_empty() {
-                return Err(ParseError::new(path.to_string(), "must not be empty"));
-            }
-            let mut out = Vec::new();
-            for (kind, vals) in m {
-                let p = format_args!("{path}.{kind}");
-                let list = string_list(vals, &p)?;
-                for s in list {
-                    out.push(match kind.as_str() {
-                        "AWS" if s == "*" => PrincipalValue::Wildcard,
-                        "AWS" => PrincipalValue::Aws(s),
-                        "Service" => PrincipalValue::Service(s),
-                        "Federated" => PrincipalValue::Federated(s),
-                        "CanonicalUser" => PrincipalValue::CanonicalUser(s),
-                        _ => {
-                            return Err(ParseError::new(
-                                p.to_string(),
-                                "unknown principal type (expected AWS, Service, Federated, CanonicalUser)",
-                            ));
-                        }
-                    });
-                }
-            }
-            Ok(out)
-        }
-        _ => Err(ParseError::new(
+        ));
+    }
+    let Some(members) = v.members() else {
+        return Err(ParseError::new(
             path.to_string(),
             "must be \"*\" or an object",
-        )),
+        ));
+    };
+    if v.object_len() == Some(0) {
+        return Err(ParseError::new(path.to_string(), "must not be empty"));
     }
+    let mut out = Vec::new();
+    for (kind, vals) in members {
+        let p = format_args!("{path}.{kind}");
+        let list = string_list(vals, &p)?;
+        for s in list {
+            out.push(match kind {
+                "AWS" if s == "*" => PrincipalValue::Wildcard,
+                "AWS" => PrincipalValue::Aws(s),
+                "Service" => PrincipalValue::Service(s),
+                "Federated" => PrincipalValue::Federated(s),
+                "CanonicalUser" => PrincipalValue::CanonicalUser(s),
+                _ => {
+                    return Err(ParseError::new(
+                        p.to_string(),
+                        "unknown principal type (expected AWS, Service, Federated, CanonicalUser)",
+                    ));
+                }
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Condition values may be written as strings, numbers or booleans (AWS accepts
 /// `"aws:SecureTransport": false`); they are compared as their string form.
-fn condition_values(v: &Value, path: &dyn Display) -> Result<Vec<String>, ParseError> {
-    fn scalar(v: &Value) -> Option<String> {
-        match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Bool(b) => Some(b.to_string()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
-    }
-    match v {
-        Value::Array(items) => {
-            if items.is_empty() {
-                return Err(ParseError::new(
-                    path.to_string(),
-                    "must not be an empty array",
-                ));
-            }
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    scalar(item).ok_or_else(|| {
-                        ParseError::new(
-                            format!("{path}[{i}]"),
-                            "must be a string, number or boolean",
-                        )
-                    })
-                })
-                .collect()
-        }
-        other => scalar(other).map(|s| vec![s]).ok_or_else(|| {
+fn condition_values<V: Json>(v: &V, path: &dyn Display) -> Result<Vec<String>, ParseError> {
+    let Some(items) = v.as_array() else {
+        return v.scalar_text().map(|s| vec![s]).ok_or_else(|| {
             ParseError::new(
                 path.to_string(),
                 "must be a string, number, boolean or an array of them",
             )
-        }),
+        });
+    };
+    if items.is_empty() {
+        return Err(ParseError::new(
+            path.to_string(),
+            "must not be an empty array",
+        ));
     }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            item.scalar_text().ok_or_else(|| {
+                ParseError::new(
+                    format!("{path}[{i}]"),
+                    "must be a string, number or boolean",
+                )
+            })
+        })
+        .collect()
 }
 
-fn parse_conditions(v: &Value, path: &dyn Display) -> Result<Vec<ConditionEntry>, ParseError> {
-    let ops = v.as_object().ok_or_else(|| {
+fn parse_conditions<V: Json>(v: &V, path: &dyn Display) -> Result<Vec<ConditionEntry>, ParseError> {
+    let ops = v.members().ok_or_else(|| {
         ParseError::new(path.to_string(), "must be an object of condition operators")
     })?;
     let mut out = Vec::new();
@@ -448,10 +461,10 @@ fn parse_conditions(v: &Value, path: &dyn Display) -> Result<Vec<ConditionEntry>
                 format!("unknown condition operator `{op_text}`"),
             )
         })?;
-        let keys = block.as_object().ok_or_else(|| {
+        let keys = block.members().ok_or_else(|| {
             ParseError::new(op_path.to_string(), "must be an object of condition keys")
         })?;
-        if keys.is_empty() {
+        if block.object_len() == Some(0) {
             return Err(ParseError::new(op_path.to_string(), "must not be empty"));
         }
         for (key, vals) in keys {
@@ -465,8 +478,8 @@ fn parse_conditions(v: &Value, path: &dyn Display) -> Result<Vec<ConditionEntry>
             let values = condition_values(vals, &key_path)?;
             out.push(ConditionEntry {
                 operator,
-                operator_text: op_text.clone(),
-                key: key.clone(),
+                operator_text: op_text.to_string(),
+                key: key.to_string(),
                 values,
             });
         }
@@ -477,6 +490,100 @@ fn parse_conditions(v: &Value, path: &dyn Display) -> Result<Vec<ConditionEntry>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Policy-shaped JSON: each element present or not, well or badly typed, repeated (the
+    /// last one counts), with escapes.
+    fn policy_text() -> impl Strategy<Value = String> {
+        let field = |name: &'static str, values: &'static [&'static str]| {
+            prop::sample::select(values).prop_map(move |v| format!("\"{name}\":{v}"))
+        };
+        let statement = prop::collection::vec(
+            prop_oneof![
+                field("Effect", &[r#""Allow""#, r#""Deny""#, "1", r#""allow""#]),
+                field("Sid", &[r#""S1""#, r#""""#, "[]"]),
+                field(
+                    "Action",
+                    &[
+                        r#""rds:Delete*""#,
+                        r#"["rds:A","kms:B"]"#,
+                        "[]",
+                        r#""x""#,
+                        r#""k\u006ds:D""#,
+                    ]
+                ),
+                field("NotAction", &[r#""iam:*""#]),
+                field(
+                    "Resource",
+                    &[r#""*""#, r#"["arn:aws:rds:*:*:db:a*"]"#, "[1]"]
+                ),
+                field("NotResource", &[r#""arn:aws:s3:::b""#]),
+                field(
+                    "Principal",
+                    &[
+                        r#""*""#,
+                        r#"{"AWS":"arn:aws:iam::1:root"}"#,
+                        r#"{"Service":["rds.amazonaws.com"],"AWS":"*"}"#,
+                        r#"{"Bogus":"x"}"#,
+                        "{}",
+                        r#""me""#,
+                    ]
+                ),
+                field(
+                    "Condition",
+                    &[
+                        r#"{"StringEquals":{"aws:a":"v"}}"#,
+                        r#"{"Bool":{"aws:SecureTransport":false}}"#,
+                        r#"{"NumericLessThan":{"k":[1,2.5,-3]}}"#,
+                        r#"{"Nope":{"k":"v"}}"#,
+                        r#"{"StringLike":{}}"#,
+                        r#"{"StringEquals":{"k":null}}"#,
+                    ]
+                ),
+                field("Extra", &["1"]),
+            ],
+            0..6,
+        )
+        .prop_map(|fields| format!("{{{}}}", fields.join(",")));
+        let statements = prop_oneof![
+            statement.clone(),
+            prop::collection::vec(statement, 0..3).prop_map(|s| format!("[{}]", s.join(","))),
+            Just("3".to_string()),
+        ];
+        (
+            prop::sample::select(
+                &[
+                    "",
+                    r#""Version":"2012-10-17","#,
+                    r#""Version":"2008-10-17","#,
+                    r#""Version":1,"#,
+                ][..],
+            ),
+            prop::sample::select(&["", r#""Id":"x","#, r#""Id":2,"#, r#""Other":1,"#][..]),
+            prop::option::of(statements),
+        )
+            .prop_map(|(version, id, statements)| match statements {
+                Some(s) => format!("{{{version}{id}\"Statement\":{s}}}"),
+                None => format!("{{{}}}", format!("{version}{id}").trim_end_matches(',')),
+            })
+    }
+
+    proptest! {
+        /// The borrowed reading gives the document the `Value` reading gives, and fails
+        /// where it fails (its errors are then the `Value` reading's).
+        #[test]
+        fn both_readings_of_a_policy_agree(text in policy_text()) {
+            let value: Value = serde_json::from_str(&text).unwrap();
+            let tree = Borrowed::parse(&text).unwrap();
+            let (by_value, by_tree) = (document(&value), document(&tree));
+            match (&by_value, &by_tree) {
+                (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+                (Err(a), Err(b)) => prop_assert_eq!(&a.path, &b.path),
+                _ => prop_assert!(false, "{text}: {by_value:?} vs {by_tree:?}"),
+            }
+            prop_assert_eq!(PolicyDocument::parse(&text), by_value);
+        }
+    }
 
     #[test]
     fn parses_single_statement_object_and_string_fields() {

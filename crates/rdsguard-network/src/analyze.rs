@@ -93,6 +93,25 @@ impl FlagDetail<'_> {
     }
 }
 
+/// A database's security groups, read in place (instances and clusters list memberships,
+/// proxies ids).
+#[derive(Clone, Copy)]
+enum TargetGroups<'a> {
+    Memberships(&'a [rdsguard_model::VpcSecurityGroupMembership]),
+    Ids(&'a [String]),
+}
+
+impl<'a> TargetGroups<'a> {
+    fn push_to(self, out: &mut Vec<&'a str>) {
+        match self {
+            TargetGroups::Memberships(m) => {
+                out.extend(m.iter().map(|m| m.vpc_security_group_id.as_str()))
+            }
+            TargetGroups::Ids(ids) => out.extend(ids.iter().map(String::as_str)),
+        }
+    }
+}
+
 /// A database reduced to what its exposure depends on.
 struct DbTarget<'a> {
     kind: DbKind,
@@ -102,7 +121,7 @@ struct DbTarget<'a> {
     port: Option<u16>,
     vpc_id: Option<&'a str>,
     flag: Flag<'a>,
-    group_ids: Vec<&'a str>,
+    group_ids: TargetGroups<'a>,
     /// The subnets it can be placed in (its DB subnet group's, or the proxy's).
     subnet_ids: Result<&'a [String], String>,
     /// The DB cluster of a member instance (a note of the report).
@@ -178,6 +197,8 @@ struct Cache<'a> {
     /// What each ACL's evaluations share across ports.
     nacl_bases: Map<&'a str, Rc<nacl::NaclBase>>,
     groups: Map<(Vec<&'a str>, Option<u16>), Rc<SgEval<'a>>>,
+    /// Room for a database's group ids, kept between databases.
+    group_ids: Vec<&'a str>,
     group_evals: Map<(&'a str, Option<u16>), Rc<GroupEval<'a>>>,
     /// Report forms shared by every database that uses them.
     group_sources: Map<(&'a str, Option<&'a str>), Arc<GroupSource>>,
@@ -453,8 +474,8 @@ impl<'a> RegionAnalysis<'a> {
     }
 
     fn sources_of(&self, sgs: &SgEval<'a>, cache: &mut Cache<'a>) -> Sources {
-        let all4 = sgs.v4.cidr.union_ref(&sgs.v4.refs);
-        let all6 = sgs.v6.cidr.union_ref(&sgs.v6.refs);
+        let all4 = sgs.v4().cidr.union_ref(&sgs.v4().refs);
+        let all6 = sgs.v6().cidr.union_ref(&sgs.v6().refs);
         let unknown = sgs.unknown();
         Sources {
             ipv4: cidrs4(&all4),
@@ -558,7 +579,7 @@ impl<'a> RegionAnalysis<'a> {
                     value: db.publicly_accessible,
                 },
             ),
-            group_ids: db.security_group_ids().collect(),
+            group_ids: TargetGroups::Memberships(&db.vpc_security_groups),
             subnet_ids: self.subnet_group_subnets(subnet_group),
             member_of: db.db_cluster_identifier.as_deref(),
             notes: Vec::new(),
@@ -672,7 +693,7 @@ impl<'a> RegionAnalysis<'a> {
             port: c.port,
             vpc_id: self.subnet_group_vpc(subnet_group),
             flag: self.cluster_flag(c),
-            group_ids: c.security_group_ids().collect(),
+            group_ids: TargetGroups::Memberships(&c.vpc_security_groups),
             subnet_ids: self.subnet_group_subnets(subnet_group),
             member_of: None,
             notes,
@@ -691,11 +712,7 @@ impl<'a> RegionAnalysis<'a> {
                 false,
                 FlagDetail::Fixed("RDS Proxy endpoints are never publicly accessible"),
             ),
-            group_ids: p
-                .vpc_security_group_ids
-                .iter()
-                .map(String::as_str)
-                .collect(),
+            group_ids: TargetGroups::Ids(&p.vpc_security_group_ids),
             subnet_ids: Ok(&p.vpc_subnet_ids),
             member_of: None,
             notes: Vec::new(),
@@ -848,17 +865,24 @@ impl<'a> RegionAnalysis<'a> {
     }
 
     fn sg_eval(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> Rc<SgEval<'a>> {
-        let mut key = t.group_ids.clone();
-        key.sort_unstable();
-        key.dedup();
-        let k = (key, t.port);
-        if let Some(e) = cache.groups.get(&k) {
-            return e.clone();
-        }
         // Unknown counts (an empty map: `sources_for`) keep everything, as before.
         let reused = |cache: &Cache<'a>, g: &str| {
             cache.group_uses.is_empty() || cache.group_uses.get(g).is_none_or(|&n| n > 1)
         };
+        // The groups in order, each once, in a list kept between databases; only groups
+        // shared by several databases are worth looking up (and keeping) merged.
+        let mut ids = std::mem::take(&mut cache.group_ids);
+        ids.clear();
+        t.group_ids.push_to(&mut ids);
+        ids.sort_unstable();
+        ids.dedup();
+        let all_reused = ids.iter().all(|g| reused(cache, g));
+        let k = (ids, t.port);
+        if all_reused && let Some(e) = cache.groups.get(&k) {
+            let e = e.clone();
+            cache.group_ids = k.0;
+            return e;
+        }
         let described = !cache.undescribed;
         let members =
             k.0.iter()
@@ -884,9 +908,10 @@ impl<'a> RegionAnalysis<'a> {
                 })
                 .collect();
         let e = Rc::new(SgEval::merge(members));
-        if k.0.iter().all(|g| reused(cache, g)) {
-            cache.groups.insert(k, e.clone());
+        if all_reused {
+            cache.groups.insert((k.0.clone(), k.1), e.clone());
         }
+        cache.group_ids = k.0;
         e
     }
 
@@ -1415,8 +1440,8 @@ impl<'a> RegionAnalysis<'a> {
 
     fn egress(&self, t: &DbTarget<'a>, subnets: &[Rc<SubnetCtx<'a>>], sgs: &SgEval<'a>) -> Egress {
         let mut e = Egress {
-            ipv4: cidrs4(&sgs.v4.egress),
-            ipv6: cidrs6(&sgs.v6.egress),
+            ipv4: cidrs4(&sgs.v4().egress),
+            ipv6: cidrs6(&sgs.v6().egress),
             all_traffic: sgs.egress_all_traffic,
             security_groups: sgs.egress_groups(),
             prefix_list_ids: sgs.egress_prefix_lists(),
@@ -1427,8 +1452,8 @@ impl<'a> RegionAnalysis<'a> {
         let mut lower = false;
         let mut upper = false;
         let mut reasons: Vec<String> = sgs.egress_unknown.clone();
-        let sg_v4 = sgs.v4.egress.intersection(&self.internet_v4);
-        let sg_v6 = sgs.v6.egress.intersection(&self.internet_v6);
+        let sg_v4 = sgs.v4().egress.intersection(&self.internet_v4);
+        let sg_v6 = sgs.v6().egress.intersection(&self.internet_v6);
         let sg_unknown = !sgs.egress_unknown.is_empty();
         if t.subnet_ids.is_err() {
             upper |= sg_unknown || !sg_v4.is_empty() || !sg_v6.is_empty();
@@ -1526,8 +1551,8 @@ impl<'a> RegionAnalysis<'a> {
             .map(Vec::as_slice)
             .unwrap_or_default();
         let mut out = Vec::new();
-        let sources4 = sgs.v4.cidr.union_ref(&sgs.v4.refs);
-        let sources6 = sgs.v6.cidr.union_ref(&sgs.v6.refs);
+        let sources4 = sgs.v4().cidr.union_ref(&sgs.v4().refs);
+        let sources6 = sgs.v6().cidr.union_ref(&sgs.v6().refs);
         for pcx in peerings {
             if pcx.status.as_deref().is_some_and(|s| s != "active") {
                 continue;

@@ -32,7 +32,7 @@ impl Fam for u32 {
         &n.v4
     }
     fn sg<'s>(s: &'s SgEval<'_>) -> &'s SgFamily<u32> {
-        &s.v4
+        s.v4()
     }
     fn prefix_list_set(p: &ParsedPrefixList) -> V4Set {
         p.v4.clone()
@@ -60,7 +60,7 @@ impl Fam for u128 {
         &n.v6
     }
     fn sg<'s>(s: &'s SgEval<'_>) -> &'s SgFamily<u128> {
-        &s.v6
+        s.v6()
     }
     fn prefix_list_set(p: &ParsedPrefixList) -> V6Set {
         p.v6.clone()

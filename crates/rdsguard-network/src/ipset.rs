@@ -181,6 +181,26 @@ impl<A: Addr> IpSet<A> {
         }
     }
 
+    /// The union of `sets`, built once (no intermediate unions): a copy of the only
+    /// non-empty one, or one merge of two.
+    pub fn union_all<'s>(sets: impl Iterator<Item = &'s Self> + Clone) -> Self
+    where
+        A: 's,
+    {
+        let mut non_empty = sets.filter(|s| !s.is_empty());
+        let (Some(first), second) = (non_empty.next(), non_empty.next()) else {
+            return Self::empty();
+        };
+        let Some(second) = second else {
+            return first.clone();
+        };
+        let mut all = first.merged(second);
+        for s in non_empty {
+            all = all.merged(s);
+        }
+        all
+    }
+
     pub fn union_in_place(&mut self, other: &Self) {
         if other.is_empty() {
             return;
@@ -712,6 +732,17 @@ mod proptests {
             prop_assert_eq!(a.is_subset(&b), d.is_empty());
             prop_assert_eq!(a.is_subset(&b), (0..256).all(|x| !ma[x] || mb[x]));
             prop_assert_eq!(a.count() as usize, ma.iter().filter(|x| **x).count());
+        }
+
+        #[test]
+        fn a_union_of_many_is_the_union_of_each(sets in proptest::collection::vec(set8(), 0..5)) {
+            let all = IpSet::union_all(sets.iter());
+            let expected: Vec<bool> = (0..256)
+                .map(|x| sets.iter().any(|s| bitmap(s)[x]))
+                .collect();
+            prop_assert_eq!(bitmap(&all).to_vec(), expected);
+            // Canonical, as every other operation's result.
+            prop_assert_eq!(&all, &from_bitmap(&bitmap(&all)));
         }
 
         #[test]

@@ -50,8 +50,8 @@ pub struct SourceSets {
 impl SourceSets {
     pub(crate) fn of_eval(sgs: &SgEval<'_>) -> SourceSets {
         SourceSets {
-            ipv4: sgs.v4.cidr.union_ref(&sgs.v4.refs).into_owned(),
-            ipv6: sgs.v6.cidr.union_ref(&sgs.v6.refs).into_owned(),
+            ipv4: sgs.v4().cidr.union_ref(&sgs.v4().refs).into_owned(),
+            ipv6: sgs.v6().cidr.union_ref(&sgs.v6().refs).into_owned(),
             complete: sgs.members.iter().all(|m| m.unknown.is_empty()),
             cidr_complete: sgs.cidr_unknown.is_empty(),
         }

@@ -152,8 +152,9 @@ pub(crate) struct GroupEval<'a> {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SgEval<'a> {
     pub members: Vec<Rc<GroupEval<'a>>>,
-    pub v4: SgFamily<u32>,
-    pub v6: SgFamily<u128>,
+    /// The members' address sets merged; `None` for one member, whose sets are read in place
+    /// (most databases have one group of their own: no copy of its sets).
+    merged: Option<Box<(SgFamily<u32>, SgFamily<u128>)>>,
     /// Why the CIDR sources (what the internet can match) are only a lower bound.
     pub cidr_unknown: Vec<String>,
     pub egress_unknown: Vec<String>,
@@ -163,15 +164,45 @@ pub(crate) struct SgEval<'a> {
 impl<'a> SgEval<'a> {
     pub fn merge(members: Vec<Rc<GroupEval<'a>>>) -> SgEval<'a> {
         let mut ev = SgEval::default();
+        if members.len() != 1 {
+            ev.merged = Some(Box::new((
+                merge_families(members.iter().map(|m| &m.v4)),
+                merge_families(members.iter().map(|m| &m.v6)),
+            )));
+        }
         for m in &members {
-            merge_family(&mut ev.v4, &m.v4);
-            merge_family(&mut ev.v6, &m.v6);
             ev.cidr_unknown.extend(m.cidr_unknown.iter().cloned());
             ev.egress_unknown.extend(m.egress_unknown.iter().cloned());
             ev.egress_all_traffic |= m.egress_all_traffic;
         }
         ev.members = members;
         ev
+    }
+
+    /// The IPv4 address sets of all the groups.
+    pub fn v4(&self) -> &SgFamily<u32> {
+        match (&self.merged, self.members.first()) {
+            (Some(m), _) => &m.0,
+            (None, Some(only)) => &only.v4,
+            (None, None) => {
+                static NONE: std::sync::LazyLock<SgFamily<u32>> =
+                    std::sync::LazyLock::new(SgFamily::default);
+                &NONE
+            }
+        }
+    }
+
+    /// The IPv6 address sets of all the groups.
+    pub fn v6(&self) -> &SgFamily<u128> {
+        match (&self.merged, self.members.first()) {
+            (Some(m), _) => &m.1,
+            (None, Some(only)) => &only.v6,
+            (None, None) => {
+                static NONE: std::sync::LazyLock<SgFamily<u128>> =
+                    std::sync::LazyLock::new(SgFamily::default);
+                &NONE
+            }
+        }
     }
 
     pub fn rules(&self) -> impl Iterator<Item = (&'a str, &'a SecurityGroupPermission)> + '_ {
@@ -235,10 +266,14 @@ impl<'a> SgEval<'a> {
     }
 }
 
-fn merge_family<A: Addr>(dst: &mut SgFamily<A>, src: &SgFamily<A>) {
-    dst.cidr.union_in_place(&src.cidr);
-    dst.refs.union_in_place(&src.refs);
-    dst.egress.union_in_place(&src.egress);
+fn merge_families<'s, A: Addr + 's>(
+    families: impl Iterator<Item = &'s SgFamily<A>> + Clone,
+) -> SgFamily<A> {
+    SgFamily {
+        cidr: IpSet::union_all(families.clone().map(|f| &f.cidr)),
+        refs: IpSet::union_all(families.clone().map(|f| &f.refs)),
+        egress: IpSet::union_all(families.map(|f| &f.egress)),
+    }
 }
 
 fn interface_ref(eni: &NetworkInterface) -> InterfaceRef {

@@ -65,17 +65,18 @@ pub(crate) fn region_names(ctx: &RegionCtx<'_>) -> (Text, Text) {
 
 /// The region vectors whose references are kept by position (see [`SharedRefs`]).
 #[derive(Clone, Copy)]
-enum Positional {
+pub(crate) enum Positional {
     Instances,
     Clusters,
     Snapshots,
     ClusterSnapshots,
     Proxies,
     Keys,
+    SecurityGroups,
 }
 
 impl Positional {
-    const COUNT: usize = 6;
+    const COUNT: usize = 7;
 }
 
 /// The shared reference of `item` (of type `resource_type`, with `id` and `arn`), an element
@@ -88,9 +89,23 @@ fn positional<T>(
     item: &T,
     (resource_type, id, arn): (&'static str, &str, &str),
 ) -> SharedResource {
+    positional_with(ctx, kind, items, item, (resource_type, id), || {
+        Some(arn.to_string())
+    })
+}
+
+/// [`positional`], with the ARN made by `arn` when the reference is made.
+pub(crate) fn positional_with<T>(
+    ctx: &RegionCtx<'_>,
+    kind: Positional,
+    items: &[T],
+    item: &T,
+    (resource_type, id): (&'static str, &str),
+    arn: impl FnOnce() -> Option<String>,
+) -> SharedResource {
     // Not an element of `items` (a copy, say): no position, found by address.
     let Some(index) = position_of(items, item) else {
-        return resource(ctx, resource_type, id, Some(arn));
+        return shared_resource(ctx, resource_type, id, arn);
     };
     let known = {
         let mut refs = ctx.refs.by_position[kind as usize].borrow_mut();
@@ -102,7 +117,7 @@ fn positional<T>(
     if let Some(r) = known {
         return r;
     }
-    let built = new_resource(ctx, resource_type, id, Some(arn.to_string()));
+    let built = new_resource(ctx, resource_type, id, arn());
     ctx.refs.by_position[kind as usize].borrow_mut()[index] = Some(built);
     built
 }

@@ -7,6 +7,7 @@
 //! NOT_ASSESSED, except keys an `alias/aws/*` alias points at, which are AWS managed by
 //! definition.
 
+use std::borrow::Cow;
 use std::fmt::Display;
 
 use super::common::Described;
@@ -224,7 +225,7 @@ pub static RDS_INSTANCE_SQLSERVER_TDE: CheckDef = CheckDef {
 enum KeyClass<'a> {
     Customer(&'a KmsKey),
     /// AWS managed: the key, when in the snapshot, and how we know.
-    Aws(Option<&'a KmsKey>, String),
+    Aws(Option<&'a KmsKey>, Cow<'static, str>),
     Unknown(String),
 }
 
@@ -272,7 +273,7 @@ fn classify_key<'a>(ctx: &RegionCtx<'a>, key: KeyRef<'_>) -> KeyClass<'a> {
         },
         KeyLookup::Unknown(reason) => {
             if let Some(alias) = aws_alias_for(region, reference) {
-                return KeyClass::Aws(None, format!("{alias} points at it"));
+                return KeyClass::Aws(None, Cow::Owned(format!("{alias} points at it")));
             }
             match account_of(reference) {
                 Some(acct) if acct != ctx.account.account_id => KeyClass::Unknown(format!(
@@ -652,7 +653,7 @@ fn tde_verdict(ctx: &RegionCtx<'_>, db: &DbInstance, options: &[&str]) -> Verdic
                 ),
                 ev,
             )
-            .pending(att.in_sync(), "option group", &att.group.name, &att.status)
+            .pending(att.in_sync(), "option group", &att.group.name, att.status)
         }
         None => Verdict::Fail(
             msg!(

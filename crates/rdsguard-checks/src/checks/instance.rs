@@ -181,7 +181,8 @@ pub(crate) fn engine_version_verdict(
     engine: &str,
     version: &str,
 ) -> Verdict {
-    let offered = RegionLookups::of(ctx).engine_versions(ctx.region, engine);
+    let lookups = RegionLookups::of(ctx);
+    let offered = lookups.engine_versions(ctx.region, engine);
     if offered.is_empty() {
         let why = gap_in(ctx, ops::RDS_DESCRIBE_DB_ENGINE_VERSIONS, Some(engine))
             .map(|g| g.describe())
@@ -190,8 +191,8 @@ pub(crate) fn engine_version_verdict(
             "{what} runs {engine} {version}, whose support status is unknown: {why}"
         ));
     }
-    let found = offered.iter().find(|v| v.engine_version == version);
-    let status = found.and_then(|v| v.status.clone());
+    let found = offered.find(version);
+    let status = found.and_then(|v| v.status.as_deref());
     let ev = evidence! {
         "engine" => engine,
         "engine_version" => version,

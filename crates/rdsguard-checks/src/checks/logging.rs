@@ -350,7 +350,7 @@ fn aurora_mysql_audit_logging(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                         att.in_sync(),
                         "parameter group",
                         &att.group.name,
-                        &att.status,
+                        att.status,
                     )
                 }
             }

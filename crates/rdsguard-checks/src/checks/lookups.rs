@@ -155,19 +155,15 @@ impl RegionLookups {
     }
 
     /// The versions RDS offers for `engine`, in snapshot order.
-    pub(crate) fn engine_versions<'r>(
-        &self,
+    pub(crate) fn engine_versions<'r, 's>(
+        &'s self,
         region: &'r RegionSnapshot,
         engine: &str,
-    ) -> Vec<&'r EngineVersion> {
-        self.engine_versions
-            .get(engine)
-            .map_or_else(Vec::new, |positions| {
-                positions
-                    .iter()
-                    .filter_map(|i| region.rds.engine_versions.get(*i))
-                    .collect()
-            })
+    ) -> Offered<'r, 's> {
+        Offered {
+            all: &region.rds.engine_versions,
+            positions: self.engine_versions.get(engine).map_or(&[], Vec::as_slice),
+        }
     }
 
     /// Position of the first security group with this id in the region's list.
@@ -248,6 +244,31 @@ impl RegionLookups {
             (a, b) => a.or(b),
         };
         first.and_then(|i| region.gaps.get(i))
+    }
+}
+
+/// The versions RDS offers for one engine ([`RegionLookups::engine_versions`]), read in
+/// place.
+pub(crate) struct Offered<'r, 's> {
+    all: &'r [EngineVersion],
+    positions: &'s [usize],
+}
+
+impl<'r> Offered<'r, '_> {
+    pub(crate) fn len(&self) -> usize {
+        self.positions.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.positions.is_empty()
+    }
+
+    /// The offered version `version`, if listed.
+    pub(crate) fn find(&self, version: &str) -> Option<&'r EngineVersion> {
+        self.positions
+            .iter()
+            .filter_map(|&i| self.all.get(i))
+            .find(|v| v.engine_version == version)
     }
 }
 

@@ -25,8 +25,8 @@ use rdsguard_network::{
 use serde_json::Value;
 
 use super::common::{
-    Described, FastMap, FastSet, cluster_resource, instance_resource, non_rds_service,
-    proxy_resource, shared_resource,
+    Described, FastMap, FastSet, Positional, cluster_resource, instance_resource, non_rds_service,
+    positional_with, proxy_resource, shared_resource,
 };
 use super::lookups::RegionLookups;
 use crate::engine::explaining;
@@ -433,13 +433,36 @@ fn resource(
     shared_resource(ctx, resource_type, id, || arn.map(str::to_string))
 }
 
-fn group_resource(ctx: &RegionCtx<'_>, group_id: &str) -> SharedResource {
-    shared_resource(ctx, "AwsEc2SecurityGroup", group_id, || {
-        Some(format!(
-            "arn:{}:ec2:{}:{}:security-group/{group_id}",
-            ctx.account.partition, ctx.region.region, ctx.account.account_id
-        ))
-    })
+fn group_resource(ctx: &RegionCtx<'_>, group: &AttachedGroup) -> SharedResource {
+    let group_id = group.id(ctx.region);
+    let arn = || {
+        // Concatenated rather than formatted: one per group of a large account.
+        let parts = [
+            "arn:",
+            &ctx.account.partition,
+            ":ec2:",
+            &ctx.region.region,
+            ":",
+            &ctx.account.account_id,
+            ":security-group/",
+            group_id,
+        ];
+        Some(parts.concat())
+    };
+    const TYPE: &str = "AwsEc2SecurityGroup";
+    let groups = &ctx.region.ec2.security_groups;
+    // Kept by position when in the snapshot: checks walk the attached groups in turn.
+    match group.at().and_then(|p| groups.get(p as usize)) {
+        Some(g) => positional_with(
+            ctx,
+            Positional::SecurityGroups,
+            groups,
+            g,
+            (TYPE, group_id),
+            arn,
+        ),
+        None => shared_resource(ctx, TYPE, group_id, arn),
+    }
 }
 
 fn what(d: &DbExposure) -> Described<'_> {
@@ -1357,7 +1380,7 @@ fn all_ports(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             continue;
         }
         let (gid, dbs) = (group.id(ctx.region), &group.databases);
-        let res = group_resource(ctx, gid);
+        let res = group_resource(ctx, group);
         let Some(g) = group
             .at()
             .and_then(|p| ctx.region.ec2.security_groups.get(p as usize))
@@ -1494,7 +1517,7 @@ fn stale_reference(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             continue;
         }
         let (gid, dbs) = (group.id(ctx.region), &group.databases);
-        let res = group_resource(ctx, gid);
+        let res = group_resource(ctx, group);
         let Some(states) = group.at().and_then(|p| all.references.get(p as usize)) else {
             em.not_assessed(res, missing_group(ctx, gid));
             continue;

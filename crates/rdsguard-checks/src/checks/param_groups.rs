@@ -15,7 +15,7 @@ use crate::checks::lookups::RegionLookups;
 pub struct Attached<'a, G> {
     pub group: &'a G,
     /// `in-sync`, `pending-reboot`, `applying`... Empty when RDS reported none.
-    pub status: String,
+    pub status: &'a str,
 }
 
 impl<G> Attached<'_, G> {
@@ -66,7 +66,7 @@ fn lookup_parameter_group<'a>(
     lookups: &RegionLookups,
     group: Option<&'a ParameterGroup>,
     name: &str,
-    status: String,
+    status: &'a str,
     list_op: Op,
     params_op: Op,
 ) -> Result<Attached<'a, ParameterGroup>, String> {
@@ -100,7 +100,7 @@ fn lookup_parameter_group<'a>(
 pub fn instance_parameter_group<'a>(
     region: &'a RegionSnapshot,
     lookups: &RegionLookups,
-    db: &DbInstance,
+    db: &'a DbInstance,
 ) -> Result<Attached<'a, ParameterGroup>, String> {
     let Some(membership) = db.db_parameter_groups.first() else {
         return Err(format!(
@@ -113,7 +113,7 @@ pub fn instance_parameter_group<'a>(
         lookups,
         lookups.db_parameter_group(region, &membership.name),
         &membership.name,
-        membership.status.clone(),
+        &membership.status,
         ops::RDS_DESCRIBE_DB_PARAMETER_GROUPS,
         ops::RDS_DESCRIBE_DB_PARAMETERS,
     )
@@ -124,7 +124,7 @@ pub fn instance_parameter_group<'a>(
 pub fn cluster_parameter_group<'a>(
     region: &'a RegionSnapshot,
     lookups: &RegionLookups,
-    cluster: &DbCluster,
+    cluster: &'a DbCluster,
 ) -> Result<Attached<'a, ParameterGroup>, String> {
     let Some(name) = cluster.db_cluster_parameter_group.as_deref() else {
         return Err(format!(
@@ -132,16 +132,14 @@ pub fn cluster_parameter_group<'a>(
             cluster.db_cluster_identifier
         ));
     };
-    let statuses: Vec<&str> = cluster
+    let mut statuses = cluster
         .members
         .iter()
-        .filter_map(|m| m.db_cluster_parameter_group_status.as_deref())
-        .collect();
+        .filter_map(|m| m.db_cluster_parameter_group_status.as_deref());
+    let first = statuses.clone().next();
     let status = statuses
-        .iter()
         .find(|s| !s.eq_ignore_ascii_case("in-sync"))
-        .or(statuses.first())
-        .map(|s| s.to_string())
+        .or(first)
         .unwrap_or_default();
     lookup_parameter_group(
         region,
@@ -186,7 +184,7 @@ impl<'a> AttachedOptions<'a> {
 pub fn instance_option_groups<'a>(
     region: &'a RegionSnapshot,
     lookups: &RegionLookups,
-    db: &DbInstance,
+    db: &'a DbInstance,
 ) -> Result<AttachedOptions<'a>, String> {
     if db.option_group_memberships.is_empty() {
         return Err(format!(
@@ -214,7 +212,7 @@ pub fn instance_option_groups<'a>(
         match group {
             Some(group) => groups.push(Attached {
                 group,
-                status: m.status.clone(),
+                status: &m.status,
             }),
             None => {
                 return Err(format!(

@@ -22,6 +22,7 @@ pub(crate) mod tls_defaults;
 #[path = "verdict.rs"]
 pub(crate) mod verdict;
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 
 use rdsguard_findings::Severity;
@@ -367,7 +368,7 @@ fn tls_by_parameter(
         att.in_sync(),
         "parameter group",
         &att.group.name,
-        &att.status,
+        att.status,
     )
 }
 
@@ -415,7 +416,7 @@ fn oracle_tls(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
                 ev,
             )
         };
-        return verdict.pending(att.in_sync(), "option group", &att.group.name, &att.status);
+        return verdict.pending(att.in_sync(), "option group", &att.group.name, att.status);
     }
     if let Some((ssl, att)) = opts.option("SSL") {
         ev.insert("ssl_port".into(), ssl.port.into());
@@ -585,11 +586,14 @@ pub(crate) enum TlsVersion {
 impl TlsVersion {
     /// `1.2`, `TLSv1.2`, `tlsv1`, `TLS1.1`... (`TLSv1` means 1.0).
     pub(crate) fn parse(s: &str) -> Option<TlsVersion> {
-        let lower = s.trim().to_ascii_lowercase();
-        let v = lower
-            .strip_prefix("tlsv")
-            .or_else(|| lower.strip_prefix("tls"))
-            .unwrap_or(&lower);
+        let s = s.trim();
+        // The prefix in any case, without lower-casing a copy (versions are digits and dots).
+        let strip = |prefix: &str| {
+            s.get(..prefix.len())
+                .filter(|p| p.eq_ignore_ascii_case(prefix))
+                .map(|_| &s[prefix.len()..])
+        };
+        let v = strip("tlsv").or_else(|| strip("tls")).unwrap_or(s);
         match v {
             "1" | "1.0" => Some(TlsVersion::V1_0),
             "1.1" => Some(TlsVersion::V1_1),
@@ -741,7 +745,7 @@ fn min_tls_by_parameter(
                 att.in_sync(),
                 "parameter group",
                 &att.group.name,
-                &att.status,
+                att.status,
             );
         }
         EngineFamily::Db2 => {
@@ -784,7 +788,7 @@ fn min_tls_by_parameter(
         att.in_sync(),
         "parameter group",
         &att.group.name,
-        &att.status,
+        att.status,
     )
 }
 
@@ -822,7 +826,7 @@ fn oracle_min_tls(ctx: &RegionCtx<'_>, db: &DbInstance, required: TlsVersion) ->
         ),
         ev,
     )
-    .pending(att.in_sync(), "option group", &att.group.name, &att.status)
+    .pending(att.in_sync(), "option group", &att.group.name, att.status)
 }
 
 fn instance_min_tls_verdict(ctx: &RegionCtx<'_>, db: &DbInstance, required: TlsVersion) -> Verdict {
@@ -948,14 +952,14 @@ fn certificate_expiry_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
     let (valid_till, source) = match (db.certificate_valid_till.as_deref(), ca_valid_till) {
         (Some(v), _) => (
             v,
-            "server certificate (CertificateDetails.ValidTill)".to_string(),
+            Cow::Borrowed("server certificate (CertificateDetails.ValidTill)"),
         ),
         (None, Some(v)) => (
             v,
-            format!(
+            Cow::Owned(format!(
                 "CA certificate {} (DescribeCertificates)",
                 ca.unwrap_or("?")
-            ),
+            )),
         ),
         (None, None) => {
             return Verdict::NotAssessed(msg!(

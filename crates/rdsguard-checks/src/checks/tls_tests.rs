@@ -323,6 +323,12 @@ fn tls_versions_parse() {
     assert_eq!(TlsVersion::parse("tlsv1.3"), Some(TlsVersion::V1_3));
     assert_eq!(TlsVersion::parse("1.1"), Some(TlsVersion::V1_1));
     assert_eq!(TlsVersion::parse("SSLv3"), None);
+    // Any case, surrounding blanks, with or without the `v`.
+    assert_eq!(TlsVersion::parse(" Tls1.2 "), Some(TlsVersion::V1_2));
+    assert_eq!(TlsVersion::parse("tLsV1.0"), Some(TlsVersion::V1_0));
+    assert_eq!(TlsVersion::parse("TLS"), None);
+    assert_eq!(TlsVersion::parse("tlsé1.2"), None);
+    assert_eq!(TlsVersion::parse("tlsv"), None);
     assert_eq!(
         TlsVersion::min_of_list("TLSv1.2,TLSv1.3"),
         Some(TlsVersion::V1_2)
