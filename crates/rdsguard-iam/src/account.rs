@@ -939,6 +939,23 @@ pub(crate) fn key_policy_of(
 
 /// [`key_policy_of`] with the key policy's text parsed by `parse` (which may keep the
 /// documents it parsed: keys often share one policy text).
+/// Whether `arn`'s service (its third part) is `service`, reading only up to it.
+fn names_service(arn: &str, service: &str) -> bool {
+    let mut colons = 0;
+    let mut start = 0;
+    for (i, &b) in arn.as_bytes().iter().enumerate() {
+        if b == b':' {
+            colons += 1;
+            match colons {
+                2 => start = i + 1,
+                3 => return &arn[start..i] == service,
+                _ => {}
+            }
+        }
+    }
+    false
+}
+
 pub(crate) fn key_policy_of_with(
     facts: &ResourceFacts<'_>,
     resource_arn: &str,
@@ -948,7 +965,7 @@ pub(crate) fn key_policy_of_with(
         Some(k) => Some(compile_key_policy_with(k, parse)?),
         None => None,
     };
-    if resource_arn.contains(":kms:") && facts.key.is_none() {
+    if facts.key.is_none() && names_service(resource_arn, "kms") {
         return Err(RequestError::Invalid(format!(
             "KMS key {resource_arn} is not in the snapshot; its key policy decides access"
         )));

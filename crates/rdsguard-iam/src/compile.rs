@@ -393,7 +393,11 @@ fn compile_statement(
     version: PolicyVersion,
     policy_name: &Arc<str>,
 ) -> CompiledStatement {
-    let label: Arc<str> = Arc::from(st.label());
+    let label: Arc<str> = match &st.sid {
+        // `Statement::label`, copied once.
+        Some(sid) if !sid.is_empty() => Arc::from(sid.as_str()),
+        _ => Arc::from(st.label()),
+    };
     let actions = st.action.values.iter().map(|a| compile_action(a)).collect();
     let resources: Option<(bool, Vec<ResourcePattern>)> = st.resource.as_ref().map(|r| {
         (
@@ -491,23 +495,30 @@ fn compile_resource(text: &str, version: PolicyVersion) -> ResourcePattern {
     if text == "*" {
         return ResourcePattern::All;
     }
-    let mut parts: Vec<&str> = text.splitn(6, ':').collect();
-    if parts.first() != Some(&"arn") {
+    // Six parts, the missing ones `*` (no list allocated: policies have thousands of ARNs).
+    let mut parts = ["*"; 6];
+    let mut count = 0;
+    for (slot, part) in parts.iter_mut().zip(text.splitn(6, ':')) {
+        *slot = part;
+        count += 1;
+    }
+    if parts[0] != "arn" {
         return ResourcePattern::Never;
     }
-    if parts.len() < 6 {
-        if !parts.last().is_some_and(|p| p.ends_with('*')) {
-            return ResourcePattern::Never;
-        }
-        while parts.len() < 6 {
-            parts.push("*");
-        }
+    if count < 6 && !parts[count - 1].ends_with('*') {
+        return ResourcePattern::Never;
     }
     let seg = |s: &str| Glob::of_owned(s.to_ascii_lowercase());
-    let template = Template::parse(parts[5], version.supports_variables(), true);
-    let resource = match template.static_segments() {
-        Some(segs) => ResourcePart::Static(Glob::from_segments(segs)),
-        None => ResourcePart::Template(template),
+    // Without `${` there is no variable: the pattern as written (what the template's static
+    // segments give, without building the template).
+    let resource = if parts[5].contains("${") {
+        let template = Template::parse(parts[5], version.supports_variables(), true);
+        match template.static_segments() {
+            Some(segs) => ResourcePart::Static(Glob::from_segments(segs)),
+            None => ResourcePart::Template(template),
+        }
+    } else {
+        ResourcePart::Static(Glob::new(parts[5]))
     };
     ResourcePattern::Arn {
         partition: seg(parts[1]),
@@ -852,6 +863,21 @@ fn principal_value_matches(p: &PrincipalValue, req: &RequestPrincipal) -> Princi
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A resource part without `${` compiles as the template of it would (the shortcut
+        /// in `compile_resource`), in both policy versions.
+        #[test]
+        fn a_resource_without_variables_is_its_glob(text in "[a-c*?:/${}]{0,12}", v2012: bool) {
+            prop_assume!(!text.contains("${"));
+            let version = if v2012 { PolicyVersion::V2012 } else { PolicyVersion::V2008 };
+            let template = Template::parse(&text, version.supports_variables(), true);
+            let segs = template.static_segments();
+            prop_assert!(segs.is_some());
+            prop_assert_eq!(Glob::from_segments(segs.unwrap_or_default()), Glob::new(&text));
+        }
+    }
     use super::*;
 
     fn policy(kind: PolicyKind, json: &str) -> CompiledPolicy {

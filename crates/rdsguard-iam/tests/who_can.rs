@@ -252,6 +252,18 @@ fn who_can_decrypt_with_the_key() {
 }
 
 #[test]
+fn a_key_missing_from_the_snapshot_is_not_answered() {
+    // Its key policy decides: without it, no answer (not "nobody").
+    let s = snapshot();
+    let missing = "arn:aws:kms:us-east-1:111122223333:key/not-collected";
+    let err = who_can(&s, ACCT, "kms:Decrypt", missing).unwrap_err();
+    assert!(err.to_string().contains("not in the snapshot"), "{err}");
+    // A database is answered from IAM alone, whatever its name.
+    let db = "arn:aws:rds:us-east-1:111122223333:db:kms";
+    assert!(who_can(&s, ACCT, "rds:DeleteDBInstance", db).is_ok());
+}
+
+#[test]
 fn explain_like_the_policy_simulator() {
     let s = snapshot();
     let carol = format!("arn:aws:iam::{ACCT}:user/carol");

@@ -240,7 +240,7 @@ fn key_id_of(reference: &str) -> &str {
 fn account_of(reference: &str) -> Option<&str> {
     reference
         .starts_with("arn:")
-        .then(|| reference.split(':').nth(4))?
+        .then(|| super::common::arn_part(reference, 4))?
 }
 
 fn aws_alias_for<'a>(region: &'a RegionSnapshot, reference: &str) -> Option<&'a str> {

@@ -29,7 +29,7 @@ use rdsguard_iam::bulk::{
 };
 use rdsguard_iam::compile::{CompiledPolicy, PolicyKind};
 use rdsguard_iam::context::{RequestAction, RequestContext, RequestPrincipal, RequestResource};
-use rdsguard_iam::error::RequestError;
+use rdsguard_iam::error::{ParseError, RequestError};
 use rdsguard_iam::eval::{Decision, PolicySet, Request, StaticDecision, evaluate, evaluate_static};
 use rdsguard_iam::formula::Formula;
 use rdsguard_iam::policy::{Effect, PrincipalValue};
@@ -1536,6 +1536,8 @@ fn key_policy_not_public(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         );
         return;
     }
+    let mut compiled_texts: FastMap<&str, Result<Rc<CompiledPolicy>, ParseError>> =
+        FastMap::default();
     for key in keys {
         let res = key_resource(ctx, key);
         let Some(doc) = &key.policy else {
@@ -1548,8 +1550,12 @@ fn key_policy_not_public(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             em.not_assessed(res, reason);
             continue;
         };
-        let policy = match CompiledPolicy::from_json("key policy", PolicyKind::Resource, doc) {
-            Ok(p) => p,
+        // Keys made from one template share their policy's text: compiled once per text.
+        let compiled = compiled_texts.entry(doc.as_str()).or_insert_with(|| {
+            CompiledPolicy::from_json("key policy", PolicyKind::Resource, doc).map(Rc::new)
+        });
+        let policy = match compiled {
+            Ok(p) => p.clone(),
             Err(e) => {
                 em.not_assessed(
                     res,

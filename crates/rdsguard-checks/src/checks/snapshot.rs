@@ -61,7 +61,7 @@ pub(crate) fn foreign_snapshot(
     kind: &SnapshotKind,
     s: &DbSnapshot,
 ) -> Option<Verdict> {
-    let owner = s.arn.split(':').nth(4).filter(|a| !a.is_empty());
+    let owner = super::common::arn_part(&s.arn, 4).filter(|a| !a.is_empty());
     let other_owner = owner.filter(|a| *a != ctx.account.account_id);
     if matches!(s.snapshot_type.as_str(), "shared" | "public") || other_owner.is_some() {
         return Some(Verdict::NotApplicable(msg!(

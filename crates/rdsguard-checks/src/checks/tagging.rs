@@ -44,18 +44,19 @@ fn tag_verdict(
     {
         return Verdict::NotAssessed(msg!("the tags of {what} are unknown: {}", gap.describe()));
     }
-    let keys: Vec<&str> = tags
-        .keys()
-        .map(String::as_str)
-        .filter(|k| !k.starts_with("aws:"))
-        .collect();
+    // The resource's own tags (not `aws:` ones), listed only for a message or evidence.
+    let own = || {
+        tags.keys()
+            .map(String::as_str)
+            .filter(|k| !k.starts_with("aws:"))
+    };
     let required = &ctx.config.required_tag_keys;
     if required.is_empty() {
         return Verdict::pass_if(
-            !keys.is_empty(),
-            || format!("{what} has {} tag(s)", keys.len()),
+            own().next().is_some(),
+            || format!("{what} has {} tag(s)", own().count()),
             || format!("{what} has no tags"),
-            evidence! { "tag_keys" => keys },
+            evidence! { "tag_keys" => own().collect::<Vec<_>>() },
         );
     }
     let missing: Vec<&str> = required
@@ -68,7 +69,7 @@ fn tag_verdict(
         || format!("{what} has every required tag"),
         || format!("{what} lacks required tag(s) {}", missing.join(", ")),
         evidence! {
-            "tag_keys" => keys,
+            "tag_keys" => own().collect::<Vec<_>>(),
             "required_tag_keys" => required,
             "missing_tag_keys" => missing,
         },
