@@ -934,11 +934,15 @@ pub(crate) fn key_policy_of(
     facts: &ResourceFacts<'_>,
     resource_arn: &str,
 ) -> Result<Option<CompiledPolicy>, RequestError> {
-    key_policy_of_with(facts, resource_arn, &mut PolicyDocument::parse)
+    key_policy_of_with(facts, resource_arn, &mut compile_text)
 }
 
-/// [`key_policy_of`] with the key policy's text parsed by `parse` (which may keep the
-/// documents it parsed: keys often share one policy text).
+/// A key policy's text compiled under `name` (what [`key_policy_of_with`] is given when no
+/// compilation is kept for other keys).
+fn compile_text(text: &str, name: &str) -> Result<CompiledPolicy, crate::error::ParseError> {
+    CompiledPolicy::from_json(name, PolicyKind::Resource, text)
+}
+
 /// Whether `arn`'s service (its third part) is `service`, reading only up to it.
 fn names_service(arn: &str, service: &str) -> bool {
     let mut colons = 0;
@@ -956,13 +960,15 @@ fn names_service(arn: &str, service: &str) -> bool {
     false
 }
 
+/// [`key_policy_of`] with the key policy's text compiled by `compile` (text, policy name),
+/// which may keep what it compiled: keys made from one template share their policy's text.
 pub(crate) fn key_policy_of_with(
     facts: &ResourceFacts<'_>,
     resource_arn: &str,
-    parse: &mut dyn FnMut(&str) -> Result<PolicyDocument, crate::error::ParseError>,
+    compile: &mut dyn FnMut(&str, &str) -> Result<CompiledPolicy, crate::error::ParseError>,
 ) -> Result<Option<CompiledPolicy>, RequestError> {
     let key_policy = match facts.key {
-        Some(k) => Some(compile_key_policy_with(k, parse)?),
+        Some(k) => Some(compile_key_policy_with(k, compile)?),
         None => None,
     };
     if facts.key.is_none() && names_service(resource_arn, "kms") {
@@ -979,13 +985,14 @@ pub(crate) fn key_policy_of_with(
 /// alternative to the key policy and IAM policies that names the principal directly, and that
 /// an explicit deny anywhere (IAM, key policy, SCP) still overrides.
 pub(crate) fn compile_key_policy(k: &KmsKey) -> Result<CompiledPolicy, RequestError> {
-    compile_key_policy_with(k, &mut PolicyDocument::parse)
+    compile_key_policy_with(k, &mut compile_text)
 }
 
-/// [`compile_key_policy`] with the policy's text parsed by `parse`.
+/// [`compile_key_policy`] with the policy's text compiled by `compile` (text, policy name).
+/// The grants' statements follow the text's, compiled under the same name and version.
 fn compile_key_policy_with(
     k: &KmsKey,
-    parse: &mut dyn FnMut(&str) -> Result<PolicyDocument, crate::error::ParseError>,
+    compile: &mut dyn FnMut(&str, &str) -> Result<CompiledPolicy, crate::error::ParseError>,
 ) -> Result<CompiledPolicy, RequestError> {
     let Some(doc) = &k.policy else {
         return Err(RequestError::Invalid(format!(
@@ -997,31 +1004,42 @@ fn compile_key_policy_with(
     let unreadable = |e: &dyn std::fmt::Display| {
         RequestError::Invalid(format!("the key policy of {} is unreadable: {e}", k.arn))
     };
-    let mut policy = parse(doc).map_err(|e| unreadable(&e.within(&name)))?;
+    let text = compile(doc, &name).map_err(|e| unreadable(&e))?;
     let grants = k.grants.as_deref().unwrap_or_default();
     // Built directly when the JSON form would parse (always, for grants KMS reports): a key
     // may have thousands of grants, and printing then parsing them cost more than the rest.
-    if grants.iter().all(grant_parses) {
-        policy.statements.extend(
-            grants
-                .iter()
-                .filter_map(grant_statement_direct)
-                .enumerate()
-                .map(|(index, st)| Statement { index, ..st }),
-        );
-        return CompiledPolicy::compile(&name, PolicyKind::Resource, policy)
-            .map_err(|e| unreadable(&e.within(&name)));
+    let statements: Vec<Statement> = if grants.iter().all(grant_parses) {
+        grants
+            .iter()
+            .filter_map(grant_statement_direct)
+            .enumerate()
+            .map(|(index, st)| Statement { index, ..st })
+            .collect()
+    } else {
+        let grant_statements: Vec<serde_json::Value> =
+            grants.iter().filter_map(grant_statement).collect();
+        if grant_statements.is_empty() {
+            Vec::new()
+        } else {
+            let grants =
+                serde_json::json!({"Version": "2012-10-17", "Statement": grant_statements});
+            PolicyDocument::from_value(&grants)
+                .map_err(|e| unreadable(&e.within(&format!("the grants of {}", k.arn))))?
+                .statements
+        }
+    };
+    if statements.is_empty() {
+        return Ok(text);
     }
-    let grant_statements: Vec<serde_json::Value> =
-        grants.iter().filter_map(grant_statement).collect();
-    if !grant_statements.is_empty() {
-        let grants = serde_json::json!({"Version": "2012-10-17", "Statement": grant_statements});
-        let grants = PolicyDocument::from_value(&grants)
-            .map_err(|e| unreadable(&e.within(&format!("the grants of {}", k.arn))))?;
-        policy.statements.extend(grants.statements);
-    }
-    CompiledPolicy::compile(&name, PolicyKind::Resource, policy)
-        .map_err(|e| unreadable(&e.within(&name)))
+    // Under the text's version, as when they were statements of the text.
+    let grants = PolicyDocument {
+        version: text.version,
+        id: None,
+        statements,
+    };
+    let grants = CompiledPolicy::compile(&name, PolicyKind::Resource, grants)
+        .map_err(|e| unreadable(&e.within(&name)))?;
+    Ok(text.followed_by(&grants))
 }
 
 /// Whether [`grant_statement`]'s JSON form of `g` parses, so that

@@ -41,7 +41,7 @@ use crate::context::{
     Arn, ArnInPlace, PrincipalKind, RequestAction, RequestContext, RequestPrincipal,
     RequestResource,
 };
-use crate::error::RequestError;
+use crate::error::{ParseError, RequestError};
 use crate::eval::{PolicySet, Request, StaticDecision, evaluate_static};
 use crate::fasthash::FastMap;
 use crate::policy::{Effect, PolicyDocument};
@@ -490,7 +490,7 @@ fn key_template(key: &KmsKey, account_id: &str) -> Option<KeyTemplate> {
     let reads_resource = policy
         .statements
         .iter()
-        .any(CompiledStatement::conditions_depend_on_resource);
+        .any(|st| st.conditions_depend_on_resource());
     Some(KeyTemplate {
         text: text.into(),
         policy,
@@ -595,6 +595,10 @@ impl ResourceAnswer {
                 if g.policy_kind == PolicyKind::Resource && *g.policy == **from {
                     g.policy = to.clone();
                 }
+            }
+            // The residual conditions of the key policy name it too.
+            if let StaticDecision::Conditional { allowed_if } = &mut a.decision {
+                allowed_if.rename_policy(from, to);
             }
         }
         a.grants.extend(self.shared_grants.iter().cloned());
@@ -705,9 +709,18 @@ struct KeyCaches {
     policies: RefCell<FastMap<String, Rc<CompiledPolicy>>>,
     /// The statements of each of `policies` alone, by the policy's address.
     singles: RefCell<FastMap<usize, Rc<SingleStatements>>>,
-    /// Key policy documents by their text, parsed once: keys made alike share a text (each
-    /// key's compiled policy still has its own name and grants).
-    documents: RefCell<FastMap<String, PolicyDocument>>,
+    /// Key policy texts, read once: keys made alike share a text (each key's compiled
+    /// policy still has its own name and grants).
+    texts: RefCell<FastMap<String, KeyText>>,
+}
+
+/// A key policy text as [`KeyCaches::texts`] keeps it.
+enum KeyText {
+    /// Compiled once: no statement names the policy, so every key takes these statements
+    /// under its own name.
+    Shared(Rc<CompiledPolicy>),
+    /// Parsed once, compiled under each key's name (its residual conditions name it).
+    Parsed(PolicyDocument),
 }
 
 /// Who-can for many resources of one account (see the module documentation).
@@ -742,10 +755,13 @@ pub struct BulkWhoCan<'a> {
     /// This engine's principal identities, unless `shared_plans` serves its model.
     identities: OnceCell<Rc<[PrincipalIdentity]>>,
     /// The validations last made for each action asked (its reference's address), with the
-    /// ARN prefix that decided them: resources asked in turn mostly share the previous one's
-    /// prefix, compared instead of hashed.
+    /// ARN prefix that decided them (up to [`KEPT_PREFIXES`] per action, oldest first):
+    /// resources asked in turn mostly share a recent one's prefix, compared instead of hashed.
     last_validations: RefCell<Vec<(usize, String, sar::ValidatedRequest)>>,
 }
+
+/// How many ARN prefixes [`BulkWhoCan::validate`] keeps at hand per action.
+const KEPT_PREFIXES: usize = 4;
 
 impl<'a> BulkWhoCan<'a> {
     pub fn new(model: &'a AccountModel, account: &'a AccountSnapshot) -> BulkWhoCan<'a> {
@@ -895,8 +911,14 @@ impl<'a> BulkWhoCan<'a> {
                 .and_then(|by_prefix| by_prefix.get(prefix))
                 .cloned();
             if let Some(v) = known {
+                // A few prefixes per action: lists alternate between shapes of ARN (manual and
+                // automated snapshots, `…:snapshot:name` and `…:snapshot:rds:name`).
                 let mut last = self.last_validations.borrow_mut();
-                last.retain(|(k, _, _)| *k != action_key);
+                if last.iter().filter(|(k, _, _)| *k == action_key).count() >= KEPT_PREFIXES
+                    && let Some(oldest) = last.iter().position(|(k, _, _)| *k == action_key)
+                {
+                    last.remove(oldest);
+                }
                 last.push((action_key, prefix.to_string(), v.clone()));
                 return Ok(v);
             }
@@ -936,18 +958,31 @@ impl<'a> BulkWhoCan<'a> {
         {
             return Ok(Some(p.clone()));
         }
-        let mut parse = |text: &str| -> Result<PolicyDocument, crate::error::ParseError> {
-            if let Some(doc) = self.keys.documents.borrow().get(text) {
-                return Ok(doc.clone());
+        let mut compile = |text: &str, name: &str| -> Result<CompiledPolicy, ParseError> {
+            match self.keys.texts.borrow().get(text) {
+                Some(KeyText::Shared(p)) => {
+                    if let Some(renamed) = p.renamed(name) {
+                        return Ok(renamed);
+                    }
+                }
+                Some(KeyText::Parsed(doc)) => {
+                    return CompiledPolicy::compile(name, PolicyKind::Resource, doc.clone())
+                        .map_err(|e| e.within(name));
+                }
+                None => {}
             }
-            let doc = PolicyDocument::parse(text)?;
-            self.keys
-                .documents
-                .borrow_mut()
-                .insert(text.to_string(), doc.clone());
-            Ok(doc)
+            let doc = PolicyDocument::parse(text).map_err(|e| e.within(name))?;
+            let compiled = CompiledPolicy::compile(name, PolicyKind::Resource, doc.clone())
+                .map_err(|e| e.within(name))?;
+            let kept = if compiled.renamed(name).is_some() {
+                KeyText::Shared(Rc::new(compiled.clone()))
+            } else {
+                KeyText::Parsed(doc)
+            };
+            self.keys.texts.borrow_mut().insert(text.to_string(), kept);
+            Ok(compiled)
         };
-        let compiled = key_policy_of_with(facts, resource_arn, &mut parse)?.map(Rc::new);
+        let compiled = key_policy_of_with(facts, resource_arn, &mut compile)?.map(Rc::new);
         if let (Some(k), Some(p)) = (facts.key, &compiled) {
             self.keys
                 .policies

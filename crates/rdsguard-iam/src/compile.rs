@@ -119,7 +119,9 @@ pub struct CompiledPolicy {
     pub name: Arc<str>,
     pub kind: PolicyKind,
     pub version: PolicyVersion,
-    pub statements: Vec<CompiledStatement>,
+    /// Shared: a policy made of some of another's statements (one statement alone, those
+    /// about some resources, a key policy's text under each key's name) copies none.
+    pub statements: Vec<Arc<CompiledStatement>>,
     /// Statement indexes by lower-cased service prefix of their `Action` patterns, sorted by
     /// service (a policy names a few services: searched, not hashed, and no table to build).
     by_service: Vec<(String, Vec<u32>)>,
@@ -193,7 +195,7 @@ impl CompiledPolicy {
         }
         let name: Arc<str> = Arc::from(name);
         for st in doc.statements {
-            statements.push(compile_statement(st, version, &name));
+            statements.push(Arc::new(compile_statement(st, version, &name)));
         }
         let (by_service, any_service) = index_by_service(&statements);
         Ok(CompiledPolicy {
@@ -218,6 +220,26 @@ impl CompiledPolicy {
         )
     }
 
+    /// These statements under the name `name` (same kind and version), when no statement
+    /// carries the name (no condition, no policy variable in `Resource`: their residual
+    /// conditions would name this policy). `None` otherwise: compile the text under `name`.
+    pub fn renamed(&self, name: &str) -> Option<CompiledPolicy> {
+        if self.statements.iter().any(|st| st.names_its_policy()) {
+            return None;
+        }
+        Some(CompiledPolicy {
+            name: Arc::from(name),
+            ..self.with_statements(self.statements.clone())
+        })
+    }
+
+    /// This policy with `more` statements after its own (indexed again).
+    pub fn followed_by(&self, more: &CompiledPolicy) -> CompiledPolicy {
+        let mut statements = self.statements.clone();
+        statements.extend(more.statements.iter().cloned());
+        self.with_statements(statements)
+    }
+
     /// Statement `index` alone, as compiling it alone under this policy's name, version and
     /// kind gives it (a statement compiles the same alone or not), without compiling it again.
     pub fn statement_alone(&self, index: usize) -> Option<CompiledPolicy> {
@@ -225,7 +247,7 @@ impl CompiledPolicy {
     }
 
     /// A policy of this one's name, kind and version with `statements`, indexed.
-    fn with_statements(&self, statements: Vec<CompiledStatement>) -> CompiledPolicy {
+    fn with_statements(&self, statements: Vec<Arc<CompiledStatement>>) -> CompiledPolicy {
         let (by_service, any_service) = index_by_service(&statements);
         CompiledPolicy {
             name: self.name.clone(),
@@ -241,7 +263,7 @@ impl CompiledPolicy {
     /// order.
     pub fn candidates(&self, service: &str) -> impl Iterator<Item = &CompiledStatement> {
         merge_sorted(self.of_service(service), &self.any_service)
-            .map(|i| &self.statements[i as usize])
+            .map(|i| &*self.statements[i as usize])
     }
 
     /// The indexes of the statements naming `service` in their actions.
@@ -271,7 +293,7 @@ impl CompiledPolicy {
 }
 
 /// Statement indexes by service prefix of their actions, and those that apply to any service.
-fn index_by_service(statements: &[CompiledStatement]) -> (Vec<(String, Vec<u32>)>, Vec<u32>) {
+fn index_by_service(statements: &[Arc<CompiledStatement>]) -> (Vec<(String, Vec<u32>)>, Vec<u32>) {
     let mut by_service: Vec<(String, Vec<u32>)> = Vec::new();
     let mut any_service = Vec::new();
     for (i, st) in statements.iter().enumerate() {
@@ -768,6 +790,12 @@ impl CompiledStatement {
         self.label.to_string()
     }
 
+    /// Whether the statement's residual conditions name its policy (it has conditions, or a
+    /// policy variable in `Resource`).
+    fn names_its_policy(&self) -> bool {
+        !self.conditions.is_empty() || self.resource_atom.is_some()
+    }
+
     /// The residual condition reported when the `Resource` depends on a variable not known
     /// statically (made now for a statement compiled without one: no pattern of it can be
     /// unknown, but the answer must never lose the condition).
@@ -889,7 +917,7 @@ mod tests {
             PolicyKind::Identity,
             &format!(r#"{{"Version":"2012-10-17","Statement":[{json_statement}]}}"#),
         );
-        p.statements[0].clone()
+        (*p.statements[0]).clone()
     }
 
     fn res(arn: &str) -> RequestResource {

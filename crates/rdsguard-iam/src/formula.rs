@@ -54,6 +54,28 @@ pub enum Formula {
     Not(Box<Formula>),
 }
 
+impl Formula {
+    /// The same formula with the conditions of policy `from` said to be of policy `to` (a
+    /// shared answer handed to another resource whose policy has the same statements).
+    pub fn rename_policy(&mut self, from: &str, to: &Arc<str>) {
+        match self {
+            Formula::True | Formula::False => {}
+            Formula::Atom(a) => {
+                if *a.policy == *from {
+                    *a = Arc::new(Atom {
+                        policy: to.clone(),
+                        ..(**a).clone()
+                    });
+                }
+            }
+            Formula::And(items) | Formula::Or(items) => {
+                items.iter_mut().for_each(|f| f.rename_policy(from, to));
+            }
+            Formula::Not(f) => f.rename_policy(from, to),
+        }
+    }
+}
+
 /// The operations evaluation needs from a truth domain.
 pub trait Truth: Clone {
     fn from_bool(b: bool) -> Self;

@@ -598,10 +598,31 @@ fn keys_of_one_open_template_share_answers_that_stay_exact_for_each_key() {
         key("ka9", by_pattern.clone(), vec![], "prod"),
         key("kb9", by_pattern, vec![], "prod"),
     ]);
-    let keys: Vec<String> = ["k2", "k3", "k4", "k5", "k6", "k7", "k8", "ka9", "kb9"]
-        .iter()
-        .map(|k| key_arn(k))
-        .collect();
+    // One text for two keys, with a condition (whose residue names each key's policy) and
+    // grants of their own: compiled under each key's name, never shared.
+    let conditional = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"EnableIAM","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCT}:root"}},"Action":"kms:*","Resource":"*"}},{{"Sid":"FromVpc","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{{"StringEquals":{{"aws:SourceVpc":"vpc-1"}}}}}}]}}"#
+    );
+    region.kms.keys.extend([
+        key(
+            "kc1",
+            conditional.clone(),
+            vec![grant("gc1", "rds.us-east-1.amazonaws.com", &["Decrypt"])],
+            "prod",
+        ),
+        key(
+            "kc2",
+            conditional,
+            vec![grant("gc2", "rds.us-east-1.amazonaws.com", &["Encrypt"])],
+            "prod",
+        ),
+    ]);
+    let keys: Vec<String> = [
+        "k2", "k3", "k4", "k5", "k6", "k7", "k8", "ka9", "kb9", "kc1", "kc2",
+    ]
+    .iter()
+    .map(|k| key_arn(k))
+    .collect();
     let mut reversed: Vec<&str> = keys.iter().map(String::as_str).collect();
     for action in ["kms:Decrypt", "kms:PutKeyPolicy"] {
         assert_bulk_equals(&s, action, &reversed);
