@@ -236,7 +236,7 @@ impl CatalogIndex {
     ) -> Option<ResourceFacts<'s>> {
         if self.regions.binary_search(&place.region).is_err()
             || self.repeated.contains(&place)
-            || place_arn(account, &place) != Some(arn)
+            || !place_arn(account, &place).is_some_and(|at| same_text(at, arn))
         {
             return None;
         }
@@ -256,6 +256,12 @@ impl CatalogIndex {
             .find(|p| place_arn(account, p) == Some(arn))
             .and_then(|p| place_facts(account, p))
     }
+}
+
+/// `a == b`, without reading them when they are the same string (callers mostly pass the
+/// snapshot's own ARN, which a byte comparison would read from memory again).
+fn same_text(a: &str, b: &str) -> bool {
+    (std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()) || a == b
 }
 
 fn place_arn<'s>(account: &'s AccountSnapshot, p: &Place) -> Option<&'s str> {
@@ -1162,7 +1168,7 @@ impl<'a> BulkWhoCan<'a> {
     ) -> Result<Rc<PreparedResource<'a>>, RequestError> {
         let last = self.last_resource.borrow().clone();
         if let Some(p) = &last
-            && p.text == resource_arn
+            && same_text(p.text, resource_arn)
         {
             return Ok(p.clone());
         }

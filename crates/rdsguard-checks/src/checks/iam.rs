@@ -643,13 +643,14 @@ impl<'a> Access<'a> {
     /// Without `listed` (only the count and what is incomplete) unless `explain`.
     fn summarize(&self, answers: &[Rc<ResourceAnswer>], explain: bool) -> WhoSummary {
         // Resource-policy grants to principals outside the account's IAM (key policies).
-        let mut externals: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        // Their actions only for the evidence (the count needs the principals alone).
+        let mut externals: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
         for a in answers {
             for e in &a.external {
-                externals
-                    .entry(e.principal.clone())
-                    .or_default()
-                    .push(json!({"action": &*a.action, "statement": e.statement}));
+                let actions = externals.entry(e.principal.as_str()).or_default();
+                if explain {
+                    actions.push(json!({"action": &*a.action, "statement": e.statement}));
+                }
             }
         }
         if externals
@@ -688,13 +689,11 @@ impl<'a> Access<'a> {
             let was = union.members.contains(&idx);
             match (was, now) {
                 (true, false) => count -= 1,
-                (false, true) => {
-                    count += 1;
-                    added.push((Arc::from(model.principals[idx].arn.as_str()), idx));
-                }
+                (false, true) => count += 1,
                 _ => {}
             }
-            if now && was {
+            // Listed only when explaining.
+            if now && explain {
                 added.push((Arc::from(model.principals[idx].arn.as_str()), idx));
             }
             for a in answers.iter().filter(|a| a.is_evaluated(idx)) {
@@ -773,9 +772,11 @@ impl<'a> Access<'a> {
         if !externals.is_empty() {
             count += externals.len();
             shareable = false;
+        }
+        if explain && !externals.is_empty() {
             listed.extend(externals.into_iter().take(MAX_LISTED).map(|(k, actions)| {
                 let v = object([
-                    ("principal", Value::String(k.clone())),
+                    ("principal", Value::String(k.to_string())),
                     ("kind", Value::String("External".to_string())),
                     ("actions", Value::Array(actions)),
                 ]);
