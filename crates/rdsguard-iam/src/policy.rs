@@ -324,6 +324,19 @@ fn string_list<V: Json>(v: &V, path: &dyn Display) -> Result<Vec<String>, ParseE
             "must be a string or an array of strings",
         ));
     };
+    non_empty_items(items, path, "must be a string", |item| {
+        item.as_str().map(str::to_string)
+    })
+}
+
+/// Each of `items` (a non-empty array at `path`) read by `read`, or the error naming the
+/// first that is not what it `must_be`.
+fn non_empty_items<V: Json, T>(
+    items: &[V],
+    path: &dyn Display,
+    must_be: &str,
+    read: impl Fn(&V) -> Option<T>,
+) -> Result<Vec<T>, ParseError> {
     if items.is_empty() {
         return Err(ParseError::new(
             path.to_string(),
@@ -333,10 +346,7 @@ fn string_list<V: Json>(v: &V, path: &dyn Display) -> Result<Vec<String>, ParseE
     items
         .iter()
         .enumerate()
-        .map(|(i, item)| match item.as_str() {
-            Some(s) => Ok(s.to_string()),
-            None => Err(ParseError::new(format!("{path}[{i}]"), "must be a string")),
-        })
+        .map(|(i, item)| read(item).ok_or_else(|| ParseError::new(format!("{path}[{i}]"), must_be)))
         .collect()
 }
 
@@ -428,24 +438,12 @@ fn condition_values<V: Json>(v: &V, path: &dyn Display) -> Result<Vec<String>, P
             )
         });
     };
-    if items.is_empty() {
-        return Err(ParseError::new(
-            path.to_string(),
-            "must not be an empty array",
-        ));
-    }
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            item.scalar_text().ok_or_else(|| {
-                ParseError::new(
-                    format!("{path}[{i}]"),
-                    "must be a string, number or boolean",
-                )
-            })
-        })
-        .collect()
+    non_empty_items(
+        items,
+        path,
+        "must be a string, number or boolean",
+        Json::scalar_text,
+    )
 }
 
 fn parse_conditions<V: Json>(v: &V, path: &dyn Display) -> Result<Vec<ConditionEntry>, ParseError> {
