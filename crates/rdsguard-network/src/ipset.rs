@@ -409,6 +409,9 @@ impl Cidr {
     /// `a.b.c.d/n`, `a.b.c.d` (a /32), `x::/n` or `x::y` (a /128). Host bits are ignored.
     pub fn parse(text: &str) -> Result<Cidr, CidrError> {
         let t = text.trim();
+        if let Some((addr, len)) = plain_v4_cidr(t) {
+            return Ok(Cidr::V4(addr & prefix_mask(len), len));
+        }
         // A CIDR has a `/`; a bare address (interfaces list thousands) skips the CIDR parser.
         if t.contains('/')
             && let Ok(net) = t.parse::<IpNet>()
@@ -424,6 +427,35 @@ impl Cidr {
             Err(_) => Err(CidrError(text.to_string())),
         }
     }
+}
+
+/// `a.b.c.d/n` in its plain form (decimal octets and length, no leading zeros), read
+/// directly: security groups hold thousands of these, and the general parser costs several
+/// times more. Anything else is left to it (`None`).
+fn plain_v4_cidr(t: &str) -> Option<(u32, u32)> {
+    // A decimal number of at most three digits, without a leading zero.
+    fn number(b: &[u8]) -> Option<u32> {
+        if b.is_empty() || b.len() > 3 || (b.len() > 1 && b[0] == b'0') {
+            return None;
+        }
+        b.iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    }
+    let (addr, len) = t.split_once('/')?;
+    let len = number(len.as_bytes()).filter(|&l| l <= 32)?;
+    let mut octets = addr.as_bytes().split(|&b| b == b'.');
+    let mut value = 0u32;
+    for _ in 0..4 {
+        let octet = number(octets.next()?).filter(|&o| o <= 255)?;
+        value = (value << 8) | octet;
+    }
+    octets.next().is_none().then_some((value, len))
+}
+
+/// The mask of a `len`-bit IPv4 prefix.
+fn prefix_mask(len: u32) -> u32 {
+    u32::MAX.checked_shl(32 - len).unwrap_or(0)
 }
 
 /// Parse an IPv4 CIDR or address into a set.
@@ -541,6 +573,18 @@ mod tests {
         );
         for bad in ["", "10.1.2", "10.1.2.3/33", "nope", "10.1.2.3/"] {
             assert!(Cidr::parse(bad).is_err(), "{bad}");
+        }
+        // The plain form is read directly; others (leading zeros, IPv6) by the general parser.
+        assert_eq!(plain_v4_cidr("10.1.2.3/16"), Some((0x0a01_0203, 16)));
+        assert_eq!(plain_v4_cidr("0.0.0.0/0"), Some((0, 0)));
+        for other in [
+            "10.01.2.3/16",
+            "10.1.2.3/016",
+            "10.1.2.3.4/8",
+            "256.1.2.3/8",
+            "::/0",
+        ] {
+            assert_eq!(plain_v4_cidr(other), None, "{other}");
         }
     }
     use std::net::Ipv4Addr;
@@ -732,6 +776,32 @@ mod proptests {
             prop_assert_eq!(a.is_subset(&b), d.is_empty());
             prop_assert_eq!(a.is_subset(&b), (0..256).all(|x| !ma[x] || mb[x]));
             prop_assert_eq!(a.count() as usize, ma.iter().filter(|x| **x).count());
+        }
+
+        #[test]
+        fn plain_ipv4_cidrs_read_as_the_general_parser_reads_them(
+            octets in proptest::collection::vec(0u32..300, 4),
+            len in 0u32..40,
+            zero_padded: bool,
+        ) {
+            let octet = |o: u32| if zero_padded && o < 10 { format!("0{o}") } else { o.to_string() };
+            let text = format!(
+                "{}.{}.{}.{}/{len}",
+                octet(octets[0]), octet(octets[1]), octet(octets[2]), octet(octets[3])
+            );
+            let general = match text.parse::<IpNet>() {
+                Ok(IpNet::V4(n)) => Some((u32::from(n.network()), u32::from(n.prefix_len()))),
+                _ => None,
+            };
+            if let Some((addr, len)) = plain_v4_cidr(&text) {
+                // What the fast path reads, the general parser reads the same way.
+                prop_assert_eq!(Some((addr & prefix_mask(len), len)), general);
+            }
+            match Cidr::parse(&text) {
+                Ok(Cidr::V4(a, l)) => prop_assert_eq!(Some((a, l)), general),
+                Ok(Cidr::V6(..)) => prop_assert!(false, "{} read as IPv6", text),
+                Err(_) => prop_assert_eq!(general, None),
+            }
         }
 
         #[test]
