@@ -980,7 +980,7 @@ impl<'a> BulkWhoCan<'a> {
             let doc = PolicyDocument::parse(text).map_err(|e| e.within(name))?;
             let compiled = CompiledPolicy::compile(name, PolicyKind::Resource, doc.clone())
                 .map_err(|e| e.within(name))?;
-            let kept = if compiled.renamed(name).is_some() {
+            let kept = if compiled.renamable() {
                 KeyText::Shared(Rc::new(compiled.clone()))
             } else {
                 KeyText::Parsed(doc)

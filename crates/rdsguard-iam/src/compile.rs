@@ -224,13 +224,18 @@ impl CompiledPolicy {
     /// carries the name (no condition, no policy variable in `Resource`: their residual
     /// conditions would name this policy). `None` otherwise: compile the text under `name`.
     pub fn renamed(&self, name: &str) -> Option<CompiledPolicy> {
-        if self.statements.iter().any(|st| st.names_its_policy()) {
+        if !self.renamable() {
             return None;
         }
         Some(CompiledPolicy {
             name: Arc::from(name),
             ..self.with_statements(self.statements.clone())
         })
+    }
+
+    /// Whether [`renamed`](Self::renamed) can give these statements another policy's name.
+    pub fn renamable(&self) -> bool {
+        !self.statements.iter().any(|st| st.names_its_policy())
     }
 
     /// This policy with `more` statements after its own (indexed again).
