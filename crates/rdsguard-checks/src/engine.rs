@@ -1131,7 +1131,8 @@ impl<'s> Evaluation<'s> {
 ///
 /// A short list searched in order rather than a hash map: it holds a dozen types at most.
 pub struct Memo {
-    slots: RefCell<Vec<MemoSlot>>,
+    /// By type and mode: asked for once per resource by many checks, so hashed, not scanned.
+    slots: RefCell<crate::checks::common::FastMap<MemoKey, Rc<dyn Any>>>,
     /// Whether the run using the memo explains results (see [`Memo::get_or_init`]).
     explained: Cell<bool>,
     /// For the time of an explanation ([`Analysis::explain`]): the results it wants from each
@@ -1140,8 +1141,8 @@ pub struct Memo {
     wanted: RefCell<Vec<(&'static str, Vec<u32>)>>,
 }
 
-/// A memoized value: its type, the mode it was computed for (`None`: plain), the value.
-type MemoSlot = (TypeId, Option<bool>, Rc<dyn Any>);
+/// A memoized value's type and the mode it was computed for (`None`: plain).
+type MemoKey = (TypeId, Option<bool>);
 
 impl Default for Memo {
     fn default() -> Memo {
@@ -1154,20 +1155,14 @@ impl Memo {
     /// only ([`analyze`]).
     pub fn for_run(explained: bool) -> Memo {
         Memo {
-            slots: RefCell::new(Vec::new()),
+            slots: RefCell::default(),
             explained: Cell::new(explained),
             wanted: RefCell::new(Vec::new()),
         }
     }
 
     fn find<T: 'static>(&self, mode: Option<bool>) -> Option<Rc<T>> {
-        let key = TypeId::of::<T>();
-        let found = self
-            .slots
-            .borrow()
-            .iter()
-            .find(|(k, m, _)| *k == key && *m == mode)
-            .map(|(_, _, v)| v.clone());
+        let found = self.slots.borrow().get(&(TypeId::of::<T>(), mode)).cloned();
         found.and_then(|v| v.downcast::<T>().ok())
     }
 
@@ -1184,7 +1179,7 @@ impl Memo {
         };
         self.slots
             .borrow_mut()
-            .push((TypeId::of::<T>(), mode, value.clone()));
+            .insert((TypeId::of::<T>(), mode), value.clone());
         value
     }
 

@@ -37,6 +37,9 @@ pub struct SharedRefs {
     names: std::cell::OnceCell<(Text, Text)>,
     /// The KMS key each resource names, by [`KeyField`] and position (see [`KeyRef`]).
     keys: [RefCell<Vec<u32>>; KeyField::COUNT],
+    /// The region's lookup tables (the memo's), asked for by most checks for each resource:
+    /// kept here rather than found in the memo each time.
+    pub(crate) lookups: std::cell::OnceCell<std::rc::Rc<super::lookups::RegionLookups>>,
 }
 
 impl SharedRefs {

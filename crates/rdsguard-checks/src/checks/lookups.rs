@@ -97,8 +97,13 @@ pub(crate) struct RegionLookups {
 impl RegionLookups {
     /// The tables of the context's region, built on first use and shared by every check.
     pub(crate) fn of(ctx: &RegionCtx<'_>) -> Rc<RegionLookups> {
-        ctx.memo
-            .get_or_init_plain(|| RegionLookups::new(ctx.region))
+        ctx.refs
+            .lookups
+            .get_or_init(|| {
+                ctx.memo
+                    .get_or_init_plain(|| RegionLookups::new(ctx.region))
+            })
+            .clone()
     }
 
     pub(crate) fn new(region: &RegionSnapshot) -> RegionLookups {
