@@ -113,17 +113,18 @@ impl AccountModel {
         Some(model)
     }
 
-    pub fn from_iam(account_id: &str, partition: &str, iam: &IamData) -> AccountModel {
+    pub fn from_iam<'i>(account_id: &str, partition: &str, iam: &'i IamData) -> AccountModel {
         let mut policies = Vec::new();
         let mut issues = Vec::new();
         let mut managed: HashMap<&str, Result<usize, String>> = HashMap::new();
+        let mut texts = IdentityTexts::default();
         for mp in &iam.policies {
             let r = match &mp.document {
                 None => Err(format!(
                     "managed policy {} has no document in the snapshot",
                     mp.arn
                 )),
-                Some(doc) => match CompiledPolicy::from_json(&mp.arn, PolicyKind::Identity, doc) {
+                Some(doc) => match texts.compile(&mp.arn, doc) {
                     Ok(p) => {
                         policies.push(p);
                         Ok(policies.len() - 1)
@@ -139,13 +140,13 @@ impl AccountModel {
             };
             managed.insert(mp.arn.as_str(), r);
         }
-        let compile_inline = |owner: &str,
-                              name: &str,
-                              doc: &str,
-                              policies: &mut Vec<CompiledPolicy>,
-                              issues: &mut Vec<PolicyIssue>| {
+        let mut compile_inline = |owner: &str,
+                                  name: &str,
+                                  doc: &'i str,
+                                  policies: &mut Vec<CompiledPolicy>,
+                                  issues: &mut Vec<PolicyIssue>| {
             let label = format!("{owner} inline {name}");
-            match CompiledPolicy::from_json(&label, PolicyKind::Identity, doc) {
+            match texts.compile(&label, doc) {
                 Ok(p) => {
                     policies.push(p);
                     Ok(policies.len() - 1)
@@ -958,6 +959,31 @@ fn names_service(arn: &str, service: &str) -> bool {
         }
     }
     false
+}
+
+/// Identity policies compiled once per text when the statements do not name their policy
+/// (no condition, no policy variable): roles copied from one template repeat their inline
+/// policies, and each copy then takes the same statements under its own name.
+#[derive(Default)]
+struct IdentityTexts<'t> {
+    renamable: crate::fasthash::FastMap<&'t str, CompiledPolicy>,
+}
+
+impl<'t> IdentityTexts<'t> {
+    fn compile(
+        &mut self,
+        name: &str,
+        text: &'t str,
+    ) -> Result<CompiledPolicy, crate::error::ParseError> {
+        if let Some(renamed) = self.renamable.get(text).and_then(|p| p.renamed(name)) {
+            return Ok(renamed);
+        }
+        let compiled = CompiledPolicy::from_json(name, PolicyKind::Identity, text)?;
+        if compiled.renamable() {
+            self.renamable.insert(text, compiled.clone());
+        }
+        Ok(compiled)
+    }
 }
 
 /// [`key_policy_of`] with the key policy's text compiled by `compile` (text, policy name),

@@ -398,3 +398,23 @@ fn one_policy_text_in_several_places_keeps_each_ones_name() {
         }
     }
 }
+
+#[test]
+fn a_conditional_text_in_several_places_names_each_one_in_its_conditions() {
+    let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:DeleteDBInstance","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}"#;
+    let mut s = snapshot();
+    let iam = s.accounts[0].iam.as_mut().unwrap();
+    for name in ["gina", "hugo"] {
+        iam.users
+            .push(user(name, &[], &[(&format!("{name}-deletes"), text)], &[]));
+    }
+    let a = who_can(&s, ACCT, "rds:DeleteDBInstance", DB).unwrap();
+    for name in ["gina", "hugo"] {
+        let Some(StaticDecision::Conditional { allowed_if }) = principal_decision(&a, name) else {
+            panic!("{name}: not allowed under a condition");
+        };
+        let json = serde_json::to_string(allowed_if).unwrap();
+        let own = format!("arn:aws:iam::{ACCT}:user/{name} inline {name}-deletes");
+        assert!(json.contains(&own), "{name}: {json}");
+    }
+}
