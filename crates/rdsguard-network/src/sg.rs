@@ -153,7 +153,7 @@ pub(crate) struct GroupEval<'a> {
 pub(crate) struct SgEval<'a> {
     pub members: Vec<Rc<GroupEval<'a>>>,
     /// The members' address sets merged; `None` for one member, whose sets are read in place
-    /// (most databases have one group of their own: no copy of its sets).
+    /// (a database with a single group copies none of its sets).
     merged: Option<Box<(SgFamily<u32>, SgFamily<u128>)>>,
     /// Why the CIDR sources (what the internet can match) are only a lower bound.
     pub cidr_unknown: Vec<String>,
