@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use rdsguard_model::{AccountSnapshot, IamData, KmsGrant, KmsKey, Snapshot, Tags};
 use serde::Serialize;
 
-use crate::compile::{CompiledPolicy, PolicyKind};
+use crate::compile::{CompiledPolicy, PolicyKind, TextCompiler};
 use crate::context::{
     ContextLayer, ContextValue, PrincipalKind, RequestAction, RequestContext, RequestPrincipal,
     RequestResource,
@@ -113,11 +113,12 @@ impl AccountModel {
         Some(model)
     }
 
-    pub fn from_iam<'i>(account_id: &str, partition: &str, iam: &'i IamData) -> AccountModel {
+    pub fn from_iam(account_id: &str, partition: &str, iam: &IamData) -> AccountModel {
         let mut policies = Vec::new();
         let mut issues = Vec::new();
         let mut managed: HashMap<&str, Result<usize, String>> = HashMap::new();
-        let mut texts = IdentityTexts::default();
+        // Roles made from one template repeat their inline policies: compiled once per text.
+        let mut texts = TextCompiler::new(PolicyKind::Identity);
         for mp in &iam.policies {
             let r = match &mp.document {
                 None => Err(format!(
@@ -142,7 +143,7 @@ impl AccountModel {
         }
         let mut compile_inline = |owner: &str,
                                   name: &str,
-                                  doc: &'i str,
+                                  doc: &str,
                                   policies: &mut Vec<CompiledPolicy>,
                                   issues: &mut Vec<PolicyIssue>| {
             let label = format!("{owner} inline {name}");
@@ -959,31 +960,6 @@ fn names_service(arn: &str, service: &str) -> bool {
         }
     }
     false
-}
-
-/// Identity policies compiled once per text when the statements do not name their policy
-/// (no condition, no policy variable): roles copied from one template repeat their inline
-/// policies, and each copy then takes the same statements under its own name.
-#[derive(Default)]
-struct IdentityTexts<'t> {
-    renamable: crate::fasthash::FastMap<&'t str, CompiledPolicy>,
-}
-
-impl<'t> IdentityTexts<'t> {
-    fn compile(
-        &mut self,
-        name: &str,
-        text: &'t str,
-    ) -> Result<CompiledPolicy, crate::error::ParseError> {
-        if let Some(renamed) = self.renamable.get(text).and_then(|p| p.renamed(name)) {
-            return Ok(renamed);
-        }
-        let compiled = CompiledPolicy::from_json(name, PolicyKind::Identity, text)?;
-        if compiled.renamable() {
-            self.renamable.insert(text, compiled.clone());
-        }
-        Ok(compiled)
-    }
 }
 
 /// [`key_policy_of`] with the key policy's text compiled by `compile` (text, policy name),

@@ -35,13 +35,13 @@ use crate::account::{
     key_policy_of_with,
 };
 use crate::compile::{
-    CompiledPolicy, CompiledStatement, PolicyKind, PrincipalMatch, ResourceScope, Tri,
+    CompiledPolicy, CompiledStatement, PolicyKind, PrincipalMatch, ResourceScope, TextCompiler, Tri,
 };
 use crate::context::{
     Arn, ArnInPlace, PrincipalKind, RequestAction, RequestContext, RequestPrincipal,
     RequestResource,
 };
-use crate::error::{ParseError, RequestError};
+use crate::error::RequestError;
 use crate::eval::{PolicySet, Request, StaticDecision, evaluate_static};
 use crate::fasthash::FastMap;
 use crate::policy::{Effect, PolicyDocument};
@@ -707,7 +707,6 @@ pub struct PlanCache {
 /// KMS key policies compiled for who-can, by key ARN: with their grants, their statements
 /// alone, their templates. Compiled once per key for every action, engine and check (and
 /// kept for their explanations).
-#[derive(Default)]
 struct KeyCaches {
     /// Key templates by key ARN (`None`: the key shares nothing).
     templates: RefCell<FastMap<String, Option<Rc<KeyTemplate>>>>,
@@ -715,18 +714,20 @@ struct KeyCaches {
     policies: RefCell<FastMap<String, Rc<CompiledPolicy>>>,
     /// The statements of each of `policies` alone, by the policy's address.
     singles: RefCell<FastMap<usize, Rc<SingleStatements>>>,
-    /// Key policy texts, read once: keys made alike share a text (each key's compiled
-    /// policy still has its own name and grants).
-    texts: RefCell<FastMap<String, KeyText>>,
+    /// Key policy texts, compiled once where keys made alike can share them (each key's
+    /// compiled policy still has its own name and grants).
+    texts: RefCell<TextCompiler>,
 }
 
-/// A key policy text as [`KeyCaches::texts`] keeps it.
-enum KeyText {
-    /// Compiled once: no statement names the policy, so every key takes these statements
-    /// under its own name.
-    Shared(Rc<CompiledPolicy>),
-    /// Parsed once, compiled under each key's name (its residual conditions name it).
-    Parsed(PolicyDocument),
+impl Default for KeyCaches {
+    fn default() -> KeyCaches {
+        KeyCaches {
+            templates: RefCell::default(),
+            policies: RefCell::default(),
+            singles: RefCell::default(),
+            texts: RefCell::new(TextCompiler::new(PolicyKind::Resource)),
+        }
+    }
 }
 
 /// Who-can for many resources of one account (see the module documentation).
@@ -964,30 +965,7 @@ impl<'a> BulkWhoCan<'a> {
         {
             return Ok(Some(p.clone()));
         }
-        let mut compile = |text: &str, name: &str| -> Result<CompiledPolicy, ParseError> {
-            match self.keys.texts.borrow().get(text) {
-                Some(KeyText::Shared(p)) => {
-                    if let Some(renamed) = p.renamed(name) {
-                        return Ok(renamed);
-                    }
-                }
-                Some(KeyText::Parsed(doc)) => {
-                    return CompiledPolicy::compile(name, PolicyKind::Resource, doc.clone())
-                        .map_err(|e| e.within(name));
-                }
-                None => {}
-            }
-            let doc = PolicyDocument::parse(text).map_err(|e| e.within(name))?;
-            let compiled = CompiledPolicy::compile(name, PolicyKind::Resource, doc.clone())
-                .map_err(|e| e.within(name))?;
-            let kept = if compiled.renamable() {
-                KeyText::Shared(Rc::new(compiled.clone()))
-            } else {
-                KeyText::Parsed(doc)
-            };
-            self.keys.texts.borrow_mut().insert(text.to_string(), kept);
-            Ok(compiled)
-        };
+        let mut compile = |text: &str, name: &str| self.keys.texts.borrow_mut().compile(name, text);
         let compiled = key_policy_of_with(facts, resource_arn, &mut compile)?.map(Rc::new);
         if let (Some(k), Some(p)) = (facts.key, &compiled) {
             self.keys

@@ -229,7 +229,7 @@ impl CompiledPolicy {
         }
         Some(CompiledPolicy {
             name: Arc::from(name),
-            ..self.with_statements(self.statements.clone())
+            ..self.clone()
         })
     }
 
@@ -294,6 +294,36 @@ impl CompiledPolicy {
     /// The indexes in `statements` of [`candidates`](Self::candidates).
     pub fn candidate_indices(&self, service: &str) -> impl Iterator<Item = u32> + '_ {
         merge_sorted(self.of_service(service), &self.any_service)
+    }
+}
+
+/// Policies of one kind compiled once per text when no statement names its policy (no
+/// condition, no policy variable in `Resource`): keys made from one template share their key
+/// policy's text, roles made from one template their inline policies, and each copy takes the
+/// same statements under its own name. Other texts are compiled under each name.
+pub struct TextCompiler {
+    kind: PolicyKind,
+    renamable: crate::fasthash::FastMap<String, CompiledPolicy>,
+}
+
+impl TextCompiler {
+    pub fn new(kind: PolicyKind) -> TextCompiler {
+        TextCompiler {
+            kind,
+            renamable: Default::default(),
+        }
+    }
+
+    /// `text` compiled as [`CompiledPolicy::from_json`] compiles it under `name`.
+    pub fn compile(&mut self, name: &str, text: &str) -> Result<CompiledPolicy, ParseError> {
+        if let Some(renamed) = self.renamable.get(text).and_then(|p| p.renamed(name)) {
+            return Ok(renamed);
+        }
+        let compiled = CompiledPolicy::from_json(name, self.kind, text)?;
+        if compiled.renamable() {
+            self.renamable.insert(text.to_string(), compiled.clone());
+        }
+        Ok(compiled)
     }
 }
 
