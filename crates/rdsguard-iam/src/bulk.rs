@@ -434,11 +434,59 @@ struct KeyTemplate {
 /// be a key's real one.
 const OWN_KEY_ARN: &str = "${rdsguard:own-key-arn}";
 
+/// Placeholder for the principals of the model that a statement of a [`KeyTemplate`] names
+/// one by one: not an ARN, an account id or `*`, so it matches no principal.
+const NAMED_PRINCIPAL: &str = "${rdsguard:named-principal}";
+
+/// Replace, in the statements whose `Principal` is `{"AWS": ...}` listing principals of the
+/// model only (`is_named`), that list with [`NAMED_PRINCIPAL`]; whether any was replaced.
+///
+/// Why it is exact: such a statement matches only the principals it names, and every key's
+/// answer evaluates the principals its own policy names that way for the key alone
+/// (`Mode::Template`'s `named`), replacing the shared answers. What the template shares is
+/// then the same whichever principals those statements name, so keys whose policies differ
+/// only by them (the console's default policy names each key's administrators and users)
+/// share one template. `NotPrincipal`, `*`, account ids, services and principals outside the
+/// model are left as they are: a statement naming any of them is kept whole.
+fn replace_named_principals(
+    statements: &mut [&mut serde_json::Value],
+    is_named: &dyn Fn(&str) -> bool,
+) -> bool {
+    let mut replaced = false;
+    for st in statements.iter_mut() {
+        let Some(serde_json::Value::Object(principal)) = st.get_mut("Principal") else {
+            continue;
+        };
+        if principal.len() != 1 {
+            continue;
+        }
+        let Some(aws) = principal.get_mut("AWS") else {
+            continue;
+        };
+        let named = |n: &serde_json::Value| n.as_str().is_some_and(is_named);
+        let all_named = match &*aws {
+            serde_json::Value::Array(items) => !items.is_empty() && items.iter().all(named),
+            one => named(one),
+        };
+        if all_named {
+            // One placeholder for the whole list: how many it names does not matter either.
+            *aws = serde_json::Value::String(NAMED_PRINCIPAL.to_string());
+            replaced = true;
+        }
+    }
+    replaced
+}
+
 /// The template of a key's policy, or `None` when the key cannot share answers: its policy
 /// mentions the key anywhere but in `Resource`/`NotResource` (a condition, say), names other
 /// resources than `*` and the key itself, or one of its grants names a principal of the
-/// account (the grants are not part of the template).
-fn key_template(key: &KmsKey, account_id: &str) -> Option<KeyTemplate> {
+/// account (the grants are not part of the template). The principals of the model that its
+/// statements name one by one are not part of it either ([`replace_named_principals`]).
+fn key_template(
+    key: &KmsKey,
+    account_id: &str,
+    is_named: &dyn Fn(&str) -> bool,
+) -> Option<KeyTemplate> {
     let doc = key.policy.as_deref()?;
     let in_account = |p: &Option<String>| {
         p.as_deref()
@@ -467,12 +515,21 @@ fn key_template(key: &KmsKey, account_id: &str) -> Option<KeyTemplate> {
             other => rename(other),
         }
     };
-    let statements: Vec<&mut serde_json::Value> = match value.get_mut("Statement") {
+    let mut statements: Vec<&mut serde_json::Value> = match value.get_mut("Statement") {
         Some(serde_json::Value::Array(statements)) => statements.iter_mut().collect(),
         Some(st @ serde_json::Value::Object(_)) => vec![st],
         _ => return None,
     };
-    for st in statements {
+    // The policy the shared answers are computed with: the key's own, but for the named
+    // principals (compiled under the key's name, with its own ARN in `Resource`).
+    let compiled_text =
+        replace_named_principals(&mut statements, is_named).then(|| value.to_string());
+    let mut statements: Vec<&mut serde_json::Value> = match value.get_mut("Statement") {
+        Some(serde_json::Value::Array(statements)) => statements.iter_mut().collect(),
+        Some(st @ serde_json::Value::Object(_)) => vec![st],
+        _ => return None,
+    };
+    for st in statements.iter_mut() {
         for field in ["Resource", "NotResource"] {
             if let Some(v) = st.get_mut(field) {
                 own(v);
@@ -486,7 +543,7 @@ fn key_template(key: &KmsKey, account_id: &str) -> Option<KeyTemplate> {
     if text.contains(key.arn.as_str()) || text.contains(key.key_id.as_str()) {
         return None;
     }
-    let parsed = PolicyDocument::parse(doc).ok()?;
+    let parsed = PolicyDocument::parse(compiled_text.as_deref().unwrap_or(doc)).ok()?;
     let policy = CompiledPolicy::compile(
         &format!("key policy of {}", key.arn),
         PolicyKind::Resource,
@@ -993,7 +1050,11 @@ impl<'a> BulkWhoCan<'a> {
         if let Some(t) = self.keys.templates.borrow().get(&key.arn) {
             return t.clone();
         }
-        let t = key_template(key, &self.model.account_id).map(Rc::new);
+        // Only when each ARN is one principal: a second one with the same ARN (a malformed
+        // snapshot) would be matched by the statement without being evaluated for the key.
+        let unique = self.principal_by_arn.len() == self.model.principals.len();
+        let is_named = |arn: &str| unique && self.principal_by_arn.contains_key(arn);
+        let t = key_template(key, &self.model.account_id, &is_named).map(Rc::new);
         self.keys
             .templates
             .borrow_mut()

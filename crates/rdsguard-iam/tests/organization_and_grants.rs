@@ -668,6 +668,126 @@ fn keys_of_one_open_template_share_answers_that_stay_exact_for_each_key() {
     }
 }
 
+/// Keys whose policies differ only by the principals of the account that a statement names one
+/// by one (the console's default policy names each key's administrators and users) share one
+/// template: the named principals are evaluated for each key alone. A statement that also
+/// names the account, or a principal the snapshot does not know, keeps its key apart.
+#[test]
+fn keys_naming_their_own_principals_share_a_template_and_stay_exact() {
+    let key_arn = |id: &str| format!("arn:aws:kms:us-east-1:{ACCT}:key/{id}");
+    let role_arn = |name: &str| format!("arn:aws:iam::{ACCT}:role/{name}");
+    let naming = |id: &str, named: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"EnableIAM","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCT}:root"}},"Action":"kms:*","Resource":"*"}},{{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"{}"}},{named}]}}"#,
+            key_arn(id)
+        )
+    };
+    let users_and_admins = |users: &[&str], admins: &[&str]| {
+        let list = |names: &[&str]| {
+            let arns: Vec<String> = names
+                .iter()
+                .map(|n| format!("\"{}\"", role_arn(n)))
+                .collect();
+            arns.join(",")
+        };
+        format!(
+            r#"{{"Sid":"Users","Effect":"Allow","Principal":{{"AWS":[{}]}},"Action":["kms:Decrypt","kms:GenerateDataKey*"],"Resource":"*"}},{{"Sid":"Admins","Effect":"Allow","Principal":{{"AWS":[{}]}},"Action":["kms:PutKeyPolicy","kms:ScheduleKeyDeletion"],"Resource":"*"}}"#,
+            list(users),
+            list(admins)
+        )
+    };
+    let mut s = snapshot(None, vec![]);
+    let account = &mut s.accounts[0];
+    if let Some(iam) = account.iam.as_mut() {
+        iam.roles.push(role("KeyAdmin", None));
+        iam.roles.push(role("AppA", None));
+        iam.roles.push(role(
+            "AppB",
+            Some(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"kms:PutKeyPolicy","Resource":"*"}]}"#,
+            ),
+        ));
+    }
+    let region = &mut account.regions[0];
+    let key = |id: &str, named: String| KmsKey {
+        key_id: id.into(),
+        arn: key_arn(id),
+        key_manager: Some("CUSTOMER".into()),
+        policy: Some(naming(id, &named)),
+        grants_count: Some(0),
+        grants: Some(Vec::new()),
+        ..Default::default()
+    };
+    let deny_named = format!(
+        r#"{{"Sid":"NoAdmin","Effect":"Deny","Principal":{{"AWS":"{}"}},"Action":"kms:*","Resource":"*"}}"#,
+        role_arn("Admin")
+    );
+    let with_account = format!(
+        r#"{{"Sid":"Users","Effect":"Allow","Principal":{{"AWS":["{}","{ACCT}"]}},"Action":"kms:PutKeyPolicy","Resource":"*"}}"#,
+        role_arn("AppA")
+    );
+    let unknown = format!(
+        r#"{{"Sid":"Users","Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":"kms:PutKeyPolicy","Resource":"*"}}"#,
+        role_arn("Gone")
+    );
+    region.kms.keys.extend([
+        key("kn1", users_and_admins(&["AppA"], &["KeyAdmin"])),
+        key("kn2", users_and_admins(&["AppB", "NoPolicy"], &["AppB"])),
+        key("kn3", users_and_admins(&["NoDecrypt"], &["Admin", "AppA"])),
+        key("kn4", deny_named),
+        key("kn5", with_account),
+        key("kn6", unknown),
+    ]);
+    let keys: Vec<String> = ["kn1", "kn2", "kn3", "kn4", "kn5", "kn6"]
+        .iter()
+        .map(|k| key_arn(k))
+        .collect();
+    let mut order: Vec<&str> = keys.iter().map(String::as_str).collect();
+    for action in ["kms:Decrypt", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"] {
+        assert_bulk_equals(&s, action, &order);
+        order.reverse();
+        assert_bulk_equals(&s, action, &order);
+    }
+    // Each key's named principals get that key's answer.
+    let admins = |k: &str| allowed(&s, "kms:PutKeyPolicy", k);
+    assert!(admins(&keys[0]).contains(&"KeyAdmin".to_string()));
+    assert!(!admins(&keys[1]).contains(&"KeyAdmin".to_string()));
+    assert!(
+        !admins(&keys[1]).contains(&"AppB".to_string()),
+        "denied by its IAM policy"
+    );
+    assert!(admins(&keys[2]).contains(&"AppA".to_string()));
+    assert!(
+        !admins(&keys[3]).contains(&"Admin".to_string()),
+        "denied by the key"
+    );
+    // Naming the account delegates to IAM: NoPolicy gets nothing from it.
+    assert!(admins(&keys[4]).contains(&"AppA".to_string()));
+    assert!(!admins(&keys[4]).contains(&"NoPolicy".to_string()));
+    // Shared where the statements name principals of the model only.
+    let account = &s.accounts[0];
+    let model = AccountModel::build_in(&s, account).unwrap();
+    let bulk = BulkWhoCan::new(&model, account);
+    // (Decrypt: the open statement makes these keys templates; for the other actions their
+    // policies only name principals and delegate, which every key shares anyway.)
+    let answers: Vec<_> = keys
+        .iter()
+        .map(|k| bulk.answer("kms:Decrypt", k).unwrap())
+        .collect();
+    assert!(std::rc::Rc::ptr_eq(&answers[0].shared, &answers[1].shared));
+    assert!(std::rc::Rc::ptr_eq(&answers[0].shared, &answers[2].shared));
+    for (i, apart) in [
+        (3, "other statements"),
+        (4, "the account named"),
+        (5, "unknown role"),
+    ] {
+        assert!(
+            !std::rc::Rc::ptr_eq(&answers[0].shared, &answers[i].shared),
+            "{apart}"
+        );
+    }
+}
+
 /// An SCP that names one key (or reads its tags) decides differently for keys whose policies
 /// are alike: their answers must not be shared.
 #[test]
