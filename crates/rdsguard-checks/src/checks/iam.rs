@@ -1405,6 +1405,19 @@ fn rds_admin_equivalent(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
     let Ok(resource) = RequestResource::parse(&probe_db, None) else {
         return;
     };
+    // Parsed once for every principal (`None`: a probe does not parse, and no principal is
+    // found admin-equivalent, as when each was parsed per principal).
+    let probes: Option<Vec<RequestAction>> = RDS_ADMIN_PROBES
+        .iter()
+        .map(|a| RequestAction::parse(a).ok())
+        .collect();
+    let delete = RequestAction::parse("rds:DeleteDBInstance").ok();
+    // Unconditional access, whatever the request context: conditions stay unknown and only an
+    // unconditional allow counts.
+    let ctx_partial = RequestContext::partial(Vec::<String>::new(), Vec::<String>::new());
+    // The admins' statements are evidence: listed only when explaining.
+    let explain = explaining();
+    let mut count = 0;
     let mut admins = Vec::new();
     let mut incomplete = Vec::new();
     for p in &model.principals {
@@ -1419,16 +1432,13 @@ fn rds_admin_equivalent(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
             identity: attached.iter().map(|(pol, _)| *pol).collect(),
             ..PolicySet::default()
         };
-        // Unconditional access, whatever the request context: conditions stay unknown and
-        // only an unconditional allow counts.
-        let ctx_partial = RequestContext::partial(Vec::<String>::new(), Vec::<String>::new());
-        let all = RDS_ADMIN_PROBES.iter().all(|a| {
-            RequestAction::parse(a).is_ok_and(|action| {
+        let all = probes.as_ref().is_some_and(|probes| {
+            probes.iter().all(|action| {
                 evaluate_static(
                     &set,
                     &Request {
                         principal: &principal,
-                        action: &action,
+                        action,
                         resource: &resource,
                         context: &ctx_partial,
                     },
@@ -1440,16 +1450,17 @@ fn rds_admin_equivalent(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
             incomplete.extend(p.incomplete.iter().cloned());
             continue;
         }
+        count += 1;
+        if !explain {
+            continue;
+        }
         let via: Vec<Value> = attached
             .iter()
             .flat_map(|(pol, att)| {
                 pol.statements
                     .iter()
                     .filter(|s| s.effect == Effect::Allow)
-                    .filter(|s| {
-                        RequestAction::parse("rds:DeleteDBInstance")
-                            .is_ok_and(|a| s.action_matches(&a))
-                    })
+                    .filter(|s| delete.as_ref().is_some_and(|a| s.action_matches(a)))
                     .map(move |s| {
                         json!({
                             "policy": &*pol.name,
@@ -1470,7 +1481,6 @@ fn rds_admin_equivalent(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
         account_id: acct.clone().into(),
         region: None,
     };
-    let count = admins.len();
     let ev = crate::evidence! {
         "admins" => admins,
         "count" => count,
