@@ -477,6 +477,15 @@ fn replace_named_principals(
     replaced
 }
 
+/// A policy document's statements (one statement may stand alone), `None` if it has none.
+fn statements_of(doc: &mut serde_json::Value) -> Option<Vec<&mut serde_json::Value>> {
+    match doc.get_mut("Statement") {
+        Some(serde_json::Value::Array(statements)) => Some(statements.iter_mut().collect()),
+        Some(st @ serde_json::Value::Object(_)) => Some(vec![st]),
+        _ => None,
+    }
+}
+
 /// The template of a key's policy, or `None` when the key cannot share answers: its policy
 /// mentions the key anywhere but in `Resource`/`NotResource` (a condition, say), names other
 /// resources than `*` and the key itself, or one of its grants names a principal of the
@@ -515,21 +524,11 @@ fn key_template(
             other => rename(other),
         }
     };
-    let mut statements: Vec<&mut serde_json::Value> = match value.get_mut("Statement") {
-        Some(serde_json::Value::Array(statements)) => statements.iter_mut().collect(),
-        Some(st @ serde_json::Value::Object(_)) => vec![st],
-        _ => return None,
-    };
     // The policy the shared answers are computed with: the key's own, but for the named
     // principals (compiled under the key's name, with its own ARN in `Resource`).
-    let compiled_text =
-        replace_named_principals(&mut statements, is_named).then(|| value.to_string());
-    let mut statements: Vec<&mut serde_json::Value> = match value.get_mut("Statement") {
-        Some(serde_json::Value::Array(statements)) => statements.iter_mut().collect(),
-        Some(st @ serde_json::Value::Object(_)) => vec![st],
-        _ => return None,
-    };
-    for st in statements.iter_mut() {
+    let compiled_text = replace_named_principals(&mut statements_of(&mut value)?, is_named)
+        .then(|| value.to_string());
+    for st in statements_of(&mut value)? {
         for field in ["Resource", "NotResource"] {
             if let Some(v) = st.get_mut(field) {
                 own(v);

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use rdsguard_iam::account::who_can;
-use rdsguard_iam::{AccountModel, BulkWhoCan, Decision, StaticDecision, explain};
+use rdsguard_iam::{AccountModel, BulkWhoCan, Decision, ResourceAnswer, StaticDecision, explain};
 use rdsguard_model::{
     AccountSnapshot, DbInstance, IamData, IamRole, InlinePolicy, KmsGrant, KmsKey, OrgPolicy,
     OrgTarget, OrganizationData, RESOURCE_CONTROL_POLICY, RegionSnapshot, SERVICE_CONTROL_POLICY,
@@ -183,6 +183,17 @@ fn allowed(s: &Snapshot, action: &str, resource: &str) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// The bulk who-can's answers about `resources` in turn, from one engine.
+fn bulk_answers(s: &Snapshot, action: &str, resources: &[String]) -> Vec<ResourceAnswer> {
+    let account = &s.accounts[0];
+    let model = AccountModel::build_in(s, account).unwrap();
+    let bulk = BulkWhoCan::new(&model, account);
+    resources
+        .iter()
+        .map(|r| bulk.answer(action, r).unwrap())
+        .collect()
 }
 
 /// The bulk who-can's answer equals `who_can`'s, for every resource asked in turn (so a shared
@@ -635,13 +646,7 @@ fn keys_of_one_open_template_share_answers_that_stay_exact_for_each_key() {
     assert!(!names.contains(&"OnlyK3".to_string()), "{names:?}");
     assert!(allowed(&s, "kms:Decrypt", &keys[0]).contains(&"OnlyK3".to_string()));
     // And the answers are shared where they may be: k2, k3 and k4 use one set, renamed.
-    let account = &s.accounts[0];
-    let model = AccountModel::build_in(&s, account).unwrap();
-    let bulk = BulkWhoCan::new(&model, account);
-    let answers: Vec<_> = keys
-        .iter()
-        .map(|k| bulk.answer("kms:Decrypt", k).unwrap())
-        .collect();
+    let answers = bulk_answers(&s, "kms:Decrypt", &keys);
     assert!(std::rc::Rc::ptr_eq(&answers[0].shared, &answers[1].shared));
     assert!(std::rc::Rc::ptr_eq(&answers[0].shared, &answers[2].shared));
     assert!(answers[0].renamed_policy.is_none());
@@ -764,16 +769,10 @@ fn keys_naming_their_own_principals_share_a_template_and_stay_exact() {
     // Naming the account delegates to IAM: NoPolicy gets nothing from it.
     assert!(admins(&keys[4]).contains(&"AppA".to_string()));
     assert!(!admins(&keys[4]).contains(&"NoPolicy".to_string()));
-    // Shared where the statements name principals of the model only.
-    let account = &s.accounts[0];
-    let model = AccountModel::build_in(&s, account).unwrap();
-    let bulk = BulkWhoCan::new(&model, account);
-    // (Decrypt: the open statement makes these keys templates; for the other actions their
-    // policies only name principals and delegate, which every key shares anyway.)
-    let answers: Vec<_> = keys
-        .iter()
-        .map(|k| bulk.answer("kms:Decrypt", k).unwrap())
-        .collect();
+    // Shared where the statements name principals of the model only. (Decrypt: the open
+    // statement makes these keys templates; for the other actions their policies only name
+    // principals and delegate, which every key shares anyway.)
+    let answers = bulk_answers(&s, "kms:Decrypt", &keys);
     assert!(std::rc::Rc::ptr_eq(&answers[0].shared, &answers[1].shared));
     assert!(std::rc::Rc::ptr_eq(&answers[0].shared, &answers[2].shared));
     for (i, apart) in [
