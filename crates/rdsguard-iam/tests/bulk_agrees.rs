@@ -1,0 +1,292 @@
+//! The bulk who-can shares work between resources (answers of keys made from one policy
+//! template, answers of resources without a policy, one answer for principals alike) and must
+//! still give every resource exactly `who_can`'s answer. Random small accounts: principals
+//! with policies drawn from a pool, KMS keys whose policies combine the statements real key
+//! policies have (delegation to IAM, `*` with and without conditions, statements naming the
+//! account's principals one by one, denies, `NotPrincipal`, tag conditions) with grants, and
+//! tagged databases; every resource asked in turn, in two orders.
+
+use proptest::prelude::*;
+use rdsguard_iam::account::who_can;
+use rdsguard_iam::{AccountModel, BulkWhoCan};
+use rdsguard_model::{
+    AccountSnapshot, DbInstance, IamData, IamRole, IamUser, InlinePolicy, KmsGrant, KmsKey,
+    RegionSnapshot, Snapshot, SnapshotSource,
+};
+use serde_json::{Value, json};
+
+const A: &str = "111122223333";
+const REGION: &str = "us-east-1";
+const ROLES: &[&str] = &["app-0", "app-1", "app-2", "admin", "ops"];
+const USERS: &[&str] = &["alice", "bob"];
+const ACTIONS: &[&str] = &[
+    "kms:Decrypt",
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "rds:DeleteDBInstance",
+];
+
+/// A small deterministic generator (splitmix64), seeded by proptest.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+fn role_arn(name: &str) -> String {
+    format!("arn:aws:iam::{A}:role/{name}")
+}
+
+fn user_arn(name: &str) -> String {
+    format!("arn:aws:iam::{A}:user/{name}")
+}
+
+fn key_arn(i: usize) -> String {
+    format!("arn:aws:kms:{REGION}:{A}:key/k{i}")
+}
+
+fn db_arn(i: usize) -> String {
+    format!(
+        "arn:aws:rds:{REGION}:{A}:db:{}-{i}",
+        if i.is_multiple_of(2) { "prod" } else { "dev" }
+    )
+}
+
+/// An identity policy from the pool, or none.
+fn identity_policy(rng: &mut Rng) -> Option<String> {
+    let statement = match rng.below(10) {
+        0 => return None,
+        1 => json!({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}),
+        2 => json!({"Effect": "Allow", "Action": "kms:*", "Resource": "*"}),
+        3 => json!({"Effect": "Deny", "Action": "kms:Decrypt", "Resource": key_arn(1)}),
+        4 => json!({"Effect": "Allow", "Action": ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"],
+                    "Resource": format!("arn:aws:kms:{REGION}:{A}:key/k*")}),
+        5 => json!({"Effect": "Allow", "Action": "rds:DeleteDBInstance", "Resource": "*"}),
+        6 => json!({"Effect": "Allow", "Action": "rds:*", "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:ResourceTag/env": "prod"}}}),
+        7 => json!({"Effect": "Deny", "Action": "rds:DeleteDBInstance",
+                    "Resource": format!("arn:aws:rds:{REGION}:{A}:db:prod-*")}),
+        8 => json!({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+                    "Condition": {"StringEquals": {"kms:ViaService": format!("rds.{REGION}.amazonaws.com")}}}),
+        _ => json!({"Effect": "Allow", "Action": "*", "Resource": "*"}),
+    };
+    Some(json!({"Version": "2012-10-17", "Statement": [statement]}).to_string())
+}
+
+fn inline(rng: &mut Rng) -> Vec<InlinePolicy> {
+    (0..rng.below(3))
+        .filter_map(|i| {
+            identity_policy(rng).map(|document| InlinePolicy {
+                name: format!("p{i}"),
+                document,
+            })
+        })
+        .collect()
+}
+
+/// Some of the account's principals (and now and then one the snapshot does not know, or the
+/// account itself), as a `Principal` list.
+fn named(rng: &mut Rng) -> Value {
+    let mut names: Vec<String> = Vec::new();
+    for _ in 0..1 + rng.below(3) {
+        names.push(match rng.below(10) {
+            0 => role_arn("gone"),
+            1 => A.to_string(),
+            2..=3 => user_arn(rng.pick::<&str>(USERS)),
+            _ => role_arn(rng.pick::<&str>(ROLES)),
+        });
+    }
+    if names.len() == 1 && rng.chance(50) {
+        json!(names[0])
+    } else {
+        json!(names)
+    }
+}
+
+fn key_policy(rng: &mut Rng, i: usize) -> String {
+    let own = key_arn(i);
+    let mut statements = Vec::new();
+    if rng.chance(80) {
+        statements.push(json!({"Sid": "EnableIAM", "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{A}:root")}, "Action": "kms:*", "Resource": "*"}));
+    }
+    if rng.chance(35) {
+        let mut open = json!({"Sid": "Open", "Effect": "Allow", "Principal": "*",
+            "Action": ["kms:Decrypt", "kms:DescribeKey"],
+            "Resource": if rng.chance(50) { own.clone() } else { "*".to_string() }});
+        match rng.below(4) {
+            0 => open["Condition"] = json!({"StringEquals": {"aws:ResourceTag/env": "prod"}}),
+            1 => open["Condition"] = json!({"StringEquals": {"kms:CallerAccount": A}}),
+            _ => {}
+        }
+        statements.push(open);
+    }
+    if rng.chance(50) {
+        statements.push(
+            json!({"Sid": "Users", "Effect": "Allow", "Principal": {"AWS": named(rng)},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"}),
+        );
+    }
+    if rng.chance(50) {
+        statements.push(
+            json!({"Sid": "Admins", "Effect": "Allow", "Principal": {"AWS": named(rng)},
+            "Action": ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"], "Resource": "*"}),
+        );
+    }
+    if rng.chance(20) {
+        statements.push(
+            json!({"Sid": "NoOps", "Effect": "Deny", "Principal": {"AWS": named(rng)},
+            "Action": "kms:*", "Resource": "*"}),
+        );
+    }
+    if rng.chance(10) {
+        statements.push(
+            json!({"Sid": "OnlyThem", "Effect": "Deny", "NotPrincipal": {"AWS": named(rng)},
+            "Action": "kms:ScheduleKeyDeletion", "Resource": "*"}),
+        );
+    }
+    if rng.chance(10) {
+        statements.push(json!({"Sid": "Mixed", "Effect": "Allow",
+            "Principal": {"AWS": named(rng), "Service": "rds.amazonaws.com"},
+            "Action": "kms:Decrypt", "Resource": "*"}));
+    }
+    json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+fn grants(rng: &mut Rng, i: usize) -> Vec<KmsGrant> {
+    (0..rng.below(3))
+        .map(|g| KmsGrant {
+            grant_id: format!("g{i}-{g}"),
+            grantee_principal: Some(match rng.below(4) {
+                0 => role_arn(rng.pick::<&str>(ROLES)),
+                1 => "arn:aws:iam::444455556666:root".to_string(),
+                _ => format!("rds.{REGION}.amazonaws.com"),
+            }),
+            operations: vec!["Decrypt".to_string(), "GenerateDataKey".to_string()],
+            ..Default::default()
+        })
+        .collect()
+}
+
+fn tags(rng: &mut Rng) -> rdsguard_model::Tags {
+    let env = if rng.chance(50) { "prod" } else { "dev" };
+    [("env".to_string(), env.to_string())].into_iter().collect()
+}
+
+fn account(seed: u64) -> Snapshot {
+    let mut rng = Rng(seed);
+    let mut iam = IamData::default();
+    for name in ROLES {
+        iam.roles.push(IamRole {
+            name: name.to_string(),
+            arn: role_arn(name),
+            inline_policies: inline(&mut rng),
+            ..Default::default()
+        });
+    }
+    for name in USERS {
+        iam.users.push(IamUser {
+            name: name.to_string(),
+            arn: user_arn(name),
+            inline_policies: inline(&mut rng),
+            ..Default::default()
+        });
+    }
+    let mut region = RegionSnapshot::new(REGION);
+    for i in 0..6 {
+        let grants = grants(&mut rng, i);
+        region.kms.keys.push(KmsKey {
+            key_id: format!("k{i}"),
+            arn: key_arn(i),
+            key_manager: Some("CUSTOMER".into()),
+            policy: Some(key_policy(&mut rng, i)),
+            grants_count: Some(grants.len() as u32),
+            grants: Some(grants),
+            tags: tags(&mut rng),
+            ..Default::default()
+        });
+    }
+    for i in 0..3 {
+        region.rds.db_instances.push(DbInstance {
+            db_instance_identifier: db_arn(i).rsplit(':').next().unwrap_or_default().into(),
+            db_instance_arn: db_arn(i),
+            engine: "postgres".into(),
+            tags: tags(&mut rng),
+            ..Default::default()
+        });
+    }
+    let mut s = Snapshot::new(
+        SnapshotSource {
+            kind: "test".into(),
+            endpoint_url: None,
+            regions: vec![REGION.into()],
+        },
+        "2026-06-01T00:00:00Z",
+    );
+    s.accounts.push(AccountSnapshot {
+        account_id: A.into(),
+        partition: "aws".into(),
+        iam: Some(iam),
+        regions: vec![region],
+        ..Default::default()
+    });
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn bulk_who_can_gives_each_resource_who_cans_answer(seed in any::<u64>()) {
+        let s = account(seed);
+        let account = &s.accounts[0];
+        let model = AccountModel::build_in(&s, account)
+            .ok_or_else(|| TestCaseError::fail("the account has no IAM data"))?;
+        let mut resources: Vec<String> = (0..6).map(key_arn).chain((0..3).map(db_arn)).collect();
+        for order in 0..2 {
+            if order == 1 {
+                resources.reverse();
+            }
+            // One engine for every action and resource, as a check's region uses it.
+            let bulk = BulkWhoCan::new(&model, account);
+            for action in ACTIONS {
+                for r in &resources {
+                    let expected = who_can(&s, A, action, r);
+                    let got = bulk.answer(action, r);
+                    match (got, expected) {
+                        (Ok(got), Ok(expected)) => prop_assert_eq!(
+                            got.to_action_answer(),
+                            expected.actions[0].clone(),
+                            "seed {}: {} on {}", seed, action, r
+                        ),
+                        (Err(_), Err(_)) => {}
+                        (got, expected) => prop_assert!(
+                            false,
+                            "seed {seed}: {action} on {r}: bulk {:?}, who_can {:?}",
+                            got.map(|_| "an answer"),
+                            expected.map(|_| "an answer")
+                        ),
+                    }
+                }
+            }
+        }
+    }
+}
