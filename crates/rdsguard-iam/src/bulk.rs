@@ -87,6 +87,12 @@ impl<'s> ResourceCatalog<'s> {
     }
 
     /// [`facts`](Self::facts) of the resource at `place`, whose ARN is `arn`.
+    /// Whether `arn` is the resource at `place` in this catalog's index (the facts of that
+    /// place are the resource's).
+    fn resolves_at(&self, arn: &str, place: Place) -> bool {
+        self.index.facts_at(self.account, arn, place).is_some()
+    }
+
     pub(crate) fn facts_at(&self, arn: &str, place: Option<Place>) -> ResourceFacts<'s> {
         place
             .and_then(|p| self.index.facts_at(self.account, arn, p))
@@ -821,7 +827,31 @@ pub struct BulkWhoCan<'a> {
     /// ARN prefix that decided them (up to [`KEPT_PREFIXES`] per action, oldest first):
     /// resources asked in turn mostly share a recent one's prefix, compared instead of hashed.
     last_validations: RefCell<Vec<(usize, String, sar::ValidatedRequest)>>,
+    /// The answers of plain resources (see [`PlainAnswer`]), learnt from the first one of each.
+    plain: RefCell<Vec<PlainAnswer>>,
 }
+
+/// The answer every "plain" resource of one list of a region gets for one action: an RDS
+/// resource whose ARN extends `prefix` (a validation prefix that decides the action's
+/// validation), found at its place in the catalog, for an action whose answers are shared
+/// (no resource policy) and whose plan evaluates no principal for every resource, and that no
+/// policy names exactly or by a pattern. Such a resource's answer is the shared answers of its
+/// [`SharedKey`] and nothing of its own, and every part of that key is decided by the prefix
+/// (account, region, resource type) and the list (its facts: tags known, the tag prefix), so
+/// one answer serves them all: returned without validating, parsing or looking the resource
+/// up again. Learnt from a full answer that has nothing of its own.
+struct PlainAnswer {
+    action: Rc<str>,
+    plan: Rc<ActionPlan>,
+    region: u32,
+    kind: PlaceKind,
+    prefix: String,
+    answer: Rc<ResourceAnswer>,
+}
+
+/// How many [`PlainAnswer`]s are kept per action and list (ARN shapes of one list: manual and
+/// automated snapshots).
+const KEPT_PLAIN: usize = 4;
 
 /// How many ARN prefixes [`BulkWhoCan::validate`] keeps at hand per action.
 const KEPT_PREFIXES: usize = 4;
@@ -905,6 +935,7 @@ impl<'a> BulkWhoCan<'a> {
             last_shared: RefCell::new(Vec::new()),
             identities: OnceCell::new(),
             last_validations: RefCell::new(Vec::new()),
+            plain: RefCell::new(Vec::new()),
         }
     }
 
@@ -1502,13 +1533,110 @@ impl<'a> BulkWhoCan<'a> {
         &self,
         action: &str,
         resource_arn: &'a str,
-    ) -> Result<ResourceAnswer, RequestError> {
+    ) -> Result<Rc<ResourceAnswer>, RequestError> {
         self.answer_at(action, resource_arn, None)
     }
 
     /// [`answer`](Self::answer) about the resource at `place` (whose ARN is `resource_arn`):
-    /// the same answer, without looking the ARN up in the catalog when the place is indexed.
+    /// the same answer, without looking the ARN up in the catalog when the place is indexed,
+    /// and without working it out again for a plain resource ([`PlainAnswer`]: plain
+    /// resources of one kind get one answer, the same `Rc`).
     pub fn answer_at(
+        &self,
+        action: &str,
+        resource_arn: &'a str,
+        place: Option<Place>,
+    ) -> Result<Rc<ResourceAnswer>, RequestError> {
+        let Some(place) = place else {
+            return self.full_answer(action, resource_arn, None).map(Rc::new);
+        };
+        if let Some(answer) = self.plain_answer(action, resource_arn, place) {
+            return Ok(answer);
+        }
+        let answer = Rc::new(self.full_answer(action, resource_arn, Some(place))?);
+        self.learn_plain(action, resource_arn, place, &answer);
+        Ok(answer)
+    }
+
+    /// The answer of a plain resource at `place`, when one was learnt for its action, list and
+    /// ARN prefix and the resource is plain.
+    fn plain_answer(&self, action: &str, arn: &str, place: Place) -> Option<Rc<ResourceAnswer>> {
+        let plain = self.plain.borrow();
+        let known = plain.iter().find(|p| {
+            p.region == place.region
+                && p.kind == place.kind
+                && *p.action == *action
+                && sar::prefix_extended_by(&p.prefix, arn)
+        })?;
+        self.is_plain(&known.plan, arn, place)
+            .then(|| known.answer.clone())
+    }
+
+    /// Whether the resource at `place`, whose ARN extends a prefix of a [`PlainAnswer`] of
+    /// `plan`'s, is plain: found at its place, named by no policy of the plan exactly, and the
+    /// plan has no patterns to try on it.
+    fn is_plain(&self, plan: &ActionPlan, arn: &str, place: Place) -> bool {
+        plan.wildcard.is_empty()
+            && self.catalog.resolves_at(arn, place)
+            // The resource's key (the ARN without `arn:`, its prefix in lower case).
+            && arn
+                .strip_prefix("arn:")
+                .is_some_and(|key| !plan.exact.contains_key(key))
+    }
+
+    /// Keep `answer` as the [`PlainAnswer`] of its action, list and ARN prefix when the
+    /// resource is plain and the answer has nothing of its own.
+    fn learn_plain(&self, action: &str, arn: &str, place: Place, answer: &Rc<ResourceAnswer>) {
+        let own_nothing = answer.evaluated.is_empty()
+            && answer.own.is_empty()
+            && answer.own_undetermined.is_empty()
+            && answer.external.is_empty()
+            && answer.shared_grants.is_empty()
+            && answer.renamed_policy.is_none();
+        if !own_nothing || place.kind == PlaceKind::Key {
+            return;
+        }
+        let Ok(plan) = self.plan(action) else {
+            return;
+        };
+        if !plan.shareable_action || !plan.always.is_empty() || !self.is_plain(&plan, arn, place) {
+            return;
+        }
+        // The prefix must decide the validation, and be the key's as written (lower case).
+        let Some(prefix) = sar::validation_prefix(arn) else {
+            return;
+        };
+        let decided = sar::reference().is_ok_and(|reference| {
+            self.action_ref(action)
+                .is_ok_and(|a| reference.decided_by_prefix(a, prefix))
+        });
+        if !decided || prefix.bytes().any(|b| b.is_ascii_uppercase()) {
+            return;
+        }
+        let mut plain = self.plain.borrow_mut();
+        let same_list = |p: &PlainAnswer| {
+            p.region == place.region && p.kind == place.kind && *p.action == *action
+        };
+        if plain.iter().any(|p| same_list(p) && p.prefix == prefix) {
+            return;
+        }
+        if plain.iter().filter(|p| same_list(p)).count() >= KEPT_PLAIN
+            && let Some(oldest) = plain.iter().position(same_list)
+        {
+            plain.remove(oldest);
+        }
+        plain.push(PlainAnswer {
+            action: plan.action.clone(),
+            plan,
+            region: place.region,
+            kind: place.kind,
+            prefix: prefix.to_string(),
+            answer: answer.clone(),
+        });
+    }
+
+    /// [`answer_at`](Self::answer_at) worked out in full.
+    fn full_answer(
         &self,
         action: &str,
         resource_arn: &'a str,

@@ -8,10 +8,10 @@
 
 use proptest::prelude::*;
 use rdsguard_iam::account::who_can;
-use rdsguard_iam::{AccountModel, BulkWhoCan};
+use rdsguard_iam::{AccountModel, BulkWhoCan, Place, PlaceKind};
 use rdsguard_model::{
-    AccountSnapshot, DbInstance, IamData, IamRole, IamUser, InlinePolicy, KmsGrant, KmsKey,
-    RegionSnapshot, Snapshot, SnapshotSource,
+    AccountSnapshot, DbInstance, DbSnapshot, IamData, IamRole, IamUser, InlinePolicy, KmsGrant,
+    KmsKey, RegionSnapshot, Snapshot, SnapshotSource,
 };
 use serde_json::{Value, json};
 
@@ -24,7 +24,12 @@ const ACTIONS: &[&str] = &[
     "kms:PutKeyPolicy",
     "kms:ScheduleKeyDeletion",
     "rds:DeleteDBInstance",
+    "rds:ModifyDBInstance",
+    "rds:DeleteDBSnapshot",
 ];
+const KEYS: usize = 6;
+const DBS: usize = 6;
+const SNAPSHOTS: usize = 6;
 
 /// A small deterministic generator (splitmix64), seeded by proptest.
 struct Rng(u64);
@@ -63,6 +68,16 @@ fn key_arn(i: usize) -> String {
     format!("arn:aws:kms:{REGION}:{A}:key/k{i}")
 }
 
+/// Manual and automated snapshots, and one shared by another account (its ARN is the
+/// owner's): three ARN shapes in one list.
+fn snapshot_arn(i: usize) -> String {
+    match i % 3 {
+        0 => format!("arn:aws:rds:{REGION}:{A}:snapshot:manual-{i}"),
+        1 => format!("arn:aws:rds:{REGION}:{A}:snapshot:rds:auto-{i}"),
+        _ => format!("arn:aws:rds:{REGION}:444455556666:snapshot:shared-{i}"),
+    }
+}
+
 fn db_arn(i: usize) -> String {
     format!(
         "arn:aws:rds:{REGION}:{A}:db:{}-{i}",
@@ -72,8 +87,16 @@ fn db_arn(i: usize) -> String {
 
 /// An identity policy from the pool, or none.
 fn identity_policy(rng: &mut Rng) -> Option<String> {
-    let statement = match rng.below(10) {
+    let statement = match rng.below(14) {
         0 => return None,
+        10 => json!({"Effect": "Allow", "Action": ["rds:DeleteDBInstance", "rds:ModifyDBInstance"],
+                     "Resource": db_arn(rng.below(DBS))}),
+        11 => json!({"Effect": "Allow", "Action": "rds:DeleteDBSnapshot",
+                     "Resource": snapshot_arn(rng.below(SNAPSHOTS))}),
+        12 => json!({"Effect": "Deny", "Action": "rds:ModifyDBInstance",
+                     "Resource": format!("arn:aws:rds:{REGION}:{A}:db:dev-*")}),
+        13 => json!({"Effect": "Allow", "Action": "rds:Delete*",
+                     "Resource": format!("arn:aws:rds:{REGION}:{A}:snapshot:*")}),
         1 => json!({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}),
         2 => json!({"Effect": "Allow", "Action": "kms:*", "Resource": "*"}),
         3 => json!({"Effect": "Deny", "Action": "kms:Decrypt", "Resource": key_arn(1)}),
@@ -211,7 +234,7 @@ fn account(seed: u64) -> Snapshot {
         });
     }
     let mut region = RegionSnapshot::new(REGION);
-    for i in 0..6 {
+    for i in 0..KEYS {
         let grants = grants(&mut rng, i);
         region.kms.keys.push(KmsKey {
             key_id: format!("k{i}"),
@@ -224,7 +247,19 @@ fn account(seed: u64) -> Snapshot {
             ..Default::default()
         });
     }
-    for i in 0..3 {
+    for i in 0..SNAPSHOTS {
+        region.rds.db_snapshots.push(DbSnapshot {
+            identifier: snapshot_arn(i)
+                .rsplit(':')
+                .next()
+                .unwrap_or_default()
+                .into(),
+            arn: snapshot_arn(i),
+            tags: tags(&mut rng),
+            ..Default::default()
+        });
+    }
+    for i in 0..DBS {
         region.rds.db_instances.push(DbInstance {
             db_instance_identifier: db_arn(i).rsplit(':').next().unwrap_or_default().into(),
             db_instance_arn: db_arn(i),
@@ -251,16 +286,33 @@ fn account(seed: u64) -> Snapshot {
     s
 }
 
+/// Every resource of the account, with its place in the snapshot.
+fn resources() -> Vec<(String, Place)> {
+    let at = |kind, item: usize| Place {
+        region: 0,
+        kind,
+        item: item as u32,
+    };
+    (0..KEYS)
+        .map(|i| (key_arn(i), at(PlaceKind::Key, i)))
+        .chain((0..DBS).map(|i| (db_arn(i), at(PlaceKind::Instance, i))))
+        .chain((0..SNAPSHOTS).map(|i| (snapshot_arn(i), at(PlaceKind::Snapshot, i))))
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
+    /// Asked by ARN, by place (as the checks ask), and now and then with another resource's
+    /// place (the answer must be the ARN's).
     #[test]
     fn bulk_who_can_gives_each_resource_who_cans_answer(seed in any::<u64>()) {
         let s = account(seed);
         let account = &s.accounts[0];
         let model = AccountModel::build_in(&s, account)
             .ok_or_else(|| TestCaseError::fail("the account has no IAM data"))?;
-        let mut resources: Vec<String> = (0..6).map(key_arn).chain((0..3).map(db_arn)).collect();
+        let mut resources = resources();
+        let mut rng = Rng(seed ^ 0x5EED);
         for order in 0..2 {
             if order == 1 {
                 resources.reverse();
@@ -268,14 +320,19 @@ proptest! {
             // One engine for every action and resource, as a check's region uses it.
             let bulk = BulkWhoCan::new(&model, account);
             for action in ACTIONS {
-                for r in &resources {
+                for (r, place) in &resources {
+                    let place = match rng.below(10) {
+                        0 => None,
+                        1 => Some(rng.pick(&resources).1),
+                        _ => Some(*place),
+                    };
                     let expected = who_can(&s, A, action, r);
-                    let got = bulk.answer(action, r);
+                    let got = bulk.answer_at(action, r, place);
                     match (got, expected) {
                         (Ok(got), Ok(expected)) => prop_assert_eq!(
                             got.to_action_answer(),
                             expected.actions[0].clone(),
-                            "seed {}: {} on {}", seed, action, r
+                            "seed {}: {} on {} at {:?}", seed, action, r, place
                         ),
                         (Err(_), Err(_)) => {}
                         (got, expected) => prop_assert!(

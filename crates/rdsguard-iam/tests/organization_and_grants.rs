@@ -2,6 +2,7 @@
 //! the bulk who-can used by the checks must give the same answers as `who_can`.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use rdsguard_iam::account::who_can;
 use rdsguard_iam::{AccountModel, BulkWhoCan, Decision, ResourceAnswer, StaticDecision, explain};
@@ -186,7 +187,7 @@ fn allowed(s: &Snapshot, action: &str, resource: &str) -> Vec<String> {
 }
 
 /// The bulk who-can's answers about `resources` in turn, from one engine.
-fn bulk_answers(s: &Snapshot, action: &str, resources: &[String]) -> Vec<ResourceAnswer> {
+fn bulk_answers(s: &Snapshot, action: &str, resources: &[String]) -> Vec<Rc<ResourceAnswer>> {
     let account = &s.accounts[0];
     let model = AccountModel::build_in(s, account).unwrap();
     let bulk = BulkWhoCan::new(&model, account);

@@ -458,6 +458,17 @@ struct Access<'a> {
     answers: RefCell<Vec<Rc<ResourceAnswer>>>,
     /// Answers that another who-can check of the region asks again (see [`ReaskedAnswers`]).
     reasked: Rc<ReaskedAnswers>,
+    /// The last status decided without explaining: resources with the same answers (plain
+    /// resources share theirs) get the same status.
+    last_status: RefCell<Option<DecidedStatus>>,
+}
+
+/// A status decided from `answers` against the threshold `max`; the answers are kept alive,
+/// so that equal addresses mean the same answers.
+struct DecidedStatus {
+    answers: Vec<Rc<ResourceAnswer>>,
+    max: usize,
+    status: Status,
 }
 
 /// Who-can answers that several checks of a region ask about the same resource
@@ -532,11 +543,11 @@ impl ReaskedAnswers {
         &self,
         action: &'static str,
         asked: &Asked<'_>,
-        ask: impl FnOnce() -> Result<ResourceAnswer, RequestError>,
+        ask: impl FnOnce() -> Result<Rc<ResourceAnswer>, RequestError>,
     ) -> Result<Rc<ResourceAnswer>, RequestError> {
         let (list, index, len) = (asked.kind, asked.index, asked.len);
         if !REASKED.contains(&(action, list)) {
-            return ask().map(Rc::new);
+            return ask();
         }
         let mut by_action = self.by_action.borrow_mut();
         let slots = match by_action
@@ -551,13 +562,13 @@ impl ReaskedAnswers {
             }
         };
         let Some(slot) = slots.get_mut(index) else {
-            return ask().map(Rc::new);
+            return ask();
         };
         if let Some(a) = slot {
             return Ok(a.clone());
         }
         // Errors are not kept: asked again, they come again.
-        let answer = Rc::new(ask()?);
+        let answer = ask()?;
         *slot = Some(answer.clone());
         Ok(answer)
     }
@@ -602,6 +613,7 @@ impl<'a> Access<'a> {
             actions: RefCell::new(Vec::new()),
             answers: RefCell::new(Vec::new()),
             reasked: Rc::default(),
+            last_status: RefCell::new(None),
         }
     }
 
@@ -851,22 +863,49 @@ fn judge<'a>(
         }
     }
     let explain = explaining();
+    if !explain {
+        // The status alone (see `explaining`): no evidence, no message; the previous one when
+        // the answers are the same.
+        let mut last = access.last_status.borrow_mut();
+        let status = match &*last {
+            Some(decided)
+                if decided.max == max
+                    && decided.answers.len() == answers.len()
+                    && decided
+                        .answers
+                        .iter()
+                        .zip(&answers)
+                        .all(|(p, a)| Rc::ptr_eq(p, a)) =>
+            {
+                decided.status
+            }
+            _ => {
+                let who = access.summarize(&answers, false);
+                let status = if who.count > max {
+                    Status::Fail
+                } else if !who.incomplete.is_empty() {
+                    Status::NotAssessed
+                } else {
+                    Status::Pass
+                };
+                *last = Some(DecidedStatus {
+                    answers: answers.clone(),
+                    max,
+                    status,
+                });
+                status
+            }
+        };
+        drop(last);
+        answers.clear();
+        access.answers.replace(answers);
+        em.emit(status, res, "", Evidence::new());
+        return;
+    }
     let who = access.summarize(&answers, explain);
     answers.clear();
     access.answers.replace(answers);
     let count = who.count;
-    if !explain {
-        // The status alone (see `explaining`): no evidence, no message.
-        let status = if count > max {
-            Status::Fail
-        } else if !who.incomplete.is_empty() {
-            Status::NotAssessed
-        } else {
-            Status::Pass
-        };
-        em.emit(status, res, "", Evidence::new());
-        return;
-    }
     let not_listed = count.saturating_sub(who.listed.len());
     let mut ev = crate::evidence! {
         "count" => count,
@@ -1275,14 +1314,14 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let use_answers = access
             .bulk
             .answer_at("kms:Decrypt", &key.arn, place)
-            .map(|a| vec![Rc::new(a)]);
+            .map(|a| vec![a]);
         let admin_answers = [
             "kms:PutKeyPolicy",
             "kms:ScheduleKeyDeletion",
             "kms:DisableKey",
         ]
         .iter()
-        .map(|a| access.bulk.answer_at(a, &key.arn, place).map(Rc::new))
+        .map(|a| access.bulk.answer_at(a, &key.arn, place))
         .collect::<Result<Vec<_>, _>>();
         let explain = explaining();
         let (users, admins) = match (use_answers, admin_answers) {
@@ -2399,7 +2438,7 @@ mod tests {
                             assert_eq!(o.actions.len(), 1);
                             assert_eq!(n.to_action_answer(), o.actions[0], "{action} on {arn}");
                             full.extend(o.actions);
-                            bulk.push(Rc::new(n));
+                            bulk.push(n);
                         }
                         (Err(o), Err(n)) => assert_eq!(o.to_string(), n.to_string()),
                         (o, n) => panic!("{action} on {arn}: {o:?} vs {n:?}"),
