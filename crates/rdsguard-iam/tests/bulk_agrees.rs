@@ -1,10 +1,12 @@
 //! The bulk who-can shares work between resources (answers of keys made from one policy
-//! template, answers of resources without a policy, one answer for principals alike) and must
-//! still give every resource exactly `who_can`'s answer. Random small accounts: principals
-//! with policies drawn from a pool, KMS keys whose policies combine the statements real key
-//! policies have (delegation to IAM, `*` with and without conditions, statements naming the
-//! account's principals one by one, denies, `NotPrincipal`, tag conditions) with grants, and
-//! tagged databases; every resource asked in turn, in two orders.
+//! template, answers of resources without a policy, one answer for principals alike, one
+//! answer for the plain resources of a list) and must still give every resource exactly
+//! `who_can`'s answer. Random small accounts: principals with policies drawn from a pool
+//! (some naming databases and snapshots exactly or by a pattern), KMS keys whose policies
+//! combine the statements real key policies have (delegation to IAM, `*` with and without
+//! conditions, statements naming the account's principals one by one, denies,
+//! `NotPrincipal`, tag conditions) with grants, tagged databases, and manual, automated and
+//! shared snapshots; every resource asked in turn, in two orders, by ARN and by place.
 
 use proptest::prelude::*;
 use rdsguard_iam::account::who_can;
