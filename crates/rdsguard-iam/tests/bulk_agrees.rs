@@ -8,6 +8,8 @@
 //! `NotPrincipal`, tag conditions) with grants, tagged databases, and manual, automated and
 //! shared snapshots; every resource asked in turn, in two orders, by ARN and by place.
 
+mod common;
+use common::Rng;
 use proptest::prelude::*;
 use rdsguard_iam::account::who_can;
 use rdsguard_iam::{AccountModel, BulkWhoCan, Place, PlaceKind};
@@ -32,31 +34,6 @@ const ACTIONS: &[&str] = &[
 const KEYS: usize = 6;
 const DBS: usize = 6;
 const SNAPSHOTS: usize = 6;
-
-/// A small deterministic generator (splitmix64), seeded by proptest.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 fn role_arn(name: &str) -> String {
     format!("arn:aws:iam::{A}:role/{name}")

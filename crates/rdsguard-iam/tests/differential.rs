@@ -12,34 +12,14 @@
 //! not set; under `CI=true` it must run (`npm ci --prefix crates/rdsguard-iam/oracle` first).
 //! `RDSGUARD_DIFF_CASES` sets the number of cases (default 5000), `RDSGUARD_DIFF_SEED` the seed.
 
+mod common;
+use common::Rng;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
 
 use rdsguard_iam::simulate::simulate_value;
 use serde_json::{Value, json};
-
-/// SplitMix64: small, seeded, reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 const A: &str = "111122223333";
 const B: &str = "444455556666";
