@@ -306,6 +306,37 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// When this run records statuses only (the analysis, [`Sink::Outcomes`]), record
+    /// `status` at `severity` for `resource` and return `None`: the caller need not make the
+    /// message and evidence that would be dropped. Otherwise give `resource` back.
+    pub fn record_status(
+        &mut self,
+        status: Status,
+        severity: Severity,
+        resource: ResourceArg,
+    ) -> Option<ResourceArg> {
+        let Sink::Outcomes(out) = &mut self.sink else {
+            return Some(resource);
+        };
+        self.ordinal += 1;
+        out.push(Outcome {
+            resource: match resource {
+                ResourceArg::Shared(SharedResource(n)) => n,
+                ResourceArg::Own(r) => self.table.add(r),
+            },
+            suppressed: None,
+            check: self.check,
+            status,
+            severity,
+        });
+        None
+    }
+
+    /// The check's default severity.
+    pub fn severity(&self) -> Severity {
+        self.def.severity
+    }
+
     pub fn emit(
         &mut self,
         status: Status,
@@ -363,6 +394,9 @@ impl<'a> Emitter<'a> {
         message: Text,
         evidence: Evidence,
     ) {
+        let Some(resource) = self.record_status(status, severity, resource) else {
+            return;
+        };
         let ordinal = self.ordinal;
         self.ordinal += 1;
         match &mut self.sink {
@@ -372,16 +406,8 @@ impl<'a> Emitter<'a> {
                     out.push(f);
                 }
             }
-            Sink::Outcomes(out) => out.push(Outcome {
-                resource: match resource {
-                    ResourceArg::Shared(SharedResource(n)) => n,
-                    ResourceArg::Own(r) => self.table.add(r),
-                },
-                suppressed: None,
-                check: self.check,
-                status,
-                severity,
-            }),
+            // Recorded above.
+            Sink::Outcomes(_) => {}
             Sink::Selected { ordinals, next, .. } => {
                 let wanted = ordinals.get(*next) == Some(&ordinal);
                 if wanted {

@@ -1,7 +1,7 @@
 //! A check's decision about one resource, computed first and emitted once, so evaluation
 //! functions stay pure and testable.
 
-use rdsguard_findings::Severity;
+use rdsguard_findings::{Severity, Status};
 
 use crate::engine::{Emitter, explaining};
 
@@ -36,7 +36,17 @@ impl Verdict {
     }
 
     pub fn emit(self, em: &mut Emitter<'_>, resource: impl Into<crate::engine::ResourceArg>) {
-        let resource = resource.into();
+        let (status, severity) = match &self {
+            Verdict::Pass(..) => (Status::Pass, em.severity()),
+            Verdict::Fail(..) => (Status::Fail, em.severity()),
+            Verdict::FailAt(severity, ..) => (Status::Fail, *severity),
+            Verdict::NotAssessed(_) => (Status::NotAssessed, em.severity()),
+            Verdict::NotApplicable(_) => (Status::NotApplicable, em.severity()),
+        };
+        // In the analysis only the status is kept: recorded without the message and evidence.
+        let Some(resource) = em.record_status(status, severity, resource.into()) else {
+            return;
+        };
         match self {
             Verdict::Pass(m, ev) => em.pass(resource, m, ev),
             Verdict::Fail(m, ev) => em.fail(resource, m, ev),
