@@ -72,6 +72,35 @@ pub struct PolicyIssue {
     pub problem: String,
 }
 
+/// One principal per ARN. An ARN listed twice (IAM data that AWS never returns, a snapshot
+/// edited or merged by hand) keeps its first entry, marked incomplete: which entry holds is
+/// unknown, so no answer about it is complete.
+fn first_of_each_arn(principals: Vec<ModelPrincipal>) -> Vec<ModelPrincipal> {
+    let mut at: FastMap<String, usize> = FastMap::default();
+    let mut kept: Vec<ModelPrincipal> = Vec::with_capacity(principals.len());
+    for p in principals {
+        match at.get(&p.arn) {
+            Some(&first) => {
+                if let Some(first) = kept.get_mut(first) {
+                    let note = format!(
+                        "{} is listed more than once in the snapshot's IAM data: only its first \
+                         entry is evaluated",
+                        p.arn
+                    );
+                    if !first.incomplete.contains(&note) {
+                        first.incomplete.push(note);
+                    }
+                }
+            }
+            None => {
+                at.insert(p.arn.clone(), kept.len());
+                kept.push(p);
+            }
+        }
+    }
+    kept
+}
+
 /// IAM of one account, compiled.
 #[derive(Debug, Clone)]
 pub struct AccountModel {
@@ -306,6 +335,7 @@ impl AccountModel {
             p.facts = facts_layer(&p, account_id, &OrgPolicies::default());
             principals.push(p);
         }
+        let principals = first_of_each_arn(principals);
         let mut policies_by_service: FastMap<String, Vec<usize>> = FastMap::default();
         let mut any_service_policies = Vec::new();
         for (i, policy) in policies.iter().enumerate() {

@@ -1080,8 +1080,8 @@ impl<'a> BulkWhoCan<'a> {
         if let Some(t) = self.keys.templates.borrow().get(&key.arn) {
             return t.clone();
         }
-        // Only when each ARN is one principal: a second one with the same ARN (a malformed
-        // snapshot) would be matched by the statement without being evaluated for the key.
+        // Only when each ARN is one principal (the model keeps one per ARN): a second one
+        // would be matched by the statement without being evaluated for the key.
         let unique = self.principal_by_arn.len() == self.model.principals.len();
         let is_named = |arn: &str| unique && self.principal_by_arn.contains_key(arn);
         let t = key_template(key, &self.model.account_id, &is_named).map(Rc::new);

@@ -6,7 +6,8 @@
 //! combine the statements real key policies have (delegation to IAM, `*` with and without
 //! conditions, statements naming the account's principals one by one, denies,
 //! `NotPrincipal`, tag conditions) with grants, tagged databases, and manual, automated and
-//! shared snapshots; every resource asked in turn, in two orders, by ARN and by place.
+//! shared snapshots; every resource asked in turn, in two orders, by ARN and by place. Some
+//! accounts list a role twice (an inconsistent snapshot).
 
 mod common;
 use common::Rng;
@@ -197,6 +198,16 @@ fn account(seed: u64) -> Snapshot {
     let mut rng = Rng(seed);
     let mut iam = IamData::default();
     for name in ROLES {
+        iam.roles.push(IamRole {
+            name: name.to_string(),
+            arn: role_arn(name),
+            inline_policies: inline(&mut rng),
+            ..Default::default()
+        });
+    }
+    // Now and then an inconsistent snapshot: one role listed twice, with other policies.
+    if rng.chance(15) {
+        let name = *rng.pick(ROLES);
         iam.roles.push(IamRole {
             name: name.to_string(),
             arn: role_arn(name),

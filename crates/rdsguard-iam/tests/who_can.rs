@@ -418,3 +418,55 @@ fn a_conditional_text_in_several_places_names_each_one_in_its_conditions() {
         assert!(json.contains(&own), "{name}: {json}");
     }
 }
+
+/// A role listed twice (IAM data AWS never returns; a snapshot edited or merged by hand):
+/// answered once, from its first entry, and marked incomplete instead of counted twice or
+/// silently taking one entry's policies.
+#[test]
+fn a_principal_listed_twice_is_answered_once_and_incomplete() {
+    let mut s = snapshot();
+    let first = who_can(&s, ACCT, "rds:DeleteDBInstance", DB).unwrap();
+    let dba = |a: &rdsguard_iam::WhoCanAnswer| {
+        a.actions[0]
+            .principals
+            .iter()
+            .filter(|p| p.name == "Dba")
+            .count()
+    };
+    assert_eq!(dba(&first), 1);
+    let iam = s.accounts[0].iam.as_mut().unwrap();
+    let again = iam.roles.iter().find(|r| r.name == "Dba").unwrap().clone();
+    iam.roles.push(IamRole {
+        attached_policy_arns: Vec::new(),
+        ..again
+    });
+    let model = rdsguard_iam::AccountModel::build_in(&s, &s.accounts[0]).unwrap();
+    let entries: Vec<_> = model
+        .principals
+        .iter()
+        .filter(|p| p.name == "Dba")
+        .collect();
+    assert_eq!(entries.len(), 1);
+    assert!(
+        entries[0]
+            .incomplete
+            .iter()
+            .any(|m| m.contains("listed more than once")),
+        "{:?}",
+        entries[0].incomplete
+    );
+    let twice = who_can(&s, ACCT, "rds:DeleteDBInstance", DB).unwrap();
+    assert_eq!(dba(&twice), 1);
+    let dba_answer = twice.actions[0]
+        .principals
+        .iter()
+        .find(|p| p.name == "Dba")
+        .unwrap();
+    assert!(
+        dba_answer
+            .incomplete
+            .iter()
+            .any(|m| m.contains("listed more than once")),
+        "{dba_answer:?}"
+    );
+}
