@@ -75,7 +75,10 @@ pub struct PolicyIssue {
 /// One principal per ARN. An ARN listed twice (IAM data that AWS never returns, a snapshot
 /// edited or merged by hand) keeps its first entry, marked incomplete: which entry holds is
 /// unknown, so no answer about it is complete.
-fn first_of_each_arn(principals: Vec<ModelPrincipal>) -> Vec<ModelPrincipal> {
+/// Also returns each ARN's position.
+fn first_of_each_arn(
+    principals: Vec<ModelPrincipal>,
+) -> (Vec<ModelPrincipal>, FastMap<String, usize>) {
     let mut at: FastMap<String, usize> = FastMap::default();
     let mut kept: Vec<ModelPrincipal> = Vec::with_capacity(principals.len());
     for p in principals {
@@ -98,7 +101,7 @@ fn first_of_each_arn(principals: Vec<ModelPrincipal>) -> Vec<ModelPrincipal> {
             }
         }
     }
-    kept
+    (kept, at)
 }
 
 /// IAM of one account, compiled.
@@ -113,6 +116,8 @@ pub struct AccountModel {
     policies_by_service: FastMap<String, Vec<usize>>,
     any_service_policies: Vec<usize>,
     pub principals: Vec<ModelPrincipal>,
+    /// Each principal's position in `principals`, by ARN (one principal per ARN).
+    pub(crate) principal_by_arn: FastMap<String, usize>,
     pub issues: Vec<PolicyIssue>,
     /// The SCPs and RCPs that apply to the account, with caveats.
     pub org: OrgPolicies,
@@ -335,7 +340,7 @@ impl AccountModel {
             p.facts = facts_layer(&p, account_id, &OrgPolicies::default());
             principals.push(p);
         }
-        let principals = first_of_each_arn(principals);
+        let (principals, principal_by_arn) = first_of_each_arn(principals);
         let mut policies_by_service: FastMap<String, Vec<usize>> = FastMap::default();
         let mut any_service_policies = Vec::new();
         for (i, policy) in policies.iter().enumerate() {
@@ -357,6 +362,7 @@ impl AccountModel {
             policies_by_service,
             any_service_policies,
             principals,
+            principal_by_arn,
             issues,
             org: OrgPolicies::default(),
         }

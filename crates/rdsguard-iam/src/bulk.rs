@@ -804,7 +804,7 @@ pub struct BulkWhoCan<'a> {
     /// Validations by action (its address) and ARN prefix, where the prefix decides them.
     validations: RefCell<FastMap<usize, FastMap<String, sar::ValidatedRequest>>>,
     /// Principal ARN → index in the model (resource policies name principals by ARN).
-    principal_by_arn: FastMap<&'a str, usize>,
+    principal_by_arn: &'a FastMap<String, usize>,
     /// Principals of another account than the model's (evaluated alone on resource policies).
     foreign: Vec<usize>,
     /// A user of the account that no policy names: how resource policies treat the
@@ -909,12 +909,7 @@ impl<'a> BulkWhoCan<'a> {
             shared_plans: None,
             action_refs: RefCell::new(FastMap::default()),
             validations: RefCell::new(FastMap::default()),
-            principal_by_arn: model
-                .principals
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (p.request_principal.arn.as_str(), i))
-                .collect(),
+            principal_by_arn: &model.principal_by_arn,
             foreign: model
                 .principals
                 .iter()
@@ -1080,10 +1075,8 @@ impl<'a> BulkWhoCan<'a> {
         if let Some(t) = self.keys.templates.borrow().get(&key.arn) {
             return t.clone();
         }
-        // Only when each ARN is one principal (the model keeps one per ARN): a second one
-        // would be matched by the statement without being evaluated for the key.
-        let unique = self.principal_by_arn.len() == self.model.principals.len();
-        let is_named = |arn: &str| unique && self.principal_by_arn.contains_key(arn);
+        // The model keeps one principal per ARN: the statement matches no other one.
+        let is_named = |arn: &str| self.principal_by_arn.contains_key(arn);
         let t = key_template(key, &self.model.account_id, &is_named).map(Rc::new);
         self.keys
             .templates
