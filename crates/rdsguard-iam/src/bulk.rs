@@ -841,7 +841,7 @@ pub struct BulkWhoCan<'a> {
 /// one answer serves them all: returned without validating, parsing or looking the resource
 /// up again. Learnt from a full answer that has nothing of its own.
 struct PlainAnswer {
-    action: Rc<str>,
+    /// The plan of the action (its `action` names it).
     plan: Rc<ActionPlan>,
     region: u32,
     kind: PlaceKind,
@@ -1558,7 +1558,7 @@ impl<'a> BulkWhoCan<'a> {
         let known = plain.iter().find(|p| {
             p.region == place.region
                 && p.kind == place.kind
-                && *p.action == *action
+                && *p.plan.action == *action
                 && sar::prefix_extended_by(&p.prefix, arn)
         })?;
         self.is_plain(&known.plan, arn, place)
@@ -1608,7 +1608,7 @@ impl<'a> BulkWhoCan<'a> {
         }
         let mut plain = self.plain.borrow_mut();
         let same_list = |p: &PlainAnswer| {
-            p.region == place.region && p.kind == place.kind && *p.action == *action
+            p.region == place.region && p.kind == place.kind && *p.plan.action == *action
         };
         if plain.iter().any(|p| same_list(p) && p.prefix == prefix) {
             return;
@@ -1619,7 +1619,6 @@ impl<'a> BulkWhoCan<'a> {
             plain.remove(oldest);
         }
         plain.push(PlainAnswer {
-            action: plan.action.clone(),
             plan,
             region: place.region,
             kind: place.kind,

@@ -197,23 +197,19 @@ fn tags(rng: &mut Rng) -> rdsguard_model::Tags {
 fn account(seed: u64) -> Snapshot {
     let mut rng = Rng(seed);
     let mut iam = IamData::default();
+    let role = |name: &str, rng: &mut Rng| IamRole {
+        name: name.to_string(),
+        arn: role_arn(name),
+        inline_policies: inline(rng),
+        ..Default::default()
+    };
     for name in ROLES {
-        iam.roles.push(IamRole {
-            name: name.to_string(),
-            arn: role_arn(name),
-            inline_policies: inline(&mut rng),
-            ..Default::default()
-        });
+        iam.roles.push(role(name, &mut rng));
     }
     // Now and then an inconsistent snapshot: one role listed twice, with other policies.
     if rng.chance(15) {
         let name = *rng.pick(ROLES);
-        iam.roles.push(IamRole {
-            name: name.to_string(),
-            arn: role_arn(name),
-            inline_policies: inline(&mut rng),
-            ..Default::default()
-        });
+        iam.roles.push(role(name, &mut rng));
     }
     for name in USERS {
         iam.users.push(IamUser {
