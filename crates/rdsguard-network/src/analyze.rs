@@ -14,7 +14,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use rdsguard_model::{
-    AccountSnapshot, DbCluster, DbInstance, DbProxy, NetworkAcl, RegionSnapshot,
+    AccountSnapshot, DbCluster, DbInstance, DbProxy, NetworkAcl, RegionSnapshot, SecurityGroup,
     SecurityGroupPermission, SecurityGroupReference, Snapshot,
 };
 
@@ -219,6 +219,47 @@ struct Cache<'a> {
     /// Without the report's descriptions ([`RegionAnalysis::reaches`]): of the groups, of
     /// their rules and prefix lists, of the paths the internet takes.
     undescribed: bool,
+    /// Without descriptions, the evaluations of groups named once, by their rules
+    /// ([`sg::rules_hash`]) and port: a region that gives each database a group of its own,
+    /// made from a few templates, has few different ones. An evaluation that names its group
+    /// is not kept.
+    #[allow(clippy::type_complexity)]
+    alike_groups: Map<(u64, Option<u16>), Vec<(&'a SecurityGroup, Rc<GroupEval<'a>>)>>,
+    /// Without descriptions, the merged groups of databases whose group evaluations are all
+    /// kept (above, or in `group_evals`), by the evaluations' addresses.
+    merged: Map<Vec<usize>, Rc<SgEval<'a>>>,
+    /// Room for a key of `merged`, kept between databases.
+    member_ptrs: Vec<usize>,
+    /// Room for whether each of a database's groups is named by several databases.
+    shared_groups: Vec<bool>,
+    /// Without descriptions, what [`RegionAnalysis::reach`] decides for databases with the
+    /// same kept groups, placement, port, VPC and flag.
+    reaches: Map<ReachKey<'a>, Rc<AlikeReach<'a>>>,
+}
+
+/// What a database's reach depends on besides its kind and flag value, when its merged
+/// groups are kept (their address names them) and its placement is known: the groups, the
+/// subnet list (by address and length), the port, the VPC and the flag's bounds.
+type ReachKey<'a> = (
+    usize,
+    usize,
+    usize,
+    Option<u16>,
+    Option<&'a str>,
+    bool,
+    bool,
+);
+
+/// The shared part of [`DbReach`] for databases with the same [`ReachKey`].
+struct AlikeReach<'a> {
+    /// Keeps the groups' address (the key) taken.
+    _groups: Rc<SgEval<'a>>,
+    internet_reachable: Option<bool>,
+    blocked_link: Option<BlockLink>,
+    has_security_groups: bool,
+    sources: Arc<SourceSets>,
+    peered: bool,
+    peering_unknown: bool,
 }
 
 /// How many databases (instances, clusters, proxies) of `rds` name each security group.
@@ -865,6 +906,12 @@ impl<'a> RegionAnalysis<'a> {
     }
 
     fn sg_eval(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> Rc<SgEval<'a>> {
+        self.kept_sg_eval(t, cache).0
+    }
+
+    /// The merged groups of a database, and whether a cache keeps them (so that their
+    /// address names them until the analysis ends).
+    fn kept_sg_eval(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> (Rc<SgEval<'a>>, bool) {
         // Unknown counts (an empty map: `sources_for`) keep everything, as before.
         let reused = |cache: &Cache<'a>, g: &str| {
             cache.group_uses.is_empty() || cache.group_uses.get(g).is_none_or(|&n| n > 1)
@@ -876,17 +923,24 @@ impl<'a> RegionAnalysis<'a> {
         t.group_ids.push_to(&mut ids);
         ids.sort_unstable();
         ids.dedup();
-        let all_reused = ids.iter().all(|g| reused(cache, g));
+        // Whether each group is named by several databases, looked up once.
+        let mut shared = std::mem::take(&mut cache.shared_groups);
+        shared.clear();
+        shared.extend(ids.iter().map(|g| reused(cache, g)));
+        let all_reused = shared.iter().all(|&r| r);
         let k = (ids, t.port);
         if all_reused && let Some(e) = cache.groups.get(&k) {
             let e = e.clone();
             cache.group_ids = k.0;
-            return e;
+            cache.shared_groups = shared;
+            return (e, true);
         }
         let described = !cache.undescribed;
-        let members =
+        let mut all_kept = true;
+        let members: Vec<Rc<GroupEval<'a>>> =
             k.0.iter()
-                .map(|g| {
+                .zip(&shared)
+                .map(|(g, &reused)| {
                     let evaluate = || {
                         Rc::new(sg::evaluate_group(
                             &self.idx,
@@ -897,22 +951,63 @@ impl<'a> RegionAnalysis<'a> {
                             &mut |p| self.prefix_list(p),
                         ))
                     };
-                    if !reused(cache, g) {
-                        return evaluate();
+                    if reused {
+                        return cache
+                            .group_evals
+                            .entry((*g, t.port))
+                            .or_insert_with(evaluate)
+                            .clone();
                     }
-                    cache
-                        .group_evals
-                        .entry((*g, t.port))
-                        .or_insert_with(evaluate)
-                        .clone()
+                    let group = self.idx.security_group(g).filter(|_| !described);
+                    let Some(group) = group else {
+                        all_kept = false;
+                        return evaluate();
+                    };
+                    let key = (sg::rules_hash(group, self.egress), t.port);
+                    let alike = cache.alike_groups.get(&key).and_then(|kept| {
+                        kept.iter()
+                            .find(|(other, _)| sg::same_rules(other, group, self.egress))
+                    });
+                    if let Some((_, e)) = alike {
+                        return e.clone();
+                    }
+                    let e = evaluate();
+                    if e.names_group {
+                        all_kept = false;
+                    } else {
+                        cache
+                            .alike_groups
+                            .entry(key)
+                            .or_default()
+                            .push((group, e.clone()));
+                    }
+                    e
                 })
                 .collect();
-        let e = Rc::new(SgEval::merge(members));
+        cache.shared_groups = shared;
         if all_reused {
+            let e = Rc::new(SgEval::merge(members));
             cache.groups.insert((k.0.clone(), k.1), e.clone());
+            cache.group_ids = k.0;
+            return (e, true);
         }
         cache.group_ids = k.0;
-        e
+        if described || !all_kept {
+            return (Rc::new(SgEval::merge(members)), false);
+        }
+        let mut ptrs = std::mem::take(&mut cache.member_ptrs);
+        ptrs.clear();
+        ptrs.extend(members.iter().map(|m| Rc::as_ptr(m) as usize));
+        let e = match cache.merged.get(ptrs.as_slice()) {
+            Some(e) => e.clone(),
+            None => {
+                let e = Rc::new(SgEval::merge(members));
+                cache.merged.insert(ptrs.clone(), e.clone());
+                e
+            }
+        };
+        cache.member_ptrs = ptrs;
+        (e, true)
     }
 
     /// The internet path through one subnet for one family.
@@ -1181,8 +1276,18 @@ impl<'a> RegionAnalysis<'a> {
     /// Whether and how the internet reaches a database, and its peered VPCs: what the report
     /// and the checks' verdicts share.
     fn judge(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> Judged<'a> {
-        let described = !cache.undescribed;
         let sgs = self.sg_eval(t, cache);
+        self.judge_with(t, sgs, cache)
+    }
+
+    /// [`judge`](Self::judge) with the database's merged groups.
+    fn judge_with(
+        &self,
+        t: &DbTarget<'a>,
+        sgs: Rc<SgEval<'a>>,
+        cache: &mut Cache<'a>,
+    ) -> Judged<'a> {
+        let described = !cache.undescribed;
         let (subnets, nacls) = match t.subnet_ids {
             Ok(ids) => self.placement(ids, t.port, cache),
             Err(_) => (Rc::from([]), Rc::from([])),
@@ -1295,21 +1400,53 @@ impl<'a> RegionAnalysis<'a> {
         }
     }
 
-    /// What the checks decide a database's statuses from (see [`DbReach`]).
+    /// What the checks decide a database's statuses from (see [`DbReach`]). Databases
+    /// alike in everything their reach depends on ([`ReachKey`]) share one judgement.
     fn reach(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> DbReach {
-        let j = self.judge(t, cache);
+        let (sgs, kept) = self.kept_sg_eval(t, cache);
+        let key = match (&t.subnet_ids, &t.flag.reason) {
+            (Ok(ids), None) if kept => Some((
+                Rc::as_ptr(&sgs) as usize,
+                ids.as_ptr() as usize,
+                ids.len(),
+                t.port,
+                t.vpc_id,
+                t.flag.upper,
+                t.flag.lower,
+            )),
+            _ => None,
+        };
+        let alike = match key.and_then(|k| cache.reaches.get(&k)) {
+            Some(a) => a.clone(),
+            None => {
+                let j = self.judge_with(t, sgs, cache);
+                let a = Rc::new(AlikeReach {
+                    internet_reachable: j.verdict.internet_reachable(),
+                    blocked_link: j.verdict.blocked_link(),
+                    // Every attached group is a member, found or not.
+                    has_security_groups: !j.sgs.members.is_empty(),
+                    sources: Arc::new(SourceSets::of_eval(&j.sgs)),
+                    peered: !j.peered_vpcs.is_empty(),
+                    peering_unknown: j.peering_unknown.is_some(),
+                    _groups: j.sgs,
+                });
+                if let Some(k) = key {
+                    cache.reaches.insert(k, a.clone());
+                }
+                a
+            }
+        };
         DbReach {
             kind: t.kind,
             port: t.port,
             in_vpc: t.vpc_id.is_some(),
             publicly_accessible: t.flag.value,
-            internet_reachable: j.verdict.internet_reachable(),
-            blocked_link: j.verdict.blocked_link(),
-            // Every attached group is a member, found or not.
-            has_security_groups: !j.sgs.members.is_empty(),
-            sources: SourceSets::of_eval(&j.sgs),
-            peered: !j.peered_vpcs.is_empty(),
-            peering_unknown: j.peering_unknown.is_some(),
+            internet_reachable: alike.internet_reachable,
+            blocked_link: alike.blocked_link,
+            has_security_groups: alike.has_security_groups,
+            sources: alike.sources.clone(),
+            peered: alike.peered,
+            peering_unknown: alike.peering_unknown,
         }
     }
 

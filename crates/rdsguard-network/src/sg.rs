@@ -10,7 +10,11 @@ use std::collections::HashSet;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use rdsguard_model::{NetworkInterface, SecurityGroupPermission, SecurityGroupReference, ops};
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use rdsguard_model::{
+    NetworkInterface, SecurityGroup, SecurityGroupPermission, SecurityGroupReference, ops,
+};
 
 use crate::family::Fam;
 use crate::index::{GroupLookup, RegionIndex};
@@ -146,6 +150,9 @@ pub(crate) struct GroupEval<'a> {
     pub egress_all_traffic: bool,
     pub egress_groups: Vec<&'a str>,
     pub egress_prefix_lists: Vec<&'a str>,
+    /// Whether some text above names the group itself (a source that does not parse): the
+    /// evaluation then belongs to that group alone, not to every group with its rules.
+    pub names_group: bool,
 }
 
 /// The groups of one database, merged.
@@ -330,6 +337,39 @@ pub(crate) fn ingress_rule(group_id: &str, perm: &SecurityGroupPermission) -> In
     }
 }
 
+/// A hash of the rules [`evaluate_group`] reads without the report's descriptions (the
+/// ingress rules, and the egress rules when `egress`): groups whose rules are
+/// [`same_rules`] evaluate alike, whatever their ids, unless the evaluation names the group
+/// ([`GroupEval::names_group`]).
+pub(crate) fn rules_hash(group: &SecurityGroup, egress: bool) -> u64 {
+    let mut h = foldhash::fast::FixedState::default().build_hasher();
+    let mut add = |perms: &[SecurityGroupPermission]| {
+        h.write_usize(perms.len());
+        for p in perms {
+            p.ip_protocol.hash(&mut h);
+            p.from_port.hash(&mut h);
+            p.to_port.hash(&mut h);
+            p.ipv4_ranges.hash(&mut h);
+            p.ipv6_ranges.hash(&mut h);
+            p.prefix_list_ids.hash(&mut h);
+            h.write_usize(p.security_groups.len());
+            for r in &p.security_groups {
+                r.group_id.hash(&mut h);
+            }
+        }
+    };
+    add(&group.ingress);
+    if egress {
+        add(&group.egress);
+    }
+    h.finish()
+}
+
+/// Whether two groups have the same rules for [`rules_hash`] (every field of each rule).
+pub(crate) fn same_rules(a: &SecurityGroup, b: &SecurityGroup, egress: bool) -> bool {
+    a.ingress == b.ingress && (!egress || a.egress == b.egress)
+}
+
 /// Evaluate one group for TCP on `port`. `prefix_list` resolves (and caches) prefix lists.
 /// With `egress` off, the group's egress rules are left out (empty egress sets): for analyses
 /// that do not report egress.
@@ -351,6 +391,7 @@ pub(crate) fn evaluate_group<'a>(
     }
     let Some(group) = idx.security_group(gid) else {
         let reason = idx.missing_group_reason(gid);
+        ev.names_group = true;
         ev.cidr_unknown.push(reason.clone());
         ev.unknown.push(reason.clone());
         ev.egress_unknown.push(reason.clone());
@@ -390,6 +431,7 @@ pub(crate) fn evaluate_group<'a>(
                 Ok(p) => cidr.add(p),
                 Err(e) => {
                     let why = format!("{}: {e}", group.group_id);
+                    ev.names_group = true;
                     ev.cidr_unknown.push(why.clone());
                     ev.unknown.push(why);
                 }
@@ -430,7 +472,10 @@ pub(crate) fn evaluate_group<'a>(
         for c in perm.ipv4_ranges.iter().chain(&perm.ipv6_ranges) {
             match Cidr::parse(c) {
                 Ok(p) => egress.add(p),
-                Err(e) => ev.egress_unknown.push(format!("{}: {e}", group.group_id)),
+                Err(e) => {
+                    ev.names_group = true;
+                    ev.egress_unknown.push(format!("{}: {e}", group.group_id));
+                }
             }
         }
         for pl in &perm.prefix_list_ids {
@@ -549,4 +594,58 @@ pub(crate) fn rule_sources<A: Fam>(
         out.push((pl.clone(), set));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(id: &str, peer_vpc: &str, egress_cidr: &str) -> SecurityGroup {
+        let rule = |v4: Vec<String>, refs: Vec<SecurityGroupReference>| SecurityGroupPermission {
+            ip_protocol: "tcp".into(),
+            from_port: Some(5432),
+            to_port: Some(5432),
+            ipv4_ranges: v4,
+            security_groups: refs,
+            ..Default::default()
+        };
+        SecurityGroup {
+            group_id: id.into(),
+            group_name: id.into(),
+            ingress: vec![rule(
+                vec!["10.0.0.0/16".into()],
+                vec![SecurityGroupReference {
+                    group_id: "sg-app".into(),
+                    vpc_id: Some(peer_vpc.into()),
+                    user_id: None,
+                    vpc_peering_connection_id: None,
+                    peering_status: None,
+                    description: None,
+                }],
+            )],
+            egress: vec![rule(vec![egress_cidr.into()], Vec::new())],
+            ..Default::default()
+        }
+    }
+
+    /// The hash may leave fields out (a reference's VPC), the comparison may not: groups
+    /// share an evaluation only when every rule it reads is the same, whatever their ids.
+    #[test]
+    fn groups_are_alike_by_every_field_of_the_rules_read() {
+        let a = group("sg-1", "vpc-1", "0.0.0.0/0");
+        let same = group("sg-2", "vpc-1", "0.0.0.0/0");
+        let other_peer = group("sg-3", "vpc-2", "0.0.0.0/0");
+        let other_egress = group("sg-4", "vpc-1", "10.0.0.0/8");
+        for egress in [false, true] {
+            assert_eq!(rules_hash(&a, egress), rules_hash(&same, egress));
+            assert!(same_rules(&a, &same, egress));
+            assert_eq!(rules_hash(&a, egress), rules_hash(&other_peer, egress));
+            assert!(!same_rules(&a, &other_peer, egress));
+        }
+        // Egress rules count only when egress is evaluated.
+        assert!(same_rules(&a, &other_egress, false));
+        assert_eq!(rules_hash(&a, false), rules_hash(&other_egress, false));
+        assert!(!same_rules(&a, &other_egress, true));
+        assert_ne!(rules_hash(&a, true), rules_hash(&other_egress, true));
+    }
 }

@@ -299,6 +299,87 @@ fn reaches_agree_with_the_reports_on_the_demo_and_a_synthetic_account() {
     assert!(assert_reaches_agree(&broken) >= 20);
 }
 
+/// Databases whose own groups have the same rules share one evaluation in `reaches`; each
+/// still gets the reach of its own flag, placement and port, and a group whose evaluation
+/// names it (a source that does not parse) is evaluated on its own.
+#[test]
+fn databases_with_alike_groups_reach_by_their_own_flag_placement_and_port() {
+    let mut r = region();
+    // Two subnets without a route to the internet (the main table), as many as `grp` has.
+    for (id, cidr) in [("subnet-c", "10.0.3.0/24"), ("subnet-d", "10.0.4.0/24")] {
+        r.ec2.subnets.push(Subnet {
+            subnet_id: id.into(),
+            vpc_id: "vpc-1".into(),
+            cidr_block: Some(cidr.into()),
+            ..Default::default()
+        });
+        r.ec2.network_acls[0].subnet_ids.push(id.into());
+    }
+    r.rds.db_subnet_groups.push(DbSubnetGroup {
+        name: "grp-private".into(),
+        vpc_id: Some("vpc-1".into()),
+        subnet_ids: vec!["subnet-c".into(), "subnet-d".into()],
+        ..Default::default()
+    });
+    let open = || vec![tcp(5432, &["0.0.0.0/0"])];
+    let broken = || vec![tcp(5432, &["0.0.0.0/0", "not-a-cidr"])];
+    for (id, rules) in [
+        ("sg-a1", open()),
+        ("sg-a2", open()),
+        ("sg-a3", open()),
+        ("sg-a4", open()),
+        ("sg-a5", open()),
+        ("sg-b1", broken()),
+        ("sg-b2", broken()),
+        ("sg-c1", vec![tcp(5432, &["10.0.0.0/8"])]),
+    ] {
+        r.ec2.security_groups.push(sg(id, rules));
+    }
+    let mut private_subnets = instance("a4", true, &["sg-a4", "sg-default"]);
+    private_subnets.db_subnet_group_name = Some("grp-private".into());
+    let mut other_port = instance("a5", true, &["sg-a5", "sg-default"]);
+    other_port.port = Some(3306);
+    r.rds.db_instances = vec![
+        instance("a1", true, &["sg-a1", "sg-default"]),
+        instance("a2", true, &["sg-a2", "sg-default"]),
+        instance("a3", false, &["sg-a3", "sg-default"]),
+        private_subnets,
+        other_port,
+        instance("b1", true, &["sg-b1"]),
+        instance("b2", true, &["sg-b2"]),
+        instance("c1", true, &["sg-c1", "sg-default"]),
+    ];
+    let s = snapshot_of(vec![(ACCOUNT.into(), r)]);
+    assert_eq!(assert_reaches_agree(&s), 8);
+    let (account, region) = (&s.accounts[0], &s.accounts[0].regions[0]);
+    let reaches = RegionAnalysis::new(&s, account, region)
+        .without_egress()
+        .reaches();
+    let reachable: Vec<Option<bool>> = reaches.iter().map(|r| r.internet_reachable).collect();
+    assert_eq!(
+        reachable,
+        [
+            Some(true),
+            Some(true),
+            Some(false),
+            Some(false),
+            Some(false),
+            Some(true),
+            Some(true),
+            Some(false)
+        ]
+    );
+    assert_eq!(reaches[0], reaches[1]);
+    assert_eq!(reaches[2].blocked_link, Some(BlockLink::NotPublicFlag));
+    assert_eq!(reaches[3].blocked_link, Some(BlockLink::NoIgwRoute));
+    assert!(reaches[4].sources.ipv4.is_empty(), "{:?}", reaches[4]);
+    assert!(reaches[0].sources.cidr_complete && !reaches[5].sources.cidr_complete);
+    assert_eq!(
+        reaches[7].blocked_link,
+        Some(BlockLink::SecurityGroupsClosed)
+    );
+}
+
 fn db<'a>(dbs: &'a [DbExposure], id: &str) -> &'a DbExposure {
     dbs.iter()
         .find(|d| d.identifier == id)

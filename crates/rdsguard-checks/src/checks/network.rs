@@ -1022,7 +1022,7 @@ fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         for (port, label) in listening_ports(ctx, &db) {
             // The sets decide; the report's sources (when explaining) name the rules.
             let (sets, sources) = if Some(port) == db.reach.port {
-                (Cow::Borrowed(&db.reach.sources), Cow::Borrowed(&d.sources))
+                (Cow::Borrowed(&*db.reach.sources), Cow::Borrowed(&d.sources))
             } else {
                 let groups = group_ids_of(db.item);
                 let analysis = analysis.get_or_init(|| self::analysis(ctx));
