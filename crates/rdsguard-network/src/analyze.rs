@@ -425,11 +425,36 @@ impl<'a> RegionAnalysis<'a> {
     /// exposures (`DbReach::of` each of them), without their text (no identifiers, paths,
     /// rules or notes are copied): about twice as fast on a large region.
     pub fn reaches(&self) -> Vec<DbReach> {
+        self.reaches_in(Cache::default())
+    }
+
+    /// [`reaches`](Self::reaches), and [`db_subnet_group_subnets`]
+    /// (Self::db_subnet_group_subnets) of each of `names`: one pass, whose subnets are
+    /// evaluated once for both (groups of a VPC share its route tables).
+    #[allow(clippy::type_complexity)]
+    pub fn reaches_and_subnet_groups<'n>(
+        &self,
+        names: impl IntoIterator<Item = &'n str>,
+    ) -> (
+        Vec<DbReach>,
+        Vec<(&'n str, Result<Vec<SubnetInfo>, String>)>,
+    ) {
+        let mut cache = Cache::default();
+        let groups = names
+            .into_iter()
+            .map(|name| (name, self.subnet_group_infos(name, &mut cache)))
+            .collect();
+        (self.reaches_in(cache), groups)
+    }
+
+    /// [`reaches`](Self::reaches) continuing `cache` (whose subnets may be evaluated already:
+    /// a subnet's evaluation is the same with or without descriptions).
+    fn reaches_in(&self, cache: Cache<'a>) -> Vec<DbReach> {
         let rds = &self.idx.region.rds;
         let mut cache = Cache {
             group_uses: group_uses(rds),
             undescribed: true,
-            ..Cache::default()
+            ..cache
         };
         let mut out = Vec::with_capacity(
             rds.db_instances.len() + rds.db_clusters.len() + rds.db_proxies.len(),
@@ -449,19 +474,6 @@ impl<'a> RegionAnalysis<'a> {
     /// The subnets of a DB subnet group, or why they are unknown.
     pub fn db_subnet_group_subnets(&self, name: &str) -> Result<Vec<SubnetInfo>, String> {
         self.subnet_group_infos(name, &mut Cache::default())
-    }
-
-    /// [`db_subnet_group_subnets`](Self::db_subnet_group_subnets) of each of `names`, which
-    /// share their subnets' evaluations (groups of a VPC share its route tables).
-    pub fn db_subnet_groups_subnets<'n>(
-        &self,
-        names: impl IntoIterator<Item = &'n str>,
-    ) -> Vec<(&'n str, Result<Vec<SubnetInfo>, String>)> {
-        let mut cache = Cache::default();
-        names
-            .into_iter()
-            .map(|name| (name, self.subnet_group_infos(name, &mut cache)))
-            .collect()
     }
 
     fn subnet_group_infos(

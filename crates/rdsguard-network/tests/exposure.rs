@@ -229,6 +229,20 @@ fn assert_reaches_agree(s: &Snapshot) -> usize {
             let reports = analysis.databases();
             let reaches = analysis.reaches();
             assert_eq!(reports.len(), reaches.len());
+            // The same in one pass with the subnet groups (and one that does not exist).
+            let names: Vec<&str> = region
+                .rds
+                .db_subnet_groups
+                .iter()
+                .map(|g| g.name.as_str())
+                .chain(["no-such-group"])
+                .collect();
+            let (reaches_too, groups) = analysis.reaches_and_subnet_groups(names.clone());
+            assert_eq!(reaches_too, reaches);
+            assert_eq!(groups.len(), names.len());
+            for (name, subnets) in groups {
+                assert_eq!(subnets, analysis.db_subnet_group_subnets(name), "{name}");
+            }
             // Some databases alone (every third, the last, one past the end).
             if reports.is_empty() {
                 continue;

@@ -202,8 +202,9 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
         );
         let mut names = FastSet::default();
         let group_names = group_names.filter(|name| names.insert(*name));
-        let subnet_groups: FastMap<String, Result<SubnetGroupSubnets, String>> = analysis
-            .db_subnet_groups_subnets(group_names)
+        // One pass, so that the subnets' evaluations serve both.
+        let (reaches, subnet_groups) = analysis.reaches_and_subnet_groups(group_names);
+        let subnet_groups: FastMap<String, Result<SubnetGroupSubnets, String>> = subnet_groups
             .into_iter()
             .map(|(name, subnets)| {
                 let subnets = subnets.map(|subnets| SubnetGroupSubnets {
@@ -227,7 +228,6 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
                     .collect()
             })
             .collect();
-        let reaches = analysis.reaches();
         let resources = rds
             .db_instances
             .iter()
