@@ -207,11 +207,12 @@ struct Cache<'a> {
     /// The report form of each list of subnets, shared by the databases placed in it (a DB
     /// subnet group serves many).
     subnet_lists: Map<Vec<&'a str>, Arc<Vec<SubnetInfo>>>,
-    /// The subnets and NACL evaluations of each list of subnets and port (see
-    /// [`RegionAnalysis::placement`]), by the list's address.
+    /// The subnets of each list of subnets, by the list's address (see
+    /// [`RegionAnalysis::placement`]).
+    placed_subnets: Map<(usize, usize), Rc<[Rc<SubnetCtx<'a>>]>>,
+    /// The NACL evaluations of each list of subnets and port, by the list's address.
     #[allow(clippy::type_complexity)]
-    placements:
-        Map<(usize, usize, Option<u16>), (Rc<[Rc<SubnetCtx<'a>>]>, Rc<[Option<Rc<NaclEval>>]>)>,
+    placed_nacls: Map<(usize, usize, Option<u16>), Rc<[Option<Rc<NaclEval>>]>>,
     /// How many databases name each security group (an upper bound): the evaluations of a
     /// group named once are not kept, since no other database can use them (a region with a
     /// group per database would otherwise keep one per database until the end).
@@ -1259,29 +1260,41 @@ impl<'a> RegionAnalysis<'a> {
 
     /// The subnets of a list (a DB subnet group's, a proxy's) with the NACL evaluation of each
     /// for `port`: the same for every database placed in that list, so made once per list
-    /// and port (a large region has a few subnet groups and many databases in each).
+    /// (and port; a large region has a few subnet groups and many databases in each).
+    /// Without `nacls`, the NACL evaluations are left out (empty): for a database whose
+    /// judgement reads none (see [`RegionAnalysis::judge_with`]).
     #[allow(clippy::type_complexity)]
     fn placement(
         &self,
         ids: &'a [String],
         port: Option<u16>,
+        nacls: bool,
         cache: &mut Cache<'a>,
     ) -> (Rc<[Rc<SubnetCtx<'a>>]>, Rc<[Option<Rc<NaclEval>>]>) {
         // Keyed by address: the snapshot is borrowed, so the list does not move.
-        let key = (ids.as_ptr() as usize, ids.len(), port);
-        if let Some((subnets, nacls)) = cache.placements.get(&key) {
-            return (subnets.clone(), nacls.clone());
+        let list = (ids.as_ptr() as usize, ids.len());
+        let subnets = match cache.placed_subnets.get(&list) {
+            Some(subnets) => subnets.clone(),
+            None => {
+                let subnets: Rc<[Rc<SubnetCtx<'a>>]> =
+                    ids.iter().map(|id| self.subnet_ctx(id, cache)).collect();
+                cache.placed_subnets.insert(list, subnets.clone());
+                subnets
+            }
+        };
+        if !nacls {
+            return (subnets, Rc::from([]));
         }
-        let subnets: Rc<[Rc<SubnetCtx<'a>>]> =
-            ids.iter().map(|id| self.subnet_ctx(id, cache)).collect();
+        let key = (list.0, list.1, port);
+        if let Some(nacls) = cache.placed_nacls.get(&key) {
+            return (subnets, nacls.clone());
+        }
         // The NACL evaluation of each subnet for this port.
         let nacls: Rc<[Option<Rc<NaclEval>>]> = subnets
             .iter()
             .map(|s| s.nacl.as_ref().ok().map(|a| self.nacl_eval(a, port, cache)))
             .collect();
-        cache
-            .placements
-            .insert(key, (subnets.clone(), nacls.clone()));
+        cache.placed_nacls.insert(key, nacls.clone());
         (subnets, nacls)
     }
 
@@ -1300,8 +1313,18 @@ impl<'a> RegionAnalysis<'a> {
         cache: &mut Cache<'a>,
     ) -> Judged<'a> {
         let described = !cache.undescribed;
+        // The NACLs are read by the internet legs (a database that may be public), the
+        // peering (a VPC with peering connections) and the report.
+        let nacls_read = described
+            || t.flag.upper
+            || t.vpc_id.is_some_and(|v| {
+                self.idx
+                    .peerings_by_vpc
+                    .get(v)
+                    .is_some_and(|p| !p.is_empty())
+            });
         let (subnets, nacls) = match t.subnet_ids {
-            Ok(ids) => self.placement(ids, t.port, cache),
+            Ok(ids) => self.placement(ids, t.port, nacls_read, cache),
             Err(_) => (Rc::from([]), Rc::from([])),
         };
 
