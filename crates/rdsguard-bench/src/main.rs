@@ -34,7 +34,16 @@ use rdsguard_demo::{SyntheticParams, synthetic};
 use rdsguard_findings::{Finding, Report};
 use rdsguard_model::Snapshot;
 
-#[cfg(feature = "mimalloc")]
+// The allocator of the rdsguard binary (jemalloc where it builds) unless asked otherwise
+// (see Cargo.toml's features).
+#[cfg(all(feature = "jemalloc", unix, not(target_os = "openbsd")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+#[cfg(all(
+    feature = "mimalloc",
+    not(all(feature = "jemalloc", unix, not(target_os = "openbsd")))
+))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

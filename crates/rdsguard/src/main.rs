@@ -14,6 +14,12 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 
+// Where jemalloc builds: faster than the system allocator on the analysis' many small
+// allocations (BENCHMARKS.md, "The allocator").
+#[cfg(all(feature = "jemalloc", unix, not(target_os = "openbsd")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Exit code for usage and runtime errors (1 is reserved for "findings at or above --fail-on").
 const EXIT_ERROR: u8 = 2;
 
