@@ -562,6 +562,10 @@ pub fn analyze<'d>(
     let table = eval.table.clone();
     let mut outcomes = Vec::new();
     let mut runs = Vec::new();
+    // The buffers of checks run together, kept from one region to the next: filled anew in
+    // each (a large region's per-instance checks have a result per instance each), they grow
+    // only in the first.
+    let mut buffers: Vec<Vec<Outcome>> = Vec::new();
     let work = {
         let _quiet = ExplainingScope::set(false);
         eval.run_all(&checks, false, true, |scope, group, run| {
@@ -581,14 +585,26 @@ pub fn analyze<'d>(
             }
             // Checks run together: each one's outcomes collected apart, then appended as its
             // own run, in check order.
-            let each = run_into_buffers(group, &table, |b| Sink::Outcomes(b), run);
-            for ((_, check), found) in group.iter().zip(each) {
+            if buffers.len() < group.len() {
+                buffers.resize_with(group.len(), Vec::new);
+            }
+            let mut ems: Vec<Emitter<'_>> = group
+                .iter()
+                .zip(buffers.iter_mut())
+                .map(|((def, check), found)| {
+                    found.clear();
+                    Emitter::with_sink(def, *check, Sink::Outcomes(found), &table)
+                })
+                .collect();
+            run(&mut ems);
+            drop(ems);
+            for ((_, check), found) in group.iter().zip(buffers.iter_mut()) {
                 runs.push(Run {
                     scope,
                     check: *check,
                     start: outcomes.len(),
                 });
-                outcomes.extend(found);
+                outcomes.append(found);
             }
         })
     };
