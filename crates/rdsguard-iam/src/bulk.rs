@@ -2002,7 +2002,7 @@ fn build_plan(model: &AccountModel, action: &str) -> Result<ActionPlan, RequestE
             }
         }
         universal.push(Some(policy.retain_statements(|st| {
-            st.action_matches(&req_action) && st.resource_scope() == ResourceScope::Any
+            st.action_matches(&req_action) && st.matches_any_resource()
         })));
         reach.push(r);
     }

@@ -708,6 +708,17 @@ impl CompiledStatement {
         }
     }
 
+    /// Whether [`resource_scope`](Self::resource_scope) is [`ResourceScope::Any`], without
+    /// writing out the ARNs it lists otherwise.
+    pub fn matches_any_resource(&self) -> bool {
+        match &self.resources {
+            None => true,
+            Some((negated, patterns)) => {
+                !*negated && patterns.iter().any(|p| matches!(p, ResourcePattern::All))
+            }
+        }
+    }
+
     /// How widely the `Resource` element can match (see [`ResourceScope`]).
     pub fn resource_scope(&self) -> ResourceScope {
         let Some((negated, patterns)) = &self.resources else {
@@ -1013,6 +1024,24 @@ mod tests {
             scope(r#""Resource":"arn:aws:rds:us-east-1:1:db:${aws:username}""#),
             ResourceScope::Opaque
         );
+        // `matches_any_resource` is `resource_scope() == Any`, without the ARNs written out.
+        for r in [
+            r#""Resource":["arn:aws:rds:us-east-1:1:db:a","*"]"#,
+            r#""Resource":"*""#,
+            r#""Resource":"arn:aws:rds:us-east-1:1:db:a""#,
+            r#""Resource":"arn:aws:rds:*:1:db:p*""#,
+            r#""NotResource":"*""#,
+            r#""NotResource":"arn:aws:rds:us-east-1:1:db:a""#,
+            r#""Resource":"arn:aws:rds:us-east-1:1:db:${aws:username}""#,
+            r#""Resource":"not-an-arn""#,
+        ] {
+            let st = st(&format!(r#"{{"Effect":"Allow","Action":"rds:*",{r}}}"#));
+            assert_eq!(
+                st.matches_any_resource(),
+                st.resource_scope() == ResourceScope::Any,
+                "{r}"
+            );
+        }
         // The key of a request resource is the key of the exact pattern naming it.
         let r = res("arn:aws:rds:us-east-1:1:db:Orders");
         assert_eq!(

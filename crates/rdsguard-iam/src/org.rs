@@ -213,7 +213,7 @@ impl OrgPolicies {
     /// or reads resource conditions): answers cannot then be shared between resources.
     pub(crate) fn resource_specific_for(&self, action: &crate::context::RequestAction) -> bool {
         self.statements_for(action).any(|st| {
-            st.resource_scope() != crate::compile::ResourceScope::Any
+            !st.matches_any_resource()
                 || st.conditions_depend_on_resource()
         })
     }
