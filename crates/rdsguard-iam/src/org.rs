@@ -212,9 +212,7 @@ impl OrgPolicies {
     /// Whether any SCP or RCP statement for `action` depends on the resource (names resources
     /// or reads resource conditions): answers cannot then be shared between resources.
     pub(crate) fn resource_specific_for(&self, action: &crate::context::RequestAction) -> bool {
-        self.statements_for(action).any(|st| {
-            !st.matches_any_resource()
-                || st.conditions_depend_on_resource()
-        })
+        self.statements_for(action)
+            .any(|st| !st.matches_any_resource() || st.conditions_depend_on_resource())
     }
 }

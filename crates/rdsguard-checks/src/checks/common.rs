@@ -562,7 +562,7 @@ fn unresolved_key<'a>(gap: impl Fn(Op) -> Option<&'a Gap>, reference: &str) -> K
 mod tests {
     proptest::proptest! {
         #[test]
-        fn an_arn_part_is_the_split_one(arn in "[a:b]{0,12}", n in 0usize..7) {
+        fn an_arn_part_is_the_split_one(arn in "[a:bé]{0,14}", n in 0usize..8) {
             proptest::prop_assert_eq!(super::arn_part(&arn, n), arn.splitn(6, ':').nth(n));
         }
     }

@@ -81,9 +81,12 @@ pub struct SnapshotJudge(SnapshotJudgeFn);
 
 #[derive(Clone, Copy)]
 enum SnapshotJudgeFn {
-    /// Snapshots of both kinds; those of other accounts or services NOT_APPLICABLE without
-    /// judging ([`foreign_snapshot`]).
-    Own(fn(&RegionCtx<'_>, &SnapshotKind, &DbSnapshot) -> Judgement),
+    /// Snapshots of the kinds (0: DB snapshots, 1: DB cluster snapshots); those of other
+    /// accounts or services NOT_APPLICABLE without judging ([`foreign_snapshot`]).
+    Own(
+        [bool; 2],
+        fn(&RegionCtx<'_>, &SnapshotKind, &DbSnapshot) -> Judgement,
+    ),
     /// Every snapshot of the kinds (0: DB snapshots, 1: DB cluster snapshots).
     Any(
         [bool; 2],
@@ -96,7 +99,16 @@ impl SnapshotJudge {
     pub(crate) const fn own(
         judge: fn(&RegionCtx<'_>, &SnapshotKind, &DbSnapshot) -> Judgement,
     ) -> Self {
-        SnapshotJudge(SnapshotJudgeFn::Own(judge))
+        SnapshotJudge(SnapshotJudgeFn::Own([true, true], judge))
+    }
+
+    /// A judge of the account's own RDS snapshots of one kind (`cluster`: DB cluster
+    /// snapshots).
+    pub(crate) const fn own_of_kind(
+        cluster: bool,
+        judge: fn(&RegionCtx<'_>, &SnapshotKind, &DbSnapshot) -> Judgement,
+    ) -> Self {
+        SnapshotJudge(SnapshotJudgeFn::Own([!cluster, cluster], judge))
     }
 
     /// A judge of every snapshot of both kinds.
@@ -106,18 +118,11 @@ impl SnapshotJudge {
         SnapshotJudge(SnapshotJudgeFn::Any([true, true], judge))
     }
 
-    /// A judge of every snapshot of one kind (`cluster`: DB cluster snapshots).
-    pub(crate) const fn of_kind(
-        cluster: bool,
-        judge: fn(&RegionCtx<'_>, &SnapshotKind, &DbSnapshot) -> Verdict,
-    ) -> Self {
-        SnapshotJudge(SnapshotJudgeFn::Any([!cluster, cluster], judge))
-    }
-
     fn judges_kind(&self, kind: usize) -> bool {
         match self.0 {
-            SnapshotJudgeFn::Own(_) => true,
-            SnapshotJudgeFn::Any(kinds, _) => kinds.get(kind) == Some(&true),
+            SnapshotJudgeFn::Own(kinds, _) | SnapshotJudgeFn::Any(kinds, _) => {
+                kinds.get(kind) == Some(&true)
+            }
         }
     }
 }
@@ -142,7 +147,7 @@ pub(crate) fn each_snapshot_of(
                 }
                 let verdict = match judge.0 {
                     SnapshotJudgeFn::Any(_, judge) => judge(ctx, kind, s),
-                    SnapshotJudgeFn::Own(judge) => {
+                    SnapshotJudgeFn::Own(_, judge) => {
                         let foreign = if own.get(i) == Some(&true) {
                             None
                         } else {

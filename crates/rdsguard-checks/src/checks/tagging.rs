@@ -13,8 +13,9 @@ use rdsguard_model::ops::RDS_LIST_TAGS_FOR_RESOURCE;
 use rdsguard_model::{DbInstance, DbSnapshot, Tags, ops};
 
 use super::common::{cluster_resource, gap_in};
+use super::instance::Judgement;
 use super::instance::{Verdict, not_rds};
-use super::snapshot::{SnapshotJudge, SnapshotKind, foreign_snapshot};
+use super::snapshot::{SnapshotJudge, SnapshotKind};
 
 use super::instance::InstanceJudge;
 use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
@@ -150,17 +151,17 @@ fn instance_tagged(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
 
 // ---------------------------------------------------------------------------------------------
 
-fn snapshot_tagged(ctx: &RegionCtx<'_>, kind: &SnapshotKind, s: &DbSnapshot) -> Verdict {
+/// Of the account's own snapshots ([`SnapshotJudge::own_of_kind`]: others are not
+/// applicable).
+fn snapshot_tagged(ctx: &RegionCtx<'_>, kind: &SnapshotKind, s: &DbSnapshot) -> Judgement {
     let what = Described(kind.label, &s.identifier);
-    foreign_snapshot(ctx, kind, s).unwrap_or_else(|| {
-        if s.is_automated() {
-            Verdict::NotApplicable(msg!(
-                "{what} is automated; it takes its tags from its database when copy tags \
-                 to snapshots is on"
-            ))
-        } else {
-            tag_verdict(ctx, &what, &s.tags, Some(&s.arn), &s.identifier)
-        }
+    Ok(if s.is_automated() {
+        Verdict::NotApplicable(msg!(
+            "{what} is automated; it takes its tags from its database when copy tags to \
+             snapshots is on"
+        ))
+    } else {
+        tag_verdict(ctx, &what, &s.tags, Some(&s.arn), &s.identifier)
     })
 }
 
@@ -182,7 +183,7 @@ pub static RDS_CLUSTER_SNAPSHOT_TAGGED: CheckDef = CheckDef {
         ops::RDS_DESCRIBE_DB_CLUSTER_SNAPSHOTS,
         RDS_LIST_TAGS_FOR_RESOURCE,
     ],
-    run: Runner::Snapshots(SnapshotJudge::of_kind(true, snapshot_tagged)),
+    run: Runner::Snapshots(SnapshotJudge::own_of_kind(true, snapshot_tagged)),
 };
 
 pub static RDS_SNAPSHOT_TAGGED: CheckDef = CheckDef {
@@ -200,7 +201,7 @@ pub static RDS_SNAPSHOT_TAGGED: CheckDef = CheckDef {
     cis: &[],
     fsbp: &["RDS.32"],
     depends_on: &[ops::RDS_DESCRIBE_DB_SNAPSHOTS, RDS_LIST_TAGS_FOR_RESOURCE],
-    run: Runner::Snapshots(SnapshotJudge::of_kind(false, snapshot_tagged)),
+    run: Runner::Snapshots(SnapshotJudge::own_of_kind(false, snapshot_tagged)),
 };
 
 // ---------------------------------------------------------------------------------------------
