@@ -128,15 +128,23 @@ impl<'a> RegionIndex<'a> {
             .iter()
             .map(|g| (g.group_id.as_str(), g))
             .collect();
-        // Sized up front: a large region has a group and an interface or two per database.
-        let groups = ec2.security_groups.len();
-        let mut interfaces_by_group: Map<&str, Vec<&NetworkInterface>> =
-            Map::with_capacity_and_hasher(groups, Default::default());
+        // Only the groups some rule references are looked up by their members (a large
+        // region has a group of its own per database, which no rule names).
+        let mut interfaces_by_group: Map<&str, Vec<&NetworkInterface>> = ec2
+            .security_groups
+            .iter()
+            .flat_map(|g| g.ingress.iter().chain(&g.egress))
+            .flat_map(|perm| &perm.security_groups)
+            .map(|r| (r.group_id.as_str(), Vec::new()))
+            .collect();
         for eni in &ec2.network_interfaces {
             for g in &eni.group_ids {
-                interfaces_by_group.entry(g.as_str()).or_default().push(eni);
+                if let Some(members) = interfaces_by_group.get_mut(g.as_str()) {
+                    members.push(eni);
+                }
             }
         }
+        interfaces_by_group.retain(|_, members| !members.is_empty());
         let mut route_table_by_subnet = Map::default();
         let mut main_route_table_by_vpc = Map::default();
         for rt in &ec2.route_tables {
