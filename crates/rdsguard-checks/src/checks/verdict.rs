@@ -36,23 +36,24 @@ impl Verdict {
     }
 
     pub fn emit(self, em: &mut Emitter<'_>, resource: impl Into<crate::engine::ResourceArg>) {
-        let (status, severity) = match &self {
-            Verdict::Pass(..) => (Status::Pass, em.severity()),
-            Verdict::Fail(..) => (Status::Fail, em.severity()),
-            Verdict::FailAt(severity, ..) => (Status::Fail, *severity),
-            Verdict::NotAssessed(_) => (Status::NotAssessed, em.severity()),
-            Verdict::NotApplicable(_) => (Status::NotApplicable, em.severity()),
+        // Taken apart first: what is left to drop is a string and evidence (empty, in the
+        // analysis), not the enum (its drop was a call per result).
+        let (status, severity, message, evidence) = match self {
+            Verdict::Pass(m, ev) => (Status::Pass, em.severity(), m, ev),
+            Verdict::Fail(m, ev) => (Status::Fail, em.severity(), m, ev),
+            Verdict::FailAt(severity, m, ev) => (Status::Fail, severity, m, ev),
+            Verdict::NotAssessed(r) => (Status::NotAssessed, em.severity(), r, Evidence::new()),
+            Verdict::NotApplicable(r) => (Status::NotApplicable, em.severity(), r, Evidence::new()),
         };
         // In the analysis only the status is kept: recorded without the message and evidence.
         let Some(resource) = em.record_status(status, severity, resource.into()) else {
             return;
         };
-        match self {
-            Verdict::Pass(m, ev) => em.pass(resource, m, ev),
-            Verdict::Fail(m, ev) => em.fail(resource, m, ev),
-            Verdict::FailAt(sev, m, ev) => em.fail_with_severity(sev, resource, m, ev),
-            Verdict::NotAssessed(r) => em.not_assessed(resource, r),
-            Verdict::NotApplicable(r) => em.not_applicable(resource, r),
+        match status {
+            Status::Fail => em.fail_with_severity(severity, resource, message, evidence),
+            Status::Pass => em.pass(resource, message, evidence),
+            Status::NotAssessed => em.not_assessed(resource, message),
+            Status::NotApplicable => em.not_applicable(resource, message),
         }
     }
 
