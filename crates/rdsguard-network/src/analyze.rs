@@ -220,23 +220,31 @@ struct Cache<'a> {
     /// Without the report's descriptions ([`RegionAnalysis::reaches`]): of the groups, of
     /// their rules and prefix lists, of the paths the internet takes.
     undescribed: bool,
-    /// Without descriptions, the evaluations of groups named once, by their rules
-    /// ([`sg::rules_hash`]) and port: a region that gives each database a group of its own,
-    /// made from a few templates, has few different ones. An evaluation that names its group
-    /// is not kept.
+    /// Without descriptions, the class of each group of the region's list (by position;
+    /// [`NO_CLASS`] until found): groups with the same rules share one, and one evaluation
+    /// per port. A region that gives each database a group of its own, made from a few
+    /// templates, has few classes.
+    group_class: Vec<u32>,
+    /// The groups that founded each class, by the hash of their rules.
     #[allow(clippy::type_complexity)]
-    alike_groups: Map<(u64, Option<u16>), Vec<(&'a SecurityGroup, Rc<GroupEval<'a>>)>>,
+    classes_by_rules: Map<u64, Vec<(&'a SecurityGroup, u32)>>,
+    /// How many classes there are.
+    classes: usize,
+    /// The evaluation of each class for a port; `None` when it names its group (each group of
+    /// the class is then evaluated on its own).
+    class_evals: Map<(u32, Option<u16>), Option<Rc<GroupEval<'a>>>>,
     /// Without descriptions, the merged groups of databases whose group evaluations are all
-    /// kept (above, or in `group_evals`), by the evaluations' addresses.
+    /// kept (in `class_evals`), by the evaluations' addresses.
     merged: Map<Vec<usize>, Rc<SgEval<'a>>>,
     /// Room for a key of `merged`, kept between databases.
     member_ptrs: Vec<usize>,
-    /// Room for whether each of a database's groups is named by several databases.
-    shared_groups: Vec<bool>,
     /// Without descriptions, what [`RegionAnalysis::reach`] decides for databases with the
     /// same kept groups, placement, port, VPC and flag.
     reaches: Map<ReachKey<'a>, Rc<AlikeReach<'a>>>,
 }
+
+/// [`Cache::group_class`] of a group not classed yet.
+const NO_CLASS: u32 = u32::MAX;
 
 /// What a database's reach depends on besides its kind and flag value, when its merged
 /// groups are kept (their address names them) and its placement is known: the groups, the
@@ -311,6 +319,15 @@ impl Internet for u128 {
 }
 
 /// Default port of an RDS Proxy's engine family.
+/// The position of `item` in `items`, when it is one of its elements (by address).
+fn position_of<T>(items: &[T], item: &T) -> Option<usize> {
+    let size = std::mem::size_of::<T>().max(1);
+    let offset = (item as *const T as usize).wrapping_sub(items.as_ptr() as usize);
+    let index = offset / size;
+    (offset.is_multiple_of(size) && items.get(index).is_some_and(|i| std::ptr::eq(i, item)))
+        .then_some(index)
+}
+
 fn proxy_port(engine_family: &str) -> Option<u16> {
     match engine_family.to_ascii_uppercase().as_str() {
         "MYSQL" => Some(3306),
@@ -452,8 +469,9 @@ impl<'a> RegionAnalysis<'a> {
     /// a subnet's evaluation is the same with or without descriptions).
     fn reaches_in(&self, cache: Cache<'a>) -> Vec<DbReach> {
         let rds = &self.idx.region.rds;
+        // Without descriptions the groups are kept by class, not by how many databases use
+        // them (`group_uses` is for the reports).
         let mut cache = Cache {
-            group_uses: group_uses(rds),
             undescribed: true,
             ..cache
         };
@@ -925,6 +943,9 @@ impl<'a> RegionAnalysis<'a> {
     /// The merged groups of a database, and whether a cache keeps them (so that their
     /// address names them until the analysis ends).
     fn kept_sg_eval(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> (Rc<SgEval<'a>>, bool) {
+        if cache.undescribed {
+            return self.alike_sg_eval(t, cache);
+        }
         // Unknown counts (an empty map: `sources_for`) keep everything, as before.
         let reused = |cache: &Cache<'a>, g: &str| {
             cache.group_uses.is_empty() || cache.group_uses.get(g).is_none_or(|&n| n > 1)
@@ -936,76 +957,95 @@ impl<'a> RegionAnalysis<'a> {
         t.group_ids.push_to(&mut ids);
         ids.sort_unstable();
         ids.dedup();
-        // Whether each group is named by several databases, looked up once.
-        let mut shared = std::mem::take(&mut cache.shared_groups);
-        shared.clear();
-        shared.extend(ids.iter().map(|g| reused(cache, g)));
-        let all_reused = shared.iter().all(|&r| r);
+        let all_reused = ids.iter().all(|g| reused(cache, g));
         let k = (ids, t.port);
         if all_reused && let Some(e) = cache.groups.get(&k) {
             let e = e.clone();
             cache.group_ids = k.0;
-            cache.shared_groups = shared;
             return (e, true);
         }
-        let described = !cache.undescribed;
-        let mut all_kept = true;
-        let members: Vec<Rc<GroupEval<'a>>> =
+        let members =
             k.0.iter()
-                .zip(&shared)
-                .map(|(g, &reused)| {
+                .map(|g| {
                     let evaluate = || {
                         Rc::new(sg::evaluate_group(
                             &self.idx,
                             g,
                             t.port,
                             self.egress,
-                            described,
+                            true,
                             &mut |p| self.prefix_list(p),
                         ))
                     };
-                    if reused {
-                        return cache
-                            .group_evals
-                            .entry((*g, t.port))
-                            .or_insert_with(evaluate)
-                            .clone();
-                    }
-                    let group = self.idx.security_group(g).filter(|_| !described);
-                    let Some(group) = group else {
-                        all_kept = false;
+                    if !reused(cache, g) {
                         return evaluate();
-                    };
-                    let key = (sg::rules_hash(group, self.egress), t.port);
-                    let alike = cache.alike_groups.get(&key).and_then(|kept| {
-                        kept.iter()
-                            .find(|(other, _)| sg::same_rules(other, group, self.egress))
-                    });
-                    if let Some((_, e)) = alike {
-                        return e.clone();
                     }
-                    let e = evaluate();
-                    if e.names_group {
-                        all_kept = false;
-                    } else {
-                        cache
-                            .alike_groups
-                            .entry(key)
-                            .or_default()
-                            .push((group, e.clone()));
-                    }
-                    e
+                    cache
+                        .group_evals
+                        .entry((*g, t.port))
+                        .or_insert_with(evaluate)
+                        .clone()
                 })
                 .collect();
-        cache.shared_groups = shared;
+        let e = Rc::new(SgEval::merge(members));
         if all_reused {
-            let e = Rc::new(SgEval::merge(members));
             cache.groups.insert((k.0.clone(), k.1), e.clone());
-            cache.group_ids = k.0;
-            return (e, true);
         }
         cache.group_ids = k.0;
-        if described || !all_kept {
+        (e, all_reused)
+    }
+
+    /// [`kept_sg_eval`](Self::kept_sg_eval) without descriptions: each group of the region
+    /// is evaluated once per set of rules ([`Cache::group_class`]) and port, unless the
+    /// evaluation names the group (a source that does not parse); the merged groups of a
+    /// database whose evaluations are all kept are shared by their addresses.
+    fn alike_sg_eval(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> (Rc<SgEval<'a>>, bool) {
+        let mut ids = std::mem::take(&mut cache.group_ids);
+        ids.clear();
+        t.group_ids.push_to(&mut ids);
+        ids.sort_unstable();
+        ids.dedup();
+        let mut all_kept = true;
+        let members: Vec<Rc<GroupEval<'a>>> = ids
+            .iter()
+            .map(|g| {
+                let evaluate = || {
+                    Rc::new(sg::evaluate_group(
+                        &self.idx,
+                        g,
+                        t.port,
+                        self.egress,
+                        false,
+                        &mut |p| self.prefix_list(p),
+                    ))
+                };
+                let class = self
+                    .idx
+                    .security_group(g)
+                    .and_then(|group| self.group_class(group, cache));
+                let Some(class) = class else {
+                    // Missing, or another account's: evaluated each time.
+                    all_kept = false;
+                    return evaluate();
+                };
+                match cache.class_evals.get(&(class, t.port)) {
+                    Some(Some(e)) => e.clone(),
+                    Some(None) => {
+                        all_kept = false;
+                        evaluate()
+                    }
+                    None => {
+                        let e = evaluate();
+                        let kept = (!e.names_group).then(|| e.clone());
+                        all_kept &= kept.is_some();
+                        cache.class_evals.insert((class, t.port), kept);
+                        e
+                    }
+                }
+            })
+            .collect();
+        cache.group_ids = ids;
+        if !all_kept {
             return (Rc::new(SgEval::merge(members)), false);
         }
         let mut ptrs = std::mem::take(&mut cache.member_ptrs);
@@ -1021,6 +1061,41 @@ impl<'a> RegionAnalysis<'a> {
         };
         cache.member_ptrs = ptrs;
         (e, true)
+    }
+
+    /// The class of a group of this region's snapshot among the groups with the same rules
+    /// ([`sg::rules_hash`], [`sg::same_rules`]), found once per group; `None` for a group
+    /// that is not in the region's list (another account's).
+    fn group_class(&self, group: &'a SecurityGroup, cache: &mut Cache<'a>) -> Option<u32> {
+        let groups = &self.idx.region.ec2.security_groups;
+        let at = position_of(groups, group)?;
+        if cache.group_class.len() != groups.len() {
+            cache.group_class.resize(groups.len(), NO_CLASS);
+        }
+        let slot = cache.group_class.get_mut(at)?;
+        if *slot != NO_CLASS {
+            return Some(*slot);
+        }
+        let hash = sg::rules_hash(group, self.egress);
+        let next = u32::try_from(cache.classes)
+            .ok()
+            .filter(|&c| c != NO_CLASS)?;
+        let alike = cache.classes_by_rules.entry(hash).or_default();
+        let class = match alike
+            .iter()
+            .find(|(other, _)| sg::same_rules(other, group, self.egress))
+        {
+            Some(&(_, class)) => class,
+            None => {
+                alike.push((group, next));
+                cache.classes += 1;
+                next
+            }
+        };
+        if let Some(slot) = cache.group_class.get_mut(at) {
+            *slot = class;
+        }
+        Some(class)
     }
 
     /// The internet path through one subnet for one family.
