@@ -559,6 +559,37 @@ fn facts_layer(p: &ModelPrincipal, account: &str, org: &OrgPolicies) -> ContextL
     ctx.into_layer()
 }
 
+/// What a static request about a resource knows for a principal of `kind`: keys left unset
+/// are unknown, except `aws:username` for a role (absent) and the principal's tags, and the
+/// resource's tags when they are known (a tag not set is absent); only the keys `validated`
+/// allows apply. The same for every resource of one type and action whose tags are known
+/// (or not).
+pub(crate) fn static_knowledge(
+    kind: PrincipalKind,
+    facts: &ResourceFacts<'_>,
+    validated: &ValidatedRequest,
+) -> RequestContext {
+    // aws:username exists only for IAM users.
+    let absent: Vec<&str> = if kind == PrincipalKind::User {
+        Vec::new()
+    } else {
+        vec!["aws:username"]
+    };
+    let mut prefixes = vec!["aws:principaltag/".to_string()];
+    if facts.tags.is_some() {
+        prefixes.push("aws:resourcetag/".into());
+        if let Some(pre) = facts.rds_tag_prefix {
+            prefixes.push(pre.into());
+        }
+    }
+    let mut knowledge = RequestContext::partial(absent, prefixes);
+    knowledge.restrict_to_applicable(
+        validated.allowed_keys.clone(),
+        validated.allowed_prefixes.clone(),
+    );
+    knowledge
+}
+
 /// KMS's key for the account of the principal making the request (set for KMS actions only,
 /// where the service reference lists it).
 const KMS_CALLER_ACCOUNT: &str = "kms:CallerAccount";
@@ -909,24 +940,21 @@ impl AccountModel {
         resource_region: Option<&str>,
         validated: &ValidatedRequest,
     ) -> RequestContext {
-        // aws:username exists only for IAM users.
-        let absent: Vec<&str> = if kind == PrincipalKind::User {
-            Vec::new()
-        } else {
-            vec!["aws:username"]
-        };
-        let mut prefixes = vec!["aws:principaltag/".to_string()];
-        if facts.tags.is_some() {
-            prefixes.push("aws:resourcetag/".into());
-            if let Some(pre) = facts.rds_tag_prefix {
-                prefixes.push(pre.into());
-            }
-        }
-        let mut knowledge = RequestContext::partial(absent, prefixes);
-        knowledge.restrict_to_applicable(
-            validated.allowed_keys.clone(),
-            validated.allowed_prefixes.clone(),
-        );
+        self.static_base_from(
+            &static_knowledge(kind, facts, validated),
+            &self.resource_layer(facts, resource_account, resource_region),
+            validated,
+        )
+    }
+
+    /// What the request knows from the resource (see [`resource_facts_into`]) and, for a
+    /// resource of this account, its organization: the same for every action and principal.
+    pub(crate) fn resource_layer(
+        &self,
+        facts: &ResourceFacts<'_>,
+        resource_account: Option<&str>,
+        resource_region: Option<&str>,
+    ) -> ContextLayer {
         let mut resource_values = RequestContext::new();
         resource_facts_into(
             facts,
@@ -934,14 +962,30 @@ impl AccountModel {
             resource_region,
             &mut resource_values,
         );
-        // Every principal of the model is in its account: a KMS request's caller account.
-        if validated.key_allowed(KMS_CALLER_ACCOUNT) {
-            resource_values.insert_single(KMS_CALLER_ACCOUNT, self.account_id.clone());
-        }
         if resource_account == Some(self.account_id.as_str()) {
             self.org.insert_context(false, &mut resource_values);
         }
-        knowledge.with_layers(vec![resource_values.into_layer()])
+        resource_values.into_layer()
+    }
+
+    /// [`static_base`](Self::static_base) from its parts: what is known
+    /// ([`static_knowledge`]), the resource's layer ([`resource_layer`](Self::resource_layer))
+    /// and, for a KMS action, the caller's account.
+    pub(crate) fn static_base_from(
+        &self,
+        knowledge: &RequestContext,
+        resource_layer: &ContextLayer,
+        validated: &ValidatedRequest,
+    ) -> RequestContext {
+        let mut layers = Vec::with_capacity(2);
+        // Every principal of the model is in its account: a KMS request's caller account.
+        if validated.key_allowed(KMS_CALLER_ACCOUNT) {
+            let mut caller = RequestContext::new();
+            caller.insert_single(KMS_CALLER_ACCOUNT, self.account_id.clone());
+            layers.push(caller.into_layer());
+        }
+        layers.push(resource_layer.clone());
+        knowledge.with_layers(layers)
     }
 
     pub(crate) fn grants_from(&self, p: &ModelPrincipal, traces: &[StatementTrace]) -> Vec<Grant> {

@@ -32,13 +32,13 @@ use rdsguard_model::{AccountSnapshot, KmsKey, RegionSnapshot};
 use crate::account::{
     AccountModel, ActionAnswer, Attachment, ExternalGrant, Grant, ModelPrincipal, PrincipalAnswer,
     PrincipalIdentity, ResourceFacts, SingleStatements, Undetermined, external_grants,
-    key_policy_of_with,
+    key_policy_of_with, static_knowledge,
 };
 use crate::compile::{
     CompiledPolicy, CompiledStatement, PolicyKind, PrincipalMatch, ResourceScope, TextCompiler, Tri,
 };
 use crate::context::{
-    Arn, ArnInPlace, PrincipalKind, RequestAction, RequestContext, RequestPrincipal,
+    Arn, ArnInPlace, ContextLayer, PrincipalKind, RequestAction, RequestContext, RequestPrincipal,
     RequestResource,
 };
 use crate::error::RequestError;
@@ -829,6 +829,9 @@ pub struct BulkWhoCan<'a> {
     last_validations: RefCell<Vec<(usize, String, sar::ValidatedRequest)>>,
     /// The answers of plain resources (see [`PlainAnswer`]), learnt from the first one of each.
     plain: RefCell<Vec<PlainAnswer>>,
+    /// What requests know, by principal kind, resource tags and action (see
+    /// [`KnownContexts`]).
+    known_contexts: KnownContexts,
 }
 
 /// The answer every "plain" resource of one list of a region gets for one action: an RDS
@@ -931,6 +934,7 @@ impl<'a> BulkWhoCan<'a> {
             identities: OnceCell::new(),
             last_validations: RefCell::new(Vec::new()),
             plain: RefCell::new(Vec::new()),
+            known_contexts: KnownContexts::default(),
         }
     }
 
@@ -1266,6 +1270,7 @@ impl<'a> BulkWhoCan<'a> {
             parsing,
             account,
             region,
+            resource_layer: OnceCell::new(),
         });
         *self.last_resource.borrow_mut() = Some(prepared.clone());
         Ok(prepared)
@@ -1643,7 +1648,14 @@ impl<'a> BulkWhoCan<'a> {
         let facts = prepared.facts;
         let key_policy = key_policy.as_deref();
         let model = self.model;
-        let asker = Asker::new(model, &plan, &validated, &prepared, key_policy);
+        let asker = Asker::new(
+            model,
+            &plan,
+            &validated,
+            &prepared,
+            key_policy,
+            &self.known_contexts,
+        );
         let ask = |idx: usize, shared: Option<Option<&CompiledPolicy>>| asker.ask(idx, shared);
         // How answers can be shared between resources: without a resource policy (unless the
         // action reads the resource itself), or for a KMS key whose policy treats every
@@ -1749,8 +1761,54 @@ struct Asker<'s, 'a> {
     validated: &'s sar::ValidatedRequest,
     prepared: &'s PreparedResource<'a>,
     key_policy: Option<&'s CompiledPolicy>,
+    /// What requests know, shared by the askers of one engine ([`KnownContexts`]).
+    known: &'s KnownContexts,
     user_base: OnceCell<RequestContext>,
     role_base: OnceCell<RequestContext>,
+}
+
+/// [`static_knowledge`] by its inputs: whether the principal is a user, whether the resource
+/// has tags and its RDS tag prefix, and the condition keys the action allows (by the address
+/// of the sets, which the entry keeps so that no other set can take it).
+#[derive(Default)]
+struct KnownContexts(RefCell<FastMap<KnownKey, KnownContext>>);
+
+type KnownKey = (bool, bool, Option<&'static str>, usize, usize);
+
+struct KnownContext {
+    _keys: Arc<crate::fasthash::FastSet<String>>,
+    _prefixes: Arc<Vec<String>>,
+    context: RequestContext,
+}
+
+impl KnownContexts {
+    fn of(
+        &self,
+        kind: PrincipalKind,
+        facts: &ResourceFacts<'_>,
+        validated: &sar::ValidatedRequest,
+    ) -> RequestContext {
+        let key = (
+            kind == PrincipalKind::User,
+            facts.tags.is_some(),
+            facts.rds_tag_prefix,
+            Arc::as_ptr(&validated.allowed_keys) as usize,
+            Arc::as_ptr(&validated.allowed_prefixes) as usize,
+        );
+        if let Some(known) = self.0.borrow().get(&key) {
+            return known.context.clone();
+        }
+        let context = static_knowledge(kind, facts, validated);
+        self.0.borrow_mut().insert(
+            key,
+            KnownContext {
+                _keys: validated.allowed_keys.clone(),
+                _prefixes: validated.allowed_prefixes.clone(),
+                context: context.clone(),
+            },
+        );
+        context
+    }
 }
 
 impl<'s, 'a> Asker<'s, 'a> {
@@ -1760,6 +1818,7 @@ impl<'s, 'a> Asker<'s, 'a> {
         validated: &'s sar::ValidatedRequest,
         prepared: &'s PreparedResource<'a>,
         key_policy: Option<&'s CompiledPolicy>,
+        known: &'s KnownContexts,
     ) -> Self {
         Asker {
             model,
@@ -1767,6 +1826,7 @@ impl<'s, 'a> Asker<'s, 'a> {
             validated,
             prepared,
             key_policy,
+            known,
             user_base: OnceCell::new(),
             role_base: OnceCell::new(),
         }
@@ -1779,13 +1839,18 @@ impl<'s, 'a> Asker<'s, 'a> {
             &self.role_base
         };
         cell.get_or_init(|| {
-            self.model.static_base(
-                kind,
-                &self.prepared.facts,
-                self.prepared.resource().account.as_deref(),
-                self.prepared.region.as_deref(),
-                self.validated,
-            )
+            // The knowledge and the resource's layer are made once for all the actions and
+            // resources that share them; the base is `AccountModel::static_base`'s.
+            let knowledge = self.known.of(kind, &self.prepared.facts, self.validated);
+            let layer = self.prepared.resource_layer.get_or_init(|| {
+                self.model.resource_layer(
+                    &self.prepared.facts,
+                    self.prepared.resource().account.as_deref(),
+                    self.prepared.region.as_deref(),
+                )
+            });
+            self.model
+                .static_base_from(&knowledge, layer, self.validated)
         })
     }
 
@@ -1845,6 +1910,9 @@ struct PreparedResource<'a> {
     account: Option<Rc<str>>,
     /// In lower case, as the parsed ARN has it.
     region: Option<Rc<str>>,
+    /// What requests know from the resource ([`AccountModel::resource_layer`]), made once
+    /// for every action asked about it.
+    resource_layer: OnceCell<ContextLayer>,
 }
 
 /// A resource's ARN read in place and parsed on first use, or parsed already (what is not an

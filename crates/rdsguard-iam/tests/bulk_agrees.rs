@@ -6,8 +6,9 @@
 //! combine the statements real key policies have (delegation to IAM, `*` with and without
 //! conditions, statements naming the account's principals one by one, denies,
 //! `NotPrincipal`, tag conditions) with grants, tagged databases, and manual, automated and
-//! shared snapshots; every resource asked in turn, in two orders, by ARN and by place. Some
-//! accounts list a role twice (an inconsistent snapshot).
+//! shared snapshots; every resource asked in turn, in two orders, by ARN and by place, and a
+//! database the snapshot does not have. Some accounts list a role twice (an inconsistent
+//! snapshot).
 
 mod common;
 use common::Rng;
@@ -67,8 +68,18 @@ fn db_arn(i: usize) -> String {
 
 /// An identity policy from the pool, or none.
 fn identity_policy(rng: &mut Rng) -> Option<String> {
-    let statement = match rng.below(14) {
+    let statement = match rng.below(17) {
         0 => return None,
+        // What a request knows differs by principal kind (a role has no `aws:username`).
+        14 => json!({"Effect": "Allow", "Action": ["rds:DeleteDBInstance", "kms:Decrypt"],
+                     "Resource": "*", "Condition": {"Null": {"aws:username": "true"}}}),
+        15 => json!({"Effect": "Deny", "Action": "rds:ModifyDBInstance", "Resource": "*",
+                     "Condition": {"StringEquals": {"aws:username": "bob"}}}),
+        // ... and by action: an encryption context is in a decrypt request, not in a
+        // request to change the key's policy.
+        16 => json!({"Effect": "Allow", "Action": ["kms:Decrypt", "kms:PutKeyPolicy"],
+                     "Resource": "*",
+                     "Condition": {"StringEquals": {"kms:EncryptionContext:app": "orders"}}}),
         10 => json!({"Effect": "Allow", "Action": ["rds:DeleteDBInstance", "rds:ModifyDBInstance"],
                      "Resource": db_arn(rng.below(DBS))}),
         11 => json!({"Effect": "Allow", "Action": "rds:DeleteDBSnapshot",
@@ -283,6 +294,11 @@ fn resources() -> Vec<(String, Place)> {
         .map(|i| (key_arn(i), at(PlaceKind::Key, i)))
         .chain((0..DBS).map(|i| (db_arn(i), at(PlaceKind::Instance, i))))
         .chain((0..SNAPSHOTS).map(|i| (snapshot_arn(i), at(PlaceKind::Snapshot, i))))
+        // A database the snapshot does not have: its tags are unknown, not absent.
+        .chain([(
+            format!("arn:aws:rds:{REGION}:{A}:db:gone"),
+            at(PlaceKind::Instance, DBS),
+        )])
         .collect()
 }
 
