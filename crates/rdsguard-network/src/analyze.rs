@@ -526,16 +526,7 @@ impl<'a> RegionAnalysis<'a> {
         key.dedup();
         let members = key
             .iter()
-            .map(|g| {
-                Rc::new(sg::evaluate_group(
-                    &self.idx,
-                    g,
-                    port,
-                    self.egress,
-                    true,
-                    &mut |p| self.prefix_list(p),
-                ))
-            })
+            .map(|g| self.evaluate_group(g, port, true))
             .collect();
         SgEval::merge(members)
     }
@@ -940,6 +931,29 @@ impl<'a> RegionAnalysis<'a> {
         self.kept_sg_eval(t, cache).0
     }
 
+    /// One group evaluated for TCP on `port` (see [`sg::evaluate_group`]).
+    fn evaluate_group(&self, g: &str, port: Option<u16>, described: bool) -> Rc<GroupEval<'a>> {
+        Rc::new(sg::evaluate_group(
+            &self.idx,
+            g,
+            port,
+            self.egress,
+            described,
+            &mut |p| self.prefix_list(p),
+        ))
+    }
+
+    /// A database's group ids, sorted, each once, in the list `cache` keeps between databases
+    /// (to be given back).
+    fn sorted_group_ids(t: &DbTarget<'a>, cache: &mut Cache<'a>) -> Vec<&'a str> {
+        let mut ids = std::mem::take(&mut cache.group_ids);
+        ids.clear();
+        t.group_ids.push_to(&mut ids);
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// The merged groups of a database, and whether a cache keeps them (so that their
     /// address names them until the analysis ends).
     fn kept_sg_eval(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> (Rc<SgEval<'a>>, bool) {
@@ -950,13 +964,8 @@ impl<'a> RegionAnalysis<'a> {
         let reused = |cache: &Cache<'a>, g: &str| {
             cache.group_uses.is_empty() || cache.group_uses.get(g).is_none_or(|&n| n > 1)
         };
-        // The groups in order, each once, in a list kept between databases; only groups
-        // shared by several databases are worth looking up (and keeping) merged.
-        let mut ids = std::mem::take(&mut cache.group_ids);
-        ids.clear();
-        t.group_ids.push_to(&mut ids);
-        ids.sort_unstable();
-        ids.dedup();
+        // Only groups shared by several databases are worth looking up (and keeping) merged.
+        let ids = Self::sorted_group_ids(t, cache);
         let all_reused = ids.iter().all(|g| reused(cache, g));
         let k = (ids, t.port);
         if all_reused && let Some(e) = cache.groups.get(&k) {
@@ -967,16 +976,7 @@ impl<'a> RegionAnalysis<'a> {
         let members =
             k.0.iter()
                 .map(|g| {
-                    let evaluate = || {
-                        Rc::new(sg::evaluate_group(
-                            &self.idx,
-                            g,
-                            t.port,
-                            self.egress,
-                            true,
-                            &mut |p| self.prefix_list(p),
-                        ))
-                    };
+                    let evaluate = || self.evaluate_group(g, t.port, true);
                     if !reused(cache, g) {
                         return evaluate();
                     }
@@ -1000,25 +1000,12 @@ impl<'a> RegionAnalysis<'a> {
     /// evaluation names the group (a source that does not parse); the merged groups of a
     /// database whose evaluations are all kept are shared by their addresses.
     fn alike_sg_eval(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> (Rc<SgEval<'a>>, bool) {
-        let mut ids = std::mem::take(&mut cache.group_ids);
-        ids.clear();
-        t.group_ids.push_to(&mut ids);
-        ids.sort_unstable();
-        ids.dedup();
+        let ids = Self::sorted_group_ids(t, cache);
         let mut all_kept = true;
         let members: Vec<Rc<GroupEval<'a>>> = ids
             .iter()
             .map(|g| {
-                let evaluate = || {
-                    Rc::new(sg::evaluate_group(
-                        &self.idx,
-                        g,
-                        t.port,
-                        self.egress,
-                        false,
-                        &mut |p| self.prefix_list(p),
-                    ))
-                };
+                let evaluate = || self.evaluate_group(g, t.port, false);
                 let class = self
                     .idx
                     .security_group(g)
