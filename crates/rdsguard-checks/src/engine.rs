@@ -525,6 +525,7 @@ pub fn evaluate_with(
     };
     let table = eval.table.clone();
     let mut out = Vec::new();
+    let mut buffers: Vec<Vec<Finding>> = Vec::new();
     eval.run_all(&checks, true, false, |_, group, run| {
         if let [(def, check)] = group {
             run(&mut [Emitter::with_sink(
@@ -536,8 +537,10 @@ pub fn evaluate_with(
             return;
         }
         // Checks run together: each one's findings collected apart, then in check order.
-        let each = run_into_buffers(group, &table, |b| Sink::Findings(b), run);
-        out.extend(each.into_iter().flatten());
+        run_into_buffers(group, &table, &mut buffers, |b| Sink::Findings(b), run);
+        for found in buffers.iter_mut().take(group.len()) {
+            out.append(found);
+        }
     });
     apply_suppressions(&mut out, config, now);
     out
@@ -562,9 +565,7 @@ pub fn analyze<'d>(
     let table = eval.table.clone();
     let mut outcomes = Vec::new();
     let mut runs = Vec::new();
-    // The buffers of checks run together, kept from one region to the next: filled anew in
-    // each (a large region's per-instance checks have a result per instance each), they grow
-    // only in the first.
+    // The buffers of checks run together (see `run_into_buffers`).
     let mut buffers: Vec<Vec<Outcome>> = Vec::new();
     let work = {
         let _quiet = ExplainingScope::set(false);
@@ -585,19 +586,7 @@ pub fn analyze<'d>(
             }
             // Checks run together: each one's outcomes collected apart, then appended as its
             // own run, in check order.
-            if buffers.len() < group.len() {
-                buffers.resize_with(group.len(), Vec::new);
-            }
-            let mut ems: Vec<Emitter<'_>> = group
-                .iter()
-                .zip(buffers.iter_mut())
-                .map(|((def, check), found)| {
-                    found.clear();
-                    Emitter::with_sink(def, *check, Sink::Outcomes(found), &table)
-                })
-                .collect();
-            run(&mut ems);
-            drop(ems);
+            run_into_buffers(group, &table, &mut buffers, |b| Sink::Outcomes(b), run);
             for ((_, check), found) in group.iter().zip(buffers.iter_mut()) {
                 runs.push(Run {
                     scope,
@@ -628,22 +617,28 @@ pub fn analyze<'d>(
 }
 
 /// Run `run` with an emitter per check of `group`, each emitting into a buffer of its own
-/// (`sink` makes a buffer's sink); the buffers, in the group's order.
+/// (`sink` makes a buffer's sink): the first `group.len()` of `buffers`, emptied first.
+/// Callers keep `buffers` from one group to the next, so that a large region's per-resource
+/// checks (a result per resource each) grow them only once.
 fn run_into_buffers<T>(
     group: &[(&CheckDef, u16)],
     table: &ResourceTable,
+    buffers: &mut Vec<Vec<T>>,
     sink: for<'b> fn(&'b mut Vec<T>) -> Sink<'b>,
     run: &mut dyn FnMut(&mut [Emitter<'_>]),
-) -> Vec<Vec<T>> {
-    let mut each: Vec<Vec<T>> = group.iter().map(|_| Vec::new()).collect();
+) {
+    if buffers.len() < group.len() {
+        buffers.resize_with(group.len(), Vec::new);
+    }
     let mut ems: Vec<Emitter<'_>> = group
         .iter()
-        .zip(each.iter_mut())
-        .map(|((def, check), found)| Emitter::with_sink(def, *check, sink(found), table))
+        .zip(buffers.iter_mut())
+        .map(|((def, check), found)| {
+            found.clear();
+            Emitter::with_sink(def, *check, sink(found), table)
+        })
         .collect();
     run(&mut ems);
-    drop(ems);
-    each
 }
 
 fn enabled<'d>(defs: &[&'d CheckDef], config: &Config) -> Vec<&'d CheckDef> {

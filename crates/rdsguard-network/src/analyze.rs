@@ -927,10 +927,6 @@ impl<'a> RegionAnalysis<'a> {
         e
     }
 
-    fn sg_eval(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> Rc<SgEval<'a>> {
-        self.kept_sg_eval(t, cache).0
-    }
-
     /// One group evaluated for TCP on `port` (see [`sg::evaluate_group`]).
     fn evaluate_group(&self, g: &str, port: Option<u16>, described: bool) -> Rc<GroupEval<'a>> {
         Rc::new(sg::evaluate_group(
@@ -954,11 +950,10 @@ impl<'a> RegionAnalysis<'a> {
         ids
     }
 
-    /// The merged groups of a database, and whether a cache keeps them (so that their
-    /// address names them until the analysis ends).
-    fn kept_sg_eval(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> (Rc<SgEval<'a>>, bool) {
+    /// The merged groups of a database.
+    fn sg_eval(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> Rc<SgEval<'a>> {
         if cache.undescribed {
-            return self.alike_sg_eval(t, cache);
+            return self.alike_sg_eval(t, cache).0;
         }
         // Unknown counts (an empty map: `sources_for`) keep everything, as before.
         let reused = |cache: &Cache<'a>, g: &str| {
@@ -971,7 +966,7 @@ impl<'a> RegionAnalysis<'a> {
         if all_reused && let Some(e) = cache.groups.get(&k) {
             let e = e.clone();
             cache.group_ids = k.0;
-            return (e, true);
+            return e;
         }
         let members =
             k.0.iter()
@@ -992,11 +987,12 @@ impl<'a> RegionAnalysis<'a> {
             cache.groups.insert((k.0.clone(), k.1), e.clone());
         }
         cache.group_ids = k.0;
-        (e, all_reused)
+        e
     }
 
-    /// [`kept_sg_eval`](Self::kept_sg_eval) without descriptions: each group of the region
-    /// is evaluated once per set of rules ([`Cache::group_class`]) and port, unless the
+    /// [`sg_eval`](Self::sg_eval) without descriptions, and whether a cache keeps the result
+    /// (so that its address names it until the analysis ends): each group of the region is
+    /// evaluated once per set of rules ([`Cache::group_class`]) and port, unless the
     /// evaluation names the group (a source that does not parse); the merged groups of a
     /// database whose evaluations are all kept are shared by their addresses.
     fn alike_sg_eval(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> (Rc<SgEval<'a>>, bool) {
@@ -1500,7 +1496,8 @@ impl<'a> RegionAnalysis<'a> {
     /// What the checks decide a database's statuses from (see [`DbReach`]). Databases
     /// alike in everything their reach depends on ([`ReachKey`]) share one judgement.
     fn reach(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> DbReach {
-        let (sgs, kept) = self.kept_sg_eval(t, cache);
+        // Only without descriptions (`reaches`).
+        let (sgs, kept) = self.alike_sg_eval(t, cache);
         let key = match (&t.subnet_ids, &t.flag.reason) {
             (Ok(ids), None) if kept => Some((
                 Rc::as_ptr(&sgs) as usize,
