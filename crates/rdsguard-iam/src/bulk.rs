@@ -42,7 +42,7 @@ use crate::context::{
     RequestResource,
 };
 use crate::error::RequestError;
-use crate::eval::{PolicySet, Request, StaticDecision, evaluate_static};
+use crate::eval::{PolicySet, Request, StaticDecision, evaluate_static_grants};
 use crate::fasthash::FastMap;
 use crate::policy::{Effect, PolicyDocument};
 use crate::sar;
@@ -1993,9 +1993,10 @@ fn evaluate_principal(
         context: ctx,
     };
     // One pass with traces: the principals evaluated here are mostly allowed (they have a
-    // grant for the action, or the resource policy names them or everyone).
+    // grant for the action, or the resource policy names them or everyone). Only the
+    // statements that apply are kept: the grants are made of them.
     let mut traces = Vec::new();
-    let decision = evaluate_static(set, &req, Some(&mut traces));
+    let decision = evaluate_static_grants(set, &req, &mut traces);
     if matches!(decision, StaticDecision::Denied { .. }) {
         return None;
     }

@@ -750,7 +750,7 @@ impl CompiledStatement {
                             Glob::Exact(r),
                             Glob::Exact(a),
                             Glob::Exact(x),
-                        ) => exact.push(format!("{p}:{s}:{r}:{a}:{x}")),
+                        ) => exact.push([p, ":", s, ":", r, ":", a, ":", x].concat()),
                         _ => wildcard = true,
                     },
                 },

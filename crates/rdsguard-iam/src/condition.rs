@@ -236,7 +236,21 @@ impl StrValue {
         } else {
             text.to_string()
         };
-        let t = Template::parse(&text, version.supports_variables(), wildcards);
+        // Without a variable the template is its text: the glob of it (a wildcard pattern
+        // for the `Like` operators), made without building the template. Most values.
+        if !(version.supports_variables() && text.contains("${")) {
+            return StrValue::Static(if wildcards {
+                Glob::of_owned(text)
+            } else {
+                Glob::Exact(text)
+            });
+        }
+        Self::of_template(&text, version, wildcards)
+    }
+
+    /// The value read as a template (`${...}` variables, wildcards when `wildcards`).
+    fn of_template(text: &str, version: PolicyVersion, wildcards: bool) -> StrValue {
+        let t = Template::parse(text, version.supports_variables(), wildcards);
         match t.static_segments() {
             Some(segs) => StrValue::Static(Glob::from_segments(segs)),
             None => StrValue::Template(t),
@@ -720,6 +734,24 @@ mod tests {
             c.insert_single(k, *v);
         }
         c
+    }
+
+    proptest::proptest! {
+        /// A value without a variable is compiled without its template: the same value as
+        /// the template's (wildcards, escapes and `${` included), in both policy versions.
+        #[test]
+        fn values_without_variables_compile_as_their_template(
+            text in "[a*?$ {}:/é-]{0,12}",
+            wildcards: bool,
+            lowercase: bool,
+            v2012: bool,
+        ) {
+            let version = if v2012 { PolicyVersion::V2012 } else { PolicyVersion::V2008 };
+            let lowered = if lowercase { text.to_lowercase() } else { text.clone() };
+            let direct = StrValue::new(&text, version, wildcards, lowercase);
+            let templated = StrValue::of_template(&lowered, version, wildcards);
+            proptest::prop_assert_eq!(format!("{direct:?}"), format!("{templated:?}"));
+        }
     }
 
     #[test]

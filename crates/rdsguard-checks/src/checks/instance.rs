@@ -166,7 +166,8 @@ impl<'a> Clusters<'a> {
 /// Where a member's setting was read, for evidence.
 pub(crate) fn judged_by(cluster: Option<&DbCluster>) -> Cow<'static, str> {
     match cluster {
-        Some(c) => Cow::Owned(format!("cluster {}", c.db_cluster_identifier)),
+        // Concatenated, not formatted: one per cluster member and check (`format!` pads).
+        Some(c) => Cow::Owned(["cluster ", &c.db_cluster_identifier].concat()),
         None => Cow::Borrowed("instance"),
     }
 }
