@@ -417,7 +417,7 @@ impl AccountModel {
         }
     }
 
-    fn attachment_of(&self, p: &ModelPrincipal, policy_name: &str) -> Attachment {
+    pub(crate) fn attachment_of(&self, p: &ModelPrincipal, policy_name: &str) -> Attachment {
         if p.boundary
             .is_some_and(|b| &*self.policies[b].name == policy_name)
         {

@@ -733,6 +733,10 @@ struct ActionPlan {
     users_of: FastMap<usize, Vec<usize>>,
     /// Principals with policies missing from the snapshot.
     incomplete: Vec<usize>,
+    /// Policies (used as a relevant identity policy or a boundary) whose statements for the
+    /// action read nothing of the request ([`CompiledStatement::reads_request`]): they treat
+    /// every principal alike (see [`EvaluatedAlike`]).
+    quiet: Vec<bool>,
     /// Whether answers may be shared between resources (no IAM/STS/KMS action).
     shareable_action: bool,
     /// Whether an SCP or RCP statement for the action names resources or reads resource
@@ -1197,6 +1201,39 @@ impl<'a> BulkWhoCan<'a> {
             kind: p.kind,
             account: p.request_principal.account.clone(),
             scps_apply: crate::org::OrgPolicies::scps_apply_to(&p.arn),
+        })
+    }
+
+    /// What decides the answer of principal `idx` evaluated in full for `plan`'s action on a
+    /// resource without a resource policy, when nothing else does: its relevant identity
+    /// policies (in order, with how each is attached, as its grants cite them) and boundary,
+    /// none reading the request (so neither its name, tags nor kind-specific keys play a
+    /// part), its kind, account and whether SCPs apply to it. `None` otherwise (a policy that
+    /// reads the request, or policies missing).
+    fn evaluated_alike(&self, idx: usize, plan: &ActionPlan) -> Option<EvaluatedAlike> {
+        let model = self.model;
+        let p = model.principals.get(idx)?;
+        if !p.incomplete.is_empty() {
+            return None;
+        }
+        let quiet = |policy: usize| plan.quiet.get(policy).copied().unwrap_or(false);
+        let mut policies = Vec::new();
+        for a in p.identity.iter().filter(|a| plan.relevant[a.policy]) {
+            if !quiet(a.policy) {
+                return None;
+            }
+            let via = model.attachment_of(p, &model.policies[a.policy].name);
+            policies.push((a.policy, via));
+        }
+        if p.boundary.is_some_and(|b| !quiet(b)) {
+            return None;
+        }
+        Some(EvaluatedAlike {
+            kind: p.kind,
+            account: p.request_principal.account.clone(),
+            scps_apply: crate::org::OrgPolicies::scps_apply_to(&p.arn),
+            boundary: p.boundary,
+            policies,
         })
     }
 
@@ -1707,8 +1744,32 @@ impl<'a> BulkWhoCan<'a> {
         let evaluated = self.evaluated_of(&mode, &plan, &prepared, key_policy);
         let mut own = Vec::new();
         let mut own_undetermined = Vec::new();
+        // Without a resource policy (which may name principals) nor an organization policy
+        // reading the request, principals alike in their policies for the action are asked
+        // once: the members of a group whose policy names the resource, mostly.
+        let alike_possible = evaluated.len() > 1
+            && key_policy.is_none()
+            && !model.org.reads_request_for(&plan.req_action);
+        let mut alike: Vec<(EvaluatedAlike, Option<PrincipalAnswer>)> = Vec::new();
         for &idx in &evaluated {
-            let answer = ask(idx, None);
+            let key = if alike_possible {
+                self.evaluated_alike(idx, &plan)
+            } else {
+                None
+            };
+            let answer = match key {
+                Some(key) => match alike.iter().find(|(k, _)| *k == key) {
+                    Some((_, answer)) => answer
+                        .as_ref()
+                        .map(|a| a.with_identity(&self.identities()[idx])),
+                    None => {
+                        let answer = ask(idx, None);
+                        alike.push((key, answer.clone()));
+                        answer
+                    }
+                },
+                None => ask(idx, None),
+            };
             push_answer(model, idx, answer, &mut own, &mut own_undetermined);
         }
         let external = key_policy
@@ -1899,6 +1960,17 @@ struct AlikeKey {
     scps_apply: bool,
 }
 
+/// Principals evaluated for one resource that get the same answer but for who they are
+/// (see [`BulkWhoCan::evaluated_alike`]).
+#[derive(PartialEq, Eq)]
+struct EvaluatedAlike {
+    kind: PrincipalKind,
+    account: Option<String>,
+    scps_apply: bool,
+    boundary: Option<usize>,
+    policies: Vec<(usize, Attachment)>,
+}
+
 /// A resource asked about, parsed once for every action asked about it.
 struct PreparedResource<'a> {
     /// The ARN as asked.
@@ -2075,6 +2147,14 @@ fn build_plan(model: &AccountModel, action: &str) -> Result<ActionPlan, RequestE
         })));
         reach.push(r);
     }
+    let quiet = (0..model.policies.len())
+        .map(|i| {
+            used[i]
+                && model.policies[i]
+                    .candidates(&service)
+                    .all(|st| !st.action_matches(&req_action) || !st.reads_request())
+        })
+        .collect();
     let mut exact: FastMap<String, Vec<usize>> = FastMap::default();
     let mut wildcard = Vec::new();
     for (i, r) in reach.iter().enumerate() {
@@ -2157,6 +2237,7 @@ fn build_plan(model: &AccountModel, action: &str) -> Result<ActionPlan, RequestE
         wildcard,
         users_of,
         incomplete,
+        quiet,
         shareable_action,
         org_resource_specific,
         reads_region,

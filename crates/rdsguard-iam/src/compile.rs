@@ -759,6 +759,13 @@ impl CompiledStatement {
         ResourceScope::Listed { exact, wildcard }
     }
 
+    /// Whether the statement reads the request beyond its action, resource and principal: a
+    /// condition, or a policy variable in its `Resource`/`NotResource`. Without either, it
+    /// applies alike to every principal it applies to.
+    pub fn reads_request(&self) -> bool {
+        !self.conditions.is_empty() || self.resource_atom.is_some()
+    }
+
     /// Whether a condition may read the region the request goes to: `aws:RequestedRegion`
     /// (set from the resource's region), or a policy variable, which could name it.
     pub fn conditions_may_read_region(&self) -> bool {

@@ -209,6 +209,12 @@ impl OrgPolicies {
             .any(|st| !st.conditions.is_empty())
     }
 
+    /// Whether any SCP or RCP statement for `action` reads the request beyond its action,
+    /// resource and principal (a condition, or a policy variable in its resource).
+    pub(crate) fn reads_request_for(&self, action: &crate::context::RequestAction) -> bool {
+        self.statements_for(action).any(|st| st.reads_request())
+    }
+
     /// Whether any SCP or RCP statement for `action` depends on the resource (names resources
     /// or reads resource conditions): answers cannot then be shared between resources.
     pub(crate) fn resource_specific_for(&self, action: &crate::context::RequestAction) -> bool {

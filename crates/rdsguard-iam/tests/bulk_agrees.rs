@@ -8,7 +8,9 @@
 //! `NotPrincipal`, tag conditions) with grants, tagged databases, and manual, automated and
 //! shared snapshots; every resource asked in turn, in two orders, by ARN and by place, and a
 //! database the snapshot does not have. Some accounts list a role twice (an inconsistent
-//! snapshot).
+//! snapshot). Managed policies from the same pool are attached to roles, users and groups
+//! (users in groups, some principals with a boundary): principals evaluated for a resource
+//! then share policies, attached alike or not.
 
 mod common;
 use common::Rng;
@@ -16,15 +18,17 @@ use proptest::prelude::*;
 use rdsguard_iam::account::who_can;
 use rdsguard_iam::{AccountModel, BulkWhoCan, Place, PlaceKind};
 use rdsguard_model::{
-    AccountSnapshot, DbInstance, DbSnapshot, IamData, IamRole, IamUser, InlinePolicy, KmsGrant,
-    KmsKey, RegionSnapshot, Snapshot, SnapshotSource,
+    AccountSnapshot, DbInstance, DbSnapshot, IamData, IamGroup, IamRole, IamUser, InlinePolicy,
+    KmsGrant, KmsKey, ManagedPolicy, RegionSnapshot, Snapshot, SnapshotSource,
 };
 use serde_json::{Value, json};
 
 const A: &str = "111122223333";
 const REGION: &str = "us-east-1";
 const ROLES: &[&str] = &["app-0", "app-1", "app-2", "admin", "ops"];
-const USERS: &[&str] = &["alice", "bob"];
+const USERS: &[&str] = &["alice", "bob", "carol", "dave"];
+const GROUPS: &[&str] = &["team-0", "team-1"];
+const MANAGED: usize = 4;
 const ACTIONS: &[&str] = &[
     "kms:Decrypt",
     "kms:PutKeyPolicy",
@@ -66,8 +70,36 @@ fn db_arn(i: usize) -> String {
     )
 }
 
+fn managed_arn(i: usize) -> String {
+    format!("arn:aws:iam::{A}:policy/m{i}")
+}
+
 /// An identity policy from the pool, or none.
 fn identity_policy(rng: &mut Rng) -> Option<String> {
+    let statement = pool_statement(rng)?;
+    Some(json!({"Version": "2012-10-17", "Statement": [statement]}).to_string())
+}
+
+/// A managed policy: one or two statements of the pool (a statement naming a resource beside
+/// one that reads the request, now and then).
+fn managed_policy(rng: &mut Rng) -> String {
+    let statements: Vec<Value> = (0..1 + rng.below(2))
+        .filter_map(|_| pool_statement(rng))
+        .collect();
+    json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+/// Some of the managed policies, by ARN.
+fn attached(rng: &mut Rng, most: usize) -> Vec<String> {
+    let mut arns: Vec<String> = (0..rng.below(most + 1))
+        .map(|_| managed_arn(rng.below(MANAGED)))
+        .collect();
+    arns.dedup();
+    arns
+}
+
+/// A statement of the identity-policy pool, or none.
+fn pool_statement(rng: &mut Rng) -> Option<Value> {
     let statement = match rng.below(17) {
         0 => return None,
         // What a request knows differs by principal kind (a role has no `aws:username`).
@@ -102,7 +134,7 @@ fn identity_policy(rng: &mut Rng) -> Option<String> {
                     "Condition": {"StringEquals": {"kms:ViaService": format!("rds.{REGION}.amazonaws.com")}}}),
         _ => json!({"Effect": "Allow", "Action": "*", "Resource": "*"}),
     };
-    Some(json!({"Version": "2012-10-17", "Statement": [statement]}).to_string())
+    Some(statement)
 }
 
 fn inline(rng: &mut Rng) -> Vec<InlinePolicy> {
@@ -208,10 +240,39 @@ fn tags(rng: &mut Rng) -> rdsguard_model::Tags {
 fn account(seed: u64) -> Snapshot {
     let mut rng = Rng(seed);
     let mut iam = IamData::default();
+    for i in 0..MANAGED {
+        iam.policies.push(ManagedPolicy {
+            arn: managed_arn(i),
+            name: Some(format!("m{i}")),
+            default_version_id: Some("v1".into()),
+            document: Some(managed_policy(&mut rng)),
+            ..Default::default()
+        });
+    }
+    for name in GROUPS {
+        iam.groups.push(IamGroup {
+            name: name.to_string(),
+            arn: format!("arn:aws:iam::{A}:group/{name}"),
+            inline_policies: if rng.chance(25) {
+                inline(&mut rng)
+            } else {
+                Vec::new()
+            },
+            attached_policy_arns: attached(&mut rng, 2),
+            ..Default::default()
+        });
+    }
+    let boundary = |rng: &mut Rng| rng.chance(15).then(|| managed_arn(rng.below(MANAGED)));
     let role = |name: &str, rng: &mut Rng| IamRole {
         name: name.to_string(),
         arn: role_arn(name),
-        inline_policies: inline(rng),
+        inline_policies: if rng.chance(50) {
+            inline(rng)
+        } else {
+            Vec::new()
+        },
+        attached_policy_arns: attached(rng, 1),
+        permissions_boundary_arn: boundary(rng),
         ..Default::default()
     };
     for name in ROLES {
@@ -223,10 +284,22 @@ fn account(seed: u64) -> Snapshot {
         iam.roles.push(role(name, &mut rng));
     }
     for name in USERS {
+        let groups = GROUPS
+            .iter()
+            .filter(|_| rng.chance(60))
+            .map(|g| g.to_string())
+            .collect();
         iam.users.push(IamUser {
             name: name.to_string(),
             arn: user_arn(name),
-            inline_policies: inline(&mut rng),
+            groups,
+            inline_policies: if rng.chance(50) {
+                inline(&mut rng)
+            } else {
+                Vec::new()
+            },
+            attached_policy_arns: attached(&mut rng, 1),
+            permissions_boundary_arn: boundary(&mut rng),
             ..Default::default()
         });
     }
