@@ -213,7 +213,38 @@ pub fn evaluate_static_grants(
         out: Some(traces),
         lean: true,
     };
+    // Nothing left unknown without a statement reading the request: evaluated on booleans
+    // (no formula built, combined or dropped), the same decision and statements.
+    if set.reads_no_request() {
+        let o: Outcome<bool> = evaluate_generic(set, req, &mut tracer);
+        return if o.explicit_deny {
+            StaticDecision::Denied {
+                kind: Decision::ExplicitlyDenied,
+            }
+        } else if o.allowed {
+            StaticDecision::Allowed
+        } else {
+            StaticDecision::Denied {
+                kind: Decision::ImplicitlyDenied,
+            }
+        };
+    }
     static_decision(evaluate_generic(set, req, &mut tracer))
+}
+
+impl PolicySet<'_> {
+    /// Whether no statement of the set reads the request beyond its action, resource and
+    /// principal ([`CompiledStatement::reads_request`]): no condition, no policy variable in
+    /// a resource. A static evaluation then leaves nothing unknown.
+    pub fn reads_no_request(&self) -> bool {
+        let quiet = |p: &&CompiledPolicy| p.statements.iter().all(|st| !st.reads_request());
+        self.identity.iter().all(quiet)
+            && self.permission_boundaries.iter().all(quiet)
+            && self.session.iter().all(quiet)
+            && self.scp_levels.iter().flatten().all(quiet)
+            && self.rcp_levels.iter().flatten().all(quiet)
+            && self.resource.iter().all(quiet)
+    }
 }
 
 fn static_decision(o: Outcome<Formula>) -> StaticDecision {

@@ -100,8 +100,12 @@ fn attached(rng: &mut Rng, most: usize) -> Vec<String> {
 
 /// A statement of the identity-policy pool, or none.
 fn pool_statement(rng: &mut Rng) -> Option<Value> {
-    let statement = match rng.below(17) {
+    let statement = match rng.below(18) {
         0 => return None,
+        // A resource that depends on the request (a variable no principal fact answers).
+        17 => json!({"Effect": "Allow", "Action": ["rds:DeleteDBInstance", "kms:Decrypt"],
+                     "Resource": [format!("arn:aws:rds:{REGION}:{A}:db:${{aws:RequestTag/team}}-*"),
+                                  format!("arn:aws:kms:{REGION}:{A}:key/${{aws:RequestTag/team}}*")]}),
         // What a request knows differs by principal kind (a role has no `aws:username`).
         14 => json!({"Effect": "Allow", "Action": ["rds:DeleteDBInstance", "kms:Decrypt"],
                      "Resource": "*", "Condition": {"Null": {"aws:username": "true"}}}),

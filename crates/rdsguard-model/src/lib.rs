@@ -180,6 +180,46 @@ impl AccountSnapshot {
     }
 }
 
+/// `s.trim()`, answered without decoding characters when `s` begins and ends with a visible
+/// ASCII character (as AWS values almost always do): the analysis trims values of every
+/// resource (protocols, versions, dates), and `str::trim` decodes each end as Unicode.
+#[inline]
+pub fn trim(s: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x7f);
+    if visible(s.as_bytes().first()) && visible(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
+#[cfg(test)]
+mod trim_tests {
+    #[test]
+    fn trims_as_str_trim_does() {
+        for s in [
+            "",
+            " ",
+            "tcp",
+            " tcp",
+            "tcp ",
+            "\ttcp\n",
+            "\u{b}6\u{b}",
+            "\u{85}-1",
+            "-1\u{a0}",
+            "\u{3000}udp\u{2003}",
+            "é",
+            " é ",
+            "x\u{7f}",
+            "\u{7f}",
+            "a b",
+            "\r\n",
+        ] {
+            assert_eq!(super::trim(s), s.trim(), "{s:?}");
+        }
+    }
+}
+
 /// The JSON Schema of the snapshot file, generated from these types (their doc comments are
 /// the field descriptions). Committed as `docs/schemas/snapshot.schema.json`.
 pub fn json_schema() -> serde_json::Value {

@@ -408,7 +408,7 @@ pub enum Cidr {
 impl Cidr {
     /// `a.b.c.d/n`, `a.b.c.d` (a /32), `x::/n` or `x::y` (a /128). Host bits are ignored.
     pub fn parse(text: &str) -> Result<Cidr, CidrError> {
-        let t = text.trim();
+        let t = rdsguard_model::trim(text);
         if let Some((addr, len)) = plain_v4_cidr(t) {
             return Ok(Cidr::V4(addr & prefix_mask(len), len));
         }

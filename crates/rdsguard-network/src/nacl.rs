@@ -28,7 +28,7 @@ pub(crate) enum Proto {
 impl Proto {
     /// NACL protocols are numbers (`6`, `-1`); names are accepted too.
     pub fn of(p: &str) -> Proto {
-        let p = p.trim();
+        let p = rdsguard_model::trim(p);
         if p == "-1" || p.eq_ignore_ascii_case("all") {
             Proto::All
         } else if p == "6" || p.eq_ignore_ascii_case("tcp") {

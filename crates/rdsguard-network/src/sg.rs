@@ -50,7 +50,7 @@ pub fn is_all_ports(perm: &SecurityGroupPermission) -> bool {
     if is_all_protocols(perm) {
         return true;
     }
-    let p = perm.ip_protocol.trim();
+    let p = rdsguard_model::trim(&perm.ip_protocol);
     let tcp_or_udp =
         p == "6" || p == "17" || p.eq_ignore_ascii_case("tcp") || p.eq_ignore_ascii_case("udp");
     tcp_or_udp

@@ -586,7 +586,7 @@ pub(crate) enum TlsVersion {
 impl TlsVersion {
     /// `1.2`, `TLSv1.2`, `tlsv1`, `TLS1.1`... (`TLSv1` means 1.0).
     pub(crate) fn parse(s: &str) -> Option<TlsVersion> {
-        let s = s.trim();
+        let s = rdsguard_model::trim(s);
         // The prefix in any case, without lower-casing a copy (versions are digits and dots).
         let strip = |prefix: &str| {
             s.get(..prefix.len())
@@ -928,7 +928,7 @@ const OBSOLETE_CA_PREFIXES: &[&str] = &["rds-ca-2015", "rds-ca-2019"];
 const CURRENT_CAS: &[&str] = &["rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1"];
 
 fn parse_time(s: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(s.trim(), &Rfc3339).ok()
+    OffsetDateTime::parse(rdsguard_model::trim(s), &Rfc3339).ok()
 }
 
 fn certificates_gap_note(ctx: &RegionCtx<'_>) -> String {
