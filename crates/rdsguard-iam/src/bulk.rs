@@ -1910,8 +1910,10 @@ impl<'s, 'a> Asker<'s, 'a> {
                     self.prepared.region.as_deref(),
                 )
             });
+            // Frozen: every principal's context is made from it, sharing its values.
             self.model
                 .static_base_from(&knowledge, layer, self.validated)
+                .frozen()
         })
     }
 

@@ -191,6 +191,22 @@ impl RequestContext {
         }
     }
 
+    /// The same context with the values set so far frozen into a shared layer (looked up
+    /// first, as before): [`with_layers`](Self::with_layers) then copies no value.
+    pub fn frozen(self) -> RequestContext {
+        if self.values.is_empty() {
+            return self;
+        }
+        let mut layers = Vec::with_capacity(self.layers.len() + 1);
+        layers.push(Arc::new(self.values));
+        layers.extend(self.layers);
+        RequestContext {
+            values: KeyMap::default(),
+            layers,
+            knowledge: self.knowledge,
+        }
+    }
+
     /// Freeze the values set so far into a shareable layer.
     pub fn into_layer(self) -> ContextLayer {
         Arc::new(self.values)

@@ -19,7 +19,7 @@ use super::common::{
 };
 use super::lookups::RegionLookups;
 
-use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
+use crate::engine::{CheckDef, Emitter, RegionCtx, Runner, SharedResource};
 use crate::{evidence, msg};
 
 pub static CHECKS: &[&CheckDef] = &[
@@ -87,44 +87,61 @@ impl InstanceJudge {
     }
 }
 
-/// Run each judge on every RDS DB instance of the region, instance by instance, and emit its
-/// verdict into the judge's emitter: each instance (and its shared reference) is read once
-/// for all the judges, not once per check (in a large region every read of an instance is a
-/// cache miss).
+/// Run each judge on every RDS DB instance of the region and emit its verdict into the
+/// judge's emitter, a few instances at a time ([`JUDGED_TOGETHER`]): every judge over the
+/// chunk, then the next chunk. The chunk's instances (and their shared references) stay in
+/// the data caches across the judges, and each judge's code in the instruction cache across
+/// the chunk (instance by instance, the code of every check was fetched again for each
+/// instance). Each emitter still gets its results in instance order.
 pub(crate) fn each_instance_of(
     ctx: &RegionCtx<'_>,
     judges: &mut [(InstanceJudge, &mut Emitter<'_>)],
 ) {
     let clusters = Clusters::of(ctx);
     let engines = instance_engines(ctx);
-    for (i, db) in ctx.region.rds.db_instances.iter().enumerate() {
-        let rds = engines.rds.get(i) == Some(&true);
-        let mut resource = None;
+    let mut resources: Vec<Option<SharedResource>> = Vec::with_capacity(JUDGED_TOGETHER);
+    for (c, chunk) in ctx
+        .region
+        .rds
+        .db_instances
+        .chunks(JUDGED_TOGETHER)
+        .enumerate()
+    {
+        resources.clear();
+        resources.resize(chunk.len(), None);
         for (judge, em) in judges.iter_mut() {
-            if em.skip_unwanted() {
-                continue;
-            }
-            let verdict = match judge.0 {
-                JudgeFn::Any(judge) => judge(ctx, db),
-                JudgeFn::Rds(judge) => {
-                    let other = if rds {
-                        None
-                    } else {
-                        not_rds("DB instance", &db.db_instance_identifier, &db.engine)
-                    };
-                    match other {
-                        Some(v) => v,
-                        None => judge(ctx, &clusters, db).unwrap_or_else(|early| early),
-                    }
+            for ((j, db), resource) in chunk.iter().enumerate().zip(resources.iter_mut()) {
+                if em.skip_unwanted() {
+                    continue;
                 }
-            };
-            verdict.emit(
-                em,
-                *resource.get_or_insert_with(|| instance_resource(ctx, db)),
-            );
+                let verdict = match judge.0 {
+                    JudgeFn::Any(judge) => judge(ctx, db),
+                    JudgeFn::Rds(judge) => {
+                        let rds = engines.rds.get(c * JUDGED_TOGETHER + j) == Some(&true);
+                        let other = if rds {
+                            None
+                        } else {
+                            not_rds("DB instance", &db.db_instance_identifier, &db.engine)
+                        };
+                        match other {
+                            Some(v) => v,
+                            None => judge(ctx, &clusters, db).unwrap_or_else(|early| early),
+                        }
+                    }
+                };
+                verdict.emit(
+                    em,
+                    *resource.get_or_insert_with(|| instance_resource(ctx, db)),
+                );
+            }
         }
     }
 }
+
+/// How many items (instances, snapshots) every judge of a batch judges in turn before the next
+/// judge does: enough to keep each judge's code in the instruction cache for a while, few
+/// enough for the items to stay in the data caches meanwhile.
+pub(crate) const JUDGED_TOGETHER: usize = 64;
 
 /// The region's clusters by identifier (the region's shared lookup tables), so that resolving
 /// members stays linear in the number of instances.

@@ -14,7 +14,7 @@ use rdsguard_model::{DbSnapshot, Op, RestoreAttribute, ops};
 use super::common::{cluster_snapshot_resource, gap_in, snapshot_resource};
 use super::instance::{Judgement, Verdict, not_rds};
 
-use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
+use crate::engine::{CheckDef, Emitter, RegionCtx, Runner, SharedResource};
 use crate::{evidence, msg};
 
 pub static CHECKS: &[&CheckDef] = &[
@@ -127,39 +127,47 @@ impl SnapshotJudge {
     }
 }
 
-/// Run each judge on the snapshots it judges, snapshot by snapshot (DB snapshots, then DB
-/// cluster snapshots), and emit its verdict into the judge's emitter: each snapshot (and its
-/// shared reference) is read once for all the judges.
+/// Run each judge on the snapshots it judges (DB snapshots, then DB cluster snapshots) and
+/// emit its verdict into the judge's emitter, a few snapshots at a time as
+/// [`each_instance_of`](super::instance::each_instance_of) does instances.
 pub(crate) fn each_snapshot_of(
     ctx: &RegionCtx<'_>,
     judges: &mut [(SnapshotJudge, &mut Emitter<'_>)],
 ) {
+    use super::instance::JUDGED_TOGETHER;
     let own = own_snapshots(ctx);
+    let mut resources: Vec<Option<SharedResource>> = Vec::with_capacity(JUDGED_TOGETHER);
     for (k, ((kind, snapshots), own)) in snapshot_kinds(ctx).into_iter().zip(&own.0).enumerate() {
         if !judges.iter().any(|(j, _)| j.judges_kind(k)) {
             continue;
         }
-        for (i, s) in snapshots.iter().enumerate() {
-            let mut resource = None;
+        for (c, chunk) in snapshots.chunks(JUDGED_TOGETHER).enumerate() {
+            resources.clear();
+            resources.resize(chunk.len(), None);
             for (judge, em) in judges.iter_mut() {
-                if !judge.judges_kind(k) || em.skip_unwanted() {
+                if !judge.judges_kind(k) {
                     continue;
                 }
-                let verdict = match judge.0 {
-                    SnapshotJudgeFn::Any(_, judge) => judge(ctx, kind, s),
-                    SnapshotJudgeFn::Own(_, judge) => {
-                        let foreign = if own.get(i) == Some(&true) {
-                            None
-                        } else {
-                            foreign_snapshot(ctx, kind, s)
-                        };
-                        match foreign {
-                            Some(v) => v,
-                            None => judge(ctx, kind, s).unwrap_or_else(|early| early),
-                        }
+                for ((j, s), resource) in chunk.iter().enumerate().zip(resources.iter_mut()) {
+                    if em.skip_unwanted() {
+                        continue;
                     }
-                };
-                verdict.emit(em, *resource.get_or_insert_with(|| (kind.resource)(ctx, s)));
+                    let verdict = match judge.0 {
+                        SnapshotJudgeFn::Any(_, judge) => judge(ctx, kind, s),
+                        SnapshotJudgeFn::Own(_, judge) => {
+                            let foreign = if own.get(c * JUDGED_TOGETHER + j) == Some(&true) {
+                                None
+                            } else {
+                                foreign_snapshot(ctx, kind, s)
+                            };
+                            match foreign {
+                                Some(v) => v,
+                                None => judge(ctx, kind, s).unwrap_or_else(|early| early),
+                            }
+                        }
+                    };
+                    verdict.emit(em, *resource.get_or_insert_with(|| (kind.resource)(ctx, s)));
+                }
             }
         }
     }
