@@ -213,10 +213,24 @@ pub fn evaluate_static_grants(
         out: Some(traces),
         lean: true,
     };
+    static_decision_quick(set, req, &mut tracer)
+}
+
+/// [`evaluate_static`] without traces, on booleans when no statement of the set reads the
+/// request (see [`evaluate_static_grants`]): the same decision.
+pub fn evaluate_static_quick(set: &PolicySet<'_>, req: &Request<'_>) -> StaticDecision {
+    static_decision_quick(set, req, &mut Tracer::none())
+}
+
+fn static_decision_quick(
+    set: &PolicySet<'_>,
+    req: &Request<'_>,
+    tracer: &mut Tracer<'_>,
+) -> StaticDecision {
     // Nothing left unknown without a statement reading the request: evaluated on booleans
     // (no formula built, combined or dropped), the same decision and statements.
     if set.reads_no_request() {
-        let o: Outcome<bool> = evaluate_generic(set, req, &mut tracer);
+        let o: Outcome<bool> = evaluate_generic(set, req, tracer);
         return if o.explicit_deny {
             StaticDecision::Denied {
                 kind: Decision::ExplicitlyDenied,
@@ -229,7 +243,7 @@ pub fn evaluate_static_grants(
             }
         };
     }
-    static_decision(evaluate_generic(set, req, &mut tracer))
+    static_decision(evaluate_generic(set, req, tracer))
 }
 
 impl PolicySet<'_> {

@@ -30,7 +30,9 @@ use rdsguard_iam::bulk::{
 use rdsguard_iam::compile::{CompiledPolicy, PolicyKind};
 use rdsguard_iam::context::{RequestAction, RequestContext, RequestPrincipal, RequestResource};
 use rdsguard_iam::error::{ParseError, RequestError};
-use rdsguard_iam::eval::{Decision, PolicySet, Request, StaticDecision, evaluate, evaluate_static};
+use rdsguard_iam::eval::{
+    Decision, PolicySet, Request, StaticDecision, evaluate, evaluate_static, evaluate_static_quick,
+};
 use rdsguard_iam::formula::Formula;
 use rdsguard_iam::policy::{Effect, PrincipalValue};
 use rdsguard_model::{AccountSnapshot, KmsKey, ops};
@@ -1473,7 +1475,7 @@ fn rds_admin_equivalent(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
         };
         let all = probes.as_ref().is_some_and(|probes| {
             probes.iter().all(|action| {
-                evaluate_static(
+                evaluate_static_quick(
                     &set,
                     &Request {
                         principal: &principal,
@@ -1481,7 +1483,6 @@ fn rds_admin_equivalent(ctx: &AccountCtx<'_>, em: &mut Emitter<'_>) {
                         resource: &resource,
                         context: &ctx_partial,
                     },
-                    None,
                 ) == StaticDecision::Allowed
             })
         });
