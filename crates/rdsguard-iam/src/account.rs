@@ -1348,21 +1348,22 @@ pub(crate) fn external_grants(
             continue;
         }
         for pv in st.source.principal.iter().flat_map(|p| p.principals.iter()) {
-            let principal_text = match pv {
-                PrincipalValue::Wildcard => "*".to_string(),
+            // The principal as the answer names it (written only for a grant kept below).
+            let principal_text: &str = match pv {
+                PrincipalValue::Wildcard => "*",
                 PrincipalValue::Aws(a) => {
                     let acct = if a.len() == 12 {
-                        a.clone()
+                        a.as_str()
                     } else {
-                        a.split(':').nth(4).unwrap_or_default().to_string()
+                        a.split(':').nth(4).unwrap_or_default()
                     };
                     if acct == account_id {
                         continue;
                     }
-                    a.clone()
+                    a
                 }
-                PrincipalValue::Service(s) => s.clone(),
-                PrincipalValue::Federated(s) | PrincipalValue::CanonicalUser(s) => s.clone(),
+                PrincipalValue::Service(s) => s,
+                PrincipalValue::Federated(s) | PrincipalValue::CanonicalUser(s) => s,
             };
             // Evaluate the key policy alone for a representative principal: conditions on the
             // principal stay symbolic. Made once per principal (a key's grants all name the
@@ -1402,7 +1403,7 @@ pub(crate) fn external_grants(
                 continue;
             }
             out.push(ExternalGrant {
-                principal: principal_text,
+                principal: principal_text.to_string(),
                 statement: st.label(),
                 decision,
             });

@@ -460,10 +460,15 @@ struct Access<'a> {
     answers: RefCell<Vec<Rc<ResourceAnswer>>>,
     /// Answers that another who-can check of the region asks again (see [`ReaskedAnswers`]).
     reasked: Rc<ReaskedAnswers>,
-    /// The last status decided without explaining: resources with the same answers (plain
-    /// resources share theirs) get the same status.
-    last_status: RefCell<Option<DecidedStatus>>,
+    /// The last statuses decided without explaining, most recent first (at most
+    /// [`KEPT_STATUSES`]): resources with the same answers (plain resources share theirs) get
+    /// the same status, also when a resource with answers of its own came between them.
+    last_status: RefCell<Vec<DecidedStatus>>,
 }
+
+/// How many decided statuses [`Access`] keeps: the plain answers of a list's few ARN
+/// prefixes, and room for the answers of their own that come between them.
+const KEPT_STATUSES: usize = 4;
 
 /// A status decided from `answers` against the threshold `max`; the answers are kept alive,
 /// so that equal addresses mean the same answers.
@@ -615,7 +620,7 @@ impl<'a> Access<'a> {
             actions: RefCell::new(Vec::new()),
             answers: RefCell::new(Vec::new()),
             reasked: Rc::default(),
-            last_status: RefCell::new(None),
+            last_status: RefCell::new(Vec::with_capacity(KEPT_STATUSES)),
         }
     }
 
@@ -869,19 +874,18 @@ fn judge<'a>(
         // The status alone (see `explaining`): no evidence, no message; the previous one when
         // the answers are the same.
         let mut last = access.last_status.borrow_mut();
-        let status = match &*last {
-            Some(decided)
-                if decided.max == max
-                    && decided.answers.len() == answers.len()
-                    && decided
-                        .answers
-                        .iter()
-                        .zip(&answers)
-                        .all(|(p, a)| Rc::ptr_eq(p, a)) =>
-            {
-                decided.status
-            }
-            _ => {
+        let known = last.iter().find(|decided| {
+            decided.max == max
+                && decided.answers.len() == answers.len()
+                && decided
+                    .answers
+                    .iter()
+                    .zip(&answers)
+                    .all(|(p, a)| Rc::ptr_eq(p, a))
+        });
+        let status = match known {
+            Some(decided) => decided.status,
+            None => {
                 let who = access.summarize(&answers, false);
                 let status = if who.count > max {
                     Status::Fail
@@ -890,11 +894,15 @@ fn judge<'a>(
                 } else {
                     Status::Pass
                 };
-                *last = Some(DecidedStatus {
-                    answers: answers.clone(),
-                    max,
-                    status,
-                });
+                last.truncate(KEPT_STATUSES - 1);
+                last.insert(
+                    0,
+                    DecidedStatus {
+                        answers: answers.clone(),
+                        max,
+                        status,
+                    },
+                );
                 status
             }
         };
