@@ -23,12 +23,12 @@ pub enum Runner {
     /// Once per account (IAM and other global facts).
     Account(fn(&AccountCtx<'_>, &mut Emitter<'_>)),
     /// Once per DB instance of each region, with its verdict emitted for the instance. The
-    /// checks of this kind run together, instance by instance, where the first of them is in
-    /// the catalogue.
+    /// checks of this kind run together, a chunk of instances at a time, where the first of
+    /// them is in the catalogue.
     Instances(crate::checks::instance::InstanceJudge),
     /// Once per DB snapshot or DB cluster snapshot of each region (see the judge), with its
-    /// verdict emitted for the snapshot; the checks of this kind run together, snapshot by
-    /// snapshot, where the first of them is in the catalogue.
+    /// verdict emitted for the snapshot; the checks of this kind run together, a chunk of
+    /// snapshots at a time, where the first of them is in the catalogue.
     Snapshots(crate::checks::snapshot::SnapshotJudge),
 }
 
@@ -971,9 +971,9 @@ impl<'s> Evaluation<'s> {
                     account: a,
                     region: Some(r),
                 };
-                // The per-instance checks run together, instance by instance (each instance
-                // read once for all of them), where the first of them is in the catalogue;
-                // the per-snapshot checks likewise; the others one by one.
+                // The per-instance checks run together, a chunk of instances at a time (each
+                // chunk read once for all of them), where the first of them is in the
+                // catalogue; the per-snapshot checks likewise; the others one by one.
                 let region_checks: Vec<(&'d CheckDef, u16)> = checks
                     .iter()
                     .enumerate()
@@ -1111,8 +1111,8 @@ impl<'s> Evaluation<'s> {
     }
 
     /// Run per-instance or per-snapshot checks (`group`, all of one kind, each with its
-    /// emitter in `ems`) item by item: the same results as [`run_one`](Self::run_one) of each
-    /// in turn.
+    /// emitter in `ems`) in chunks of items: the same results as [`run_one`](Self::run_one) of
+    /// each in turn.
     fn run_batch(
         &self,
         scope: Scope,
@@ -1502,7 +1502,7 @@ mod tests {
         );
     }
 
-    /// Checks that share work or run together (per-instance checks run instance by instance,
+    /// Checks that share work or run together (per-instance checks run in chunks of instances,
     /// who-can answers shared between checks) find exactly what each finds alone, in the
     /// same order within each check.
     #[test]
