@@ -91,7 +91,7 @@ impl InstanceJudge {
 /// judge's emitter, a few instances at a time ([`JUDGED_TOGETHER`]): every judge over the
 /// chunk, then the next chunk. The chunk's instances (and their shared references) stay in
 /// the data caches across the judges, and each judge's code in the instruction cache across
-/// the chunk (instance by instance, the code of every check was fetched again for each
+/// the chunk (judged instance by instance, every judge's code would be fetched again for each
 /// instance). Each emitter still gets its results in instance order.
 pub(crate) fn each_instance_of(
     ctx: &RegionCtx<'_>,
