@@ -1,4 +1,5 @@
-//! rdsguard's check catalogue: pure functions from a [`Snapshot`] to [`Finding`]s.
+//! rdsguard's check catalogue: pure functions from a [`Snapshot`](rdsguard_model::Snapshot)
+//! to [`Finding`](rdsguard_findings::Finding)s.
 //!
 //! Each check is a [`CheckDef`]: its metadata (id, title, severity, rationale, remediation,
 //! CIS and FSBP control ids), the collector operations it depends on, and its code, side by

@@ -262,7 +262,7 @@ impl DbCluster {
     }
 }
 
-/// Who may restore a snapshot (DescribeDB[Cluster]SnapshotAttributes, attribute `restore`).
+/// Who may restore a snapshot (`DescribeDB[Cluster]SnapshotAttributes`, attribute `restore`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RestoreAttribute {
     /// `all` is among the values: anyone may restore it.

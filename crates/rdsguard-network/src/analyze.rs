@@ -446,9 +446,10 @@ impl<'a> RegionAnalysis<'a> {
         self.reaches_in(Cache::default())
     }
 
-    /// [`reaches`](Self::reaches), and [`db_subnet_group_subnets`]
-    /// (Self::db_subnet_group_subnets) of each of `names`: one pass, whose subnets are
-    /// evaluated once for both (groups of a VPC share its route tables).
+    /// [`reaches`](Self::reaches), and
+    /// [`db_subnet_group_subnets`](Self::db_subnet_group_subnets) of each of `names`: one
+    /// pass, whose subnets are evaluated once for both (groups of a VPC share its route
+    /// tables).
     #[allow(clippy::type_complexity)]
     pub fn reaches_and_subnet_groups<'n>(
         &self,

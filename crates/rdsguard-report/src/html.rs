@@ -8,8 +8,8 @@
 //! (DB instance or cluster) with its exposure, encryption and TLS facts taken from the
 //! findings' evidence, its results, and the remediation of what fails.
 //!
-//! Every string from the report is escaped with [`escape_html`]; nothing is interpolated into
-//! the script.
+//! Every string from the report is escaped with [`escape_html`](crate::text::escape_html);
+//! nothing is interpolated into the script.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -3,7 +3,7 @@
 //!
 //! One check covers both snapshot kinds; each finding carries its own resource type
 //! (`AwsRdsDbSnapshot` or `AwsRdsDbClusterSnapshot`). Who may restore a snapshot comes from
-//! DescribeDB[Cluster]SnapshotAttributes; when that call failed for a snapshot the answer is
+//! `DescribeDB[Cluster]SnapshotAttributes`; when that call failed for a snapshot the answer is
 //! NOT_ASSESSED, never "private".
 
 use std::collections::BTreeSet;
