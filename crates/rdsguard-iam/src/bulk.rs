@@ -1169,10 +1169,11 @@ impl<'a> BulkWhoCan<'a> {
         (org_quiet && quiet).then_some(statements)
     }
 
-    /// The class of principals answered alike under [`alike_without_grant`]'s `statements`:
-    /// `None` unless `p` has no identity policy for the action (nor one named like the
-    /// resource policy, which would change how its grants read), no permissions boundary,
-    /// nothing missing, and no statement names it (only its account, or everyone).
+    /// The class of principals answered alike under the `statements` of
+    /// [`alike_without_grant`](Self::alike_without_grant): `None` unless `p` has no identity
+    /// policy for the action (nor one named like the resource policy, which would change how
+    /// its grants read), no permissions boundary, nothing missing, and no statement names it
+    /// (only its account, or everyone).
     /// `name_taken`: whether a policy of the model has the resource policy's name (compared
     /// per principal only then).
     fn alike_key(

@@ -1,6 +1,6 @@
 //! Who did what to our databases? A streaming CloudTrail scanner.
 //!
-//! [`scan`] reads CloudTrail logs (S3 delivery files `{"Records":[...]}` as `.json` or
+//! [`scan()`] reads CloudTrail logs (S3 delivery files `{"Records":[...]}` as `.json` or
 //! `.json.gz`, multi-member gzip, bare arrays, one event per line with or without an
 //! EventBridge `detail` envelope; directories are walked recursively), fans the files out
 //! across threads, and runs on each event:
@@ -65,7 +65,7 @@ pub struct TrailOptions {
     pub burst_window: Duration,
     /// Directories (or files) of Sigma rules to load.
     pub sigma_dirs: Vec<PathBuf>,
-    /// Worker threads for [`scan`]; 0 means one per available core.
+    /// Worker threads for [`scan()`]; 0 means one per available core.
     pub threads: usize,
     /// Ports the security-group detection treats as database ports.
     pub db_ports: Vec<u16>,

@@ -3,7 +3,7 @@
 //!
 //! Only successful calls count: a record with an `errorCode` did not change anything, so it
 //! is ignored here. Failed calls feed only the access-denied burst detection, which is
-//! computed over time windows in [`crate::scan`].
+//! computed over time windows in [`crate::scan()`].
 
 pub(crate) mod identity;
 pub(crate) mod network;
