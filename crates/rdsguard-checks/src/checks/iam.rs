@@ -871,7 +871,7 @@ fn judge<'a>(
     }
     let explain = explaining();
     if !explain {
-        // The status alone (see `explaining`): no evidence, no message; the previous one when
+        // The status alone (see `explaining`): no evidence, no message; a recent one when
         // the answers are the same.
         let mut last = access.last_status.borrow_mut();
         let known = last.iter().find(|decided| {
