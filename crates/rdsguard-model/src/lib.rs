@@ -193,6 +193,32 @@ pub fn trim(s: &str) -> &str {
     }
 }
 
+/// The position of `item` in `items`, when it is one of its elements (by address, not by
+/// value: a copy is not found). The checks and the network analysis key their per-region
+/// tables by the position of a snapshot item they were handed by reference.
+pub fn position_of<T>(items: &[T], item: &T) -> Option<usize> {
+    let size = std::mem::size_of::<T>().max(1);
+    let offset = (item as *const T as usize).wrapping_sub(items.as_ptr() as usize);
+    let index = offset / size;
+    (offset.is_multiple_of(size) && items.get(index).is_some_and(|i| std::ptr::eq(i, item)))
+        .then_some(index)
+}
+
+#[cfg(test)]
+mod position_tests {
+    #[test]
+    fn finds_elements_by_address_only() {
+        let items = vec![String::from("a"), String::from("b"), String::from("b")];
+        for (i, item) in items.iter().enumerate() {
+            assert_eq!(super::position_of(&items, item), Some(i));
+        }
+        let copy = items[1].clone();
+        assert_eq!(super::position_of(&items, &copy), None);
+        assert_eq!(super::position_of(&items[..1], &items[2]), None);
+        assert_eq!(super::position_of(&items[1..], &items[0]), None);
+    }
+}
+
 #[cfg(test)]
 mod trim_tests {
     #[test]

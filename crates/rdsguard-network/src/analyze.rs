@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use rdsguard_model::{
     AccountSnapshot, DbCluster, DbInstance, DbProxy, NetworkAcl, RegionSnapshot, SecurityGroup,
-    SecurityGroupPermission, SecurityGroupReference, Snapshot,
+    SecurityGroupPermission, SecurityGroupReference, Snapshot, position_of,
 };
 
 use crate::family::Fam;
@@ -319,15 +319,6 @@ impl Internet for u128 {
 }
 
 /// Default port of an RDS Proxy's engine family.
-/// The position of `item` in `items`, when it is one of its elements (by address).
-fn position_of<T>(items: &[T], item: &T) -> Option<usize> {
-    let size = std::mem::size_of::<T>().max(1);
-    let offset = (item as *const T as usize).wrapping_sub(items.as_ptr() as usize);
-    let index = offset / size;
-    (offset.is_multiple_of(size) && items.get(index).is_some_and(|i| std::ptr::eq(i, item)))
-        .then_some(index)
-}
-
 fn proxy_port(engine_family: &str) -> Option<u16> {
     match engine_family.to_ascii_uppercase().as_str() {
         "MYSQL" => Some(3306),

@@ -7,10 +7,9 @@
 //! database's [`SgEval`] merges the evaluations of its groups.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::rc::Rc;
 use std::sync::Arc;
-
-use std::hash::{BuildHasher, Hash, Hasher};
 
 use rdsguard_model::{
     NetworkInterface, SecurityGroup, SecurityGroupPermission, SecurityGroupReference, ops,

@@ -159,14 +159,7 @@ pub(crate) fn arn_part(arn: &str, n: usize) -> Option<&str> {
     (part == n).then(|| &arn[start..])
 }
 
-/// The position of `item` in `items`, when it is one of its elements (by address).
-pub(crate) fn position_of<T>(items: &[T], item: &T) -> Option<usize> {
-    let size = std::mem::size_of::<T>().max(1);
-    let offset = (item as *const T as usize).wrapping_sub(items.as_ptr() as usize);
-    let index = offset / size;
-    (offset.is_multiple_of(size) && items.get(index).is_some_and(|i| std::ptr::eq(i, item)))
-        .then_some(index)
-}
+pub(crate) use rdsguard_model::position_of;
 
 /// The AWS service an engine name belongs to when it is not RDS (Neptune and DocumentDB
 /// share RDS's APIs).
