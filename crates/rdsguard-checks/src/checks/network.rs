@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use rdsguard_findings::Severity;
 use rdsguard_model::{
-    DbCluster, DbInstance, DbProxy, RegionSnapshot, VpcSecurityGroupMembership, ops,
+    DbCluster, DbInstance, DbProxy, OptionGroup, RegionSnapshot, VpcSecurityGroupMembership, ops,
 };
 use rdsguard_network::{
     DbExposure, DbKind, DbReach, InternetPath, ReferenceState, RegionAnalysis, SourceSets, Sources,
@@ -74,6 +74,18 @@ struct RegionExposures {
     no_report: DbExposure,
     /// See [`db_flags`].
     flags: Rc<DbFlagsOf>,
+    /// The ports other than its own that an instance's options listen on (Oracle SSL, OEM...),
+    /// by the instance's position, each with the sources its groups admit on it: evaluated
+    /// here, with the region's analysis at hand, rather than by indexing the region again.
+    option_ports: FastMap<usize, Vec<OptionPort>>,
+}
+
+/// A port an option of an instance listens on ([`RegionExposures::option_ports`]).
+struct OptionPort {
+    port: u16,
+    /// What listens: "option OEM of oracle-oem".
+    label: String,
+    sets: SourceSets,
 }
 
 /// What the network checks read of every database of the region (instances, clusters,
@@ -236,6 +248,32 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
             .chain(rds.db_proxies.iter().map(|p| proxy_resource(ctx, p)))
             .collect();
         let flags = db_flags(ctx);
+        let mut option_ports = FastMap::default();
+        // Most regions have no option listening on a port of its own: then no instance's
+        // option groups are looked up.
+        let options_listen = rds
+            .option_groups
+            .iter()
+            .any(|g| g.options.iter().any(|o| o.port.is_some()));
+        let instances = if options_listen {
+            &rds.db_instances[..]
+        } else {
+            &[]
+        };
+        for (i, (db, reach)) in instances.iter().zip(&reaches).enumerate() {
+            let mut ports: Vec<OptionPort> = Vec::new();
+            for (port, label) in instance_option_ports(ctx, db) {
+                if Some(port) == reach.port || ports.iter().any(|o| o.port == port) {
+                    continue;
+                }
+                let groups = group_ids_of(SubjectItem::Instance(db));
+                let sets = analysis.source_sets_for(&groups, Some(port));
+                ports.push(OptionPort { port, label, sets });
+            }
+            if !ports.is_empty() {
+                option_ports.insert(i, ports);
+            }
+        }
         RegionExposures {
             reaches,
             subnet_groups,
@@ -243,6 +281,7 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
             resources,
             no_report: no_report(),
             flags,
+            option_ports,
         }
     })
 }
@@ -934,32 +973,47 @@ fn public_subnets(subnets: &[SubnetInfo]) -> String {
 
 /// Ports the database listens on: its endpoint port and the ports of its option-group options
 /// (e.g. Oracle's SSL listener, 2484 by default; OEM).
-fn listening_ports(ctx: &RegionCtx<'_>, db: &NetDb<'_, '_>) -> Vec<(u16, Cow<'static, str>)> {
-    let mut ports: Vec<(u16, Cow<'static, str>)> = db
+fn listening_ports<'e>(
+    all: &'e RegionExposures,
+    entry: &DbEntry<'_, '_>,
+    db: &NetDb<'_, '_>,
+) -> Vec<(u16, Cow<'e, str>, Option<&'e SourceSets>)> {
+    let mut ports: Vec<(u16, Cow<'e, str>, Option<&'e SourceSets>)> = db
         .reach
         .port
-        .map(|p| (p, Cow::Borrowed("database port")))
+        .map(|p| (p, Cow::Borrowed("database port"), None))
         .into_iter()
         .collect();
-    let SubjectItem::Instance(instance) = db.item else {
-        return ports;
-    };
-    let lookups = RegionLookups::of(ctx);
-    for m in &instance.option_group_memberships {
-        if let Some(g) = lookups.option_group(ctx.region, &m.name) {
-            for o in &g.options {
-                if let Some(p) = o.port
-                    && !ports.iter().any(|(q, _)| *q == p)
-                {
-                    ports.push((
-                        p,
-                        Cow::Owned(format!("option {} of {}", o.option_name, g.name)),
-                    ));
-                }
-            }
-        }
+    if let SubjectItem::Instance(_) = db.item
+        && let Some(options) = all.option_ports.get(&entry.index)
+    {
+        ports.extend(
+            options
+                .iter()
+                .map(|o| (o.port, Cow::Borrowed(o.label.as_str()), Some(&o.sets))),
+        );
     }
     ports
+}
+
+/// The ports the options of an instance's option groups listen on, with what listens (in
+/// option group order; a port may come more than once).
+fn instance_option_ports<'a>(
+    ctx: &RegionCtx<'a>,
+    instance: &'a DbInstance,
+) -> impl Iterator<Item = (u16, String)> + 'a {
+    let lookups = RegionLookups::of(ctx);
+    let groups: Vec<&'a OptionGroup> = instance
+        .option_group_memberships
+        .iter()
+        .filter_map(|m| lookups.option_group(ctx.region, &m.name))
+        .collect();
+    groups.into_iter().flat_map(|g| {
+        g.options.iter().filter_map(move |o| {
+            o.port
+                .map(|p| (p, format!("option {} of {}", o.option_name, g.name)))
+        })
+    })
 }
 
 /// The security groups of a database, as its exposure lists them.
@@ -992,8 +1046,8 @@ pub static RDS_DB_PORT_OPEN_TO_INTERNET: CheckDef = CheckDef {
 };
 
 fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    // Built only if a database listens on an option port (its sources are not in the shared
-    // exposure), and then once for the region.
+    // Built only to explain a result about a database listening on an option port (the
+    // report names the rules admitting each source), and then once for the region.
     let analysis = OnceCell::new();
     let all = all_exposures(ctx);
     let internet4 = ipset::internet_v4();
@@ -1019,22 +1073,17 @@ fn port_open_to_internet(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         let mut open = Vec::new();
         let mut unknown = Vec::new();
         let mut open_rules = Vec::new();
-        for (port, label) in listening_ports(ctx, &db) {
+        for (port, label, option_sets) in listening_ports(&all, entry, &db) {
             // The sets decide; the report's sources (when explaining) name the rules.
-            let (sets, sources) = if Some(port) == db.reach.port {
-                (Cow::Borrowed(&*db.reach.sources), Cow::Borrowed(&d.sources))
-            } else {
-                let groups = group_ids_of(db.item);
-                let analysis = analysis.get_or_init(|| self::analysis(ctx));
-                if explaining() {
+            let (sets, sources) = match option_sets {
+                None => (Cow::Borrowed(&*db.reach.sources), Cow::Borrowed(&d.sources)),
+                Some(_) if explaining() => {
+                    let groups = group_ids_of(db.item);
+                    let analysis = analysis.get_or_init(|| self::analysis(ctx));
                     let sources = analysis.sources_for(&groups, Some(port));
                     (Cow::Owned(SourceSets::of(&sources)), Cow::Owned(sources))
-                } else {
-                    (
-                        Cow::Owned(analysis.source_sets_for(&groups, Some(port))),
-                        Cow::Borrowed(&no_sources),
-                    )
                 }
+                Some(sets) => (Cow::Borrowed(sets), Cow::Borrowed(&no_sources)),
             };
             let mut families = Vec::new();
             if internet4.is_subset(&sets.ipv4) {
