@@ -167,15 +167,15 @@ pub struct Outcome {
     /// result does not write to the reference (a cache miss per result in a large account,
     /// and another to free it).
     pub resource: u32,
-    pub suppressed: Option<Arc<Suppression>>,
     /// Index of the check in [`Analysis::checks`].
     pub check: u16,
     pub status: Status,
     pub severity: Severity,
 }
 
-// Millions per account: keep it at two words.
-const _: () = assert!(std::mem::size_of::<Outcome>() <= 16);
+// Millions per account: one word each (the few suppressed ones are listed apart, see
+// `Analysis::suppression`), written once and read by every report.
+const _: () = assert!(std::mem::size_of::<Outcome>() <= 8);
 
 /// The resource references of a run, numbered: the references the region keeps for its
 /// resources are numbered once, when made, and results carry the number.
@@ -324,7 +324,6 @@ impl<'a> Emitter<'a> {
                 ResourceArg::Shared(SharedResource(n)) => n,
                 ResourceArg::Own(r) => self.table.add(r),
             },
-            suppressed: None,
             check: self.check,
             status,
             severity,
@@ -601,17 +600,22 @@ pub fn analyze<'d>(
         })
     };
     let mut suppressions = Suppressions::new(config, now);
+    let mut suppressed = Vec::new();
     if !suppressions.is_empty() {
         let refs = table.refs.borrow();
-        for o in &mut outcomes {
-            if let Some(r) = refs.get(o.resource as usize) {
-                o.suppressed = suppressions.find(checks[usize::from(o.check)].id, r);
+        for (i, o) in outcomes.iter().enumerate() {
+            let found = refs
+                .get(o.resource as usize)
+                .and_then(|r| suppressions.find(checks[usize::from(o.check)].id, r));
+            if let (Some(s), Ok(i)) = (found, u32::try_from(i)) {
+                suppressed.push((i, s));
             }
         }
     }
     Analysis {
         checks,
         outcomes,
+        suppressed,
         runs,
         now,
         work,
@@ -716,6 +720,9 @@ pub struct Analysis<'d> {
     /// order, except that the per-instance checks, run together, come where the first of them
     /// is, and the per-snapshot checks likewise).
     pub outcomes: Vec<Outcome>,
+    /// The suppressed outcomes (by index in `outcomes`, ascending) with the suppression that
+    /// matched each.
+    suppressed: Vec<(u32, Arc<Suppression>)>,
     runs: Vec<Run>,
     now: OffsetDateTime,
     /// The analysis' memos and resource references, by account and region, for explaining.
@@ -771,8 +778,18 @@ impl<'d> Analysis<'d> {
             o.status,
             o.severity,
             self.check_of(o).id,
-            o.suppressed.is_some(),
+            self.suppression(index as usize).is_some(),
         )
+    }
+
+    /// The suppression (from the configuration) that matched the outcome at `index`, if any.
+    pub fn suppression(&self, index: usize) -> Option<&Arc<Suppression>> {
+        let i = u32::try_from(index).ok()?;
+        self.suppressed
+            .binary_search_by_key(&i, |(at, _)| *at)
+            .ok()
+            .and_then(|p| self.suppressed.get(p))
+            .map(|(_, s)| s)
     }
 
     /// [`explain`](Self::explain) of the outcomes at `positions` of `order` (a
@@ -901,7 +918,7 @@ impl<'d> Analysis<'d> {
                         });
                     }
                 }
-                finding.suppressed = outcome.suppressed.clone();
+                finding.suppressed = self.suppression(run.start + ordinal as usize).cloned();
                 answer[w.2] = Some(finding);
             }
         }

@@ -65,14 +65,15 @@ pub fn assert_explanations_agree_at(
     let decided: Vec<_> = analysis
         .outcomes
         .iter()
-        .map(|o| {
+        .enumerate()
+        .map(|(i, o)| {
             let check = analysis.check_of(o).id;
             (
                 check,
                 o.status,
                 o.severity,
                 analysis.resource_of(o),
-                o.suppressed.as_deref(),
+                analysis.suppression(i).map(|s| &**s),
             )
         })
         .collect();

@@ -60,6 +60,47 @@ fn demo_audit_exit_codes_follow_fail_on() {
 }
 
 #[test]
+fn suppressed_failures_do_not_trip_fail_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = |config: &str| {
+        std::fs::write(dir.path().join("rules.toml"), config).unwrap();
+        rdsguard(
+            &[
+                "audit",
+                "--demo",
+                "--config",
+                "rules.toml",
+                "--check",
+                "rds_instance_multi_az",
+                "--fail-on",
+                "low",
+            ],
+            dir.path(),
+        )
+    };
+    let some = audit(
+        "[[suppressions]]\ncheck = \"rds_instance_multi_az\"\nresource = \"au-inventory\"\nreason = \"cache\"\n",
+    );
+    assert_eq!(
+        some.status.code(),
+        Some(1),
+        "other single-AZ instances fail"
+    );
+    let text = String::from_utf8_lossy(&some.stdout);
+    assert!(text.contains("1 suppressed"), "{text}");
+    let all = audit(
+        "[[suppressions]]\ncheck = \"rds_instance_multi_az\"\nresource = \"*\"\nreason = \"all of them\"\n",
+    );
+    let text = String::from_utf8_lossy(&all.stdout);
+    assert!(text.contains("0 FAIL"), "{text}");
+    assert_eq!(
+        all.status.code(),
+        Some(0),
+        "every failure is suppressed: {text}"
+    );
+}
+
+#[test]
 fn snapshot_file_audit_equals_the_direct_audit_and_files_are_private() {
     let dir = tempfile::tempdir().unwrap();
     let snap = dir.path().join("snapshot.json");

@@ -45,7 +45,15 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                 w.write_all(rdsguard_report::render_digest(&digest, &opts).as_bytes())
             })?;
         }
-        let unsuppressed = || analysis.outcomes.iter().filter(|o| o.suppressed.is_none());
+        let unsuppressed = || {
+            let analysis = &analysis;
+            analysis
+                .outcomes
+                .iter()
+                .enumerate()
+                .filter(move |(i, _)| analysis.suppression(*i).is_none())
+                .map(|(_, o)| o)
+        };
         let failing = args
             .fail_on
             .is_some_and(|t| unsuppressed().any(|o| o.status == Status::Fail && o.severity >= t));
