@@ -2099,12 +2099,19 @@ struct PolicyReach {
 fn build_plan(model: &AccountModel, action: &str) -> Result<ActionPlan, RequestError> {
     let req_action = RequestAction::parse(action)?;
     let service = req_action.service.clone();
-    // Only the policies with statements for the service can be relevant.
+    // Only the policies with statements for the service can be relevant; each of them read
+    // once here (a policy with no statement for the service allows nothing and reads nothing).
     let mut relevant = vec![false; model.policies.len()];
+    let mut allows = vec![false; model.policies.len()];
+    let mut reads_request = vec![false; model.policies.len()];
     for i in model.policies_for_service(&service) {
-        relevant[i] = model.policies[i]
-            .candidates(&service)
-            .any(|st| st.action_matches(&req_action));
+        for st in model.policies[i].candidates(&service) {
+            if st.action_matches(&req_action) {
+                relevant[i] = true;
+                allows[i] |= st.effect == Effect::Allow;
+                reads_request[i] |= st.reads_request();
+            }
+        }
     }
     let mut used = vec![false; model.policies.len()];
     let mut users_of: FastMap<usize, Vec<usize>> = FastMap::default();
@@ -2153,12 +2160,7 @@ fn build_plan(model: &AccountModel, action: &str) -> Result<ActionPlan, RequestE
         reach.push(r);
     }
     let quiet = (0..model.policies.len())
-        .map(|i| {
-            used[i]
-                && model.policies[i]
-                    .candidates(&service)
-                    .all(|st| !st.action_matches(&req_action) || !st.reads_request())
-        })
+        .map(|i| used[i] && !reads_request[i])
         .collect();
     let mut exact: FastMap<String, Vec<usize>> = FastMap::default();
     let mut wildcard = Vec::new();
@@ -2195,11 +2197,7 @@ fn build_plan(model: &AccountModel, action: &str) -> Result<ActionPlan, RequestE
         {
             always.push(idx);
         }
-        has_allow.push(relevant_identity().any(|i| {
-            model.policies[i]
-                .candidates(&service)
-                .any(|st| st.effect == Effect::Allow && st.action_matches(&req_action))
-        }));
+        has_allow.push(relevant_identity().any(|i| allows[i]));
         if !p.incomplete.is_empty() {
             incomplete.push(idx);
         }
