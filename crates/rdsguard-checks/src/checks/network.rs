@@ -63,9 +63,10 @@ struct RegionExposures {
     /// The subnets of each DB subnet group, or why they are unknown; with the subnets as
     /// evidence, shared by the findings about every database of the group.
     subnet_groups: FastMap<String, Result<SubnetGroupSubnets, String>>,
-    /// For each security group of the region (same order), the state of every group its
-    /// ingress then egress rules reference.
-    references: Vec<Vec<ReferenceState>>,
+    /// For the security groups of the region (by position) whose rules reference a group
+    /// that is stale or unknown, those references' states, ingress then egress (every
+    /// reference of the other groups exists: nothing kept for them).
+    bad_references: FastMap<usize, Vec<ReferenceState>>,
     /// The shared reference of each database, in the order of `reaches` (read by position:
     /// no lookup per finding).
     resources: Vec<SharedResource>,
@@ -226,20 +227,24 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
                 (name.to_string(), subnets)
             })
             .collect();
-        let references = ctx
-            .region
-            .ec2
-            .security_groups
-            .iter()
-            .map(|g| {
-                g.ingress
-                    .iter()
-                    .chain(&g.egress)
-                    .flat_map(|perm| &perm.security_groups)
-                    .map(|r| analysis.reference_state(r))
-                    .collect()
-            })
-            .collect();
+        let mut bad_references = FastMap::default();
+        for (i, g) in ctx.region.ec2.security_groups.iter().enumerate() {
+            let mut bad = Vec::new();
+            for r in g
+                .ingress
+                .iter()
+                .chain(&g.egress)
+                .flat_map(|perm| &perm.security_groups)
+            {
+                match analysis.reference_state(r) {
+                    ReferenceState::Exists => {}
+                    state => bad.push(state),
+                }
+            }
+            if !bad.is_empty() {
+                bad_references.insert(i, bad);
+            }
+        }
         let resources = rds
             .db_instances
             .iter()
@@ -277,7 +282,7 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
         RegionExposures {
             reaches,
             subnet_groups,
-            references,
+            bad_references,
             resources,
             no_report: no_report(),
             flags,
@@ -1567,10 +1572,14 @@ fn stale_reference(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         }
         let (gid, dbs) = (group.id(ctx.region), &group.databases);
         let res = group_resource(ctx, group);
-        let Some(states) = group.at().and_then(|p| all.references.get(p as usize)) else {
+        let Some(at) = group.at() else {
             em.not_assessed(res, missing_group(ctx, gid));
             continue;
         };
+        let states = all
+            .bad_references
+            .get(&(at as usize))
+            .map_or(&[][..], Vec::as_slice);
         let mut stale = Vec::new();
         let mut unknown = Vec::new();
         for state in states {
