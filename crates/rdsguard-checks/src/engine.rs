@@ -1309,6 +1309,12 @@ impl Memo {
         self.find(None)
             .unwrap_or_else(|| self.compute(None, true, init))
     }
+
+    /// The value of type `T` [`get_or_init_plain`](Self::get_or_init_plain) computed, if it
+    /// has been (for work that other work can shortcut, without computing it for that).
+    pub fn get_plain<T: 'static>(&self) -> Option<Rc<T>> {
+        self.find(None)
+    }
 }
 
 /// The resource of a scope-wide result ("every DB instance in us-east-1").

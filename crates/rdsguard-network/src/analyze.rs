@@ -190,6 +190,35 @@ impl Verdict {
     }
 }
 
+/// Where the security groups of each database of a region are in the region's list, as
+/// [`RegionAnalysis::reaches_and_subnet_groups`] found them while judging the databases: for
+/// each database (in the order of the reaches), the position of each of its group ids in the
+/// order it lists them (`None`: not in the list; a group id listed twice in the region names
+/// its first group), so that checks about the groups need not look them up again.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct GroupPositions {
+    /// Where each database's positions start in `positions` (one more entry than databases).
+    starts: Vec<u32>,
+    positions: Vec<Option<u32>>,
+}
+
+impl GroupPositions {
+    /// The positions of the groups of database `db` (its place in the reaches).
+    pub fn of(&self, db: usize) -> Option<&[Option<u32>]> {
+        let start = *self.starts.get(db)? as usize;
+        let end = *self.starts.get(db + 1)? as usize;
+        self.positions.get(start..end)
+    }
+
+    fn next_database(&mut self) {
+        let end = u32::try_from(self.positions.len()).unwrap_or(u32::MAX);
+        if self.starts.is_empty() {
+            self.starts.push(0);
+        }
+        self.starts.push(end);
+    }
+}
+
 #[derive(Default)]
 struct Cache<'a> {
     routes: Map<&'a str, Rc<RouteEval>>,
@@ -199,6 +228,11 @@ struct Cache<'a> {
     groups: Map<(Vec<&'a str>, Option<u16>), Rc<SgEval<'a>>>,
     /// Room for a database's group ids, kept between databases.
     group_ids: Vec<&'a str>,
+    /// Room for a database's group ids with their groups, kept between databases.
+    resolved: Vec<(&'a str, Option<&'a SecurityGroup>)>,
+    /// Without descriptions, the position of each database's groups (see
+    /// [`GroupPositions`]), database after database.
+    positions: GroupPositions,
     group_evals: Map<(&'a str, Option<u16>), Rc<GroupEval<'a>>>,
     /// Report forms shared by every database that uses them.
     group_sources: Map<(&'a str, Option<&'a str>), Arc<GroupSource>>,
@@ -434,13 +468,13 @@ impl<'a> RegionAnalysis<'a> {
     /// exposures (`DbReach::of` each of them), without their text (no identifiers, paths,
     /// rules or notes are copied): about twice as fast on a large region.
     pub fn reaches(&self) -> Vec<DbReach> {
-        self.reaches_in(Cache::default())
+        self.reaches_in(Cache::default()).0
     }
 
     /// [`reaches`](Self::reaches), and
     /// [`db_subnet_group_subnets`](Self::db_subnet_group_subnets) of each of `names`: one
     /// pass, whose subnets are evaluated once for both (groups of a VPC share its route
-    /// tables).
+    /// tables); with where each database's groups are in the region's list.
     #[allow(clippy::type_complexity)]
     pub fn reaches_and_subnet_groups<'n>(
         &self,
@@ -448,18 +482,21 @@ impl<'a> RegionAnalysis<'a> {
     ) -> (
         Vec<DbReach>,
         Vec<(&'n str, Result<Vec<SubnetInfo>, String>)>,
+        GroupPositions,
     ) {
         let mut cache = Cache::default();
         let groups = names
             .into_iter()
             .map(|name| (name, self.subnet_group_infos(name, &mut cache)))
             .collect();
-        (self.reaches_in(cache), groups)
+        let (reaches, positions) = self.reaches_in(cache);
+        (reaches, groups, positions)
     }
 
     /// [`reaches`](Self::reaches) continuing `cache` (whose subnets may be evaluated already:
-    /// a subnet's evaluation is the same with or without descriptions).
-    fn reaches_in(&self, cache: Cache<'a>) -> Vec<DbReach> {
+    /// a subnet's evaluation is the same with or without descriptions), and the positions of
+    /// the databases' groups.
+    fn reaches_in(&self, cache: Cache<'a>) -> (Vec<DbReach>, GroupPositions) {
         let rds = &self.idx.region.rds;
         // Without descriptions the groups are kept by class, not by how many databases use
         // them (`group_uses` is for the reports).
@@ -479,7 +516,7 @@ impl<'a> RegionAnalysis<'a> {
         for p in &rds.db_proxies {
             out.push(self.reach(&self.proxy_target(p), &mut cache));
         }
-        out
+        (out, std::mem::take(&mut cache.positions))
     }
 
     /// The subnets of a DB subnet group, or why they are unknown.
@@ -988,16 +1025,32 @@ impl<'a> RegionAnalysis<'a> {
     /// evaluation names the group (a source that does not parse); the merged groups of a
     /// database whose evaluations are all kept are shared by their addresses.
     fn alike_sg_eval(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> (Rc<SgEval<'a>>, bool) {
-        let ids = Self::sorted_group_ids(t, cache);
+        // Each group looked up once, in the database's order (its position recorded for the
+        // checks about groups), then sorted by id, each once.
+        let groups = &self.idx.region.ec2.security_groups;
+        let mut ids = std::mem::take(&mut cache.group_ids);
+        ids.clear();
+        t.group_ids.push_to(&mut ids);
+        let mut resolved = std::mem::take(&mut cache.resolved);
+        resolved.clear();
+        for &g in &ids {
+            let group = self.idx.security_group(g);
+            let position = group
+                .and_then(|found| position_of(groups, found))
+                .and_then(|p| u32::try_from(p).ok());
+            cache.positions.positions.push(position);
+            resolved.push((g, group));
+        }
+        cache.positions.next_database();
+        cache.group_ids = ids;
+        resolved.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        resolved.dedup_by(|a, b| a.0 == b.0);
         let mut all_kept = true;
-        let members: Vec<Rc<GroupEval<'a>>> = ids
+        let members: Vec<Rc<GroupEval<'a>>> = resolved
             .iter()
-            .map(|g| {
+            .map(|&(g, group)| {
                 let evaluate = || self.evaluate_group(g, t.port, false);
-                let class = self
-                    .idx
-                    .security_group(g)
-                    .and_then(|group| self.group_class(group, cache));
+                let class = group.and_then(|group| self.group_class(group, cache));
                 let Some(class) = class else {
                     // Missing, or another account's: evaluated each time.
                     all_kept = false;
@@ -1019,7 +1072,7 @@ impl<'a> RegionAnalysis<'a> {
                 }
             })
             .collect();
-        cache.group_ids = ids;
+        cache.resolved = resolved;
         if !all_kept {
             return (Rc::new(SgEval::merge(members)), false);
         }

@@ -123,11 +123,12 @@ impl<'a> RegionIndex<'a> {
         region: &'a RegionSnapshot,
     ) -> Self {
         let ec2 = &region.ec2;
-        let security_groups: Map<&str, &SecurityGroup> = ec2
-            .security_groups
-            .iter()
-            .map(|g| (g.group_id.as_str(), g))
-            .collect();
+        // A group id listed twice names its first group (as the checks' lookups have it).
+        let mut security_groups: Map<&str, &SecurityGroup> = Map::default();
+        security_groups.reserve(ec2.security_groups.len());
+        for g in &ec2.security_groups {
+            security_groups.entry(g.group_id.as_str()).or_insert(g);
+        }
         // Only the groups some rule references are looked up by their members (a large
         // region has a group of its own per database, which no rule names).
         let mut interfaces_by_group: Map<&str, Vec<&NetworkInterface>> = ec2

@@ -38,7 +38,7 @@ mod sg;
 
 use rdsguard_model::{AccountSnapshot, RegionSnapshot, Snapshot};
 
-pub use analyze::{ReferenceState, RegionAnalysis};
+pub use analyze::{GroupPositions, ReferenceState, RegionAnalysis};
 pub use nacl::EPHEMERAL_PORTS;
 pub use reach::{DbReach, SourceSets};
 pub use render::render_table;

@@ -237,8 +237,46 @@ fn assert_reaches_agree(s: &Snapshot) -> usize {
                 .map(|g| g.name.as_str())
                 .chain(["no-such-group"])
                 .collect();
-            let (reaches_too, groups) = analysis.reaches_and_subnet_groups(names.clone());
+            let (reaches_too, groups, positions) =
+                analysis.reaches_and_subnet_groups(names.clone());
             assert_eq!(reaches_too, reaches);
+            // Each database's groups where the region lists them (the first group of an id).
+            let group_lists = region
+                .rds
+                .db_instances
+                .iter()
+                .map(|d| {
+                    d.vpc_security_groups
+                        .iter()
+                        .map(|m| m.vpc_security_group_id.as_str())
+                        .collect::<Vec<_>>()
+                })
+                .chain(region.rds.db_clusters.iter().map(|c| {
+                    c.vpc_security_groups
+                        .iter()
+                        .map(|m| m.vpc_security_group_id.as_str())
+                        .collect()
+                }))
+                .chain(region.rds.db_proxies.iter().map(|p| {
+                    p.vpc_security_group_ids
+                        .iter()
+                        .map(String::as_str)
+                        .collect()
+                }));
+            for (db, ids) in group_lists.enumerate() {
+                let expected: Vec<Option<u32>> = ids
+                    .iter()
+                    .map(|id| {
+                        let groups = &region.ec2.security_groups;
+                        groups
+                            .iter()
+                            .position(|g| g.group_id == *id)
+                            .map(|p| p as u32)
+                    })
+                    .collect();
+                assert_eq!(positions.of(db), Some(&expected[..]), "database {db}");
+            }
+            assert_eq!(positions.of(reaches.len()), None);
             assert_eq!(groups.len(), names.len());
             for (name, subnets) in groups {
                 assert_eq!(subnets, analysis.db_subnet_group_subnets(name), "{name}");
@@ -278,6 +316,34 @@ fn assert_reaches_agree(s: &Snapshot) -> usize {
 
 /// The same on the demo account (every engine family, clusters, proxies, public and
 /// blocked paths, peering) and a synthetic one.
+#[test]
+fn a_group_id_listed_twice_names_its_first_group() {
+    let mut r = region();
+    let first = r.ec2.security_groups.len();
+    r.ec2
+        .security_groups
+        .push(sg("sg-twice", vec![tcp(5432, &["10.0.0.0/8"])]));
+    r.ec2
+        .security_groups
+        .push(sg("sg-twice", vec![tcp(5432, &["0.0.0.0/0"])]));
+    r.rds.db_instances = vec![
+        instance("twice", true, &["sg-twice"]),
+        instance("gone", true, &["sg-twice", "sg-gone"]),
+    ];
+    let s = snapshot_of(vec![(ACCOUNT.into(), r)]);
+    let (account, region) = (&s.accounts[0], &s.accounts[0].regions[0]);
+    let analysis = RegionAnalysis::new(&s, account, region).without_egress();
+    let (reaches, _, positions) = analysis.reaches_and_subnet_groups([]);
+    let first = Some(first as u32);
+    assert_eq!(positions.of(0), Some(&[first][..]));
+    assert_eq!(positions.of(1), Some(&[first, None][..]));
+    assert_eq!(positions.of(2), None);
+    // The first group's rules decide: the internet is not let in.
+    assert_eq!(reaches[0].internet_reachable, Some(false));
+    let reports = analyze_one(s.accounts[0].regions[0].clone());
+    assert_eq!(reports[0].internet_reachable, Some(false));
+}
+
 #[test]
 fn reaches_agree_with_the_reports_on_the_demo_and_a_synthetic_account() {
     let demo = rdsguard_demo::demo_snapshot();

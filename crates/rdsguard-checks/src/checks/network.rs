@@ -19,14 +19,14 @@ use rdsguard_model::{
     DbCluster, DbInstance, DbProxy, OptionGroup, RegionSnapshot, VpcSecurityGroupMembership, ops,
 };
 use rdsguard_network::{
-    DbExposure, DbKind, DbReach, InternetPath, ReferenceState, RegionAnalysis, SourceSets, Sources,
-    SubnetInfo, ipset, is_all_ports, is_all_protocols,
+    DbExposure, DbKind, DbReach, GroupPositions, InternetPath, ReferenceState, RegionAnalysis,
+    SourceSets, Sources, SubnetInfo, ipset, is_all_ports, is_all_protocols,
 };
 use serde_json::Value;
 
 use super::common::{
     Described, FastMap, FastSet, Positional, cluster_resource, instance_resource, non_rds_service,
-    positional_with, proxy_resource, shared_resource,
+    position_of, positional_with, proxy_resource, shared_resource,
 };
 use super::lookups::RegionLookups;
 use crate::engine::explaining;
@@ -79,6 +79,9 @@ struct RegionExposures {
     /// by the instance's position, each with the sources its groups admit on it: evaluated
     /// here, with the region's analysis at hand, rather than by indexing the region again.
     option_ports: FastMap<usize, Vec<OptionPort>>,
+    /// Where each database's groups are in the region's list (in the order of `reaches`),
+    /// as judging the databases found them (see [`subject_group_positions`]).
+    group_positions: GroupPositions,
 }
 
 /// A port an option of an instance listens on ([`RegionExposures::option_ports`]).
@@ -216,7 +219,8 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
         let mut names = FastSet::default();
         let group_names = group_names.filter(|name| names.insert(*name));
         // One pass, so that the subnets' evaluations serve both.
-        let (reaches, subnet_groups) = analysis.reaches_and_subnet_groups(group_names);
+        let (reaches, subnet_groups, group_positions) =
+            analysis.reaches_and_subnet_groups(group_names);
         let subnet_groups: FastMap<String, Result<SubnetGroupSubnets, String>> = subnet_groups
             .into_iter()
             .map(|(name, subnets)| {
@@ -287,6 +291,7 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
             no_report: no_report(),
             flags,
             option_ports,
+            group_positions,
         }
     })
 }
@@ -1390,18 +1395,41 @@ fn subject_group_positions(
 ) -> Rc<SubjectGroupPositions> {
     ctx.memo.get_or_init_plain(|| {
         let lookups = RegionLookups::of(ctx);
-        SubjectGroupPositions(
-            subjects
-                .iter()
-                .flat_map(|s| s.group_ids.iter())
-                .map(|g| {
+        // Judging the databases' exposure found their groups already, when it ran (the
+        // same positions: the first group of an id, `None` outside the region's list).
+        let exposures = ctx.memo.get_plain::<RegionExposures>();
+        let mut positions = Vec::new();
+        for s in subjects {
+            let found = exposures.as_ref().and_then(|all| {
+                let found = all
+                    .group_positions
+                    .of(reach_position(ctx.region, s.item)?)?;
+                (found.len() == s.group_ids.len()).then_some(found)
+            });
+            match found {
+                Some(found) => positions.extend_from_slice(found),
+                None => positions.extend(s.group_ids.iter().map(|g| {
                     lookups
                         .security_group_index(ctx.region, g)
                         .and_then(|i| u32::try_from(i).ok())
-                })
-                .collect(),
-        )
+                })),
+            }
+        }
+        SubjectGroupPositions(positions)
     })
+}
+
+/// The place of a database among the reaches of its region (instances, clusters, proxies).
+fn reach_position(region: &RegionSnapshot, item: SubjectItem<'_>) -> Option<usize> {
+    let rds = &region.rds;
+    match item {
+        SubjectItem::Instance(i) => position_of(&rds.db_instances, i),
+        SubjectItem::Cluster(c) => {
+            position_of(&rds.db_clusters, c).map(|p| rds.db_instances.len() + p)
+        }
+        SubjectItem::Proxy(p) => position_of(&rds.db_proxies, p)
+            .map(|p| rds.db_instances.len() + rds.db_clusters.len() + p),
+    }
 }
 
 fn missing_group(ctx: &RegionCtx<'_>, gid: &str) -> String {
@@ -1768,6 +1796,53 @@ mod tests {
     use crate::testkit::{ACCOUNT, REGION, run, run_with, snapshot, status_of};
     use rdsguard_findings::{Finding, Status};
     use rdsguard_model::*;
+
+    /// The checks about the groups attached to databases find each database's groups by
+    /// looking them up, or take them from the exposure facts when those were built first:
+    /// the results must not depend on which (missing groups and groups shared by many
+    /// databases included).
+    #[test]
+    fn group_checks_agree_with_and_without_the_exposure_facts() {
+        let group_checks: [&CheckDef; 4] = [
+            &RDS_SECURITY_GROUP_ALL_PORTS,
+            &RDS_SECURITY_GROUP_BROAD_CIDR,
+            &RDS_SECURITY_GROUP_STALE_REFERENCE,
+            &RDS_DEFAULT_SECURITY_GROUP_ATTACHED,
+        ];
+        let mut with_facts = vec![&RDS_INSTANCE_NO_PUBLIC_ACCESS];
+        with_facts.extend(group_checks);
+        let mut synthetic =
+            rdsguard_demo::synthetic(&rdsguard_demo::SyntheticParams::with_instances(400));
+        // A group listed twice, and a database naming a group the region does not list.
+        let region = &mut synthetic.accounts[0].regions[0];
+        let twice = region.ec2.security_groups[0].clone();
+        region.ec2.security_groups.push(twice);
+        region.rds.db_instances[1].vpc_security_groups[0].vpc_security_group_id =
+            "sg-not-listed".into();
+        for snap in [rdsguard_demo::demo_snapshot(), synthetic] {
+            let config = Config::default();
+            let now = crate::testkit::now();
+            let results = |defs: &[&CheckDef]| -> Vec<(&'static str, Status, String)> {
+                let analysis = crate::analyze(&snap, &config, now, defs);
+                analysis
+                    .outcomes
+                    .iter()
+                    .filter(|o| analysis.check_of(o).id != RDS_INSTANCE_NO_PUBLIC_ACCESS.id)
+                    .map(|o| {
+                        let resource = analysis.resource_of(o).map(|r| r.id.clone());
+                        (
+                            analysis.check_of(o).id,
+                            o.status,
+                            resource.unwrap_or_default(),
+                        )
+                    })
+                    .collect()
+            };
+            let alone = results(&group_checks);
+            assert!(alone.iter().any(|r| r.1 == Status::Fail), "{alone:?}");
+            assert_eq!(results(&with_facts), alone);
+        }
+    }
 
     fn perm(proto: &str, from: i32, to: i32, v4: &[&str]) -> SecurityGroupPermission {
         SecurityGroupPermission {
