@@ -78,7 +78,9 @@ struct OpGaps {
 /// Lookup tables over one region's snapshot data. Get them with [`RegionLookups::of`].
 pub(crate) struct RegionLookups {
     clusters: Positions<DbCluster, 1>,
-    security_groups: Positions<SecurityGroup, 1>,
+    /// Built when first asked: the network checks find the databases' groups while judging
+    /// their exposure, and look them up here only when that did not run.
+    security_groups: std::cell::OnceCell<Positions<SecurityGroup, 1>>,
     option_groups: Positions<OptionGroup, 1>,
     db_parameter_groups: Positions<ParameterGroup, 1>,
     cluster_parameter_groups: Positions<ParameterGroup, 1>,
@@ -134,7 +136,7 @@ impl RegionLookups {
         RegionLookups {
             engine_versions,
             clusters: Positions::new(&rds.db_clusters, |c| [&c.db_cluster_identifier]),
-            security_groups: Positions::new(&region.ec2.security_groups, |g| [&g.group_id]),
+            security_groups: std::cell::OnceCell::new(),
             option_groups: Positions::new(&rds.option_groups, |g| [&g.name]),
             db_parameter_groups: Positions::new(&rds.db_parameter_groups, |g| [&g.name]),
             cluster_parameter_groups: Positions::new(&rds.db_cluster_parameter_groups, |g| {
@@ -173,7 +175,9 @@ impl RegionLookups {
 
     /// Position of the first security group with this id in the region's list.
     pub(crate) fn security_group_index(&self, region: &RegionSnapshot, id: &str) -> Option<usize> {
-        self.security_groups.get(&region.ec2.security_groups, id)
+        self.security_groups
+            .get_or_init(|| Positions::new(&region.ec2.security_groups, |g| [&g.group_id]))
+            .get(&region.ec2.security_groups, id)
     }
 
     pub(crate) fn option_group<'r>(
