@@ -1,6 +1,6 @@
 //! The account model: IAM principals and their policies, compiled once from a snapshot, and
 //! the questions asked of it: who can do an action on a resource (static analysis, with
-//! "allowed if <conditions>" answers), why one principal can or cannot (explain), and which
+//! "allowed if `<conditions>`" answers), why one principal can or cannot (explain), and which
 //! databases an identifier names.
 //!
 //! What the snapshot does not hold is said, never assumed away: without organization data the
