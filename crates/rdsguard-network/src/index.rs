@@ -131,13 +131,22 @@ impl<'a> RegionIndex<'a> {
         }
         // Only the groups some rule references are looked up by their members (a large
         // region has a group of its own per database, which no rule names).
-        let mut interfaces_by_group: Map<&str, Vec<&NetworkInterface>> = ec2
+        // Neighbouring groups mostly reference the same group (a VPC's application tier):
+        // a repeat of the last one is not hashed again.
+        let mut interfaces_by_group: Map<&str, Vec<&NetworkInterface>> = Map::default();
+        let mut last: Option<&str> = None;
+        for r in ec2
             .security_groups
             .iter()
             .flat_map(|g| g.ingress.iter().chain(&g.egress))
             .flat_map(|perm| &perm.security_groups)
-            .map(|r| (r.group_id.as_str(), Vec::new()))
-            .collect();
+        {
+            let id = r.group_id.as_str();
+            if last != Some(id) {
+                interfaces_by_group.entry(id).or_default();
+                last = Some(id);
+            }
+        }
         for eni in &ec2.network_interfaces {
             for g in &eni.group_ids {
                 if let Some(members) = interfaces_by_group.get_mut(g.as_str()) {
