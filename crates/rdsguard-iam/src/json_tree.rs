@@ -7,7 +7,6 @@
 //! order, the last of duplicate keys wins), which a test checks against `Value`.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
@@ -67,8 +66,10 @@ pub(crate) enum Borrowed<'a> {
     Number(Number),
     String(Cow<'a, str>),
     Array(Vec<Borrowed<'a>>),
-    /// Sorted by key; the last of duplicate keys wins (as `serde_json::Map`).
-    Object(BTreeMap<Cow<'a, str>, Borrowed<'a>>),
+    /// Sorted by key, each key once: the last of duplicate keys wins (as `serde_json::Map`).
+    /// A list, not a map: policy objects have a few members, and a tree's node was a larger
+    /// allocation than the whole list.
+    Object(Vec<(Cow<'a, str>, Borrowed<'a>)>),
 }
 
 impl<'a> Borrowed<'a> {
@@ -116,7 +117,11 @@ impl Json for Borrowed<'_> {
     }
     fn member(&self, key: &str) -> Option<&Self> {
         match self {
-            Borrowed::Object(m) => m.get(key),
+            Borrowed::Object(m) => m
+                .binary_search_by(|(k, _)| (**k).cmp(key))
+                .ok()
+                .and_then(|i| m.get(i))
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -201,12 +206,22 @@ impl<'de> Visitor<'de> for TreeVisitor {
         Ok(Borrowed::Array(items))
     }
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-        let mut members = BTreeMap::new();
+        let mut members: Vec<(Cow<'de, str>, Borrowed<'de>)> =
+            Vec::with_capacity(map.size_hint().unwrap_or(0).min(16));
         while let Some(Key(k)) = map.next_key()? {
             let v: Borrowed<'de> = map.next_value()?;
-            members.insert(k, v);
+            members.push((k, v));
         }
-        Ok(Borrowed::Object(members))
+        // Stable: duplicates stay in the order read, and the last of each is kept.
+        members.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut kept: Vec<(Cow<'de, str>, Borrowed<'de>)> = Vec::with_capacity(members.len());
+        for member in members {
+            match kept.last_mut() {
+                Some(last) if last.0 == member.0 => *last = member,
+                _ => kept.push(member),
+            }
+        }
+        Ok(Borrowed::Object(kept))
     }
 }
 
@@ -289,8 +304,9 @@ mod tests {
         let Ok(Borrowed::Object(m)) = Borrowed::parse(text) else {
             panic!("not an object");
         };
-        assert!(m.keys().all(|k| matches!(k, Cow::Borrowed(_))));
-        let Some(Borrowed::Array(items)) = m.get("Action") else {
+        assert!(m.iter().all(|(k, _)| matches!(k, Cow::Borrowed(_))));
+        let Some(Borrowed::Array(items)) = m.iter().find(|(k, _)| k == "Action").map(|(_, v)| v)
+        else {
             panic!("no array");
         };
         assert!(matches!(

@@ -40,6 +40,9 @@ pub struct SharedRefs {
     /// The region's lookup tables (the memo's), asked for by most checks for each resource:
     /// kept here rather than found in the memo each time.
     pub(crate) lookups: std::cell::OnceCell<std::rc::Rc<super::lookups::RegionLookups>>,
+    /// Times read from the region's text (certificate expiries), by text: a region's
+    /// instances share a few expiry dates, each parsed once.
+    pub(crate) times: RefCell<FastMap<Box<str>, Option<time::OffsetDateTime>>>,
 }
 
 impl SharedRefs {

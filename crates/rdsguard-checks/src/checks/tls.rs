@@ -931,6 +931,23 @@ fn parse_time(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(rdsguard_model::trim(s), &Rfc3339).ok()
 }
 
+/// How many distinct times a region keeps parsed (beyond, each is parsed on every use: a
+/// region whose every instance has its own expiry gains nothing from keeping them).
+const KEPT_TIMES: usize = 1024;
+
+/// [`parse_time`] of a time the region's resources share, parsed once per region.
+fn region_time(ctx: &RegionCtx<'_>, s: &str) -> Option<OffsetDateTime> {
+    let mut times = ctx.refs.times.borrow_mut();
+    if let Some(&t) = times.get(s) {
+        return t;
+    }
+    let t = parse_time(s);
+    if times.len() < KEPT_TIMES {
+        times.insert(Box::from(s), t);
+    }
+    t
+}
+
 fn certificates_gap_note(ctx: &RegionCtx<'_>) -> String {
     ctx.region
         .gap(ops::RDS_DESCRIBE_CERTIFICATES, None)
@@ -970,7 +987,7 @@ fn certificate_expiry_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
             ));
         }
     };
-    let Some(expiry) = parse_time(valid_till) else {
+    let Some(expiry) = region_time(ctx, valid_till) else {
         return Verdict::NotAssessed(msg!(
             "certificate expiry \"{valid_till}\" of DB instance {id} is not an RFC 3339 time"
         ));
@@ -1021,7 +1038,7 @@ fn ca_obsolete_verdict(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
         .iter()
         .find(|c| c.certificate_identifier == ca);
     let listed_till = listed.and_then(|c| c.valid_till.as_deref());
-    let listed_expiry = listed_till.and_then(parse_time);
+    let listed_expiry = listed_till.and_then(|t| region_time(ctx, t));
     let ev = evidence! {
         "ca_certificate_identifier" => ca,
         "ca_valid_till" => listed_till,

@@ -564,6 +564,50 @@ fn certificate_expiry_grades_severity() {
     assert_eq!(status_of(&f, "garbage"), Status::NotAssessed);
 }
 
+/// Expiry texts are parsed once per region: instances sharing one get its verdict, and past
+/// the texts kept (more distinct expiries than `KEPT_TIMES`) each is still read on its own.
+#[test]
+fn certificate_expiry_of_shared_and_distinct_texts() {
+    // now = 2026-06-01
+    let mut r = region();
+    let mut expected = Vec::new();
+    for i in 0..1300 {
+        let id = format!("db-{i}");
+        let (till, status, severity) = match i % 4 {
+            0 => (
+                "2024-08-22T17:08:50Z".to_string(),
+                Status::Fail,
+                Some(Severity::Critical),
+            ),
+            1 => ("not a time".to_string(), Status::NotAssessed, None),
+            // Distinct texts, one a day from 2027 on (past any number the region keeps).
+            _ => {
+                let day = time::Date::from_calendar_date(2027, time::Month::January, 1).unwrap()
+                    + time::Duration::days(i);
+                (format!("{day}T00:00:00Z"), Status::Pass, None)
+            }
+        };
+        r.rds
+            .db_instances
+            .push(cert_instance(&id, Some("rds-ca-rsa2048-g1"), Some(&till)));
+        expected.push((id, status, severity));
+    }
+    // A text that expires soon, after the region's table is full.
+    r.rds.db_instances.push(cert_instance(
+        "soon",
+        Some("rds-ca-rsa2048-g1"),
+        Some("2026-06-11T00:00:00Z"),
+    ));
+    expected.push(("soon".into(), Status::Fail, Some(Severity::High)));
+    let f = run(&RDS_INSTANCE_CERTIFICATE_EXPIRY, &snapshot(r, None));
+    for (id, status, severity) in expected {
+        assert_eq!(status_of(&f, &id), status, "{id}");
+        if let Some(severity) = severity {
+            assert_eq!(finding(&f, &id).severity, severity, "{id}");
+        }
+    }
+}
+
 #[test]
 fn ca_obsolete() {
     let mut r = region();
