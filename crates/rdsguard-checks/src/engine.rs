@@ -185,6 +185,30 @@ pub struct ResourceTable {
 }
 
 impl ResourceTable {
+    /// A table with room for the references the checks usually make of `snapshot` (one per
+    /// database, snapshot, key and security group), so that a large account's is not copied
+    /// at each doubling.
+    fn sized_for(snapshot: &Snapshot) -> ResourceTable {
+        let resources = snapshot
+            .accounts
+            .iter()
+            .flat_map(|a| &a.regions)
+            .map(|r| {
+                let rds = &r.rds;
+                rds.db_instances.len()
+                    + rds.db_clusters.len()
+                    + rds.db_snapshots.len()
+                    + rds.db_cluster_snapshots.len()
+                    + rds.db_proxies.len()
+                    + r.kms.keys.len()
+                    + r.ec2.security_groups.len()
+            })
+            .sum();
+        ResourceTable {
+            refs: RefCell::new(Vec::with_capacity(resources)),
+        }
+    }
+
     /// Number `resource` (a new number each time: the callers number each shared reference
     /// once).
     pub(crate) fn add(&self, resource: Arc<ResourceRef>) -> u32 {
@@ -525,7 +549,7 @@ pub fn evaluate_with(
     let table = eval.table.clone();
     let mut out = Vec::new();
     let mut buffers: Vec<Vec<Finding>> = Vec::new();
-    eval.run_all(&checks, true, false, |_, group, run| {
+    eval.run_all(&checks, true, false, |scope, group, run| {
         if let [(def, check)] = group {
             run(&mut [Emitter::with_sink(
                 def,
@@ -536,7 +560,15 @@ pub fn evaluate_with(
             return;
         }
         // Checks run together: each one's findings collected apart, then in check order.
-        run_into_buffers(group, &table, &mut buffers, |b| Sink::Findings(b), run);
+        let items = batch_items(snapshot, scope, group);
+        run_into_buffers(
+            group,
+            &table,
+            &mut buffers,
+            items,
+            |b| Sink::Findings(b),
+            run,
+        );
         for found in buffers.iter_mut().take(group.len()) {
             out.append(found);
         }
@@ -559,7 +591,7 @@ pub fn analyze<'d>(
         snapshot,
         config,
         now,
-        table: Rc::default(),
+        table: Rc::new(ResourceTable::sized_for(snapshot)),
     };
     let table = eval.table.clone();
     // Sized once: grown by doubling, a large account's results (tens of megabytes) were
@@ -588,7 +620,15 @@ pub fn analyze<'d>(
             }
             // Checks run together: each one's outcomes collected apart, then appended as its
             // own run, in check order.
-            run_into_buffers(group, &table, &mut buffers, |b| Sink::Outcomes(b), run);
+            let items = batch_items(snapshot, scope, group);
+            run_into_buffers(
+                group,
+                &table,
+                &mut buffers,
+                items,
+                |b| Sink::Outcomes(b),
+                run,
+            );
             for ((_, check), found) in group.iter().zip(buffers.iter_mut()) {
                 runs.push(Run {
                     scope,
@@ -672,6 +712,8 @@ fn run_into_buffers<T>(
     group: &[(&CheckDef, u16)],
     table: &ResourceTable,
     buffers: &mut Vec<Vec<T>>,
+    // About how many results each check of the group gives (see `batch_items`).
+    items: usize,
     sink: for<'b> fn(&'b mut Vec<T>) -> Sink<'b>,
     run: &mut dyn FnMut(&mut [Emitter<'_>]),
 ) {
@@ -683,10 +725,28 @@ fn run_into_buffers<T>(
         .zip(buffers.iter_mut())
         .map(|((def, check), found)| {
             found.clear();
+            // Sized once per region: grown by doubling, the buffers of a large region were
+            // copied into fresh memory several times.
+            found.reserve(items);
             Emitter::with_sink(def, *check, sink(found), table)
         })
         .collect();
     run(&mut ems);
+}
+
+/// How many items (instances, or snapshots of both kinds) the checks of a batch judge in
+/// the region of `scope`: one result each.
+fn batch_items(snapshot: &Snapshot, scope: Scope, group: &[(&CheckDef, u16)]) -> usize {
+    let region = scope
+        .region
+        .and_then(|r| snapshot.accounts.get(scope.account)?.regions.get(r));
+    match (region, group.first().map(|(def, _)| &def.run)) {
+        (Some(r), Some(Runner::Instances(_))) => r.rds.db_instances.len(),
+        (Some(r), Some(Runner::Snapshots(_))) => {
+            r.rds.db_snapshots.len() + r.rds.db_cluster_snapshots.len()
+        }
+        _ => 0,
+    }
 }
 
 fn enabled<'d>(defs: &[&'d CheckDef], config: &Config) -> Vec<&'d CheckDef> {

@@ -504,8 +504,21 @@ impl<'a> RegionAnalysis<'a> {
             undescribed: true,
             ..cache
         };
-        let mut out = Vec::with_capacity(
-            rds.db_instances.len() + rds.db_clusters.len() + rds.db_proxies.len(),
+        let databases = rds.db_instances.len() + rds.db_clusters.len() + rds.db_proxies.len();
+        let mut out = Vec::with_capacity(databases);
+        // Sized once (a large region's list is megabytes, copied at each doubling).
+        cache.positions.starts.reserve(databases + 1);
+        cache.positions.positions.reserve(
+            rds.db_instances
+                .iter()
+                .map(|d| d.vpc_security_groups.len())
+                .chain(rds.db_clusters.iter().map(|c| c.vpc_security_groups.len()))
+                .chain(
+                    rds.db_proxies
+                        .iter()
+                        .map(|p| p.vpc_security_group_ids.len()),
+                )
+                .sum(),
         );
         for db in &rds.db_instances {
             out.push(self.reach(&self.instance_target(db), &mut cache));

@@ -26,7 +26,7 @@ use super::snapshot::{SnapshotJudge, SnapshotKind};
 use super::tls::param_groups::instance_option_groups;
 use super::tls::tls_defaults::parse_version;
 use super::tls::verdict::{Evidence, Verdict};
-use crate::engine::{CheckDef, Emitter, RegionCtx, Runner};
+use crate::engine::{CheckDef, Emitter, RegionCtx, Runner, explaining};
 use crate::{evidence, msg};
 
 pub static CHECKS: &[&CheckDef] = &[
@@ -564,7 +564,9 @@ fn usable_verdict(ctx: &RegionCtx<'_>, what: &dyn Display, key: Option<KeyRef<'_
         KeyClass::Customer(k) | KeyClass::Aws(Some(k), _) => k,
     };
     let mut ev = ev;
-    ev.insert("deletion_date".into(), key.deletion_date.clone().into());
+    if explaining() {
+        ev.insert("deletion_date".into(), key.deletion_date.clone().into());
+    }
     match key.key_state.as_deref() {
         Some("Enabled") => Verdict::Pass(msg!("{what} uses enabled KMS key {}", key.arn), ev),
         Some("PendingDeletion") => Verdict::Fail(
@@ -645,7 +647,9 @@ fn tde_verdict(ctx: &RegionCtx<'_>, db: &DbInstance, options: &[&str]) -> Verdic
         .find_map(|name| opts.option(name).map(|o| (name, o)))
     {
         Some((name, (_, att))) => {
-            ev.insert("tde_option".into(), (*name).into());
+            if explaining() {
+                ev.insert("tde_option".into(), (*name).into());
+            }
             Verdict::Pass(
                 msg!(
                     "DB instance {id} has the {name} option (option group {})",

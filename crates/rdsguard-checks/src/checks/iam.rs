@@ -1242,7 +1242,9 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let access = Access::of_region(ctx, &memo, model);
     let th = &ctx.config.iam;
     // Keys of encrypted databases, deduplicated.
-    let mut refs: Vec<(KeyRef<'_>, &str)> = Vec::new();
+    let rds = &ctx.region.rds;
+    let mut refs: Vec<(KeyRef<'_>, &str)> =
+        Vec::with_capacity(rds.db_instances.len() + rds.db_clusters.len());
     for db in &ctx.region.rds.db_instances {
         if let Some(k) = KeyRef::instance(ctx, db) {
             refs.push((k, &db.db_instance_identifier));

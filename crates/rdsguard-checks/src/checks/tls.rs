@@ -395,8 +395,10 @@ fn oracle_tls(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
             Some(v) => (v, "option group"),
             None => (NNE_ENCRYPTION_SERVER_DEFAULT, ORACLE_NNE),
         };
-        ev.insert("sqlnet_encryption_server".into(), value.into());
-        ev.insert("sqlnet_encryption_server_origin".into(), origin.into());
+        if explaining() {
+            ev.insert("sqlnet_encryption_server".into(), value.into());
+            ev.insert("sqlnet_encryption_server_origin".into(), origin.into());
+        }
         let verdict = if value.eq_ignore_ascii_case("REQUIRED") {
             Verdict::Pass(
                 msg!(
@@ -419,7 +421,9 @@ fn oracle_tls(ctx: &RegionCtx<'_>, db: &DbInstance) -> Verdict {
         return verdict.pending(att.in_sync(), "option group", &att.group.name, att.status);
     }
     if let Some((ssl, att)) = opts.option("SSL") {
-        ev.insert("ssl_port".into(), ssl.port.into());
+        if explaining() {
+            ev.insert("ssl_port".into(), ssl.port.into());
+        }
         return Verdict::Fail(
             msg!(
                 "DB instance {id} has the SSL option (TLS listener on port {}, option group {}), \
@@ -814,7 +818,9 @@ fn oracle_min_tls(ctx: &RegionCtx<'_>, db: &DbInstance, required: TlsVersion) ->
         return Verdict::NotAssessed(msg!("unexpected SQLNET.SSL_VERSION \"{value}\""));
     };
     let mut ev = option_evidence(db, &opts);
-    ev.insert("sqlnet_ssl_version".into(), value.into());
+    if explaining() {
+        ev.insert("sqlnet_ssl_version".into(), value.into());
+    }
     let s = Subject::of_instance(ctx, db);
     compare_min(
         &s,
