@@ -560,12 +560,11 @@ pub fn evaluate_with(
             return;
         }
         // Checks run together: each one's findings collected apart, then in check order.
-        let items = batch_items(snapshot, scope, group);
         run_into_buffers(
             group,
+            (snapshot, scope),
             &table,
             &mut buffers,
-            items,
             |b| Sink::Findings(b),
             run,
         );
@@ -620,12 +619,11 @@ pub fn analyze<'d>(
             }
             // Checks run together: each one's outcomes collected apart, then appended as its
             // own run, in check order.
-            let items = batch_items(snapshot, scope, group);
             run_into_buffers(
                 group,
+                (snapshot, scope),
                 &table,
                 &mut buffers,
-                items,
                 |b| Sink::Outcomes(b),
                 run,
             );
@@ -710,13 +708,14 @@ fn expected_results(snapshot: &Snapshot, checks: &[&CheckDef]) -> usize {
 /// checks (a result per resource each) grow them only once.
 fn run_into_buffers<T>(
     group: &[(&CheckDef, u16)],
+    // Where the group runs (for how many results each of its checks gives, `batch_items`).
+    (snapshot, scope): (&Snapshot, Scope),
     table: &ResourceTable,
     buffers: &mut Vec<Vec<T>>,
-    // About how many results each check of the group gives (see `batch_items`).
-    items: usize,
     sink: for<'b> fn(&'b mut Vec<T>) -> Sink<'b>,
     run: &mut dyn FnMut(&mut [Emitter<'_>]),
 ) {
+    let items = batch_items(snapshot, scope, group);
     if buffers.len() < group.len() {
         buffers.resize_with(group.len(), Vec::new);
     }
