@@ -224,9 +224,19 @@ fn plain_name(bytes: &[u8]) -> bool {
             return false;
         }
     }
-    // The rest padded with `a`, which is plain.
-    let mut last = [b'a'; 8];
     let rest = chunks.remainder();
+    if rest.is_empty() {
+        return true;
+    }
+    // The last eight bytes, overlapping the words read (each byte is tested on its own): a
+    // fixed-size read instead of a copy of the rest.
+    if let Some(tail) = bytes.len().checked_sub(8).and_then(|at| bytes.get(at..)) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(tail);
+        return plain_word(u64::from_le_bytes(word));
+    }
+    // Shorter than a word: padded with `a`, which is plain.
+    let mut last = [b'a'; 8];
     last[..rest.len()].copy_from_slice(rest);
     plain_word(u64::from_le_bytes(last))
 }

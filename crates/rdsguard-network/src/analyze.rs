@@ -264,9 +264,11 @@ struct Cache<'a> {
     classes_by_rules: Map<u64, Vec<(&'a SecurityGroup, u32)>>,
     /// How many classes there are.
     classes: usize,
-    /// The evaluation of each class for a port; `None` when it names its group (each group of
-    /// the class is then evaluated on its own).
-    class_evals: Map<(u32, Option<u16>), Option<Rc<GroupEval<'a>>>>,
+    /// The evaluations of each class (by number), for each port it was evaluated for (one or
+    /// two: its databases' engines); `None` when the evaluation names its group (each group
+    /// of the class is then evaluated on its own).
+    #[allow(clippy::type_complexity)]
+    class_evals: Vec<Vec<(Option<u16>, Option<Rc<GroupEval<'a>>>)>>,
     /// Without descriptions, the merged groups of databases whose group evaluations are all
     /// kept (in `class_evals`), by the evaluations' addresses.
     merged: Map<Vec<usize>, Rc<SgEval<'a>>>,
@@ -1069,7 +1071,20 @@ impl<'a> RegionAnalysis<'a> {
                     all_kept = false;
                     return evaluate();
                 };
-                match cache.class_evals.get(&(class, t.port)) {
+                let slot = class as usize;
+                if cache.class_evals.len() <= slot {
+                    // Classes are numbered in turn ([`Self::group_class`]).
+                    cache.class_evals.resize_with(slot + 1, Vec::new);
+                }
+                let Some(evals) = cache.class_evals.get_mut(slot) else {
+                    all_kept = false;
+                    return evaluate();
+                };
+                match evals
+                    .iter()
+                    .find(|(port, _)| *port == t.port)
+                    .map(|(_, e)| e)
+                {
                     Some(Some(e)) => e.clone(),
                     Some(None) => {
                         all_kept = false;
@@ -1079,7 +1094,7 @@ impl<'a> RegionAnalysis<'a> {
                         let e = evaluate();
                         let kept = (!e.names_group).then(|| e.clone());
                         all_kept &= kept.is_some();
-                        cache.class_evals.insert((class, t.port), kept);
+                        evals.push((t.port, kept));
                         e
                     }
                 }

@@ -1263,6 +1263,9 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
         return;
     }
     let mut seen: FastSet<&str> = FastSet::default();
+    // The keys met already, by place: a key's ARN is hashed only the first time (most
+    // databases share their key with others).
+    let mut met = vec![false; ctx.region.kms.keys.len()];
     // Each database's key resolved once for every check (`lookup_key_ref`).
     for (key_ref, db) in refs {
         let reference = key_ref.text;
@@ -1282,6 +1285,15 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
                 continue;
             }
         };
+        if let Some(met) =
+            super::common::position_of(&ctx.region.kms.keys, key).and_then(|i| met.get_mut(i))
+        {
+            // The same key as before, whose ARN is in `seen`.
+            if *met {
+                continue;
+            }
+            *met = true;
+        }
         if !seen.insert(key.arn.as_str()) {
             continue;
         }
