@@ -333,6 +333,7 @@ impl<'a> Emitter<'a> {
     /// When this run records statuses only (the analysis, [`Sink::Outcomes`]), record
     /// `status` at `severity` for `resource` and return `None`: the caller need not make the
     /// message and evidence that would be dropped. Otherwise give `resource` back.
+    #[inline]
     pub fn record_status(
         &mut self,
         status: Status,
@@ -360,6 +361,9 @@ impl<'a> Emitter<'a> {
         self.def.severity
     }
 
+    // Inlined in the checks' loops: in the analysis a result is its status, recorded here,
+    // and the message and evidence are dropped unconverted (the rest is out of line).
+    #[inline(always)]
     pub fn emit(
         &mut self,
         status: Status,
@@ -367,13 +371,11 @@ impl<'a> Emitter<'a> {
         message: impl Into<Text>,
         evidence: impl Into<Evidence>,
     ) {
-        self.push(
-            status,
-            self.def.severity,
-            resource.into(),
-            message.into(),
-            evidence.into(),
-        );
+        let severity = self.def.severity;
+        let Some(resource) = self.record_status(status, severity, resource.into()) else {
+            return;
+        };
+        self.push_recorded(status, severity, resource, message.into(), evidence.into());
     }
 
     fn finding(
@@ -420,6 +422,21 @@ impl<'a> Emitter<'a> {
         let Some(resource) = self.record_status(status, severity, resource) else {
             return;
         };
+        self.push_recorded(status, severity, resource, message, evidence);
+    }
+
+    /// [`push`](Self::push) of a result that [`record_status`](Self::record_status) did not
+    /// record (its message and evidence are wanted).
+    #[cold]
+    #[inline(never)]
+    fn push_recorded(
+        &mut self,
+        status: Status,
+        severity: Severity,
+        resource: ResourceArg,
+        message: Text,
+        evidence: Evidence,
+    ) {
         let ordinal = self.ordinal;
         self.ordinal += 1;
         match &mut self.sink {
@@ -449,6 +466,7 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    #[inline(always)]
     pub fn pass(
         &mut self,
         resource: impl Into<ResourceArg>,
@@ -458,6 +476,7 @@ impl<'a> Emitter<'a> {
         self.emit(Status::Pass, resource, message, evidence)
     }
 
+    #[inline(always)]
     pub fn fail(
         &mut self,
         resource: impl Into<ResourceArg>,
@@ -484,10 +503,12 @@ impl<'a> Emitter<'a> {
         );
     }
 
+    #[inline(always)]
     pub fn not_assessed(&mut self, resource: impl Into<ResourceArg>, reason: impl Into<Text>) {
         self.emit(Status::NotAssessed, resource, reason, Evidence::new())
     }
 
+    #[inline(always)]
     pub fn not_applicable(&mut self, resource: impl Into<ResourceArg>, reason: impl Into<Text>) {
         self.emit(Status::NotApplicable, resource, reason, Evidence::new())
     }

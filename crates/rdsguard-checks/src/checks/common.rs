@@ -40,6 +40,11 @@ pub struct SharedRefs {
     /// The region's lookup tables (the memo's), asked for by most checks for each resource:
     /// kept here rather than found in the memo each time.
     pub(crate) lookups: std::cell::OnceCell<std::rc::Rc<super::lookups::RegionLookups>>,
+    /// The region's instance engines (the memo's), asked for by several checks for each
+    /// instance ([`instance_family`]): kept here likewise.
+    engines: std::cell::OnceCell<std::rc::Rc<InstanceEngines>>,
+    /// The TLS checks' verdicts by parameter group (the memo's), kept here likewise.
+    pub(crate) group_verdicts: std::cell::OnceCell<std::rc::Rc<super::tls::GroupVerdicts>>,
     /// Times read from the region's text (certificate expiries), by text: a region's
     /// instances share a few expiry dates, each parsed once.
     pub(crate) times: RefCell<FastMap<Box<str>, Option<time::OffsetDateTime>>>,
@@ -88,6 +93,7 @@ impl Positional {
 /// The shared reference of `item` (of type `resource_type`, with `id` and `arn`), an element
 /// of `items` (a vector of the context's region), kept by position: made the first time,
 /// without the lookup by address (the position is its only key).
+#[inline(always)]
 fn positional<T>(
     ctx: &RegionCtx<'_>,
     kind: Positional,
@@ -101,6 +107,9 @@ fn positional<T>(
 }
 
 /// [`positional`], with the ARN made by `arn` when the reference is made.
+// Inlined: asked for every resource by every check (once made, a reference is a lookup by
+// position).
+#[inline(always)]
 pub(crate) fn positional_with<T>(
     ctx: &RegionCtx<'_>,
     kind: Positional,
@@ -113,18 +122,37 @@ pub(crate) fn positional_with<T>(
     let Some(index) = position_of(items, item) else {
         return shared_resource(ctx, resource_type, id, arn);
     };
-    let known = {
-        let mut refs = ctx.refs.by_position[kind as usize].borrow_mut();
-        if refs.len() != items.len() {
-            refs.resize(items.len(), None);
-        }
-        refs[index]
-    };
-    if let Some(r) = known {
-        return r;
+    let known = ctx.refs.by_position[kind as usize]
+        .borrow()
+        .get(index)
+        .copied()
+        .flatten();
+    match known {
+        Some(r) => r,
+        None => positional_new(ctx, kind, items.len(), index, resource_type, id, arn()),
     }
-    let built = new_resource(ctx, resource_type, id, arn());
-    ctx.refs.by_position[kind as usize].borrow_mut()[index] = Some(built);
+}
+
+/// The reference at `index` of a list of `len` made (the first time it is asked for).
+#[cold]
+#[inline(never)]
+fn positional_new(
+    ctx: &RegionCtx<'_>,
+    kind: Positional,
+    len: usize,
+    index: usize,
+    resource_type: &'static str,
+    id: &str,
+    arn: Option<String>,
+) -> SharedResource {
+    let built = new_resource(ctx, resource_type, id, arn);
+    let mut refs = ctx.refs.by_position[kind as usize].borrow_mut();
+    if refs.len() != len {
+        refs.resize(len, None);
+    }
+    if let Some(slot) = refs.get_mut(index) {
+        *slot = Some(built);
+    }
     built
 }
 
@@ -184,6 +212,17 @@ pub(crate) struct InstanceEngines {
 }
 
 pub(crate) fn instance_engines(ctx: &RegionCtx<'_>) -> std::rc::Rc<InstanceEngines> {
+    engines_of(ctx).clone()
+}
+
+/// [`instance_engines`], borrowed from the region's references.
+fn engines_of<'c>(ctx: &'c RegionCtx<'_>) -> &'c std::rc::Rc<InstanceEngines> {
+    ctx.refs
+        .engines
+        .get_or_init(|| instance_engines_in_memo(ctx))
+}
+
+fn instance_engines_in_memo(ctx: &RegionCtx<'_>) -> std::rc::Rc<InstanceEngines> {
     ctx.memo.get_or_init_plain(|| {
         let instances = &ctx.region.rds.db_instances;
         InstanceEngines {
@@ -202,7 +241,7 @@ pub(crate) fn instance_engines(ctx: &RegionCtx<'_>) -> std::rc::Rc<InstanceEngin
 /// The engine family of `db`, an instance of the context's region.
 pub(crate) fn instance_family(ctx: &RegionCtx<'_>, db: &DbInstance) -> EngineFamily {
     position_of(&ctx.region.rds.db_instances, db)
-        .and_then(|i| instance_engines(ctx).families.get(i).copied())
+        .and_then(|i| engines_of(ctx).families.get(i).copied())
         .unwrap_or_else(|| EngineFamily::of(&db.engine))
 }
 
@@ -251,6 +290,7 @@ fn resource(
     shared_resource(ctx, resource_type, id, || arn.map(str::to_string))
 }
 
+#[inline]
 pub fn instance_resource(ctx: &RegionCtx<'_>, db: &DbInstance) -> SharedResource {
     positional(
         ctx,

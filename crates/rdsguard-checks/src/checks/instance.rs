@@ -160,10 +160,22 @@ impl<'a> Clusters<'a> {
 
     /// The cluster holding a member's cluster-level settings: `Ok(None)` for a standalone
     /// instance, NOT_ASSESSED when the member's cluster is not in the snapshot.
+    // Inlined: asked by most instance checks for every instance, most of which belong to no
+    // cluster.
+    #[inline(always)]
     pub(crate) fn owning(&self, db: &DbInstance) -> Result<Option<&'a DbCluster>, Verdict> {
         let Some(cluster_id) = db.db_cluster_identifier.as_deref() else {
             return Ok(None);
         };
+        self.member_of(db, cluster_id)
+    }
+
+    /// [`owning`](Self::owning) for a member of `cluster_id`.
+    fn member_of(
+        &self,
+        db: &DbInstance,
+        cluster_id: &str,
+    ) -> Result<Option<&'a DbCluster>, Verdict> {
         if let Some(c) = self.lookups.cluster(self.region, cluster_id) {
             return Ok(Some(c));
         }

@@ -457,7 +457,7 @@ fn custom_engine(engine: &str) -> bool {
 /// engine default, a list of TLS versions) costs more than looking the status up. Only while
 /// statuses alone are wanted: explained verdicts name the instance.
 #[derive(Default)]
-struct GroupVerdicts {
+pub(crate) struct GroupVerdicts {
     known: RefCell<FastMap<GroupVerdictKey, Vec<EngineVerdict>>>,
 }
 
@@ -483,7 +483,11 @@ impl GroupVerdicts {
         if explaining() {
             return decide();
         }
-        let memo = ctx.memo.get_or_init_plain(GroupVerdicts::default);
+        // Kept in the region's references: asked for each instance by two checks.
+        let memo = ctx
+            .refs
+            .group_verdicts
+            .get_or_init(|| ctx.memo.get_or_init_plain(GroupVerdicts::default));
         let key = (
             check,
             std::ptr::from_ref(att.group) as usize,

@@ -35,6 +35,8 @@ impl Verdict {
         }
     }
 
+    // Inlined in the loops that judge millions of results (its cold part is not).
+    #[inline(always)]
     pub fn emit(self, em: &mut Emitter<'_>, resource: impl Into<crate::engine::ResourceArg>) {
         // Taken apart first: what is left to drop is a string and evidence (empty, in the
         // analysis), not the enum (its drop was a call per result).
@@ -49,12 +51,7 @@ impl Verdict {
         let Some(resource) = em.record_status(status, severity, resource.into()) else {
             return;
         };
-        match status {
-            Status::Fail => em.fail_with_severity(severity, resource, message, evidence),
-            Status::Pass => em.pass(resource, message, evidence),
-            Status::NotAssessed => em.not_assessed(resource, message),
-            Status::NotApplicable => em.not_applicable(resource, message),
-        }
+        explained(em, status, severity, resource, message, evidence);
     }
 
     /// A PASS that only holds once a pending change of a group (`kind` `group`, e.g.
@@ -71,5 +68,25 @@ impl Verdict {
             ),
             other => other,
         }
+    }
+}
+
+/// [`Verdict::emit`] when the result is explained (kept out of line: the analysis records
+/// statuses only, millions of them, and the emit is inlined in its loops).
+#[cold]
+#[inline(never)]
+fn explained(
+    em: &mut Emitter<'_>,
+    status: Status,
+    severity: Severity,
+    resource: crate::engine::ResourceArg,
+    message: String,
+    evidence: Evidence,
+) {
+    match status {
+        Status::Fail => em.fail_with_severity(severity, resource, message, evidence),
+        Status::Pass => em.pass(resource, message, evidence),
+        Status::NotAssessed => em.not_assessed(resource, message),
+        Status::NotApplicable => em.not_applicable(resource, message),
     }
 }
