@@ -371,7 +371,19 @@ impl<'a> Emitter<'a> {
         message: impl Into<Text>,
         evidence: impl Into<Evidence>,
     ) {
-        let severity = self.def.severity;
+        self.emit_at(status, self.def.severity, resource, message, evidence);
+    }
+
+    /// [`emit`](Self::emit) at `severity`.
+    #[inline(always)]
+    fn emit_at(
+        &mut self,
+        status: Status,
+        severity: Severity,
+        resource: impl Into<ResourceArg>,
+        message: impl Into<Text>,
+        evidence: impl Into<Evidence>,
+    ) {
         let Some(resource) = self.record_status(status, severity, resource.into()) else {
             return;
         };
@@ -411,22 +423,8 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    fn push(
-        &mut self,
-        status: Status,
-        severity: Severity,
-        resource: ResourceArg,
-        message: Text,
-        evidence: Evidence,
-    ) {
-        let Some(resource) = self.record_status(status, severity, resource) else {
-            return;
-        };
-        self.push_recorded(status, severity, resource, message, evidence);
-    }
-
-    /// [`push`](Self::push) of a result that [`record_status`](Self::record_status) did not
-    /// record (its message and evidence are wanted).
+    /// A result that [`record_status`](Self::record_status) did not record (its message and
+    /// evidence are wanted).
     #[cold]
     #[inline(never)]
     fn push_recorded(
@@ -494,13 +492,7 @@ impl<'a> Emitter<'a> {
         message: impl Into<Text>,
         evidence: impl Into<Evidence>,
     ) {
-        self.push(
-            Status::Fail,
-            severity,
-            resource.into(),
-            message.into(),
-            evidence.into(),
-        );
+        self.emit_at(Status::Fail, severity, resource, message, evidence);
     }
 
     #[inline(always)]
