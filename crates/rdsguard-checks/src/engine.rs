@@ -424,10 +424,10 @@ impl<'a> Emitter<'a> {
     }
 
     /// A result that [`record_status`](Self::record_status) did not record (its message and
-    /// evidence are wanted).
+    /// evidence are wanted): kept out of line, the analysis records statuses only.
     #[cold]
     #[inline(never)]
-    fn push_recorded(
+    pub(crate) fn push_recorded(
         &mut self,
         status: Status,
         severity: Severity,

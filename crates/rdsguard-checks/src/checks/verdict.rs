@@ -51,7 +51,7 @@ impl Verdict {
         let Some(resource) = em.record_status(status, severity, resource.into()) else {
             return;
         };
-        explained(em, status, severity, resource, message, evidence);
+        em.push_recorded(status, severity, resource, message.into(), evidence);
     }
 
     /// A PASS that only holds once a pending change of a group (`kind` `group`, e.g.
@@ -68,25 +68,5 @@ impl Verdict {
             ),
             other => other,
         }
-    }
-}
-
-/// [`Verdict::emit`] when the result is explained (kept out of line: the analysis records
-/// statuses only, millions of them, and the emit is inlined in its loops).
-#[cold]
-#[inline(never)]
-fn explained(
-    em: &mut Emitter<'_>,
-    status: Status,
-    severity: Severity,
-    resource: crate::engine::ResourceArg,
-    message: String,
-    evidence: Evidence,
-) {
-    match status {
-        Status::Fail => em.fail_with_severity(severity, resource, message, evidence),
-        Status::Pass => em.pass(resource, message, evidence),
-        Status::NotAssessed => em.not_assessed(resource, message),
-        Status::NotApplicable => em.not_applicable(resource, message),
     }
 }
