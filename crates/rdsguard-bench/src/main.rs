@@ -21,8 +21,10 @@
 //!
 //! `--explained` times the evaluation that explains every result instead (`evaluate_with`,
 //! what the formats listing every finding need), then the sort into a report. `--per-check`
-//! also times each check alone and lists the slowest with the sum of their times, to find the
-//! ones that do not scale linearly; `--only GLOB` keeps only the matching checks and
+//! lists where the last analysis spent its time, check by check (summed over the regions;
+//! the checks run together as one; a check's time includes what it computed first for the
+//! checks after it), then times each check alone and lists the slowest with the sum of their
+//! times, to find the ones that do not scale linearly; `--only GLOB` keeps only the matching checks and
 //! `--exclude GLOB` leaves checks out (both repeatable, `*` wildcards), to measure one part of
 //! the catalogue. `--repeat N` analyses each snapshot N times, a row each: on a shared
 //! machine the fastest of several runs is the figure least disturbed by other tenants.
@@ -81,6 +83,30 @@ fn ms(d: Option<Duration>) -> String {
 
 fn now() -> time::OffsetDateTime {
     time::macros::datetime!(2026-11-01 09:00:00 UTC)
+}
+
+/// Where `analysis` spent its time, by check (or checks run together), summed over the
+/// scopes, slowest first.
+fn times_by_check(analysis: &rdsguard_checks::Analysis<'_>) -> Vec<(Duration, String)> {
+    let mut by_label: Vec<(Duration, String)> = Vec::new();
+    for run in analysis.run_times() {
+        let id = |i: &u16| analysis.checks.get(usize::from(*i)).map_or("?", |d| d.id);
+        let label = match run.checks.as_slice() {
+            [one] => id(one).to_string(),
+            [first, ..] => format!(
+                "{} checks run together, from {}",
+                run.checks.len(),
+                id(first)
+            ),
+            [] => continue,
+        };
+        match by_label.iter_mut().find(|(_, l)| *l == label) {
+            Some((spent, _)) => *spent += run.spent,
+            None => by_label.push((run.spent, label)),
+        }
+    }
+    by_label.sort_by_key(|t| std::cmp::Reverse(t.0));
+    by_label
 }
 
 /// The slowest checks, each evaluated alone (CPU time, findings freed outside the timing).
@@ -283,6 +309,7 @@ fn main() -> ExitCode {
         }
         let generated = started.elapsed();
         let snapshot_rss = mib("VmRSS");
+        let mut last_times = Vec::new();
 
         for _ in 0..repeat {
             let started = Instant::now();
@@ -308,6 +335,7 @@ fn main() -> ExitCode {
                     Report::new("audit", String::new(), vec![], vec![], vec![], findings).findings,
                 ),
                 Results::Analysis(analysis) => {
+                    last_times = times_by_check(&analysis);
                     match table(&snapshot, &config, &analysis) {
                         Ok(digest) => drop(std::hint::black_box(digest)),
                         Err(e) => {
@@ -338,6 +366,16 @@ fn main() -> ExitCode {
         }
         if show_per_check {
             println!("  slowest checks at {n} instances:");
+            if !last_times.is_empty() {
+                let total: Duration = last_times.iter().map(|t| t.0).sum();
+                println!(
+                    "  in the last analysis, {:.1} ms in all; the slowest:",
+                    total.as_secs_f64() * 1000.0
+                );
+                for (spent, label) in last_times.iter().take(SLOWEST_SHOWN) {
+                    println!("{:>24.1} ms  {label}", spent.as_secs_f64() * 1000.0);
+                }
+            }
             per_check(&snapshot, &config, &defs, explained);
         }
     }

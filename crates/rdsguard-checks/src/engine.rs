@@ -611,11 +611,13 @@ pub fn analyze<'d>(
     // more than the copies (~8% of the analysis at 100,000 instances, measured with perf).
     let mut outcomes = Vec::with_capacity(expected_results(snapshot, &checks));
     let mut runs = Vec::new();
+    let mut times = Vec::new();
     // The buffers of checks run together (see `run_into_buffers`).
     let mut buffers: Vec<Vec<Outcome>> = Vec::new();
     let work = {
         let _quiet = ExplainingScope::set(false);
         eval.run_all(&checks, false, true, |scope, group, run| {
+            let started = std::time::Instant::now();
             if let [(def, check)] = group {
                 runs.push(Run {
                     scope,
@@ -628,6 +630,7 @@ pub fn analyze<'d>(
                     Sink::Outcomes(&mut outcomes),
                     &table,
                 )]);
+                times.push(RunTime::of(group, started));
                 return;
             }
             // Checks run together: each one's outcomes collected apart, then appended as its
@@ -648,6 +651,7 @@ pub fn analyze<'d>(
                 });
                 outcomes.append(found);
             }
+            times.push(RunTime::of(group, started));
         })
     };
     let mut suppressions = Suppressions::new(config, now);
@@ -668,6 +672,7 @@ pub fn analyze<'d>(
         outcomes,
         suppressed,
         runs,
+        times,
         now,
         work,
         resources: table,
@@ -783,6 +788,27 @@ struct Run {
     start: usize,
 }
 
+/// How long a check took in one scope (an account, or one of its regions), or the checks
+/// run together there (the per-instance checks, the per-snapshot checks), whose time is one:
+/// with what it computed first for the checks after it (the region's shared lookups and
+/// analyses are made by the first check that asks for them).
+#[derive(Debug, Clone)]
+pub struct RunTime {
+    /// The checks, by index in [`Analysis::checks`].
+    pub checks: Vec<u16>,
+    /// Wall time.
+    pub spent: std::time::Duration,
+}
+
+impl RunTime {
+    fn of(group: &[(&CheckDef, u16)], started: std::time::Instant) -> RunTime {
+        RunTime {
+            checks: group.iter().map(|(_, check)| *check).collect(),
+            spent: started.elapsed(),
+        }
+    }
+}
+
 /// The statuses of every (check, resource) of a snapshot, and what is needed to explain them.
 pub struct Analysis<'d> {
     /// The checks that ran ([`Outcome::check`] indexes this).
@@ -796,6 +822,8 @@ pub struct Analysis<'d> {
     /// matched each.
     suppressed: Vec<(u32, Arc<Suppression>)>,
     runs: Vec<Run>,
+    /// The time of each check (or checks run together) in each scope, in evaluation order.
+    times: Vec<RunTime>,
     now: OffsetDateTime,
     /// The analysis' memos and resource references, by account and region, for explaining.
     /// (Kept until the analysis is dropped: a region's memos are no longer freed when the
@@ -820,6 +848,11 @@ impl<'d> Analysis<'d> {
     /// The check of an outcome.
     pub fn check_of(&self, outcome: &Outcome) -> &'d CheckDef {
         self.checks[usize::from(outcome.check)]
+    }
+
+    /// How long each check took, scope by scope, in evaluation order (see [`RunTime`]).
+    pub fn run_times(&self) -> &[RunTime] {
+        &self.times
     }
 
     /// The resource of an outcome (`None` only for an outcome of another analysis).
@@ -1672,6 +1705,48 @@ mod tests {
                 assert_eq!(found, alone, "{}", def.id);
             }
         }
+    }
+
+    /// The run times name each check once per scope it runs in (an account check per
+    /// account, a region check per region), the per-instance and per-snapshot checks as one
+    /// entry each, and add up to no more than the analysis took.
+    #[test]
+    fn run_times_cover_each_check_once_per_scope() {
+        let snapshot = rdsguard_demo::demo_snapshot();
+        let config = Config::default();
+        let defs = super::check_defs();
+        let started = std::time::Instant::now();
+        let analysis = super::analyze(&snapshot, &config, crate::testkit::now(), &defs);
+        let took = started.elapsed();
+        let accounts = snapshot.accounts.len();
+        let regions: usize = snapshot.accounts.iter().map(|a| a.regions.len()).sum();
+        assert!(regions > 1, "the demo has several regions");
+        let times = analysis.run_times();
+        for (i, def) in analysis.checks.iter().enumerate() {
+            let entries = times
+                .iter()
+                .filter(|t| t.checks.contains(&(i as u16)))
+                .count();
+            let expected = match def.run {
+                super::Runner::Account(_) => accounts,
+                _ => regions,
+            };
+            assert_eq!(entries, expected, "{}", def.id);
+        }
+        let together: Vec<_> = times.iter().filter(|t| t.checks.len() > 1).collect();
+        assert_eq!(together.len(), 2 * regions, "instance and snapshot batches");
+        for t in together {
+            for &c in &t.checks {
+                let run = analysis.checks[usize::from(c)].run;
+                assert!(
+                    run.batch().is_some(),
+                    "{}",
+                    analysis.checks[usize::from(c)].id
+                );
+            }
+        }
+        let spent: std::time::Duration = times.iter().map(|t| t.spent).sum();
+        assert!(spent <= took, "{spent:?} > {took:?}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub mod testkit;
 
 pub use config::{Config, ConfigError, SuppressionRule};
 pub use engine::{
-    AccountCtx, Analysis, CheckDef, Emitter, ExplainError, Memo, Outcome, RegionCtx, Runner,
-    analyze, apply_suppressions, catalogue, check_defs, evaluate, evaluate_with, explaining,
-    glob_match,
+    AccountCtx, Analysis, CheckDef, Emitter, ExplainError, Memo, Outcome, RegionCtx, RunTime,
+    Runner, analyze, apply_suppressions, catalogue, check_defs, evaluate, evaluate_with,
+    explaining, glob_match,
 };
