@@ -259,11 +259,8 @@ struct Cache<'a> {
     /// per port. A region that gives each database a group of its own, made from a few
     /// templates, has few classes.
     group_class: Vec<u32>,
-    /// The groups that founded each class, by the hash of their rules.
-    #[allow(clippy::type_complexity)]
-    classes_by_rules: Map<u64, Vec<(&'a SecurityGroup, u32)>>,
-    /// How many classes there are.
-    classes: usize,
+    /// The classes' rules, as [`sg::encode_rules`] writes them.
+    class_rules: ClassRules,
     /// The evaluations of each class (by number), for each port it was evaluated for (one or
     /// two: its databases' engines); `None` when the evaluation names its group (each group
     /// of the class is then evaluated on its own).
@@ -279,8 +276,7 @@ struct Cache<'a> {
     reaches: Map<ReachKey<'a>, Rc<AlikeReach<'a>>>,
 }
 
-/// [`Cache::group_class`] of a group not classed yet.
-const NO_CLASS: u32 = u32::MAX;
+use crate::sg::{ClassRules, NO_CLASS};
 
 /// What a database's reach depends on besides its kind and flag value, when its merged
 /// groups are kept (their address names them) and its placement is known: the groups, the
@@ -1120,8 +1116,8 @@ impl<'a> RegionAnalysis<'a> {
     }
 
     /// The class of a group of this region's snapshot among the groups with the same rules
-    /// ([`sg::rules_hash`], [`sg::same_rules`]), found once per group; `None` for a group
-    /// that is not in the region's list (another account's).
+    /// ([`sg::encode_rules`]), found once per group; `None` for a group that is not in the
+    /// region's list (another account's).
     fn group_class(&self, group: &'a SecurityGroup, cache: &mut Cache<'a>) -> Option<u32> {
         let groups = &self.idx.region.ec2.security_groups;
         let at = position_of(groups, group)?;
@@ -1132,22 +1128,10 @@ impl<'a> RegionAnalysis<'a> {
         if *slot != NO_CLASS {
             return Some(*slot);
         }
-        let hash = sg::rules_hash(group, self.egress);
-        let next = u32::try_from(cache.classes)
-            .ok()
-            .filter(|&c| c != NO_CLASS)?;
-        let alike = cache.classes_by_rules.entry(hash).or_default();
-        let class = match alike
-            .iter()
-            .find(|(other, _)| sg::same_rules(other, group, self.egress))
-        {
-            Some(&(_, class)) => class,
-            None => {
-                alike.push((group, next));
-                cache.classes += 1;
-                next
-            }
-        };
+        let classes = &mut cache.class_rules;
+        classes.scratch.clear();
+        sg::encode_rules(group, self.egress, &mut classes.scratch);
+        let class = classes.class_of_scratch()?;
         if let Some(slot) = cache.group_class.get_mut(at) {
             *slot = class;
         }

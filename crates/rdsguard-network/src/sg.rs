@@ -7,7 +7,8 @@
 //! database's [`SgEval`] merges the evaluations of its groups.
 
 use std::collections::HashSet;
-use std::hash::{BuildHasher, Hash, Hasher};
+
+use crate::Map;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -336,37 +337,147 @@ pub(crate) fn ingress_rule(group_id: &str, perm: &SecurityGroupPermission) -> In
     }
 }
 
-/// A hash of the rules [`evaluate_group`] reads without the report's descriptions (the
-/// ingress rules, and the egress rules when `egress`): groups whose rules are
-/// [`same_rules`] evaluate alike, whatever their ids, unless the evaluation names the group
+/// The rules [`evaluate_group`] reads without the report's descriptions (the ingress rules,
+/// and the egress rules when `egress`) written into `out` as bytes: two groups write the
+/// same bytes exactly when those rules are equal, field by field, whatever the groups' ids
+/// (every field is written, each string and list with its length first). Groups whose bytes
+/// are equal evaluate alike, unless the evaluation names the group
 /// ([`GroupEval::names_group`]).
-pub(crate) fn rules_hash(group: &SecurityGroup, egress: bool) -> u64 {
-    let mut h = foldhash::fast::FixedState::default().build_hasher();
-    let mut add = |perms: &[SecurityGroupPermission]| {
-        h.write_usize(perms.len());
-        for p in perms {
-            p.ip_protocol.hash(&mut h);
-            p.from_port.hash(&mut h);
-            p.to_port.hash(&mut h);
-            p.ipv4_ranges.hash(&mut h);
-            p.ipv6_ranges.hash(&mut h);
-            p.prefix_list_ids.hash(&mut h);
-            h.write_usize(p.security_groups.len());
-            for r in &p.security_groups {
-                r.group_id.hash(&mut h);
+///
+/// Bytes rather than a hash and a comparison of the groups: a group's rules are read once,
+/// and a group is told apart from the one that founded its class by comparing bytes in one
+/// place, not by reading that group's rules again from wherever they are in memory.
+pub(crate) fn encode_rules(group: &SecurityGroup, egress: bool, out: &mut Vec<u8>) {
+    fn text(out: &mut Vec<u8>, s: &str) {
+        out.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        out.extend_from_slice(s.as_bytes());
+    }
+    fn optional(out: &mut Vec<u8>, s: Option<&str>) {
+        match s {
+            None => out.push(0),
+            Some(s) => {
+                out.push(1);
+                text(out, s);
+            }
+        }
+    }
+    fn port(out: &mut Vec<u8>, p: Option<i32>) {
+        match p {
+            None => out.push(0),
+            Some(p) => {
+                out.push(1);
+                out.extend_from_slice(&p.to_le_bytes());
+            }
+        }
+    }
+    fn texts(out: &mut Vec<u8>, list: &[String]) {
+        out.extend_from_slice(&(list.len() as u64).to_le_bytes());
+        for s in list {
+            text(out, s);
+        }
+    }
+    let add = |out: &mut Vec<u8>, perms: &[SecurityGroupPermission]| {
+        out.extend_from_slice(&(perms.len() as u64).to_le_bytes());
+        for perm in perms {
+            // Taken apart whole: a field added to the model must be written here too.
+            let SecurityGroupPermission {
+                ip_protocol,
+                from_port,
+                to_port,
+                ipv4_ranges,
+                ipv6_ranges,
+                prefix_list_ids,
+                security_groups,
+            } = perm;
+            text(out, ip_protocol);
+            port(out, *from_port);
+            port(out, *to_port);
+            texts(out, ipv4_ranges);
+            texts(out, ipv6_ranges);
+            texts(out, prefix_list_ids);
+            out.extend_from_slice(&(security_groups.len() as u64).to_le_bytes());
+            for r in security_groups {
+                let SecurityGroupReference {
+                    group_id,
+                    user_id,
+                    vpc_id,
+                    vpc_peering_connection_id,
+                    peering_status,
+                    description,
+                } = r;
+                text(out, group_id);
+                optional(out, user_id.as_deref());
+                optional(out, vpc_id.as_deref());
+                optional(out, vpc_peering_connection_id.as_deref());
+                optional(out, peering_status.as_deref());
+                optional(out, description.as_deref());
             }
         }
     };
-    add(&group.ingress);
+    add(out, &group.ingress);
     if egress {
-        add(&group.egress);
+        add(out, &group.egress);
     }
-    h.finish()
 }
 
-/// Whether two groups have the same rules for [`rules_hash`] (every field of each rule).
-pub(crate) fn same_rules(a: &SecurityGroup, b: &SecurityGroup, egress: bool) -> bool {
-    a.ingress == b.ingress && (!egress || a.egress == b.egress)
+/// The class of a group not classed (yet).
+pub(crate) const NO_CLASS: u32 = u32::MAX;
+
+/// Classes of groups with the same rules: each class's rules as [`encode_rules`] writes them,
+/// found by their bytes.
+#[derive(Default)]
+pub(crate) struct ClassRules {
+    /// Every class's bytes, one after another.
+    bytes: Vec<u8>,
+    /// Where each class's bytes are in `bytes`, by class number.
+    spans: Vec<(usize, usize)>,
+    /// The first class whose bytes have each hash.
+    by_hash: Map<u64, u32>,
+    /// The other classes with the hash of one in `by_hash` (different rules, same hash).
+    more_by_hash: Map<u64, Vec<u32>>,
+    /// Room for a group's bytes, kept between groups.
+    pub(crate) scratch: Vec<u8>,
+}
+
+impl ClassRules {
+    /// The class of the rules written in `self.scratch`, made when new; `None` when there
+    /// are more classes than numbers.
+    pub(crate) fn class_of_scratch(&mut self) -> Option<u32> {
+        let rules = self.scratch.as_slice();
+        let hash = std::hash::BuildHasher::hash_one(&foldhash::fast::FixedState::default(), rules);
+        let same = |class: &u32| {
+            self.spans
+                .get(*class as usize)
+                .and_then(|&(start, end)| self.bytes.get(start..end))
+                == Some(rules)
+        };
+        let found = match self.by_hash.get(&hash) {
+            None => None,
+            Some(first) if same(first) => Some(*first),
+            Some(_) => self
+                .more_by_hash
+                .get(&hash)
+                .and_then(|more| more.iter().find(|c| same(c)).copied()),
+        };
+        if found.is_some() {
+            return found;
+        }
+        let next = u32::try_from(self.spans.len())
+            .ok()
+            .filter(|&c| c != NO_CLASS)?;
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(&self.scratch);
+        self.spans.push((start, self.bytes.len()));
+        match self.by_hash.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(next);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.more_by_hash.entry(hash).or_default().push(next);
+            }
+        }
+        Some(next)
+    }
 }
 
 /// Evaluate one group for TCP on `port`. `prefix_list` resolves (and caches) prefix lists.
@@ -627,8 +738,14 @@ mod tests {
         }
     }
 
-    /// The hash may leave fields out (a reference's VPC), the comparison may not: groups
-    /// share an evaluation only when every rule it reads is the same, whatever their ids.
+    fn encoded(g: &SecurityGroup, egress: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_rules(g, egress, &mut out);
+        out
+    }
+
+    /// Groups share an evaluation only when every field of every rule it reads is the same,
+    /// whatever their ids.
     #[test]
     fn groups_are_alike_by_every_field_of_the_rules_read() {
         let a = group("sg-1", "vpc-1", "0.0.0.0/0");
@@ -636,15 +753,191 @@ mod tests {
         let other_peer = group("sg-3", "vpc-2", "0.0.0.0/0");
         let other_egress = group("sg-4", "vpc-1", "10.0.0.0/8");
         for egress in [false, true] {
-            assert_eq!(rules_hash(&a, egress), rules_hash(&same, egress));
-            assert!(same_rules(&a, &same, egress));
-            assert_eq!(rules_hash(&a, egress), rules_hash(&other_peer, egress));
-            assert!(!same_rules(&a, &other_peer, egress));
+            assert_eq!(encoded(&a, egress), encoded(&same, egress));
+            assert_ne!(encoded(&a, egress), encoded(&other_peer, egress));
         }
         // Egress rules count only when egress is evaluated.
-        assert!(same_rules(&a, &other_egress, false));
-        assert_eq!(rules_hash(&a, false), rules_hash(&other_egress, false));
-        assert!(!same_rules(&a, &other_egress, true));
-        assert_ne!(rules_hash(&a, true), rules_hash(&other_egress, true));
+        assert_eq!(encoded(&a, false), encoded(&other_egress, false));
+        assert_ne!(encoded(&a, true), encoded(&other_egress, true));
+    }
+
+    /// Each change of one field, or of where a value is, changes the bytes: the cases a
+    /// writing without lengths and presence marks would confuse.
+    #[test]
+    fn a_change_anywhere_in_the_rules_changes_the_bytes() {
+        let reference = |user: Option<&str>, vpc: Option<&str>| SecurityGroupReference {
+            group_id: "sg-app".into(),
+            user_id: user.map(String::from),
+            vpc_id: vpc.map(String::from),
+            vpc_peering_connection_id: None,
+            peering_status: None,
+            description: None,
+        };
+        let base = SecurityGroupPermission {
+            ip_protocol: "tcp".into(),
+            from_port: Some(5432),
+            to_port: Some(5432),
+            ipv4_ranges: vec!["ab".into(), String::new()],
+            ipv6_ranges: Vec::new(),
+            prefix_list_ids: Vec::new(),
+            security_groups: vec![reference(None, Some(""))],
+        };
+        let edits: Vec<(&str, Box<dyn Fn(&mut Vec<SecurityGroupPermission>)>)> = vec![
+            (
+                "absent and empty swapped",
+                Box::new(|p| p[0].security_groups[0] = reference(Some(""), None)),
+            ),
+            (
+                "a value split in two",
+                Box::new(|p| p[0].ipv4_ranges = vec!["a".into(), "b".into(), String::new()]),
+            ),
+            (
+                "a letter moved to the next value",
+                Box::new(|p| p[0].ipv4_ranges = vec!["a".into(), "b".into()]),
+            ),
+            (
+                "a value moved to the next list",
+                Box::new(|p| p[0].ipv6_ranges = std::mem::take(&mut p[0].ipv4_ranges)),
+            ),
+            ("a port absent", Box::new(|p| p[0].from_port = None)),
+            (
+                "a port moved",
+                Box::new(|p| {
+                    p[0].from_port = None;
+                    p[0].to_port = Some(5432)
+                }),
+            ),
+            (
+                "a reference's field moved",
+                Box::new(|p| {
+                    p[0].security_groups[0].peering_status = p[0].security_groups[0].vpc_id.take()
+                }),
+            ),
+            (
+                "a rule added",
+                Box::new(|p| p.push(SecurityGroupPermission::default())),
+            ),
+            (
+                "a rule's source moved to a second rule",
+                Box::new(|p| {
+                    let refs = std::mem::take(&mut p[0].security_groups);
+                    p.push(SecurityGroupPermission {
+                        security_groups: refs,
+                        ..Default::default()
+                    });
+                }),
+            ),
+        ];
+        let base_bytes = encoded(&with_rules((vec![base.clone()], Vec::new())), false);
+        for (what, edit) in edits {
+            let mut perms = vec![base.clone()];
+            edit(&mut perms);
+            assert_ne!(perms, vec![base.clone()], "{what}: not a change");
+            let bytes = encoded(&with_rules((perms, Vec::new())), false);
+            assert_ne!(bytes, base_bytes, "{what}");
+        }
+        // With egress: an ingress rule is not the same egress rule.
+        assert_ne!(
+            encoded(&with_rules((vec![base.clone()], Vec::new())), true),
+            encoded(&with_rules((Vec::new(), vec![base])), true),
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+        /// Equal bytes exactly when the rules are equal: strings and lists that would run
+        /// together unmarked (`["ab"]` and `["a", "b"]`, a value moved from one list to the
+        /// next, an absent field and an empty one) are told apart.
+        #[test]
+        fn encodings_are_equal_exactly_when_the_rules_are(
+            a in rules(), b in rules(), egress in proptest::bool::ANY,
+        ) {
+            let (ga, gb) = (with_rules(a), with_rules(b));
+            let same = ga.ingress == gb.ingress && (!egress || ga.egress == gb.egress);
+            proptest::prop_assert_eq!(encoded(&ga, egress) == encoded(&gb, egress), same);
+            // A group is alike itself.
+            proptest::prop_assert_eq!(encoded(&ga, egress), encoded(&ga.clone(), egress));
+        }
+    }
+
+    /// Small alphabets, so that different draws often come out equal or nearly so.
+    fn rules() -> impl proptest::strategy::Strategy<
+        Value = (Vec<SecurityGroupPermission>, Vec<SecurityGroupPermission>),
+    > {
+        use proptest::prelude::*;
+        // Two letters: draws often differ in one field only, or only in where a value is.
+        let text = || prop::sample::select(vec!["", "a", "ab"]).prop_map(String::from);
+        let optional = move || prop::option::of(text());
+        let reference = (
+            text(),
+            optional(),
+            optional(),
+            optional(),
+            optional(),
+            optional(),
+        )
+            .prop_map(
+                |(
+                    group_id,
+                    user_id,
+                    vpc_id,
+                    vpc_peering_connection_id,
+                    peering_status,
+                    description,
+                )| {
+                    SecurityGroupReference {
+                        group_id,
+                        user_id,
+                        vpc_id,
+                        vpc_peering_connection_id,
+                        peering_status,
+                        description,
+                    }
+                },
+            );
+        let port = || prop::option::of(prop::sample::select(vec![0, 5432]));
+        let list = move || prop::collection::vec(text(), 0..3);
+        let perm = (
+            text(),
+            port(),
+            port(),
+            list(),
+            list(),
+            list(),
+            prop::collection::vec(reference, 0..2),
+        )
+            .prop_map(
+                |(
+                    ip_protocol,
+                    from_port,
+                    to_port,
+                    ipv4_ranges,
+                    ipv6_ranges,
+                    prefix_list_ids,
+                    security_groups,
+                )| {
+                    SecurityGroupPermission {
+                        ip_protocol,
+                        from_port,
+                        to_port,
+                        ipv4_ranges,
+                        ipv6_ranges,
+                        prefix_list_ids,
+                        security_groups,
+                    }
+                },
+            );
+        let perms = prop::collection::vec(perm, 0..3);
+        (perms.clone(), perms)
+    }
+
+    fn with_rules(
+        (ingress, egress): (Vec<SecurityGroupPermission>, Vec<SecurityGroupPermission>),
+    ) -> SecurityGroup {
+        SecurityGroup {
+            ingress,
+            egress,
+            ..Default::default()
+        }
     }
 }
