@@ -782,7 +782,8 @@ mod tests {
             prefix_list_ids: Vec::new(),
             security_groups: vec![reference(None, Some(""))],
         };
-        let edits: Vec<(&str, Box<dyn Fn(&mut Vec<SecurityGroupPermission>)>)> = vec![
+        type Edit<'r> = Box<dyn Fn(&mut Vec<SecurityGroupPermission>) + 'r>;
+        let edits: Vec<(&str, Edit<'_>)> = vec![
             (
                 "absent and empty swapped",
                 Box::new(|p| p[0].security_groups[0] = reference(Some(""), None)),
