@@ -298,7 +298,7 @@ struct AlikeReach<'a> {
     internet_reachable: Option<bool>,
     blocked_link: Option<BlockLink>,
     has_security_groups: bool,
-    sources: Arc<SourceSets>,
+    sources: Rc<SourceSets>,
     peered: bool,
     peering_unknown: bool,
 }
@@ -1576,7 +1576,7 @@ impl<'a> RegionAnalysis<'a> {
                     blocked_link: j.verdict.blocked_link(),
                     // Every attached group is a member, found or not.
                     has_security_groups: !j.sgs.members.is_empty(),
-                    sources: Arc::new(SourceSets::of_eval(&j.sgs)),
+                    sources: Rc::new(SourceSets::of_eval(&j.sgs)),
                     peered: !j.peered_vpcs.is_empty(),
                     peering_unknown: j.peering_unknown.is_some(),
                     _groups: j.sgs,

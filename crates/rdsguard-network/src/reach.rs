@@ -6,7 +6,7 @@
 //!
 //! [`RegionAnalysis::reaches`]: crate::RegionAnalysis::reaches
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::ipset::{self, V4Set, V6Set};
 use crate::report::{BlockLink, DbExposure, DbKind, Sources};
@@ -29,8 +29,9 @@ pub struct DbReach {
     /// Whether any security group is attached.
     pub has_security_groups: bool,
     /// Who the attached groups let in on the port (shared by databases with the same
-    /// groups).
-    pub sources: Arc<SourceSets>,
+    /// groups; counted without atomics: a reach is one thread's, and there is one per
+    /// database).
+    pub sources: Rc<SourceSets>,
     /// Whether some peered VPC reaches the port ([`DbExposure::peered_vpcs`] not empty).
     pub peered: bool,
     /// Whether peering reachability is partly unknown ([`DbExposure::peering_unknown`]).
@@ -98,7 +99,7 @@ impl DbReach {
             internet_reachable: d.internet_reachable,
             blocked_link: d.blocked_by.as_ref().map(|b| b.link),
             has_security_groups: !d.security_groups.is_empty(),
-            sources: Arc::new(SourceSets::of(&d.sources)),
+            sources: Rc::new(SourceSets::of(&d.sources)),
             peered: !d.peered_vpcs.is_empty(),
             peering_unknown: d.peering_unknown.is_some(),
         }

@@ -66,9 +66,10 @@ pub(crate) fn region_names(ctx: &RegionCtx<'_>) -> (Text, Text) {
     ctx.refs
         .names
         .get_or_init(|| {
+            // Static: each resource reference copies both (see `Text::interned`).
             (
-                Text::shared(Arc::from(ctx.account.account_id.as_str())),
-                Text::shared(Arc::from(ctx.region.region.as_str())),
+                Text::interned(&ctx.account.account_id),
+                Text::interned(&ctx.region.region),
             )
         })
         .clone()
