@@ -34,7 +34,7 @@ impl Text {
     /// `s` kept for the rest of the process, once per distinct string, as a static text: for
     /// the few names that millions of values hold (an account id, a region name), so that a
     /// copy is a copy and not an atomic count of references (a locked instruction for each
-    /// copy and each drop: ~1.5% of a large account's analysis for the two names of each
+    /// copy and each drop: ~1.3% of a large account's analysis for the two names of each
     /// resource reference). Only for names from a small set: what is kept is never freed.
     pub fn interned(s: &str) -> Text {
         use std::collections::HashSet;

@@ -29,7 +29,7 @@ use crate::report::{
     cidrs4, cidrs6, count_u64,
 };
 use crate::routes::{self, RouteEval, Target};
-use crate::sg::{self, GroupEval, ParsedPrefixList, SgEval};
+use crate::sg::{self, ClassRules, GroupEval, NO_CLASS, ParsedPrefixList, SgEval};
 
 /// What is known about a referenced security group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,8 +275,6 @@ struct Cache<'a> {
     /// same kept groups, placement, port, VPC and flag.
     reaches: Map<ReachKey<'a>, Rc<AlikeReach<'a>>>,
 }
-
-use crate::sg::{ClassRules, NO_CLASS};
 
 /// What a database's reach depends on besides its kind and flag value, when its merged
 /// groups are kept (their address names them) and its placement is known: the groups, the

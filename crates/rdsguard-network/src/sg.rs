@@ -7,8 +7,6 @@
 //! database's [`SgEval`] merges the evaluations of its groups.
 
 use std::collections::HashSet;
-
-use crate::Map;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -16,6 +14,7 @@ use rdsguard_model::{
     NetworkInterface, SecurityGroup, SecurityGroupPermission, SecurityGroupReference, ops,
 };
 
+use crate::Map;
 use crate::family::Fam;
 use crate::index::{GroupLookup, RegionIndex};
 use crate::ipset::{Addr, Cidr, IpSet};
