@@ -1355,7 +1355,7 @@ pub(crate) fn external_grants(
                     let acct = if a.len() == 12 {
                         a.as_str()
                     } else {
-                        a.split(':').nth(4).unwrap_or_default()
+                        rdsguard_model::arn_part(a, 4).unwrap_or_default()
                     };
                     if acct == account_id {
                         continue;

@@ -193,6 +193,56 @@ pub fn trim(s: &str) -> &str {
     }
 }
 
+/// Part `n` (from 0) of a colon-separated ARN, the last part running to the end: what
+/// `arn.splitn(6, ':').nth(n)` gives, in one pass over the bytes before it, eight at a time
+/// (read for every snapshot and every account a key policy names: a byte at a time was
+/// ~400 instructions an ARN).
+pub fn arn_part(arn: &str, n: usize) -> Option<&str> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    // The high bit of each byte of `word` that is `:`, and of no other (no carries between
+    // bytes: each byte's low seven bits are added apart).
+    let colons = |word: u64| {
+        let v = word ^ (ONES * u64::from(b':'));
+        !(((v & LOW) + LOW) | v | LOW)
+    };
+    let (mut part, mut start) = (0, 0);
+    // Each colon in turn; `Some` once the answer is known.
+    let mut at_colon = |i: usize| -> Option<Option<&str>> {
+        if part == n {
+            return Some(arn.get(start..i));
+        }
+        part += 1;
+        start = i + 1;
+        // The sixth part runs to the end, colons and all.
+        (part == 5).then(|| (n == 5).then(|| arn.get(start..)).flatten())
+    };
+    let bytes = arn.as_bytes();
+    let mut chunks = bytes.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let mut found = colons(u64::from_le_bytes(word));
+        while found != 0 {
+            let i = base + found.trailing_zeros() as usize / 8;
+            found &= found - 1;
+            if let Some(answer) = at_colon(i) {
+                return answer;
+            }
+        }
+        base += 8;
+    }
+    for (offset, &b) in chunks.remainder().iter().enumerate() {
+        if b == b':'
+            && let Some(answer) = at_colon(base + offset)
+        {
+            return answer;
+        }
+    }
+    (part == n).then(|| arn.get(start..)).flatten()
+}
+
 /// The position of `item` in `items`, when it is one of its elements (by address, not by
 /// value: a copy is not found). The checks and the network analysis key their per-region
 /// tables by the position of a snapshot item they were handed by reference.
@@ -202,6 +252,16 @@ pub fn position_of<T>(items: &[T], item: &T) -> Option<usize> {
     let index = offset / size;
     (offset.is_multiple_of(size) && items.get(index).is_some_and(|i| std::ptr::eq(i, item)))
         .then_some(index)
+}
+
+#[cfg(test)]
+mod arn_part_tests {
+    proptest::proptest! {
+        #[test]
+        fn an_arn_part_is_the_split_one(arn in "[a:;bé9/]{0,40}", n in 0usize..8) {
+            proptest::prop_assert_eq!(super::arn_part(&arn, n), arn.splitn(6, ':').nth(n));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -175,22 +175,7 @@ fn new_resource(
     SharedResource(ctx.refs.table.add(built))
 }
 
-/// Part `n` (from 0) of a colon-separated ARN, the last part running to the end: what
-/// `arn.splitn(6, ':').nth(n)` gives, in one pass over the bytes before it.
-pub(crate) fn arn_part(arn: &str, n: usize) -> Option<&str> {
-    let (mut part, mut start) = (0, 0);
-    for (i, &b) in arn.as_bytes().iter().enumerate() {
-        if b == b':' && part < 5 {
-            if part == n {
-                return Some(&arn[start..i]);
-            }
-            part += 1;
-            start = i + 1;
-        }
-    }
-    (part == n).then(|| &arn[start..])
-}
-
+pub(crate) use rdsguard_model::arn_part;
 pub(crate) use rdsguard_model::position_of;
 
 /// The AWS service an engine name belongs to when it is not RDS (Neptune and DocumentDB
@@ -597,12 +582,6 @@ fn unresolved_key<'a>(gap: impl Fn(Op) -> Option<&'a Gap>, reference: &str) -> K
 
 #[cfg(test)]
 mod tests {
-    proptest::proptest! {
-        #[test]
-        fn an_arn_part_is_the_split_one(arn in "[a:bé]{0,14}", n in 0usize..8) {
-            proptest::prop_assert_eq!(super::arn_part(&arn, n), arn.splitn(6, ':').nth(n));
-        }
-    }
     use rdsguard_model::{KmsAlias, KmsKey};
 
     use super::*;
