@@ -343,7 +343,12 @@ fn main() -> ExitCode {
                     Report::new("audit", String::new(), vec![], vec![], vec![], findings).findings,
                 ),
                 Results::Analysis(analysis) => {
-                    for (spent, label) in times_by_check(&analysis) {
+                    let times = if show_times {
+                        times_by_check(&analysis)
+                    } else {
+                        Vec::new()
+                    };
+                    for (spent, label) in times {
                         match best_times.iter_mut().find(|(_, l)| *l == label) {
                             Some((best, _)) => *best = (*best).min(spent),
                             None => best_times.push((spent, label)),

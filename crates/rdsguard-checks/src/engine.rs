@@ -630,26 +630,25 @@ pub fn analyze<'d>(
                     Sink::Outcomes(&mut outcomes),
                     &table,
                 )]);
-                times.push(RunTime::of(group, started));
-                return;
-            }
-            // Checks run together: each one's outcomes collected apart, then appended as its
-            // own run, in check order.
-            run_into_buffers(
-                group,
-                (snapshot, scope),
-                &table,
-                &mut buffers,
-                |b| Sink::Outcomes(b),
-                run,
-            );
-            for ((_, check), found) in group.iter().zip(buffers.iter_mut()) {
-                runs.push(Run {
-                    scope,
-                    check: *check,
-                    start: outcomes.len(),
-                });
-                outcomes.append(found);
+            } else {
+                // Checks run together: each one's outcomes collected apart, then appended as
+                // its own run, in check order.
+                run_into_buffers(
+                    group,
+                    (snapshot, scope),
+                    &table,
+                    &mut buffers,
+                    |b| Sink::Outcomes(b),
+                    run,
+                );
+                for ((_, check), found) in group.iter().zip(buffers.iter_mut()) {
+                    runs.push(Run {
+                        scope,
+                        check: *check,
+                        start: outcomes.len(),
+                    });
+                    outcomes.append(found);
+                }
             }
             times.push(RunTime::of(group, started));
         })
