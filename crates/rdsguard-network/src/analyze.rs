@@ -273,7 +273,7 @@ struct Cache<'a> {
     member_ptrs: Vec<usize>,
     /// Without descriptions, what [`RegionAnalysis::reach`] decides for databases with the
     /// same kept groups, placement, port, VPC and flag.
-    reaches: Map<ReachKey<'a>, Rc<AlikeReach<'a>>>,
+    reaches: Map<ReachKey<'a>, AlikeReach>,
 }
 
 /// What a database's reach depends on besides its kind and flag value, when its merged
@@ -289,16 +289,33 @@ type ReachKey<'a> = (
     bool,
 );
 
-/// The shared part of [`DbReach`] for databases with the same [`ReachKey`].
-struct AlikeReach<'a> {
-    /// Keeps the groups' address (the key) taken.
-    _groups: Rc<SgEval<'a>>,
+/// The shared part of [`DbReach`] for databases with the same [`ReachKey`] (whose groups'
+/// address stays taken: `Cache::merged` keeps every merged group that is part of a key).
+struct AlikeReach {
     internet_reachable: Option<bool>,
     blocked_link: Option<BlockLink>,
     has_security_groups: bool,
     sources: Rc<SourceSets>,
     peered: bool,
     peering_unknown: bool,
+}
+
+impl AlikeReach {
+    /// The reach of database `t`, one of those this is shared by.
+    fn reach_of(&self, t: &DbTarget<'_>) -> DbReach {
+        DbReach {
+            kind: t.kind,
+            port: t.port,
+            in_vpc: t.vpc_id.is_some(),
+            publicly_accessible: t.flag.value,
+            internet_reachable: self.internet_reachable,
+            blocked_link: self.blocked_link,
+            has_security_groups: self.has_security_groups,
+            sources: self.sources.clone(),
+            peered: self.peered,
+            peering_unknown: self.peering_unknown,
+        }
+    }
 }
 
 /// How many databases (instances, clusters, proxies) of `rds` name each security group.
@@ -628,6 +645,13 @@ impl<'a> RegionAnalysis<'a> {
         }
     }
 
+    /// The positions (in the region's list of security groups, in order) of the groups that
+    /// have a rule whose referenced group may not exist: every reference of the other groups
+    /// names a group of this region ([`ReferenceState::Exists`]).
+    pub fn groups_with_unusual_references(&self) -> &[usize] {
+        &self.idx.unusual_references
+    }
+
     /// Whether a group referenced by a rule still exists.
     pub fn reference_state(&self, r: &SecurityGroupReference) -> ReferenceState {
         match self.idx.lookup_reference(r) {
@@ -721,7 +745,7 @@ impl<'a> RegionAnalysis<'a> {
         let mut public = Vec::new();
         let mut missing = Vec::new();
         for m in &c.members {
-            match self.idx.instances.get(m.db_instance_identifier.as_str()) {
+            match self.idx.instance(&m.db_instance_identifier) {
                 Some(i) if i.publicly_accessible => public.push(m.db_instance_identifier.clone()),
                 Some(_) => {}
                 None => missing.push(m.db_instance_identifier.clone()),
@@ -1565,38 +1589,26 @@ impl<'a> RegionAnalysis<'a> {
             )),
             _ => None,
         };
-        let alike = match key.and_then(|k| cache.reaches.get(&k)) {
-            Some(a) => a.clone(),
-            None => {
-                let j = self.judge_with(t, sgs, cache);
-                let a = Rc::new(AlikeReach {
-                    internet_reachable: j.verdict.internet_reachable(),
-                    blocked_link: j.verdict.blocked_link(),
-                    // Every attached group is a member, found or not.
-                    has_security_groups: !j.sgs.members.is_empty(),
-                    sources: Rc::new(SourceSets::of_eval(&j.sgs)),
-                    peered: !j.peered_vpcs.is_empty(),
-                    peering_unknown: j.peering_unknown.is_some(),
-                    _groups: j.sgs,
-                });
-                if let Some(k) = key {
-                    cache.reaches.insert(k, a.clone());
-                }
-                a
-            }
-        };
-        DbReach {
-            kind: t.kind,
-            port: t.port,
-            in_vpc: t.vpc_id.is_some(),
-            publicly_accessible: t.flag.value,
-            internet_reachable: alike.internet_reachable,
-            blocked_link: alike.blocked_link,
-            has_security_groups: alike.has_security_groups,
-            sources: alike.sources.clone(),
-            peered: alike.peered,
-            peering_unknown: alike.peering_unknown,
+        if let Some(k) = key
+            && let Some(alike) = cache.reaches.get(&k)
+        {
+            return alike.reach_of(t);
         }
+        let j = self.judge_with(t, sgs, cache);
+        let alike = AlikeReach {
+            internet_reachable: j.verdict.internet_reachable(),
+            blocked_link: j.verdict.blocked_link(),
+            // Every attached group is a member, found or not.
+            has_security_groups: !j.sgs.members.is_empty(),
+            sources: Rc::new(SourceSets::of_eval(&j.sgs)),
+            peered: !j.peered_vpcs.is_empty(),
+            peering_unknown: j.peering_unknown.is_some(),
+        };
+        let reach = alike.reach_of(t);
+        if let Some(k) = key {
+            cache.reaches.insert(k, alike);
+        }
+        reach
     }
 
     fn exposure(&self, t: DbTarget<'a>, cache: &mut Cache<'a>) -> DbExposure {

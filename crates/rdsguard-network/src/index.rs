@@ -1,7 +1,7 @@
 //! Lookup tables over one region of one account, built once per analysis so that every
 //! database is evaluated with hash lookups instead of scans.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashSet;
 use std::rc::Rc;
 
@@ -92,6 +92,10 @@ pub(crate) struct RegionIndex<'a> {
     pub gaps: Gaps,
     pub security_groups: Map<&'a str, &'a SecurityGroup>,
     pub interfaces_by_group: Map<&'a str, Vec<&'a NetworkInterface>>,
+    /// The positions (in the region's list) of the groups with a rule that references a
+    /// group not in this region's list, or one marked deleted: the references of every
+    /// other group resolve to a group of the region.
+    pub unusual_references: Vec<usize>,
     /// This region's groups' member addresses, parsed when a rule first references the group
     /// (most groups are referenced by none; groups of other accounts are parsed on each use).
     /// Keyed by the address of the key of `interfaces_by_group` (a string of the snapshot):
@@ -109,7 +113,14 @@ pub(crate) struct RegionIndex<'a> {
     pub prefix_lists: Map<&'a str, &'a ManagedPrefixList>,
     pub peerings_by_vpc: Map<&'a str, Vec<&'a VpcPeeringConnection>>,
     pub subnet_groups: Map<&'a str, &'a DbSubnetGroup>,
-    pub instances: Map<&'a str, &'a DbInstance>,
+    /// The instances that name a DB cluster (the members clusters list), by identifier;
+    /// every other instance only when a cluster names a member not among them
+    /// ([`RegionIndex::instance`]): hashing every identifier of a large region cost more than
+    /// the few lookups need.
+    member_instances: Map<&'a str, &'a DbInstance>,
+    /// Positions by identifier (owned keys: no lifetime in the cell, so the index stays
+    /// covariant; built only for an inconsistent snapshot).
+    all_instances: OnceCell<Map<Box<str>, usize>>,
     pub clusters: Map<&'a str, &'a DbCluster>,
     pub foreign_groups: Map<&'a str, ForeignGroup<'a>>,
 }
@@ -132,19 +143,38 @@ impl<'a> RegionIndex<'a> {
         // Only the groups some rule references are looked up by their members (a large
         // region has a group of its own per database, which no rule names).
         // Neighbouring groups mostly reference the same group (a VPC's application tier):
-        // a repeat of the last one is not hashed again.
+        // a repeat of the last one is not hashed again. The same scan notes the references
+        // that may not resolve to a group of this region (to another account's, or marked
+        // deleted), so that nothing reads every rule again to find them.
         let mut interfaces_by_group: Map<&str, Vec<&NetworkInterface>> = Map::default();
-        let mut last: Option<&str> = None;
-        for r in ec2
-            .security_groups
-            .iter()
-            .flat_map(|g| g.ingress.iter().chain(&g.egress))
-            .flat_map(|perm| &perm.security_groups)
-        {
-            let id = r.group_id.as_str();
-            if last != Some(id) {
-                interfaces_by_group.entry(id).or_default();
-                last = Some(id);
+        let mut not_local: HashSet<&str> = HashSet::new();
+        let mut unusual_references = Vec::new();
+        let mut last: Option<(&str, bool)> = None;
+        for (at, g) in ec2.security_groups.iter().enumerate() {
+            let mut unusual = false;
+            for r in g
+                .ingress
+                .iter()
+                .chain(&g.egress)
+                .flat_map(|perm| &perm.security_groups)
+            {
+                let id = r.group_id.as_str();
+                let local = match last {
+                    Some((last_id, local)) if last_id == id => local,
+                    _ => {
+                        interfaces_by_group.entry(id).or_default();
+                        let local = security_groups.contains_key(id);
+                        if !local {
+                            not_local.insert(id);
+                        }
+                        last = Some((id, local));
+                        local
+                    }
+                };
+                unusual |= !local || r.peering_status.as_deref() == Some("deleted");
+            }
+            if unusual {
+                unusual_references.push(at);
             }
         }
         for eni in &ec2.network_interfaces {
@@ -187,13 +217,14 @@ impl<'a> RegionIndex<'a> {
                 }
             }
         }
-        let foreign_groups = foreign_groups(snapshot, account, region, &security_groups);
+        let foreign_groups = foreign_groups(snapshot, account, region, &not_local);
         RegionIndex {
             account,
             region,
             gaps: Gaps::of(region),
             security_groups,
             interfaces_by_group,
+            unusual_references,
             member_ranges: RefCell::default(),
             subnets: ec2
                 .subnets
@@ -232,12 +263,14 @@ impl<'a> RegionIndex<'a> {
                 .iter()
                 .map(|g| (g.name.as_str(), g))
                 .collect(),
-            instances: region
+            member_instances: region
                 .rds
                 .db_instances
                 .iter()
+                .filter(|d| d.db_cluster_identifier.is_some())
                 .map(|d| (d.db_instance_identifier.as_str(), d))
                 .collect(),
+            all_instances: OnceCell::new(),
             clusters: region
                 .rds
                 .db_clusters
@@ -246,6 +279,23 @@ impl<'a> RegionIndex<'a> {
                 .collect(),
             foreign_groups,
         }
+    }
+
+    /// A DB instance of this region by identifier: the last listed under it that names a
+    /// cluster, else the last listed under it.
+    pub fn instance(&self, id: &str) -> Option<&'a DbInstance> {
+        if let Some(&db) = self.member_instances.get(id) {
+            return Some(db);
+        }
+        let instances = &self.region.rds.db_instances;
+        let at = self.all_instances.get_or_init(|| {
+            instances
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (Box::from(d.db_instance_identifier.as_str()), i))
+                .collect()
+        });
+        at.get(id).and_then(|&i| instances.get(i))
     }
 
     /// A security group by id: this account's, or another account's in the snapshot.
@@ -361,23 +411,14 @@ impl<'a> RegionIndex<'a> {
     }
 }
 
-/// Groups referenced by this region's rules but owned by other accounts of the snapshot.
+/// Groups referenced by this region's rules but owned by other accounts of the snapshot
+/// (`wanted`: the referenced ids that name no group of this region).
 fn foreign_groups<'a>(
     snapshot: &'a Snapshot,
     account: &'a AccountSnapshot,
     region: &'a RegionSnapshot,
-    local: &Map<&'a str, &'a SecurityGroup>,
+    wanted: &HashSet<&'a str>,
 ) -> Map<&'a str, ForeignGroup<'a>> {
-    let mut wanted: HashSet<&str> = HashSet::new();
-    for g in &region.ec2.security_groups {
-        for perm in g.ingress.iter().chain(&g.egress) {
-            for r in &perm.security_groups {
-                if !local.contains_key(r.group_id.as_str()) {
-                    wanted.insert(r.group_id.as_str());
-                }
-            }
-        }
-    }
     let mut found: Map<&'a str, ForeignGroup<'a>> = Map::default();
     if wanted.is_empty() {
         return found;

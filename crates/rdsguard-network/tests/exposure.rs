@@ -1216,6 +1216,19 @@ fn aurora_cluster_is_reachable_through_a_public_member() {
 }
 
 #[test]
+fn a_member_that_does_not_name_its_cluster_is_still_found() {
+    let mut r = region();
+    aurora(&mut r, &[("w", false), ("rd", true)]);
+    // The public member's own record does not name the cluster (an inconsistent listing).
+    r.rds.db_instances[1].db_cluster_identifier = None;
+    let dbs = analyze_one(r);
+    let c = db(&dbs, "cl1");
+    assert_eq!(c.internet_reachable, Some(true));
+    assert_eq!(c.public_members, vec!["rd"]);
+    assert_eq!(c.unknown_reason, None);
+}
+
+#[test]
 fn aurora_cluster_with_missing_members_is_unknown_unless_blocked() {
     let mut r = region();
     aurora(&mut r, &[("w", false)]);

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use rdsguard_findings::Severity;
-use rdsguard_model::{DbCluster, Op, ops};
+use rdsguard_model::{DbCluster, DbInstance, Op, ops};
 
 use super::common::FastMap;
 use super::common::{Described, EngineFamily, cluster_resource};
@@ -163,19 +163,7 @@ pub static RDS_CLUSTER_MULTI_AZ: CheckDef = CheckDef {
 };
 
 fn multi_az(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
-    // Availability Zone of every instance, indexed once for all clusters.
-    let placement: FastMap<&str, Option<&str>> = ctx
-        .region
-        .rds
-        .db_instances
-        .iter()
-        .map(|db| {
-            (
-                db.db_instance_identifier.as_str(),
-                db.availability_zone.as_deref(),
-            )
-        })
-        .collect();
+    let placement = Placement::of(&ctx.region.rds.db_instances);
     for c in &ctx.region.rds.db_clusters {
         if em.skip_unwanted() {
             continue;
@@ -186,7 +174,49 @@ fn multi_az(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     }
 }
 
-fn cluster_multi_az(c: &DbCluster, placement: &FastMap<&str, Option<&str>>) -> Verdict {
+/// The Availability Zone of the region's instances by identifier (the last listed under it),
+/// indexed once for all clusters: the instances that name a cluster, every other one only
+/// when a cluster names a member not among them (a large region has many more instances
+/// than cluster members).
+struct Placement<'a> {
+    instances: &'a [DbInstance],
+    members: FastMap<&'a str, Option<&'a str>>,
+    all: std::cell::OnceCell<FastMap<&'a str, Option<&'a str>>>,
+}
+
+impl<'a> Placement<'a> {
+    fn of(instances: &'a [DbInstance]) -> Self {
+        Placement {
+            instances,
+            members: instances
+                .iter()
+                .filter(|db| db.db_cluster_identifier.is_some())
+                .map(Self::entry)
+                .collect(),
+            all: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// `None`: no such instance, or its zone is unknown.
+    fn zone(&self, id: &str) -> Option<&'a str> {
+        if let Some(&az) = self.members.get(id) {
+            return az;
+        }
+        let all = self
+            .all
+            .get_or_init(|| self.instances.iter().map(Self::entry).collect());
+        all.get(id).copied().flatten()
+    }
+
+    fn entry(db: &'a DbInstance) -> (&'a str, Option<&'a str>) {
+        (
+            db.db_instance_identifier.as_str(),
+            db.availability_zone.as_deref(),
+        )
+    }
+}
+
+fn cluster_multi_az(c: &DbCluster, placement: &Placement<'_>) -> Verdict {
     if is_serverless_v1(c) {
         return Verdict::NotApplicable(msg!(
             "{} is Aurora Serverless v1, whose capacity is not placed in chosen AZs",
@@ -196,11 +226,7 @@ fn cluster_multi_az(c: &DbCluster, placement: &FastMap<&str, Option<&str>>) -> V
     let mut azs = BTreeSet::new();
     let mut unknown = Vec::new();
     for m in &c.members {
-        match placement
-            .get(m.db_instance_identifier.as_str())
-            .copied()
-            .flatten()
-        {
+        match placement.zone(&m.db_instance_identifier) {
             Some(az) => {
                 azs.insert(az);
             }
@@ -791,6 +817,14 @@ mod tests {
         r.rds
             .db_instances
             .push(placed("p1", "partial", Some("us-east-1a")));
+        // A member whose own record does not name the cluster still counts.
+        with(&mut r, cluster("loose", "aurora-mysql", &["l1", "l2"]));
+        let mut l1 = placed("l1", "loose", Some("us-east-1a"));
+        l1.db_cluster_identifier = None;
+        r.rds.db_instances.push(l1);
+        r.rds
+            .db_instances
+            .push(placed("l2", "loose", Some("us-east-1b")));
         let mut v1 = cluster("v1", "aurora-mysql", &[]);
         v1.engine_mode = Some("serverless".into());
         with(&mut r, v1);
@@ -798,6 +832,7 @@ mod tests {
         maz.multi_az = true;
         with(&mut r, maz);
         let f = findings(&RDS_CLUSTER_MULTI_AZ, r);
+        assert_eq!(status_of(&f, "loose"), Status::Pass);
         assert_eq!(status_of(&f, "flagged"), Status::Pass);
         assert_eq!(status_of(&f, "spread"), Status::Pass);
         assert_eq!(status_of(&f, "single"), Status::Fail);

@@ -232,7 +232,9 @@ fn all_exposures(ctx: &RegionCtx<'_>) -> Rc<RegionExposures> {
             })
             .collect();
         let mut bad_references = FastMap::default();
-        for (i, g) in ctx.region.ec2.security_groups.iter().enumerate() {
+        let groups = &ctx.region.ec2.security_groups;
+        for &i in analysis.groups_with_unusual_references() {
+            let Some(g) = groups.get(i) else { continue };
             let mut bad = Vec::new();
             for r in g
                 .ingress
@@ -2365,19 +2367,32 @@ mod tests {
         let mut ok = perm("tcp", 5432, 5432, &[]);
         ok.security_groups = vec![reference("sg-db", ACCOUNT)];
         r.ec2.security_groups.push(group("sg-ok", "ok", vec![ok]));
+        // The same group as the rule before, through a peering marked deleted.
+        let mut gone = perm("tcp", 5432, 5432, &[]);
+        gone.security_groups = vec![SecurityGroupReference {
+            peering_status: Some("deleted".into()),
+            ..reference("sg-db", ACCOUNT)
+        }];
+        r.ec2
+            .security_groups
+            .push(group("sg-gone", "gone", vec![gone]));
         let mut a = db("a", false);
         a.vpc_security_groups[0].vpc_security_group_id = "sg-x".into();
         let mut b = db("b", false);
         b.vpc_security_groups[0].vpc_security_group_id = "sg-ok".into();
         let mut c = db("c", false);
         c.vpc_security_groups[0].vpc_security_group_id = "sg-missing".into();
-        r.rds.db_instances.extend([a, b, c]);
+        let mut d = db("d", false);
+        d.vpc_security_groups[0].vpc_security_group_id = "sg-gone".into();
+        r.rds.db_instances.extend([a, b, c, d]);
         let f = check(&RDS_SECURITY_GROUP_STALE_REFERENCE, r);
         assert_eq!(status_of(&f, "sg-db"), Status::Fail);
         assert!(find(&f, "sg-db").message.contains("sg-deleted"));
         assert_eq!(status_of(&f, "sg-x"), Status::NotAssessed);
         assert_eq!(status_of(&f, "sg-ok"), Status::Pass);
         assert_eq!(status_of(&f, "sg-missing"), Status::NotAssessed);
+        assert_eq!(status_of(&f, "sg-gone"), Status::Fail);
+        assert!(find(&f, "sg-gone").message.contains("marked deleted"));
     }
 
     #[test]
