@@ -60,7 +60,7 @@ pub(crate) fn not_rds(kind: &str, id: &str, engine: &str) -> Option<Verdict> {
 }
 
 /// A per-instance check: its verdict on one DB instance of the context's region
-/// ([`Runner::Instances`](crate::Runner::Instances)).
+/// ([`Runner::Instances`]).
 #[derive(Clone, Copy)]
 pub struct InstanceJudge(JudgeFn);
 

@@ -75,7 +75,7 @@ pub(crate) fn foreign_snapshot(
 }
 
 /// A per-snapshot check: its verdict on one snapshot of the context's region
-/// ([`Runner::Snapshots`](crate::Runner::Snapshots)).
+/// ([`Runner::Snapshots`]).
 #[derive(Clone, Copy)]
 pub struct SnapshotJudge(SnapshotJudgeFn);
 
