@@ -144,8 +144,8 @@ impl<'a> RegionIndex<'a> {
         // region has a group of its own per database, which no rule names).
         // Neighbouring groups mostly reference the same group (a VPC's application tier):
         // a repeat of the last one is not hashed again. The same scan notes the references
-        // that may not resolve to a group of this region (to another account's, or marked
-        // deleted), so that nothing reads every rule again to find them.
+        // that may not resolve to a group of this region (another account's, a missing one, or
+        // one marked deleted), so that nothing reads every rule again to find them.
         let mut interfaces_by_group: Map<&str, Vec<&NetworkInterface>> = Map::default();
         let mut not_local: HashSet<&str> = HashSet::new();
         let mut unusual_references = Vec::new();

@@ -174,10 +174,10 @@ fn multi_az(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     }
 }
 
-/// The Availability Zone of the region's instances by identifier (the last listed under it),
-/// indexed once for all clusters: the instances that name a cluster, every other one only
-/// when a cluster names a member not among them (a large region has many more instances
-/// than cluster members).
+/// The Availability Zone of the region's instances by identifier, indexed once for all
+/// clusters: the instances that name a cluster, every other one only when a cluster names a
+/// member not among them (a large region has many more instances than cluster members). An
+/// identifier listed twice gives the last of its records that name a cluster, if any.
 struct Placement<'a> {
     instances: &'a [DbInstance],
     members: FastMap<&'a str, Option<&'a str>>,
