@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The build to distribute: `--profile release-lto` (the crates optimised as one program) with
+# profile-guided optimisation, trained on rdsguard's own work. BENCHMARKS.md ("Profile-guided
+# optimisation") has what it gains over `release` and `release-lto`.
+#
+# Usage: scripts/build-dist.sh          -> target/dist/rdsguard (under CARGO_TARGET_DIR if set)
+#
+# Steps: an instrumented release-lto build of rdsguard; it audits the bundled demo account in
+# every report format and two synthetic accounts written by rdsguard-gen (one account of 20,000
+# databases in 3 regions, an organization of 150 accounts), offline; llvm-profdata merges the
+# counts; the final release-lto build uses them. Two whole-program builds: about 40 minutes
+# from scratch on two cores, so CI does not run it.
+#
+# It needs llvm-profdata of the LLVM that rustc is built on (`rustc -vV`): rustup's
+# llvm-tools component (`rustup component add llvm-tools`), or the distribution's llvm-N
+# package (Debian and Ubuntu: `apt-get install llvm-N`, N the major version).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+BASE="${CARGO_TARGET_DIR:-$ROOT/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-auto}"
+# The variables below are the script's to set.
+unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
+
+say() { printf '== %s\n' "$*" >&2; }
+die() { printf 'build-dist: %s\n' "$*" >&2; exit 1; }
+
+# llvm-profdata whose LLVM major version is rustc's: the profile format changes between
+# majors, and a newer or older merge gives a profile rustc rejects or misreads.
+llvm_major="$(rustc -vV | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p')"
+[[ -n "$llvm_major" ]] || die "cannot read rustc's LLVM version from \`rustc -vV\`"
+host="$(rustc -vV | sed -n 's/^host: //p')"
+profdata=""
+for candidate in \
+  "$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-profdata" \
+  "$(command -v "llvm-profdata-$llvm_major" || true)" \
+  "$(command -v llvm-profdata || true)"; do
+  [[ -n "$candidate" && -x "$candidate" ]] || continue
+  version="$("$candidate" --version 2>/dev/null | sed -n 's/.*LLVM version \([0-9]*\).*/\1/p' | head -n1)"
+  if [[ "$version" == "$llvm_major" ]]; then
+    profdata="$candidate"
+    break
+  fi
+done
+[[ -n "$profdata" ]] || die "no llvm-profdata of LLVM $llvm_major (rustc's) found: \
+\`rustup component add llvm-tools\`, or install the llvm-$llvm_major package \
+(Debian and Ubuntu: apt-get install llvm-$llvm_major)"
+say "llvm-profdata: $profdata (LLVM $llvm_major)"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/rdsguard-pgo.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+chmod 700 "$work"
+
+say "rdsguard-gen (release), for the synthetic accounts"
+cargo build --locked --release -p rdsguard-demo --bin rdsguard-gen
+gen="$BASE/release/rdsguard-gen"
+"$gen" --instances 20000 --regions 3 --seed 7 -o "$work/account.json"
+"$gen" --accounts 150 --instances 10 --seed 7 -o "$work/org.json.gz"
+
+say "instrumented rdsguard (release-lto)"
+# With --target, RUSTFLAGS reach the program only, not the build scripts and procedural
+# macros (which would otherwise write profiles of their own while the crates build).
+RUSTFLAGS="-Cprofile-generate=$work/profiles" CARGO_TARGET_DIR="$BASE/pgo-generate" \
+  cargo build --locked --profile release-lto --target "$host" -p rdsguard --bin rdsguard
+trained="$BASE/pgo-generate/$host/release-lto/rdsguard"
+
+say "training: the demo account in every format, the synthetic accounts"
+# Exit status 1 means findings at or above --fail-on (none is given here): only errors (2)
+# and crashes stop the script.
+run() { "$trained" "$@" >/dev/null; }
+run audit --demo
+run audit --demo --show-all --compliance fsbp
+run audit --demo --compliance cis-aws-foundations -o "$work/c.md" -o "$work/c.html"
+run audit --demo -o "$work/d.json" -o "$work/d.jsonl" -o "$work/d.csv" -o "$work/d.sarif" \
+  -o "$work/d.asff.json" -o "$work/d.ocsf.json" -o "$work/d.xml" -o "$work/d.md" \
+  -o "$work/d.html" -o "$work/d.txt"
+run exposure --demo
+run who-can 'rds:Delete*' --resource orders-prod --demo
+run audit --snapshot "$work/account.json" --format json
+run audit --snapshot "$work/account.json" -o "$work/a.sarif"
+run audit --snapshot "$work/org.json.gz" -o "$work/o.json"
+
+say "merging the profiles"
+"$profdata" merge -o "$work/rdsguard.profdata" "$work/profiles"
+
+say "rdsguard (release-lto, profile-guided)"
+RUSTFLAGS="-Cprofile-use=$work/rdsguard.profdata" CARGO_TARGET_DIR="$BASE/pgo-use" \
+  cargo build --locked --profile release-lto --target "$host" -p rdsguard --bin rdsguard
+mkdir -p "$BASE/dist"
+cp "$BASE/pgo-use/$host/release-lto/rdsguard" "$BASE/dist/rdsguard"
+say "built $BASE/dist/rdsguard"
