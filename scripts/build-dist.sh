@@ -28,16 +28,19 @@ die() { printf 'build-dist: %s\n' "$*" >&2; exit 1; }
 
 # llvm-profdata whose LLVM major version is rustc's: the profile format changes between
 # majors, and a newer or older merge gives a profile rustc rejects or misreads.
-llvm_major="$(rustc -vV | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p')"
-[[ -n "$llvm_major" ]] || die "cannot read rustc's LLVM version from \`rustc -vV\`"
-host="$(rustc -vV | sed -n 's/^host: //p')"
+rustc_version="$(rustc -vV)"
+llvm_major="$(sed -n 's/^LLVM version: \([0-9]*\).*/\1/p' <<<"$rustc_version")"
+host="$(sed -n 's/^host: //p' <<<"$rustc_version")"
+[[ -n "$llvm_major" && -n "$host" ]] || die "cannot read rustc's LLVM version and host from \`rustc -vV\`"
 profdata=""
 for candidate in \
   "$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-profdata" \
   "$(command -v "llvm-profdata-$llvm_major" || true)" \
   "$(command -v llvm-profdata || true)"; do
   [[ -n "$candidate" && -x "$candidate" ]] || continue
-  version="$("$candidate" --version 2>/dev/null | sed -n 's/.*LLVM version \([0-9]*\).*/\1/p' | head -n1)"
+  # Old ones have no --version (they fail): not the one wanted either way.
+  version="$({ "$candidate" --version 2>/dev/null || true; } |
+    sed -n 's/.*LLVM version \([0-9]*\).*/\1/p' | head -n1)"
   if [[ "$version" == "$llvm_major" ]]; then
     profdata="$candidate"
     break
