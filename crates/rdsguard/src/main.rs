@@ -15,7 +15,8 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 
 // Where jemalloc builds: faster than the system allocator on the analysis' many small
-// allocations (BENCHMARKS.md, "The allocator").
+// allocations (BENCHMARKS.md, "The allocator"). Its options (huge pages) are compiled into it
+// from `.cargo/config.toml`.
 #[cfg(all(feature = "jemalloc", unix, not(target_os = "openbsd")))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -53,5 +54,49 @@ fn main() -> ExitCode {
             }
             ExitCode::from(EXIT_ERROR)
         }
+    }
+}
+
+#[cfg(all(test, feature = "jemalloc", unix, not(target_os = "openbsd")))]
+mod allocator_tests {
+    use std::ffi::{CStr, c_char};
+
+    /// A string option of jemalloc (`opt.*`), read with `mallctl`.
+    fn jemalloc_text_option(name: &CStr) -> Option<String> {
+        let mut value: *const c_char = std::ptr::null();
+        let mut len = size_of::<*const c_char>();
+        // SAFETY: `name` ends with NUL; for a string option jemalloc writes a pointer (of
+        // `len` bytes) to a NUL-terminated text it keeps for the life of the process.
+        let rc = unsafe {
+            tikv_jemalloc_sys::mallctl(
+                name.as_ptr(),
+                (&raw mut value).cast(),
+                &raw mut len,
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        if rc != 0 || value.is_null() {
+            return None;
+        }
+        // SAFETY: as above, a NUL-terminated text that lives as long as the process.
+        let text = unsafe { CStr::from_ptr(value) };
+        Some(text.to_string_lossy().into_owned())
+    }
+
+    /// The options of `.cargo/config.toml` reach the allocator (a build outside the workspace,
+    /// or a build script that no longer reads them, would lose them silently): huge pages for
+    /// the memory of large snapshots and analyses.
+    #[test]
+    fn jemalloc_is_built_to_ask_for_huge_pages() {
+        assert_eq!(
+            jemalloc_text_option(c"opt.thp").as_deref(),
+            Some("always"),
+            "set _RJEM_MALLOC_CONF in the environment? it overrides the built-in options"
+        );
+        assert_eq!(
+            jemalloc_text_option(c"opt.metadata_thp").as_deref(),
+            Some("always")
+        );
     }
 }
