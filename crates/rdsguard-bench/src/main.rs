@@ -39,8 +39,8 @@ use rdsguard_demo::{SyntheticParams, synthetic};
 use rdsguard_findings::{Finding, Report};
 use rdsguard_model::Snapshot;
 
-// The allocator of the rdsguard binary (jemalloc where it builds) unless asked otherwise
-// (see Cargo.toml's features).
+// The allocator of the rdsguard binary (jemalloc where it builds, with the options of
+// `.cargo/config.toml`) unless asked otherwise (see Cargo.toml's features).
 #[cfg(all(feature = "jemalloc", unix, not(target_os = "openbsd")))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
