@@ -53,8 +53,9 @@ for r in $(seq 1 "$ROUNDS"); do
     if [ $((r % 2)) = 1 ]; then core_a=0 core_b=1; else core_a=1 core_b=0; fi
     taskset -c "$core_a" "$A" --loaded --repeat "$REPEAT" "$@" "$N" >"$OUT/a.$r" 2>&1 &
     pid_a=$!
+    # A failing B stops A too (its output goes to a directory removed on exit).
     taskset -c "$core_b" "$B" --loaded --repeat "$REPEAT" "$@" "$N" >"$OUT/b.$r" 2>&1 ||
-        { echo "B failed in round $r:" >&2; cat "$OUT/b.$r" >&2; exit 1; }
+        { kill "$pid_a" 2>/dev/null; echo "B failed in round $r:" >&2; cat "$OUT/b.$r" >&2; exit 1; }
     wait "$pid_a" || { echo "A failed in round $r:" >&2; cat "$OUT/a.$r" >&2; exit 1; }
     echo "round $r  A (core $core_a): $(cpu_of "$OUT/a.$r")  B (core $core_b): $(cpu_of "$OUT/b.$r")"
 done
