@@ -90,7 +90,7 @@ impl<'s> ResourceCatalog<'s> {
     /// Whether `arn` is the resource at `place` in this catalog's index (the facts of that
     /// place are the resource's).
     fn resolves_at(&self, arn: &str, place: Place) -> bool {
-        self.index.facts_at(self.account, arn, place).is_some()
+        self.index.resolves(self.account, arn, place)
     }
 
     pub(crate) fn facts_at(&self, arn: &str, place: Option<Place>) -> ResourceFacts<'s> {
@@ -240,16 +240,28 @@ impl CatalogIndex {
         arn: &str,
         place: Place,
     ) -> Option<ResourceFacts<'s>> {
-        if self.regions.binary_search(&place.region).is_err()
-            || self.repeated.contains(&place)
-            || !place_arn(account, &place).is_some_and(|at| same_text(at, arn))
-        {
+        if !self.resolves(account, arn, place) {
             return None;
         }
         place_facts(account, &place)
     }
 
+    /// Whether a lookup of `arn` finds `place` (in an indexed region, no earlier place with
+    /// its ARN, and `arn` is the ARN there): [`Self::facts_at`] is `Some` exactly then.
+    fn resolves(&self, account: &AccountSnapshot, arn: &str, place: Place) -> bool {
+        self.regions.binary_search(&place.region).is_ok()
+            // Most snapshots repeat no ARN: no hash then.
+            && (self.repeated.is_empty() || !self.repeated.contains(&place))
+            && place_arn(account, &place).is_some_and(|at| same_text(at, arn))
+    }
+
     fn facts<'s>(&self, account: &'s AccountSnapshot, arn: &str) -> Option<ResourceFacts<'s>> {
+        self.place_of(account, arn)
+            .and_then(|p| place_facts(account, &p))
+    }
+
+    /// The place a lookup of `arn` finds: the first place with that ARN.
+    fn place_of(&self, account: &AccountSnapshot, arn: &str) -> Option<Place> {
         let hash = Self::hash(arn);
         let first = self.by_hash.get(&hash)?;
         std::iter::once(first)
@@ -260,7 +272,7 @@ impl CatalogIndex {
                     .map(|(_, p)| p),
             )
             .find(|p| place_arn(account, p) == Some(arn))
-            .and_then(|p| place_facts(account, p))
+            .copied()
     }
 }
 
@@ -854,6 +866,91 @@ struct PlainAnswer {
     kind: PlaceKind,
     prefix: String,
     answer: Rc<ResourceAnswer>,
+}
+
+/// Answers to one action about the resources of one list of one region, asked in turn as
+/// a check's loop over the region's databases asks them: the answers of
+/// [`BulkWhoCan::answer_at`], a plain resource ([`PlainAnswer`]) served the answer of the
+/// last ARN prefix met after a test of its prefix and its place, instead of the search of
+/// the learnt answers and the hash of its ARN that `answer_at` takes for each resource.
+pub struct ListAsker<'b, 'a> {
+    bulk: &'b BulkWhoCan<'a>,
+    action: &'b str,
+    region: u32,
+    kind: PlaceKind,
+    /// The plain answers of the ARN prefixes last met (the prefix, the answer), the most
+    /// recent first, at most [`KEPT_PLAIN`] (a list's ARN shapes: manual and automated
+    /// snapshots come mixed).
+    last: Vec<(String, Rc<ResourceAnswer>)>,
+    /// The resources of the list a policy of the action's plan names exactly (not plain),
+    /// by position, with the plan's address: made with the first plain answer met.
+    named: Option<(usize, Vec<bool>)>,
+}
+
+impl<'a> ListAsker<'_, 'a> {
+    /// [`BulkWhoCan::answer_at`] about the resource at position `item` of the list, whose
+    /// ARN is `arn`.
+    pub fn answer_at(
+        &mut self,
+        arn: &'a str,
+        item: u32,
+    ) -> Result<Rc<ResourceAnswer>, RequestError> {
+        let place = Place {
+            region: self.region,
+            kind: self.kind,
+            item,
+        };
+        // What `plain_answer` tests, with the same learnt answer (one prefix per ARN): the
+        // prefix, the exact names (by position), the place (the plan has no patterns, or
+        // nothing was learnt).
+        if let Some((_, named)) = &self.named
+            && let Some((_, answer)) = self
+                .last
+                .iter()
+                .find(|(prefix, _)| sar::prefix_extended_by(prefix, arn))
+            && named.get(item as usize) == Some(&false)
+            && self.bulk.catalog.resolves_at(arn, place)
+        {
+            return Ok(answer.clone());
+        }
+        let answer = self.bulk.answer_at(self.action, arn, Some(place))?;
+        self.learn(arn, place);
+        Ok(answer)
+    }
+
+    /// Keep the plain answer learnt for `arn`'s prefix in this list, if any.
+    fn learn(&mut self, arn: &str, place: Place) {
+        if self
+            .last
+            .iter()
+            .any(|(prefix, _)| sar::prefix_extended_by(prefix, arn))
+        {
+            return;
+        }
+        let plain = self.bulk.plain.borrow();
+        let Some(known) = plain.iter().find(|p| {
+            p.region == place.region
+                && p.kind == place.kind
+                && *p.plan.action == *self.action
+                && sar::prefix_extended_by(&p.prefix, arn)
+        }) else {
+            return;
+        };
+        // Learnt only for plans without patterns (`is_plain`).
+        if !known.plan.wildcard.is_empty() {
+            return;
+        }
+        let plan_at = Rc::as_ptr(&known.plan) as usize;
+        if self.named.as_ref().is_none_or(|(at, _)| *at != plan_at) {
+            let named = self.bulk.named_items(&known.plan, place.region, place.kind);
+            self.named = Some((plan_at, named));
+            // Answers learnt under another plan go with their names.
+            self.last.clear();
+        }
+        self.last.truncate(KEPT_PLAIN - 1);
+        self.last
+            .insert(0, (known.prefix.clone(), known.answer.clone()));
+    }
 }
 
 /// How many [`PlainAnswer`]s are kept per action and list (ARN shapes of one list: manual and
@@ -1670,6 +1767,56 @@ impl<'a> BulkWhoCan<'a> {
         });
     }
 
+    /// Who-can for `action` about the resources of the list `kind` of the account's region
+    /// at position `region`, asked in turn (see [`ListAsker`]).
+    pub fn list_asker<'b>(
+        &'b self,
+        action: &'b str,
+        region: u32,
+        kind: PlaceKind,
+    ) -> ListAsker<'b, 'a> {
+        ListAsker {
+            bulk: self,
+            action,
+            region,
+            kind,
+            last: Vec::new(),
+            named: None,
+        }
+    }
+
+    /// Which resources of the list `kind` of region `region` a policy of `plan` names
+    /// exactly (the keys of [`ActionPlan::exact`], found through the catalog: the first place
+    /// of each ARN), by position.
+    fn named_items(&self, plan: &ActionPlan, region: u32, kind: PlaceKind) -> Vec<bool> {
+        let account = self.catalog.account;
+        let len = account
+            .regions
+            .get(region as usize)
+            .map_or(0, |r| match kind {
+                PlaceKind::Instance => r.rds.db_instances.len(),
+                PlaceKind::Cluster => r.rds.db_clusters.len(),
+                PlaceKind::Snapshot => r.rds.db_snapshots.len(),
+                PlaceKind::ClusterSnapshot => r.rds.db_cluster_snapshots.len(),
+                PlaceKind::Key => r.kms.keys.len(),
+            });
+        let mut named = vec![false; len];
+        let mut arn = String::new();
+        for key in plan.exact.keys() {
+            arn.clear();
+            arn.push_str("arn:");
+            arn.push_str(key);
+            if let Some(p) = self.catalog.index.place_of(account, &arn)
+                && p.region == region
+                && p.kind == kind
+                && let Some(slot) = named.get_mut(p.item as usize)
+            {
+                *slot = true;
+            }
+        }
+        named
+    }
+
     /// [`answer_at`](Self::answer_at) worked out in full.
     fn full_answer(
         &self,
@@ -2380,5 +2527,92 @@ mod tests {
                 .as_deref(),
             Some("b")
         );
+    }
+
+    /// A list asked in turn: its plain resources get the plain answer of their prefix from
+    /// the asker itself (the resource a policy names exactly, and a place repeating another's
+    /// ARN, from the engine), each the engine's answer.
+    #[test]
+    fn list_askers_serve_plain_resources_and_only_them() {
+        use rdsguard_model::{IamData, IamRole, InlinePolicy};
+        let arn = |name: &str| format!("arn:aws:rds:us-east-1:111122223333:db:{name}");
+        let role = |name: &str, resource: &str| IamRole {
+            name: name.into(),
+            arn: format!("arn:aws:iam::111122223333:role/{name}"),
+            inline_policies: vec![InlinePolicy {
+                name: "p".into(),
+                document: format!(
+                    r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"rds:DeleteDBInstance","Resource":"{resource}"}}]}}"#
+                ),
+            }],
+            ..Default::default()
+        };
+        let mut east = RegionSnapshot::new("us-east-1");
+        east.rds.db_instances = ["a", "b", "named", "c", "a"]
+            .iter()
+            .map(|n| db(&arn(n), "prod"))
+            .collect();
+        let account = AccountSnapshot {
+            account_id: "111122223333".into(),
+            partition: "aws".into(),
+            iam: Some(IamData {
+                roles: vec![role("admin", "*"), role("owner", &arn("named"))],
+                ..Default::default()
+            }),
+            regions: vec![east],
+            ..Default::default()
+        };
+        let Some(model) = AccountModel::build(&account) else {
+            panic!("the account has IAM data");
+        };
+        let bulk = BulkWhoCan::new(&model, &account);
+        let mut asker = bulk.list_asker("rds:DeleteDBInstance", 0, PlaceKind::Instance);
+        let dbs = &account.regions[0].rds.db_instances;
+        let mut got = Vec::new();
+        for (i, d) in dbs.iter().enumerate() {
+            let answer = asker.answer_at(&d.db_instance_arn, i as u32);
+            got.push(answer.map_err(|e| e.to_string()));
+        }
+        let Ok(got) = got.into_iter().collect::<Result<Vec<_>, _>>() else {
+            panic!("every database is answered");
+        };
+        // The asker learnt the prefix's plain answer and which database the plan names.
+        assert_eq!(asker.last.len(), 1);
+        assert_eq!(
+            asker.named.as_ref().map(|(_, named)| named.clone()),
+            Some(vec![false, false, true, false, false])
+        );
+        // The plain databases share one answer; the named one and the repeated place have
+        // answers of their own, worked out by the engine.
+        assert!(Rc::ptr_eq(&got[0], &got[1]) && Rc::ptr_eq(&got[1], &got[3]));
+        assert!(!Rc::ptr_eq(&got[2], &got[0]) && !Rc::ptr_eq(&got[4], &got[0]));
+        let allowed = |a: &ResourceAnswer| {
+            a.to_action_answer()
+                .principals
+                .iter()
+                .map(|p| p.principal.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(allowed(&got[0]).len(), 1);
+        assert_eq!(allowed(&got[2]).len(), 2);
+        // Each is what the engine answers about its place.
+        let fresh = BulkWhoCan::new(&model, &account);
+        for (i, d) in dbs.iter().enumerate() {
+            let place = Place {
+                region: 0,
+                kind: PlaceKind::Instance,
+                item: i as u32,
+            };
+            let Ok(expected) =
+                fresh.answer_at("rds:DeleteDBInstance", &d.db_instance_arn, Some(place))
+            else {
+                panic!("the engine answers");
+            };
+            assert_eq!(
+                got[i].to_action_answer(),
+                expected.to_action_answer(),
+                "{i}"
+            );
+        }
     }
 }

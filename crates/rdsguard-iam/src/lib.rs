@@ -36,8 +36,8 @@ pub use account::{
     rds_actions_for, resolve_db, who_can,
 };
 pub use bulk::{
-    BulkWhoCan, CatalogIndex, Place, PlaceKind, PlanCache, ResourceAnswer, ResourceCatalog,
-    SharedAnswers,
+    BulkWhoCan, CatalogIndex, ListAsker, Place, PlaceKind, PlanCache, ResourceAnswer,
+    ResourceCatalog, SharedAnswers,
 };
 pub use compile::{CompiledPolicy, PolicyKind};
 pub use context::{ContextValue, RequestContext};

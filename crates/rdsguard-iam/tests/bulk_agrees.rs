@@ -425,4 +425,55 @@ proptest! {
             }
         }
     }
+
+    /// Asked list by list in turn, as the checks ask (`ListAsker`: plain resources served
+    /// the plain answer of their prefix), every resource gets `who_can`'s answer; the
+    /// databases' list repeats one ARN at its end (an inconsistent snapshot).
+    #[test]
+    fn list_askers_give_each_resource_who_cans_answer(seed in any::<u64>()) {
+        let mut s = account(seed);
+        let region = &mut s.accounts[0].regions[0];
+        let first = region.rds.db_instances[0].clone();
+        region.rds.db_instances.push(first);
+        let account = &s.accounts[0];
+        let model = AccountModel::build_in(&s, account)
+            .ok_or_else(|| TestCaseError::fail("the account has no IAM data"))?;
+        let region = &account.regions[0];
+        let lists: [(PlaceKind, Vec<&str>); 3] = [
+            (
+                PlaceKind::Instance,
+                region.rds.db_instances.iter().map(|d| d.db_instance_arn.as_str()).collect(),
+            ),
+            (
+                PlaceKind::Snapshot,
+                region.rds.db_snapshots.iter().map(|d| d.arn.as_str()).collect(),
+            ),
+            (PlaceKind::Key, region.kms.keys.iter().map(|k| k.arn.as_str()).collect()),
+        ];
+        // One engine for every list, as a check's region uses it.
+        let bulk = BulkWhoCan::new(&model, account);
+        for action in ACTIONS {
+            for (kind, arns) in &lists {
+                let mut asker = bulk.list_asker(action, 0, *kind);
+                // Twice: the second pass meets prefixes learnt in the first.
+                for (i, r) in arns.iter().enumerate().chain(arns.iter().enumerate()) {
+                    let expected = who_can(&s, A, action, r);
+                    match (asker.answer_at(r, i as u32), expected) {
+                        (Ok(got), Ok(expected)) => prop_assert_eq!(
+                            got.to_action_answer(),
+                            expected.actions[0].clone(),
+                            "seed {}: {} on {} ({:?} {})", seed, action, r, kind, i
+                        ),
+                        (Err(_), Err(_)) => {}
+                        (got, expected) => prop_assert!(
+                            false,
+                            "seed {seed}: {action} on {r}: list asker {:?}, who_can {:?}",
+                            got.map(|_| "an answer"),
+                            expected.map(|_| "an answer")
+                        ),
+                    }
+                }
+            }
+        }
+    }
 }

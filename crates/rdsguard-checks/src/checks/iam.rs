@@ -24,8 +24,8 @@ use std::sync::Arc;
 use rdsguard_findings::{EvidenceValue, ResourceRef, Severity, SharedList, Status};
 use rdsguard_iam::account::{AccountModel, ActionAnswer, PrincipalAnswer};
 use rdsguard_iam::bulk::{
-    BulkWhoCan, CatalogIndex, Place, PlaceKind, PlanCache, ResourceAnswer, ResourceCatalog,
-    SharedAnswers,
+    BulkWhoCan, CatalogIndex, ListAsker, Place, PlaceKind, PlanCache, ResourceAnswer,
+    ResourceCatalog, SharedAnswers,
 };
 use rdsguard_iam::compile::{CompiledPolicy, PolicyKind};
 use rdsguard_iam::context::{RequestAction, RequestContext, RequestPrincipal, RequestResource};
@@ -500,44 +500,20 @@ const REASKED: &[(&str, PlaceKind)] = &[
     ("rds:ModifyDBCluster", PlaceKind::Cluster),
 ];
 
-/// A resource a who-can check asks about: its ARN and where it is in the region (its list,
-/// its position there and the list's length), so that its facts are not looked up by ARN
-/// and its answers can be shared with the other checks ([`ReaskedAnswers`]).
-#[derive(Clone, Copy)]
-struct Asked<'r> {
-    arn: &'r str,
-    kind: PlaceKind,
-    index: usize,
-    len: usize,
-    /// The region's position in the account (`None`: not one of the account's regions).
-    region: Option<u32>,
+/// Where the resource at `index` of the list `kind` of the context's region is in its
+/// account (`None` outside the account's regions), so that its facts are not looked up by
+/// ARN.
+fn place_in(ctx: &RegionCtx<'_>, kind: PlaceKind, index: usize) -> Option<Place> {
+    Some(Place {
+        region: region_position(ctx)?,
+        kind,
+        item: u32::try_from(index).ok()?,
+    })
 }
 
-impl<'r> Asked<'r> {
-    fn new(
-        ctx: &RegionCtx<'_>,
-        kind: PlaceKind,
-        (index, len): (usize, usize),
-        arn: &'r str,
-    ) -> Self {
-        let region = super::common::position_of(&ctx.account.regions, ctx.region)
-            .and_then(|r| u32::try_from(r).ok());
-        Asked {
-            arn,
-            kind,
-            index,
-            len,
-            region,
-        }
-    }
-
-    fn place(&self) -> Option<Place> {
-        Some(Place {
-            region: self.region?,
-            kind: self.kind,
-            item: u32::try_from(self.index).ok()?,
-        })
-    }
+/// The position of the context's region in its account.
+fn region_position(ctx: &RegionCtx<'_>) -> Option<u32> {
+    super::common::position_of(&ctx.account.regions, ctx.region).and_then(|r| u32::try_from(r).ok())
 }
 
 impl ReaskedAnswers {
@@ -545,30 +521,41 @@ impl ReaskedAnswers {
         ctx.memo.get_or_init_plain(ReaskedAnswers::default)
     }
 
-    /// The answer to `action` about `asked`, asked with `ask` the first time.
-    fn get_or_ask(
-        &self,
-        action: &'static str,
-        asked: &Asked<'_>,
-        ask: impl FnOnce() -> Result<Rc<ResourceAnswer>, RequestError>,
-    ) -> Result<Rc<ResourceAnswer>, RequestError> {
-        let (list, index, len) = (asked.kind, asked.index, asked.len);
+    /// Where the answers to `action` about the resources of `list` (`len` of them) are
+    /// kept, when they are ([`REASKED`]): made the first time.
+    fn slots_of(&self, action: &'static str, list: PlaceKind, len: usize) -> Option<usize> {
         if !REASKED.contains(&(action, list)) {
-            return ask();
+            return None;
         }
         let mut by_action = self.by_action.borrow_mut();
-        let slots = match by_action
-            .iter()
-            .position(|(a, l, _)| *a == action && *l == list)
-        {
-            Some(i) => &mut by_action[i].2,
-            None => {
-                by_action.push((action, list, vec![None; len]));
-                let last = by_action.len() - 1;
-                &mut by_action[last].2
-            }
-        };
-        let Some(slot) = slots.get_mut(index) else {
+        Some(
+            match by_action
+                .iter()
+                .position(|(a, l, _)| *a == action && *l == list)
+            {
+                Some(i) => i,
+                None => {
+                    by_action.push((action, list, vec![None; len]));
+                    by_action.len() - 1
+                }
+            },
+        )
+    }
+
+    /// The answer kept at `index` of the answers `slots` ([`Self::slots_of`]), asked with
+    /// `ask` the first time.
+    fn get_or_ask(
+        &self,
+        slots: usize,
+        index: usize,
+        ask: impl FnOnce() -> Result<Rc<ResourceAnswer>, RequestError>,
+    ) -> Result<Rc<ResourceAnswer>, RequestError> {
+        let mut by_action = self.by_action.borrow_mut();
+        let Some(slot) = by_action
+            .get_mut(slots)
+            .and_then(|(_, _, answers)| answers.get_mut(index))
+        else {
+            drop(by_action);
             return ask();
         };
         if let Some(a) = slot {
@@ -839,36 +826,98 @@ impl<'a> Access<'a> {
     }
 }
 
-/// Who-can for `actions` on one resource, emitting PASS/FAIL against `max`.
-fn judge<'a>(
-    em: &mut Emitter<'_>,
-    access: &Access<'a>,
-    res: SharedResource,
-    asked: Asked<'a>,
-    actions: &[&'static str],
+/// Who-can for `actions` on the resources of one list of the region (instances, clusters,
+/// snapshots...), judged in turn against `max`, PASS/FAIL: what depends only on the list and
+/// the actions (where the answers other checks ask again are kept, the plain answers of the
+/// list's ARN prefixes) is found once, not for each resource.
+struct ListJudge<'x, 'a> {
+    access: &'x Access<'a>,
+    /// Each action with its asker (`None` outside the account's regions) and where its
+    /// answers are kept for the other checks ([`ReaskedAnswers::slots_of`]).
+    askers: Vec<(&'static str, Option<ListAsker<'x, 'a>>, Option<usize>)>,
+    actions: &'x [&'static str],
     max: usize,
-    what: &str,
-) {
-    let arn = asked.arn;
-    let place = asked.place();
-    // One result, whatever happens below.
-    if em.skip_unwanted() {
-        return;
-    }
-    let mut answers = access.answers.take();
-    answers.clear();
-    for &action in actions {
-        let answer = access
-            .reasked
-            .get_or_ask(action, &asked, || access.bulk.answer_at(action, arn, place));
-        match answer {
-            Ok(a) => answers.push(a),
-            Err(e) => {
-                em.not_assessed(res, msg!("cannot evaluate {action} on {arn}: {e}"));
-                return;
-            }
+    what: &'x str,
+}
+
+impl<'x, 'a> ListJudge<'x, 'a> {
+    fn new(
+        ctx: &RegionCtx<'_>,
+        access: &'x Access<'a>,
+        (kind, len): (PlaceKind, usize),
+        actions: &'x [&'static str],
+        max: usize,
+        what: &'x str,
+    ) -> Self {
+        let region = region_position(ctx);
+        let askers = actions
+            .iter()
+            .map(|&action| {
+                (
+                    action,
+                    region.map(|r| access.bulk.list_asker(action, r, kind)),
+                    access.reasked.slots_of(action, kind, len),
+                )
+            })
+            .collect();
+        ListJudge {
+            access,
+            askers,
+            actions,
+            max,
+            what,
         }
     }
+
+    /// Judge the resource at position `index` of the list, whose ARN is `arn`.
+    fn judge(&mut self, em: &mut Emitter<'_>, res: SharedResource, index: usize, arn: &'a str) {
+        // One result, whatever happens below.
+        if em.skip_unwanted() {
+            return;
+        }
+        let access = self.access;
+        let item = u32::try_from(index).ok();
+        let mut answers = access.answers.take();
+        answers.clear();
+        for (action, asker, slots) in &mut self.askers {
+            let action: &'static str = action;
+            let mut ask = || match (asker.as_mut(), item) {
+                (Some(asker), Some(item)) => asker.answer_at(arn, item),
+                _ => access.bulk.answer_at(action, arn, None),
+            };
+            let answer = match slots {
+                Some(slots) => access.reasked.get_or_ask(*slots, index, ask),
+                None => ask(),
+            };
+            match answer {
+                Ok(a) => answers.push(a),
+                Err(e) => {
+                    access.answers.replace(answers);
+                    em.not_assessed(res, msg!("cannot evaluate {action} on {arn}: {e}"));
+                    return;
+                }
+            }
+        }
+        decide(
+            em,
+            access,
+            res,
+            arn,
+            answers,
+            (self.actions, self.max, self.what),
+        );
+    }
+}
+
+/// The result of a resource from its `answers` (one per action of `actions`) against `max`.
+fn decide(
+    em: &mut Emitter<'_>,
+    access: &Access<'_>,
+    res: SharedResource,
+    arn: &str,
+    mut answers: Vec<Rc<ResourceAnswer>>,
+    (actions, max, what): (&[&'static str], usize, &str),
+) {
     let explain = explaining();
     if !explain {
         // The status alone (see `explaining`): no evidence, no message; a recent one when
@@ -1018,68 +1067,28 @@ fn delete_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let max = ctx.config.iam.max_principals_delete;
     let what = "delete or unprotect";
     let rds = &ctx.region.rds;
-    let instances = rds.db_instances.len();
+    let list = (PlaceKind::Instance, rds.db_instances.len());
+    let actions = ["rds:DeleteDBInstance", "rds:ModifyDBInstance"];
+    let mut judge = ListJudge::new(ctx, &access, list, &actions, max, what);
     for (i, db) in rds.db_instances.iter().enumerate() {
-        let actions = ["rds:DeleteDBInstance", "rds:ModifyDBInstance"];
-        judge(
-            em,
-            &access,
-            instance_resource(ctx, db),
-            Asked::new(
-                ctx,
-                PlaceKind::Instance,
-                (i, instances),
-                &db.db_instance_arn,
-            ),
-            &actions,
-            max,
-            what,
-        );
+        judge.judge(em, instance_resource(ctx, db), i, &db.db_instance_arn);
     }
-    let clusters = rds.db_clusters.len();
+    let list = (PlaceKind::Cluster, rds.db_clusters.len());
+    let actions = ["rds:DeleteDBCluster", "rds:ModifyDBCluster"];
+    let mut judge = ListJudge::new(ctx, &access, list, &actions, max, what);
     for (i, c) in rds.db_clusters.iter().enumerate() {
-        let actions = ["rds:DeleteDBCluster", "rds:ModifyDBCluster"];
-        judge(
-            em,
-            &access,
-            cluster_resource(ctx, c),
-            Asked::new(ctx, PlaceKind::Cluster, (i, clusters), &c.db_cluster_arn),
-            &actions,
-            max,
-            what,
-        );
+        judge.judge(em, cluster_resource(ctx, c), i, &c.db_cluster_arn);
     }
+    let list = (PlaceKind::Snapshot, rds.db_snapshots.len());
+    let mut judge = ListJudge::new(ctx, &access, list, &["rds:DeleteDBSnapshot"], max, "delete");
     for (i, s) in rds.db_snapshots.iter().enumerate() {
-        judge(
-            em,
-            &access,
-            snapshot_resource(ctx, s),
-            Asked::new(
-                ctx,
-                PlaceKind::Snapshot,
-                (i, rds.db_snapshots.len()),
-                &s.arn,
-            ),
-            &["rds:DeleteDBSnapshot"],
-            max,
-            "delete",
-        );
+        judge.judge(em, snapshot_resource(ctx, s), i, &s.arn);
     }
+    let list = (PlaceKind::ClusterSnapshot, rds.db_cluster_snapshots.len());
+    let actions = ["rds:DeleteDBClusterSnapshot"];
+    let mut judge = ListJudge::new(ctx, &access, list, &actions, max, "delete");
     for (i, s) in rds.db_cluster_snapshots.iter().enumerate() {
-        judge(
-            em,
-            &access,
-            cluster_snapshot_resource(ctx, s),
-            Asked::new(
-                ctx,
-                PlaceKind::ClusterSnapshot,
-                (i, rds.db_cluster_snapshots.len()),
-                &s.arn,
-            ),
-            &["rds:DeleteDBClusterSnapshot"],
-            max,
-            "delete",
-        );
+        judge.judge(em, cluster_snapshot_resource(ctx, s), i, &s.arn);
     }
     if rds.db_instances.is_empty()
         && rds.db_clusters.is_empty()
@@ -1107,54 +1116,24 @@ fn public_or_share_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let access = Access::of_region(ctx, &memo, model);
     let max = ctx.config.iam.max_principals_share;
     let rds = &ctx.region.rds;
-    let instances = rds.db_instances.len();
+    let list = (PlaceKind::Instance, rds.db_instances.len());
+    let actions = ["rds:ModifyDBInstance"];
+    let mut judge = ListJudge::new(ctx, &access, list, &actions, max, "make public");
     for (i, db) in rds.db_instances.iter().enumerate() {
-        judge(
-            em,
-            &access,
-            instance_resource(ctx, db),
-            Asked::new(
-                ctx,
-                PlaceKind::Instance,
-                (i, instances),
-                &db.db_instance_arn,
-            ),
-            &["rds:ModifyDBInstance"],
-            max,
-            "make public",
-        );
+        judge.judge(em, instance_resource(ctx, db), i, &db.db_instance_arn);
     }
+    let what = "share or make public";
+    let list = (PlaceKind::Snapshot, rds.db_snapshots.len());
+    let actions = ["rds:ModifyDBSnapshotAttribute"];
+    let mut judge = ListJudge::new(ctx, &access, list, &actions, max, what);
     for (i, s) in rds.db_snapshots.iter().enumerate() {
-        judge(
-            em,
-            &access,
-            snapshot_resource(ctx, s),
-            Asked::new(
-                ctx,
-                PlaceKind::Snapshot,
-                (i, rds.db_snapshots.len()),
-                &s.arn,
-            ),
-            &["rds:ModifyDBSnapshotAttribute"],
-            max,
-            "share or make public",
-        );
+        judge.judge(em, snapshot_resource(ctx, s), i, &s.arn);
     }
+    let list = (PlaceKind::ClusterSnapshot, rds.db_cluster_snapshots.len());
+    let actions = ["rds:ModifyDBClusterSnapshotAttribute"];
+    let mut judge = ListJudge::new(ctx, &access, list, &actions, max, what);
     for (i, s) in rds.db_cluster_snapshots.iter().enumerate() {
-        judge(
-            em,
-            &access,
-            cluster_snapshot_resource(ctx, s),
-            Asked::new(
-                ctx,
-                PlaceKind::ClusterSnapshot,
-                (i, rds.db_cluster_snapshots.len()),
-                &s.arn,
-            ),
-            &["rds:ModifyDBClusterSnapshotAttribute"],
-            max,
-            "share or make public",
-        );
+        judge.judge(em, cluster_snapshot_resource(ctx, s), i, &s.arn);
     }
     if rds.db_instances.is_empty()
         && rds.db_snapshots.is_empty()
@@ -1182,38 +1161,19 @@ fn master_password_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
     let max = ctx.config.iam.max_principals_master_password;
     let rds = &ctx.region.rds;
     let what = "change the master password of";
-    let instances = rds.db_instances.len();
+    let list = (PlaceKind::Instance, rds.db_instances.len());
+    let mut judge = ListJudge::new(ctx, &access, list, &["rds:ModifyDBInstance"], max, what);
     for (i, db) in rds.db_instances.iter().enumerate() {
         // Cluster members take their master password from the cluster.
         if db.db_cluster_identifier.is_some() {
             continue;
         }
-        judge(
-            em,
-            &access,
-            instance_resource(ctx, db),
-            Asked::new(
-                ctx,
-                PlaceKind::Instance,
-                (i, instances),
-                &db.db_instance_arn,
-            ),
-            &["rds:ModifyDBInstance"],
-            max,
-            what,
-        );
+        judge.judge(em, instance_resource(ctx, db), i, &db.db_instance_arn);
     }
-    let clusters = rds.db_clusters.len();
+    let list = (PlaceKind::Cluster, rds.db_clusters.len());
+    let mut judge = ListJudge::new(ctx, &access, list, &["rds:ModifyDBCluster"], max, what);
     for (i, c) in rds.db_clusters.iter().enumerate() {
-        judge(
-            em,
-            &access,
-            cluster_resource(ctx, c),
-            Asked::new(ctx, PlaceKind::Cluster, (i, clusters), &c.db_cluster_arn),
-            &["rds:ModifyDBCluster"],
-            max,
-            what,
-        );
+        judge.judge(em, cluster_resource(ctx, c), i, &c.db_cluster_arn);
     }
     if rds
         .db_instances
@@ -1333,8 +1293,8 @@ fn key_access(ctx: &RegionCtx<'_>, em: &mut Emitter<'_>) {
             continue;
         }
         let keys = &ctx.region.kms.keys;
-        let place = super::common::position_of(keys, key)
-            .and_then(|i| Asked::new(ctx, PlaceKind::Key, (i, keys.len()), &key.arn).place());
+        let place =
+            super::common::position_of(keys, key).and_then(|i| place_in(ctx, PlaceKind::Key, i));
         let use_answers = access
             .bulk
             .answer_at("kms:Decrypt", &key.arn, place)
