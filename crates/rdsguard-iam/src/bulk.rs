@@ -159,6 +159,22 @@ impl CatalogIndex {
 
     fn of_regions(account: &AccountSnapshot, keep: impl Fn(&RegionSnapshot) -> bool) -> Self {
         let mut index = CatalogIndex::default();
+        // Sized once: a large region has hundreds of thousands of resources, rehashed at
+        // each doubling.
+        let places: usize = account
+            .regions
+            .iter()
+            .filter(|r| keep(r))
+            .map(|r| {
+                let rds = &r.rds;
+                rds.db_instances.len()
+                    + rds.db_clusters.len()
+                    + rds.db_snapshots.len()
+                    + rds.db_cluster_snapshots.len()
+                    + r.kms.keys.len()
+            })
+            .sum();
+        index.by_hash.reserve(places);
         for (r, region) in account.regions.iter().enumerate() {
             if !keep(region) {
                 continue;

@@ -921,6 +921,31 @@ mod validation_prefix_tests {
             proptest::prop_assert_eq!(prefix_extended_by(&prefix, &arn), bytewise(&prefix, &arn));
             proptest::prop_assert_eq!(prefix_extended_by(&arn, &prefix), bytewise(&arn, &prefix));
         }
+
+        /// An ARN whose head differs from the prefix at one byte does not extend it; nor one
+        /// that is only the prefix, or shorter.
+        #[test]
+        fn a_head_differing_anywhere_is_no_extension(
+            prefix in "arn:aws:rds:[a-z0-9-]{0,12}:[0-9]{0,12}:[a-z]{0,8}:",
+            tail in "[a-zA-Z0-9-]{0,24}",
+            at in proptest::prelude::any::<proptest::sample::Index>(),
+            cut in 0usize..64,
+        ) {
+            let mut head = prefix.clone().into_bytes();
+            let i = at.index(head.len());
+            head[i] = if head[i] == b'x' { b'y' } else { b'x' };
+            let changed = String::from_utf8(head).map_err(|e| {
+                proptest::test_runner::TestCaseError::fail(e.to_string())
+            })?;
+            let arn = format!("{changed}{tail}");
+            proptest::prop_assert!(!prefix_extended_by(&prefix, &arn));
+            let same = format!("{prefix}{tail}");
+            let short = &same[..cut.min(same.len())];
+            proptest::prop_assert_eq!(
+                prefix_extended_by(&prefix, short),
+                short.len() > prefix.len()
+            );
+        }
     }
 
     #[test]
