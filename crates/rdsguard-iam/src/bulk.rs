@@ -894,9 +894,9 @@ pub struct ListAsker<'b, 'a> {
     action: &'b str,
     region: u32,
     kind: PlaceKind,
-    /// The plain answers of the ARN prefixes last met (the prefix, the answer), the most
-    /// recent first, at most [`KEPT_PLAIN`] (a list's ARN shapes: manual and automated
-    /// snapshots come mixed).
+    /// The plain answers of the ARN prefixes met (the prefix, the answer), the most used
+    /// first, at most [`KEPT_PLAIN`] (a list's ARN shapes: manual and automated snapshots
+    /// come mixed).
     last: Vec<(String, Rc<ResourceAnswer>)>,
     /// The resources of the list a policy of the action's plan names exactly (not plain),
     /// by position, with the plan's address: made with the first plain answer met.
@@ -920,14 +920,25 @@ impl<'a> ListAsker<'_, 'a> {
         // prefix, the exact names (by position), the place (the plan has no patterns, or
         // nothing was learnt).
         if let Some((_, named)) = &self.named
-            && let Some((_, answer)) = self
+            && let Some(at) = self
                 .last
                 .iter()
-                .find(|(prefix, _)| sar::prefix_extended_by(prefix, arn))
+                .position(|(prefix, _)| sar::prefix_extended_by(prefix, arn))
             && named.get(item as usize) == Some(&false)
             && self.bulk.catalog.resolves_at(arn, place)
         {
-            return Ok(answer.clone());
+            // Moved a step towards the front at each use: the list's most common shape ends
+            // up tried first.
+            let at = match at.checked_sub(1) {
+                Some(before) => {
+                    self.last.swap(before, at);
+                    before
+                }
+                None => at,
+            };
+            if let Some((_, answer)) = self.last.get(at) {
+                return Ok(answer.clone());
+            }
         }
         let answer = self.bulk.answer_at(self.action, arn, Some(place))?;
         self.learn(arn, place);
