@@ -151,6 +151,17 @@ pub enum PlaceKind {
     Key,
 }
 
+impl PlaceKind {
+    /// Every list, in the catalog's order of precedence.
+    const ALL: [PlaceKind; 5] = [
+        PlaceKind::Instance,
+        PlaceKind::Cluster,
+        PlaceKind::Snapshot,
+        PlaceKind::ClusterSnapshot,
+        PlaceKind::Key,
+    ];
+}
+
 impl CatalogIndex {
     /// The index of the resources of `region` in `account`.
     pub fn of_region(account: &AccountSnapshot, region: &str) -> CatalogIndex {
@@ -165,14 +176,7 @@ impl CatalogIndex {
             .regions
             .iter()
             .filter(|r| keep(r))
-            .map(|r| {
-                let rds = &r.rds;
-                rds.db_instances.len()
-                    + rds.db_clusters.len()
-                    + rds.db_snapshots.len()
-                    + rds.db_cluster_snapshots.len()
-                    + r.kms.keys.len()
-            })
+            .flat_map(|r| PlaceKind::ALL.map(|kind| list_len(r, kind)))
             .sum();
         index.by_hash.reserve(places);
         for (r, region) in account.regions.iter().enumerate() {
@@ -296,6 +300,18 @@ impl CatalogIndex {
 /// snapshot's own ARN, which a byte comparison would read from memory again).
 fn same_text(a: &str, b: &str) -> bool {
     (std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()) || a == b
+}
+
+/// How many resources the list `kind` of `region` has.
+fn list_len(region: &RegionSnapshot, kind: PlaceKind) -> usize {
+    let rds = &region.rds;
+    match kind {
+        PlaceKind::Instance => rds.db_instances.len(),
+        PlaceKind::Cluster => rds.db_clusters.len(),
+        PlaceKind::Snapshot => rds.db_snapshots.len(),
+        PlaceKind::ClusterSnapshot => rds.db_cluster_snapshots.len(),
+        PlaceKind::Key => region.kms.keys.len(),
+    }
 }
 
 fn place_arn<'s>(account: &'s AccountSnapshot, p: &Place) -> Option<&'s str> {
@@ -1820,13 +1836,7 @@ impl<'a> BulkWhoCan<'a> {
         let len = account
             .regions
             .get(region as usize)
-            .map_or(0, |r| match kind {
-                PlaceKind::Instance => r.rds.db_instances.len(),
-                PlaceKind::Cluster => r.rds.db_clusters.len(),
-                PlaceKind::Snapshot => r.rds.db_snapshots.len(),
-                PlaceKind::ClusterSnapshot => r.rds.db_cluster_snapshots.len(),
-                PlaceKind::Key => r.kms.keys.len(),
-            });
+            .map_or(0, |r| list_len(r, kind));
         let mut named = vec![false; len];
         let mut arn = String::new();
         for key in plan.exact.keys() {

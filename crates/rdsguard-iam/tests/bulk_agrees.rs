@@ -15,8 +15,10 @@
 mod common;
 use common::Rng;
 use proptest::prelude::*;
-use rdsguard_iam::account::who_can;
-use rdsguard_iam::{AccountModel, BulkWhoCan, Place, PlaceKind};
+use std::rc::Rc;
+
+use rdsguard_iam::account::{WhoCanAnswer, who_can};
+use rdsguard_iam::{AccountModel, BulkWhoCan, Place, PlaceKind, RequestError, ResourceAnswer};
 use rdsguard_model::{
     AccountSnapshot, DbInstance, DbSnapshot, IamData, IamGroup, IamRole, IamUser, InlinePolicy,
     KmsGrant, KmsKey, ManagedPolicy, RegionSnapshot, Snapshot, SnapshotSource,
@@ -379,6 +381,32 @@ fn resources() -> Vec<(String, Place)> {
         .collect()
 }
 
+/// The bulk answer is `who_can`'s: the same answer, or both refused.
+fn agrees(
+    got: Result<Rc<ResourceAnswer>, RequestError>,
+    expected: Result<WhoCanAnswer, RequestError>,
+    what: &str,
+) -> Result<(), TestCaseError> {
+    match (got, expected) {
+        (Ok(got), Ok(expected)) => {
+            prop_assert_eq!(
+                got.to_action_answer(),
+                expected.actions[0].clone(),
+                "{}",
+                what
+            )
+        }
+        (Err(_), Err(_)) => {}
+        (got, expected) => prop_assert!(
+            false,
+            "{what}: bulk {:?}, who_can {:?}",
+            got.map(|_| "an answer"),
+            expected.map(|_| "an answer")
+        ),
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
@@ -405,22 +433,11 @@ proptest! {
                         1 => Some(rng.pick(&resources).1),
                         _ => Some(*place),
                     };
-                    let expected = who_can(&s, A, action, r);
-                    let got = bulk.answer_at(action, r, place);
-                    match (got, expected) {
-                        (Ok(got), Ok(expected)) => prop_assert_eq!(
-                            got.to_action_answer(),
-                            expected.actions[0].clone(),
-                            "seed {}: {} on {} at {:?}", seed, action, r, place
-                        ),
-                        (Err(_), Err(_)) => {}
-                        (got, expected) => prop_assert!(
-                            false,
-                            "seed {seed}: {action} on {r}: bulk {:?}, who_can {:?}",
-                            got.map(|_| "an answer"),
-                            expected.map(|_| "an answer")
-                        ),
-                    }
+                    agrees(
+                        bulk.answer_at(action, r, place),
+                        who_can(&s, A, action, r),
+                        &format!("seed {seed}: {action} on {r} at {place:?}"),
+                    )?;
                 }
             }
         }
@@ -457,21 +474,11 @@ proptest! {
                 let mut asker = bulk.list_asker(action, 0, *kind);
                 // Twice: the second pass meets prefixes learnt in the first.
                 for (i, r) in arns.iter().enumerate().chain(arns.iter().enumerate()) {
-                    let expected = who_can(&s, A, action, r);
-                    match (asker.answer_at(r, i as u32), expected) {
-                        (Ok(got), Ok(expected)) => prop_assert_eq!(
-                            got.to_action_answer(),
-                            expected.actions[0].clone(),
-                            "seed {}: {} on {} ({:?} {})", seed, action, r, kind, i
-                        ),
-                        (Err(_), Err(_)) => {}
-                        (got, expected) => prop_assert!(
-                            false,
-                            "seed {seed}: {action} on {r}: list asker {:?}, who_can {:?}",
-                            got.map(|_| "an answer"),
-                            expected.map(|_| "an answer")
-                        ),
-                    }
+                    agrees(
+                        asker.answer_at(r, i as u32),
+                        who_can(&s, A, action, r),
+                        &format!("seed {seed}: {action} on {r} ({kind:?} {i})"),
+                    )?;
                 }
             }
         }
