@@ -266,31 +266,43 @@ struct Cache<'a> {
     /// of the class is then evaluated on its own).
     #[allow(clippy::type_complexity)]
     class_evals: Vec<Vec<(Option<u16>, Option<Rc<GroupEval<'a>>>)>>,
-    /// Without descriptions, the merged groups of databases whose group evaluations are all
-    /// kept (in `class_evals`), by the evaluations' addresses.
-    merged: Map<Vec<usize>, Rc<SgEval<'a>>>,
-    /// Room for a key of `merged`, kept between databases.
-    member_ptrs: Vec<usize>,
+    /// Without descriptions, a database's evaluated groups ([`RegionAnalysis::alike_members`]),
+    /// kept between databases.
+    members: Vec<Rc<GroupEval<'a>>>,
     /// Without descriptions, what [`RegionAnalysis::reach`] decides for databases with the
-    /// same kept groups, placement, port, VPC and flag.
-    reaches: Map<ReachKey<'a>, AlikeReach>,
+    /// same kept group evaluations (by address, in order), placement, port, VPC and flag.
+    /// The evaluations' addresses stay taken: `class_evals` keeps every kept evaluation until
+    /// the end. Their groups are merged only for the first such database, not kept merged
+    /// (a large region's merged groups, one per combination, were costly to free).
+    reaches: hashbrown::HashTable<(Box<[usize]>, ReachKey<'a>, AlikeReach)>,
+    reaches_hasher: foldhash::fast::RandomState,
 }
 
-/// What a database's reach depends on besides its kind and flag value, when its merged
-/// groups are kept (their address names them) and its placement is known: the groups, the
+/// What a database's reach depends on besides its kind, flag value and groups, when its
+/// groups' evaluations are kept (their addresses name them) and its placement is known: the
 /// subnet list (by address and length), the port, the VPC and the flag's bounds.
-type ReachKey<'a> = (
-    usize,
-    usize,
-    usize,
-    Option<u16>,
-    Option<&'a str>,
-    bool,
-    bool,
-);
+type ReachKey<'a> = (usize, usize, Option<u16>, Option<&'a str>, bool, bool);
 
-/// The shared part of [`DbReach`] for databases with the same [`ReachKey`] (whose groups'
-/// address stays taken: `Cache::merged` keeps every merged group that is part of a key).
+/// The hash of a [`Cache::reaches`] entry: the group evaluations' addresses, then the rest.
+fn reach_hash(
+    hasher: &foldhash::fast::RandomState,
+    members: impl Iterator<Item = usize>,
+    key: &ReachKey<'_>,
+) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = hasher.build_hasher();
+    let mut count = 0usize;
+    for m in members {
+        m.hash(&mut h);
+        count += 1;
+    }
+    count.hash(&mut h);
+    key.hash(&mut h);
+    h.finish()
+}
+
+/// The shared part of [`DbReach`] for databases with the same kept group evaluations and
+/// [`ReachKey`] ([`Cache::reaches`]).
 struct AlikeReach {
     internet_reachable: Option<bool>,
     blocked_link: Option<BlockLink>,
@@ -1015,7 +1027,8 @@ impl<'a> RegionAnalysis<'a> {
     /// The merged groups of a database.
     fn sg_eval(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> Rc<SgEval<'a>> {
         if cache.undescribed {
-            return self.alike_sg_eval(t, cache).0;
+            self.alike_members(t, cache);
+            return Rc::new(SgEval::merge(cache.members.clone()));
         }
         // Unknown counts (an empty map: `sources_for`) keep everything, as before.
         let reused = |cache: &Cache<'a>, g: &str| {
@@ -1052,12 +1065,12 @@ impl<'a> RegionAnalysis<'a> {
         e
     }
 
-    /// [`sg_eval`](Self::sg_eval) without descriptions, and whether a cache keeps the result
-    /// (so that its address names it until the analysis ends): each group of the region is
-    /// evaluated once per set of rules ([`Cache::group_class`]) and port, unless the
-    /// evaluation names the group (a source that does not parse); the merged groups of a
-    /// database whose evaluations are all kept are shared by their addresses.
-    fn alike_sg_eval(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> (Rc<SgEval<'a>>, bool) {
+    /// The groups of database `t` without descriptions, evaluated for its port, each once and
+    /// in order of id, into `cache.members`: each group of the region is evaluated once per
+    /// set of rules ([`Cache::group_class`]) and port, unless the evaluation names the group
+    /// (a source that does not parse). True when every evaluation is kept by class, so that
+    /// its address names it until the analysis ends ([`Self::reach`]).
+    fn alike_members(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> bool {
         // Each group looked up once, in the database's order (its position recorded for the
         // checks about groups), then sorted by id, each once.
         let groups = &self.idx.region.ec2.security_groups;
@@ -1079,62 +1092,50 @@ impl<'a> RegionAnalysis<'a> {
         resolved.sort_unstable_by(|a, b| a.0.cmp(b.0));
         resolved.dedup_by(|a, b| a.0 == b.0);
         let mut all_kept = true;
-        let members: Vec<Rc<GroupEval<'a>>> = resolved
-            .iter()
-            .map(|&(g, group)| {
-                let evaluate = || self.evaluate_group(g, t.port, false);
-                let class = group.and_then(|group| self.group_class(group, cache));
-                let Some(class) = class else {
-                    // Missing, or another account's: evaluated each time.
-                    all_kept = false;
-                    return evaluate();
-                };
-                let slot = class as usize;
-                if cache.class_evals.len() <= slot {
-                    // Classes are numbered in turn ([`Self::group_class`]).
-                    cache.class_evals.resize_with(slot + 1, Vec::new);
-                }
-                let Some(evals) = cache.class_evals.get_mut(slot) else {
-                    all_kept = false;
-                    return evaluate();
-                };
-                match evals
-                    .iter()
-                    .find(|(port, _)| *port == t.port)
-                    .map(|(_, e)| e)
-                {
-                    Some(Some(e)) => e.clone(),
-                    Some(None) => {
-                        all_kept = false;
-                        evaluate()
-                    }
-                    None => {
-                        let e = evaluate();
-                        let kept = (!e.names_group).then(|| e.clone());
-                        all_kept &= kept.is_some();
-                        evals.push((t.port, kept));
-                        e
-                    }
-                }
-            })
-            .collect();
-        cache.resolved = resolved;
-        if !all_kept {
-            return (Rc::new(SgEval::merge(members)), false);
-        }
-        let mut ptrs = std::mem::take(&mut cache.member_ptrs);
-        ptrs.clear();
-        ptrs.extend(members.iter().map(|m| Rc::as_ptr(m) as usize));
-        let e = match cache.merged.get(ptrs.as_slice()) {
-            Some(e) => e.clone(),
-            None => {
-                let e = Rc::new(SgEval::merge(members));
-                cache.merged.insert(ptrs.clone(), e.clone());
-                e
+        let mut members = std::mem::take(&mut cache.members);
+        members.clear();
+        for &(g, group) in &resolved {
+            let evaluate = || self.evaluate_group(g, t.port, false);
+            let class = group.and_then(|group| self.group_class(group, cache));
+            let Some(class) = class else {
+                // Missing, or another account's: evaluated each time.
+                all_kept = false;
+                members.push(evaluate());
+                continue;
+            };
+            let slot = class as usize;
+            if cache.class_evals.len() <= slot {
+                // Classes are numbered in turn ([`Self::group_class`]).
+                cache.class_evals.resize_with(slot + 1, Vec::new);
             }
-        };
-        cache.member_ptrs = ptrs;
-        (e, true)
+            let Some(evals) = cache.class_evals.get_mut(slot) else {
+                all_kept = false;
+                members.push(evaluate());
+                continue;
+            };
+            let member = match evals
+                .iter()
+                .find(|(port, _)| *port == t.port)
+                .map(|(_, e)| e)
+            {
+                Some(Some(e)) => e.clone(),
+                Some(None) => {
+                    all_kept = false;
+                    evaluate()
+                }
+                None => {
+                    let e = evaluate();
+                    let kept = (!e.names_group).then(|| e.clone());
+                    all_kept &= kept.is_some();
+                    evals.push((t.port, kept));
+                    e
+                }
+            };
+            members.push(member);
+        }
+        cache.resolved = resolved;
+        cache.members = members;
+        all_kept
     }
 
     /// The class of a group of this region's snapshot among the groups with the same rules
@@ -1576,10 +1577,9 @@ impl<'a> RegionAnalysis<'a> {
     /// alike in everything their reach depends on ([`ReachKey`]) share one judgement.
     fn reach(&self, t: &DbTarget<'a>, cache: &mut Cache<'a>) -> DbReach {
         // Only without descriptions (`reaches`).
-        let (sgs, kept) = self.alike_sg_eval(t, cache);
-        let key = match (&t.subnet_ids, &t.flag.reason) {
+        let kept = self.alike_members(t, cache);
+        let key: Option<ReachKey<'a>> = match (&t.subnet_ids, &t.flag.reason) {
             (Ok(ids), None) if kept => Some((
-                Rc::as_ptr(&sgs) as usize,
                 ids.as_ptr() as usize,
                 ids.len(),
                 t.port,
@@ -1589,11 +1589,23 @@ impl<'a> RegionAnalysis<'a> {
             )),
             _ => None,
         };
-        if let Some(k) = key
-            && let Some(alike) = cache.reaches.get(&k)
-        {
-            return alike.reach_of(t);
+        let address = |m: &Rc<GroupEval<'a>>| Rc::as_ptr(m) as usize;
+        let hash =
+            key.map(|k| reach_hash(&cache.reaches_hasher, cache.members.iter().map(address), &k));
+        if let (Some(k), Some(hash)) = (key, hash) {
+            let members = &cache.members;
+            let same = |(addresses, other, _): &(Box<[usize]>, ReachKey<'a>, AlikeReach)| {
+                *other == k
+                    && addresses.len() == members.len()
+                    && addresses.iter().zip(members).all(|(a, m)| *a == address(m))
+            };
+            if let Some((_, _, alike)) = cache.reaches.find(hash, same) {
+                return alike.reach_of(t);
+            }
         }
+        let sgs = Rc::new(SgEval::merge(cache.members.clone()));
+        let addresses: Option<Box<[usize]>> =
+            key.map(|_| cache.members.iter().map(address).collect());
         let j = self.judge_with(t, sgs, cache);
         let alike = AlikeReach {
             internet_reachable: j.verdict.internet_reachable(),
@@ -1605,8 +1617,13 @@ impl<'a> RegionAnalysis<'a> {
             peering_unknown: j.peering_unknown.is_some(),
         };
         let reach = alike.reach_of(t);
-        if let Some(k) = key {
-            cache.reaches.insert(k, alike);
+        if let (Some(k), Some(hash), Some(addresses)) = (key, hash, addresses) {
+            let hasher = &cache.reaches_hasher;
+            cache
+                .reaches
+                .insert_unique(hash, (addresses, k, alike), |(a, k, _)| {
+                    reach_hash(hasher, a.iter().copied(), k)
+                });
         }
         reach
     }
