@@ -101,7 +101,9 @@ pub struct CompiledStatement {
     pub sid: Option<String>,
     pub effect: Effect,
     actions_negated: bool,
-    actions: Vec<ActionPattern>,
+    /// Shared by the consecutive statements of a document with the same `Action` texts (a
+    /// KMS key's grants, one list of operations for every grant RDS makes).
+    actions: Arc<[ActionPattern]>,
     resources: Option<(bool, Vec<ResourcePattern>)>,
     principal: Option<PrincipalMatcher>,
     pub conditions: Vec<CompiledCondition>,
@@ -195,7 +197,16 @@ impl CompiledPolicy {
         }
         let name: Arc<str> = Arc::from(name);
         for st in doc.statements {
-            statements.push(Arc::new(compile_statement(st, version, &name)));
+            // The previous statement's actions when its texts are the same.
+            let same_actions = statements.last().and_then(|prev: &Arc<CompiledStatement>| {
+                (prev.source.action.values == st.action.values).then(|| prev.actions.clone())
+            });
+            statements.push(Arc::new(compile_statement(
+                st,
+                version,
+                &name,
+                same_actions,
+            )));
         }
         let (by_service, any_service) = index_by_service(&statements);
         Ok(CompiledPolicy {
@@ -337,7 +348,7 @@ fn index_by_service(statements: &[Arc<CompiledStatement>]) -> (Vec<(String, Vec<
             any_service.push(i);
             continue;
         }
-        for a in &st.actions {
+        for a in st.actions.iter() {
             if let ActionPattern::Service { service, .. } = a {
                 let at = by_service.binary_search_by(|(s, _)| s.as_str().cmp(service));
                 let list = match at {
@@ -445,17 +456,21 @@ pub(crate) fn merge_sorted<'a, T: Copy + Ord>(
     })
 }
 
+/// `actions`: the statement's actions compiled already (another statement's with the same
+/// texts), if any.
 fn compile_statement(
     st: Statement,
     version: PolicyVersion,
     policy_name: &Arc<str>,
+    actions: Option<Arc<[ActionPattern]>>,
 ) -> CompiledStatement {
     let label: Arc<str> = match &st.sid {
         // `Statement::label`, copied once.
         Some(sid) if !sid.is_empty() => Arc::from(sid.as_str()),
         _ => Arc::from(st.label()),
     };
-    let actions = st.action.values.iter().map(|a| compile_action(a)).collect();
+    let actions =
+        actions.unwrap_or_else(|| st.action.values.iter().map(|a| compile_action(a)).collect());
     let resources: Option<(bool, Vec<ResourcePattern>)> = st.resource.as_ref().map(|r| {
         (
             r.negated,
@@ -975,6 +990,48 @@ mod tests {
 
     fn res(arn: &str) -> RequestResource {
         RequestResource::parse(arn, None).unwrap()
+    }
+
+    /// Consecutive statements with the same `Action` texts share one compiled list (a key's
+    /// grants), and each matches the actions it matches when compiled alone.
+    #[test]
+    fn statements_with_the_same_actions_share_them_and_match_as_alone() {
+        let statements = [
+            r#"{"Effect":"Allow","Action":["kms:Decrypt","kms:Encrypt"],"Resource":"*"}"#,
+            r#"{"Effect":"Allow","Action":["kms:Decrypt","kms:Encrypt"],"Resource":"arn:aws:kms:*:*:key/k"}"#,
+            r#"{"Effect":"Allow","Action":["kms:Decrypt","kms:CreateGrant"],"Resource":"*"}"#,
+            r#"{"Effect":"Allow","NotAction":["kms:Decrypt","kms:CreateGrant"],"Resource":"*"}"#,
+            r#"{"Effect":"Allow","Action":["KMS:decrypt","kms:CreateGrant"],"Resource":"*"}"#,
+        ];
+        let p = policy(
+            PolicyKind::Identity,
+            &format!(
+                r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+                statements.join(",")
+            ),
+        );
+        let shared =
+            |a: usize, b: usize| Arc::ptr_eq(&p.statements[a].actions, &p.statements[b].actions);
+        assert!(shared(0, 1));
+        assert!(!shared(1, 2));
+        // The same texts under `NotAction`: the same patterns, negated apart.
+        assert!(shared(2, 3));
+        assert!(!shared(3, 4));
+        for action in [
+            "kms:Decrypt",
+            "kms:Encrypt",
+            "kms:CreateGrant",
+            "kms:PutKeyPolicy",
+        ] {
+            let action = RequestAction::parse(action).unwrap();
+            for (i, text) in statements.iter().enumerate() {
+                assert_eq!(
+                    p.statements[i].action_matches(&action),
+                    st(text).action_matches(&action),
+                    "{text} for {action:?}"
+                );
+            }
+        }
     }
 
     /// A statement taken alone from its compiled policy is what compiling it alone gives.

@@ -181,15 +181,15 @@ impl Operator {
     /// Parse an operator name (case-insensitively). `NullIfExists` is refused: AWS documents
     /// `IfExists` for every operator "except the Null condition".
     pub fn parse(text: &str) -> Option<Operator> {
-        let lower = text.to_ascii_lowercase();
-        let (set, rest) = if let Some(r) = lower.strip_prefix("forallvalues:") {
+        // Compared without a lower-cased copy: every policy condition is parsed.
+        let (set, rest) = if let Some(r) = strip_prefix_ignoring_case(text, "forallvalues:") {
             (Some(SetQualifier::ForAllValues), r)
-        } else if let Some(r) = lower.strip_prefix("foranyvalue:") {
+        } else if let Some(r) = strip_prefix_ignoring_case(text, "foranyvalue:") {
             (Some(SetQualifier::ForAnyValue), r)
         } else {
-            (None, lower.as_str())
+            (None, text)
         };
-        let (if_exists, base_text) = match rest.strip_suffix("ifexists") {
+        let (if_exists, base_text) = match strip_suffix_ignoring_case(rest, "ifexists") {
             Some(b) => (true, b),
             None => (false, rest),
         };
@@ -220,6 +220,24 @@ impl Operator {
         }
         s
     }
+}
+
+/// `text` without `prefix` (ASCII, lower case) when it starts with it in any case.
+fn strip_prefix_ignoring_case<'t>(text: &'t str, prefix: &str) -> Option<&'t str> {
+    let head = text.as_bytes().get(..prefix.len())?;
+    // The bytes matched are ASCII, so the rest starts on a character boundary.
+    head.eq_ignore_ascii_case(prefix.as_bytes())
+        .then(|| text.get(prefix.len()..))
+        .flatten()
+}
+
+/// `text` without `suffix` (ASCII, lower case) when it ends with it in any case.
+fn strip_suffix_ignoring_case<'t>(text: &'t str, suffix: &str) -> Option<&'t str> {
+    let at = text.len().checked_sub(suffix.len())?;
+    let tail = text.as_bytes().get(at..)?;
+    tail.eq_ignore_ascii_case(suffix.as_bytes())
+        .then(|| text.get(..at))
+        .flatten()
 }
 
 /// A string-like policy value: fixed, or with variables to substitute per request.
@@ -751,6 +769,68 @@ mod tests {
             let direct = StrValue::new(&text, version, wildcards, lowercase);
             let templated = StrValue::of_template(&lowered, version, wildcards);
             proptest::prop_assert_eq!(format!("{direct:?}"), format!("{templated:?}"));
+        }
+    }
+
+    /// The operator parser as first written: on a lower-cased copy of the text.
+    fn parse_lowered(text: &str) -> Option<Operator> {
+        let lower = text.to_ascii_lowercase();
+        let (set, rest) = if let Some(r) = lower.strip_prefix("forallvalues:") {
+            (Some(SetQualifier::ForAllValues), r)
+        } else if let Some(r) = lower.strip_prefix("foranyvalue:") {
+            (Some(SetQualifier::ForAnyValue), r)
+        } else {
+            (None, lower.as_str())
+        };
+        let (if_exists, base_text) = match rest.strip_suffix("ifexists") {
+            Some(b) => (true, b),
+            None => (false, rest),
+        };
+        let base = ALL_BASE
+            .iter()
+            .copied()
+            .find(|b| b.name().eq_ignore_ascii_case(base_text))?;
+        if base == B::Null && if_exists {
+            return None;
+        }
+        Some(Operator {
+            base,
+            set,
+            if_exists,
+        })
+    }
+
+    proptest::proptest! {
+        /// Operators are recognised in any case, with and without a set qualifier and
+        /// `IfExists`, as on a lower-cased copy, and other texts (non-ASCII included) are not.
+        #[test]
+        fn operators_parse_as_on_a_lower_cased_copy(
+            base in 0..ALL_BASE.len(),
+            set in 0..4usize,
+            if_exists: bool,
+            flips in proptest::collection::vec(proptest::bool::ANY, 48),
+            noise in "[a-zA-Z:é]{0,3}",
+            noise_at in 0..3usize,
+        ) {
+            let mut text = String::new();
+            text.push_str(["", "ForAllValues:", "ForAnyValue:", "forallvalue:"][set]);
+            text.push_str(ALL_BASE[base].name());
+            if if_exists {
+                text.push_str("IfExists");
+            }
+            let mut text: String = text
+                .chars()
+                .zip(flips.iter().cycle())
+                .map(|(c, &flip)| if flip { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() })
+                .collect();
+            match noise_at {
+                0 => {}
+                1 => text.insert_str(0, &noise),
+                _ => text.push_str(&noise),
+            }
+            let parsed = Operator::parse(&text);
+            let reference = parse_lowered(&text);
+            proptest::prop_assert_eq!(parsed.map(|o| o.name()), reference.map(|o| o.name()));
         }
     }
 
