@@ -274,7 +274,9 @@ struct Cache<'a> {
     /// The evaluations' addresses stay taken: `class_evals` keeps every kept evaluation until
     /// the end. Their groups are merged only for the first such database, not kept merged
     /// (a large region's merged groups, one per combination, were costly to free).
-    reaches: hashbrown::HashTable<(Box<[usize]>, ReachKey<'a>, AlikeReach)>,
+    /// Each entry keeps its hash: growing the table does not hash the keys again (their VPC
+    /// ids, read from each database's own copy, are cold by then).
+    reaches: hashbrown::HashTable<(u64, Box<[usize]>, ReachKey<'a>, AlikeReach)>,
     reaches_hasher: foldhash::fast::RandomState,
 }
 
@@ -1594,12 +1596,13 @@ impl<'a> RegionAnalysis<'a> {
             key.map(|k| reach_hash(&cache.reaches_hasher, cache.members.iter().map(address), &k));
         if let (Some(k), Some(hash)) = (key, hash) {
             let members = &cache.members;
-            let same = |(addresses, other, _): &(Box<[usize]>, ReachKey<'a>, AlikeReach)| {
-                *other == k
-                    && addresses.len() == members.len()
-                    && addresses.iter().zip(members).all(|(a, m)| *a == address(m))
-            };
-            if let Some((_, _, alike)) = cache.reaches.find(hash, same) {
+            let same =
+                |(_, addresses, other, _): &(u64, Box<[usize]>, ReachKey<'a>, AlikeReach)| {
+                    *other == k
+                        && addresses.len() == members.len()
+                        && addresses.iter().zip(members).all(|(a, m)| *a == address(m))
+                };
+            if let Some((_, _, _, alike)) = cache.reaches.find(hash, same) {
                 return alike.reach_of(t);
             }
         }
@@ -1618,12 +1621,9 @@ impl<'a> RegionAnalysis<'a> {
         };
         let reach = alike.reach_of(t);
         if let (Some(k), Some(hash), Some(addresses)) = (key, hash, addresses) {
-            let hasher = &cache.reaches_hasher;
             cache
                 .reaches
-                .insert_unique(hash, (addresses, k, alike), |(a, k, _)| {
-                    reach_hash(hasher, a.iter().copied(), k)
-                });
+                .insert_unique(hash, (hash, addresses, k, alike), |e| e.0);
         }
         reach
     }
