@@ -1329,6 +1329,50 @@ fn reachable_from_a_peered_vpc_with_a_route() {
     assert!(d.peering_unknown.is_none());
 }
 
+/// Databases alike in everything else share a reach only when their VPCs have the same
+/// peering connections: a database that reports a VPC without peerings is not judged as its
+/// neighbour in a peered VPC (the same subnets), and without any peering in the region the
+/// VPC no longer tells them apart.
+#[test]
+fn alike_databases_share_a_reach_only_with_the_same_peerings() {
+    let databases = |r: &mut RegionSnapshot| {
+        for id in ["sg-p1", "sg-p2", "sg-p3"] {
+            r.ec2
+                .security_groups
+                .push(sg(id, vec![tcp(5432, &["172.31.5.0/24"])]));
+        }
+        let mut elsewhere = instance("p2", false, &["sg-p2"]);
+        elsewhere.vpc_id = Some("vpc-3".into());
+        r.rds.db_instances = vec![
+            instance("p1", false, &["sg-p1"]),
+            elsewhere,
+            instance("p3", false, &["sg-p3"]),
+        ];
+    };
+    let reaches = |r: RegionSnapshot| {
+        let s = snapshot_of(vec![(ACCOUNT.into(), r)]);
+        assert_eq!(assert_reaches_agree(&s), 3);
+        let (account, region) = (&s.accounts[0], &s.accounts[0].regions[0]);
+        RegionAnalysis::new(&s, account, region)
+            .without_egress()
+            .reaches()
+    };
+    let mut r = region();
+    peered(&mut r, "active");
+    r.ec2.route_tables[1]
+        .routes
+        .push(route("172.31.0.0/16", "pcx-1"));
+    databases(&mut r);
+    let peered_reaches = reaches(r);
+    let peered: Vec<bool> = peered_reaches.iter().map(|d| d.peered).collect();
+    assert_eq!(peered, [true, false, true]);
+    let mut r = region();
+    databases(&mut r);
+    let alone = reaches(r);
+    assert!(alone.iter().all(|d| !d.peered && d.in_vpc));
+    assert_eq!(alone[0], alone[1]);
+}
+
 #[test]
 fn peering_without_a_route_or_not_active_gives_nothing() {
     let mut r = region();
