@@ -196,11 +196,16 @@ impl CompiledPolicy {
             }
         }
         let name: Arc<str> = Arc::from(name);
+        // Resource policies only (a key's grants): identity policies seldom repeat a
+        // statement's actions, and comparing them cost the IAM model more than it saved.
+        let share_actions = kind == PolicyKind::Resource;
         for st in doc.statements {
             // The previous statement's actions when its texts are the same.
-            let same_actions = statements.last().and_then(|prev: &Arc<CompiledStatement>| {
-                (prev.source.action.values == st.action.values).then(|| prev.actions.clone())
-            });
+            let same_actions = statements.last().filter(|_| share_actions).and_then(
+                |prev: &Arc<CompiledStatement>| {
+                    (prev.source.action.values == st.action.values).then(|| prev.actions.clone())
+                },
+            );
             statements.push(Arc::new(compile_statement(
                 st,
                 version,
@@ -992,24 +997,25 @@ mod tests {
         RequestResource::parse(arn, None).unwrap()
     }
 
-    /// Consecutive statements with the same `Action` texts share one compiled list (a key's
-    /// grants), and each matches the actions it matches when compiled alone.
+    /// Consecutive statements of a resource policy with the same `Action` texts share one
+    /// compiled list (a key's grants), and each matches the actions it matches when compiled
+    /// alone; an identity policy's statements compile their own.
     #[test]
     fn statements_with_the_same_actions_share_them_and_match_as_alone() {
         let statements = [
-            r#"{"Effect":"Allow","Action":["kms:Decrypt","kms:Encrypt"],"Resource":"*"}"#,
-            r#"{"Effect":"Allow","Action":["kms:Decrypt","kms:Encrypt"],"Resource":"arn:aws:kms:*:*:key/k"}"#,
-            r#"{"Effect":"Allow","Action":["kms:Decrypt","kms:CreateGrant"],"Resource":"*"}"#,
-            r#"{"Effect":"Allow","NotAction":["kms:Decrypt","kms:CreateGrant"],"Resource":"*"}"#,
-            r#"{"Effect":"Allow","Action":["KMS:decrypt","kms:CreateGrant"],"Resource":"*"}"#,
+            r#"{"Effect":"Allow","Principal":"*","Action":["kms:Decrypt","kms:Encrypt"],"Resource":"*"}"#,
+            r#"{"Effect":"Allow","Principal":"*","Action":["kms:Decrypt","kms:Encrypt"],"Resource":"arn:aws:kms:*:*:key/k"}"#,
+            r#"{"Effect":"Allow","Principal":"*","Action":["kms:Decrypt","kms:CreateGrant"],"Resource":"*"}"#,
+            r#"{"Effect":"Allow","Principal":"*","NotAction":["kms:Decrypt","kms:CreateGrant"],"Resource":"*"}"#,
+            r#"{"Effect":"Allow","Principal":"*","Action":["KMS:decrypt","kms:CreateGrant"],"Resource":"*"}"#,
         ];
-        let p = policy(
-            PolicyKind::Identity,
-            &format!(
+        let document = |statements: &[&str]| {
+            format!(
                 r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
                 statements.join(",")
-            ),
-        );
+            )
+        };
+        let p = policy(PolicyKind::Resource, &document(&statements));
         let shared =
             |a: usize, b: usize| Arc::ptr_eq(&p.statements[a].actions, &p.statements[b].actions);
         assert!(shared(0, 1));
@@ -1025,13 +1031,25 @@ mod tests {
         ] {
             let action = RequestAction::parse(action).unwrap();
             for (i, text) in statements.iter().enumerate() {
+                let alone = policy(PolicyKind::Resource, &document(&[text]));
                 assert_eq!(
                     p.statements[i].action_matches(&action),
-                    st(text).action_matches(&action),
+                    alone.statements[0].action_matches(&action),
                     "{text} for {action:?}"
                 );
             }
         }
+        let identity = policy(
+            PolicyKind::Identity,
+            &document(&[
+                r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}"#,
+                r#"{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:*:*:key/k"}"#,
+            ]),
+        );
+        assert!(!Arc::ptr_eq(
+            &identity.statements[0].actions,
+            &identity.statements[1].actions
+        ));
     }
 
     /// A statement taken alone from its compiled policy is what compiling it alone gives.
