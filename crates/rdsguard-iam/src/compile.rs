@@ -101,8 +101,8 @@ pub struct CompiledStatement {
     pub sid: Option<String>,
     pub effect: Effect,
     actions_negated: bool,
-    /// Shared by the consecutive statements of a document with the same `Action` texts (a
-    /// KMS key's grants, one list of operations for every grant RDS makes).
+    /// Shared by the consecutive statements of a resource policy with the same `Action` texts
+    /// (a KMS key's grants, one list of operations for every grant RDS makes).
     actions: Arc<[ActionPattern]>,
     resources: Option<(bool, Vec<ResourcePattern>)>,
     principal: Option<PrincipalMatcher>,
